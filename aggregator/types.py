@@ -1,0 +1,115 @@
+"""Small typed objects handed from one pipeline stage to the next.
+
+Named by their stage of life: ``ItemData`` is what an input said about an item,
+``StoredItem`` is what the store keeps, ``TopicMatch`` is why an item is (or is
+not) in a topic. All datetimes are aware; stored ones are UTC.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where items come from: one seed file or one web feed.
+
+    ``key`` is the source's identity in the store ("seed:<file name>" for a
+    seed, the feed URL for a web source). ``title``, ``link`` and ``feed_id``
+    describe the source as atom:source in our feeds.
+    """
+
+    key: str
+    kind: str  # "seed" or "feed"
+    title: str
+    link: str | None = None
+    feed_id: str | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemData:
+    """What an input said about one item, before dedup, storage or classification.
+
+    ``key`` identifies the item within its source (a seed file's name, an
+    entry's guid or link). ``content_html`` is clean HTML (paragraphs).
+    """
+
+    key: str
+    title: str
+    content_html: str
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str | None = None
+    site_name: str | None = None
+    link: str | None = None
+    language: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """One input read: its source metadata and the items it holds.
+
+    ``warnings`` are survivable problems (one bad entry skipped, a malformed
+    but usable feed), each naming the subject.
+    """
+
+    source: SourceInfo
+    items: tuple[ItemData, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputFailure:
+    """An input that could not be used at all, with what and why."""
+
+    subject: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One topic rule that matched an item: which term, where, how often, its weight."""
+
+    rule: str
+    where: str  # "title" or "body"
+    count: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """An item scored against one topic, with the evidence and the verdict."""
+
+    topic_id: str
+    score: float
+    threshold: float
+    matched: bool
+    hits: tuple[RuleHit, ...] = ()
+    excluded_by: tuple[RuleHit, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the store keeps it: identity, provenance and publishable fields."""
+
+    id: int
+    entry_id: str  # the permanent Atom id (a tag: URI), assigned once
+    source_key: str
+    source_title: str
+    source_link: str | None
+    source_feed_id: str | None
+    source_updated: datetime | None
+    key: str
+    title: str
+    content_html: str
+    published: datetime
+    updated: datetime
+    author: str | None
+    site_name: str | None
+    link: str | None
+    language: str | None
+    topics: tuple[str, ...] = field(default=())
