@@ -1,0 +1,181 @@
+"""config/aggregator.toml -> typed settings.
+
+The file is found by ``--config PATH``, else ``$AGGREGATOR_CONFIG``, else
+``config/aggregator.toml`` in the current directory. Relative paths in it are
+resolved against the *project root*: the folder holding the config file's
+folder when that folder is called ``config`` (the repository's layout), else
+the config file's own folder. So the commands work from a fresh clone.
+
+Every setting has a default (documented in README.md and in the shipped file);
+an invalid value raises ConfigError naming the file, the key and the problem.
+"""
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aggregator.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config") / "aggregator.toml"
+CONFIG_ENV = "AGGREGATOR_CONFIG"
+DATABASE_URL_ENV = "AGGREGATOR_DATABASE_URL"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# The authority and date of a tag: URI (RFC 4151): a domain or e-mail, a comma, a date.
+_TAG_AUTHORITY = re.compile(r"^[A-Za-z0-9.@-]+,\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """When the daemon ingests and regenerates."""
+
+    ingest_interval: timedelta
+    regenerate_interval: timedelta
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the commands need from the config file, typed and resolved."""
+
+    config_path: Path
+    root: Path
+    timezone: ZoneInfo
+    database_url: str
+    seeds_dir: Path
+    topics_dir: Path
+    feeds_dir: Path
+    base_url: str
+    id_authority: str
+    feed_title: str
+    max_entries: int
+    lock_wait: timedelta
+    daemon: DaemonSettings
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90s", "15m", "1.5h", "1d", "250ms" into a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30s, 15m, 2h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config path by precedence: explicit, environment, ./config/aggregator.toml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG
+
+
+def project_root(config_path: Path) -> Path:
+    """The folder relative paths are resolved against (see the module docstring)."""
+    folder = config_path.resolve().parent
+    return folder.parent if folder.name == "config" else folder
+
+
+class _Table:
+    """Reads one TOML table, checking types and rejecting unknown keys by name."""
+
+    def __init__(self, path: Path, data: dict[str, Any], prefix: str, known: set[str]) -> None:
+        self.path, self.data, self.prefix = path, data, prefix
+        for key in data:
+            if key not in known:
+                raise ConfigError(path, self.key(key), "unknown setting")
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def get(self, name: str, kind: type, default: Any) -> Any:
+        value = self.data.get(name, default)
+        # bool is an int in Python; a setting that wants a number must not take true/false.
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ConfigError(self.path, self.key(name), f"must be a {kind.__name__}")
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        return self.get(name, str, default)
+
+    def duration(self, name: str, default: str) -> timedelta:
+        try:
+            value = parse_duration(self.text(name, default))
+        except ValueError as error:
+            raise ConfigError(self.path, self.key(name), str(error)) from None
+        if value <= timedelta(0) and name != "lock_wait":
+            raise ConfigError(self.path, self.key(name), "must be longer than zero")
+        return value
+
+    def table(self, name: str, known: set[str]) -> "_Table":
+        return _Table(self.path, self.get(name, dict, {}), f"{self.prefix}{name}.", known)
+
+
+def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate the config file; relative paths resolved against the project root."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, None, "config file not found (use --config or AGGREGATOR_CONFIG)")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, None, f"cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, None, f"invalid TOML: {error}") from None
+
+    root = project_root(path)
+    top = _Table(path, raw, "", {"timezone", "storage", "seeds", "topics", "publish", "daemon"})
+    storage = top.table("storage", {"path", "url", "lock_wait"})
+    seeds = top.table("seeds", {"folder"})
+    topics = top.table("topics", {"folder"})
+    publish = top.table("publish", {"folder", "base_url", "id_authority", "title", "max_entries"})
+    daemon = top.table("daemon", {"ingest_interval", "regenerate_interval"})
+
+    zone_name = top.text("timezone", "Asia/Seoul")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, "timezone", f"unknown time zone {zone_name!r}") from None
+
+    database_url = environ.get(DATABASE_URL_ENV) or storage.text("url", "")
+    if not database_url:
+        database_url = f"sqlite:///{root / storage.text('path', 'aggregator.db')}"
+
+    base_url = publish.text("base_url", "http://127.0.0.1:8080/")
+    if not re.match(r"^https?://[^/]+", base_url):
+        raise ConfigError(path, "publish.base_url", "must be an absolute http(s) URL")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    authority = publish.text("id_authority", "aggregator.localhost,2026")
+    if not _TAG_AUTHORITY.match(authority):
+        raise ConfigError(
+            path, "publish.id_authority", "must be 'domain,YYYY' (a tag: URI authority, RFC 4151)"
+        )
+    max_entries = publish.get("max_entries", int, 50)
+    if max_entries < 1:
+        raise ConfigError(path, "publish.max_entries", "must be at least 1")
+
+    return Settings(
+        config_path=path,
+        root=root,
+        timezone=zone,
+        database_url=database_url,
+        seeds_dir=root / seeds.text("folder", "seeds"),
+        topics_dir=root / topics.text("folder", "config/topics"),
+        feeds_dir=root / publish.text("folder", "feeds"),
+        base_url=base_url,
+        id_authority=authority,
+        feed_title=publish.text("title", "Korean Peninsula news"),
+        max_entries=max_entries,
+        lock_wait=storage.duration("lock_wait", "60s"),
+        daemon=DaemonSettings(
+            ingest_interval=daemon.duration("ingest_interval", "15m"),
+            regenerate_interval=daemon.duration("regenerate_interval", "1h"),
+        ),
+    )
