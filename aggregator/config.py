@@ -123,7 +123,9 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, None, "config file not found (use --config or AGGREGATOR_CONFIG)")
+        raise ConfigError(
+            path, None, "config file not found (use --config or AGGREGATOR_CONFIG)"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, None, f"cannot read: {error}") from None
     except tomllib.TOMLDecodeError as error:

@@ -1,0 +1,114 @@
+"""Run locks, so two writers (two daemons, or an update during a daemon cycle) never interleave.
+
+SQLite: an advisory file lock (flock) beside the database file, released by
+the kernel if the holder dies. PostgreSQL: a session advisory lock, released
+by the server when the holder's connection drops. Either way a crashed
+process never leaves a stale lock behind.
+"""
+
+import fcntl
+import hashlib
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Connection, text
+
+from aggregator.errors import LockedError
+from aggregator.store.storage import Storage
+
+_POLL_SECONDS = 0.1
+
+
+class RunLock:
+    """A named, cross-process lock on one database: ``with RunLock(storage, "cycle", wait=60):``."""
+
+    def __init__(self, storage: Storage, name: str, *, wait: float = 0.0) -> None:
+        self.storage = storage
+        self.name = name
+        self.wait = wait
+        self._file: int | None = None
+        self._connection: Connection | None = None
+        self._held = False
+
+    def __enter__(self) -> "RunLock":
+        deadline = time.monotonic() + self.wait
+        while not self._try_acquire():
+            if time.monotonic() >= deadline:
+                message = self._held_message()
+                self.release()
+                raise LockedError(message)
+            time.sleep(_POLL_SECONDS)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def _lock_path(self) -> Path:
+        database = self.storage.engine.url.database
+        if not database or database == ":memory:":
+            raise LockedError("run locks need a database file, not an in-memory SQLite database")
+        return Path(f"{database}.{self.name}.lock")
+
+    def _key(self) -> int:
+        digest = hashlib.sha256(f"aggregator:{self.name}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _try_acquire(self) -> bool:
+        if self.storage.dialect == "postgresql":
+            if self._connection is None:
+                self._connection = self.storage.engine.connect()
+            got = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key()}
+            ).scalar()
+            self._connection.commit()
+            self._held = bool(got)
+            return self._held
+        path = self._lock_path()
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return False
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        self._file = descriptor
+        return True
+
+    def _held_message(self) -> str:
+        holder = ""
+        if self.storage.dialect != "postgresql":
+            try:
+                pid = self._lock_path().read_text().strip()
+                holder = f" (held by process {pid})" if pid else ""
+            except OSError:
+                pass
+        what = (
+            "another daemon is running" if self.name == "daemon" else "another run is in progress"
+        )
+        return (
+            f"{what} on {self.storage.display_url}{holder}; "
+            f"waited {self.wait:g}s for the {self.name} lock"
+        )
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            os.close(self._file)
+            self._file = None
+        if self._connection is not None:
+            if self._held:
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._key()}
+                )
+                self._connection.commit()
+            self._connection.close()
+            self._connection = None
+            self._held = False

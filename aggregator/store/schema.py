@@ -1,0 +1,122 @@
+"""The database schema: every table in one place, and the dialect differences.
+
+Uniqueness is the database's job (unique constraints), so two ingests at once
+cannot create a duplicate. ``SCHEMA_VERSION`` is stored in ``meta`` and bumped
+by every schema change so later versions can migrate an existing database.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes that round-trip identically on SQLite and PostgreSQL.
+
+    Stored as naive UTC (SQLite has no zone type); read back as aware UTC.
+    Storing a naive value is refused: it would be ambiguous forever.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store naive datetime {value!r}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(2048), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("link", Text),
+    Column("feed_id", Text),
+    Column("feed_updated", UTCDateTime),
+    Column("enabled", Boolean, nullable=False, default=True),
+    # sha256 of the last body read, so an unchanged input is not parsed again.
+    Column("body_hash", String(64)),
+    Column("last_checked", UTCDateTime),
+    Column("last_error", Text),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(2048), nullable=False),
+    # The permanent Atom id, assigned once at first sight and never recomputed.
+    Column("entry_id", String(512), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("author", Text),
+    Column("site_name", Text),
+    Column("link", Text),
+    Column("language", String(16)),
+    # sha256 of the publishable fields, to tell an edit from a re-read.
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("source_id", "key", name="uq_items_source_key"),
+    Index("ix_items_published", "published", "id"),
+)
+
+item_topics = Table(
+    "item_topics",
+    metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", String(64), primary_key=True),
+    Column("score", Float, nullable=False),
+    # "Newest N of a topic" is a range scan over this index.
+    Index("ix_item_topics_topic", "topic_id", "item_id"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # "ingest" or "regenerate"
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime, nullable=False),
+    Column("items_new", Integer, nullable=False, default=0),
+    Column("items_updated", Integer, nullable=False, default=0),
+    Column("feeds_written", Integer, nullable=False, default=0),
+    # One failure per line: "subject: reason".
+    Column("failures", Text, nullable=False, default=""),
+    Index("ix_runs_kind_started", "kind", "started"),
+)

@@ -1,0 +1,384 @@
+"""The Storage façade: one engine, one transaction per source, idempotent writes.
+
+SQLite (WAL mode, foreign keys on) is the default; any SQLAlchemy URL works.
+Dialect differences live here and in ``schema.UTCDateTime``.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import OperationalError
+
+from aggregator.dedup import ItemWrite, KnownItem
+from aggregator.errors import AggregatorError, SchemaError
+from aggregator.store import schema
+from aggregator.store.schema import item_topics, items, meta, runs, sources
+from aggregator.types import InputFailure, SourceInfo, StoredItem
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One logged ingest or regeneration."""
+
+    kind: str
+    started: datetime
+    finished: datetime
+    items_new: int
+    items_updated: int
+    feeds_written: int
+    failures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """What classification reads of a stored item."""
+
+    id: int
+    title: str
+    content_html: str
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets readers (serve, status) work while a cycle writes; busy_timeout
+    # makes a briefly locked database wait instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class StoreTransaction:
+    """Reads and writes inside one transaction (one per source during ingest)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def source_state(self, key: str) -> tuple[int, str | None] | None:
+        """The id and last body hash of a known source, or None."""
+        row = self.connection.execute(
+            select(sources.c.id, sources.c.body_hash).where(sources.c.key == key)
+        ).first()
+        return None if row is None else (row.id, row.body_hash)
+
+    def save_source(self, info: SourceInfo, body_hash: str | None, now: datetime) -> int:
+        """Insert or update a source's metadata; returns its id."""
+        values = {
+            "kind": info.kind,
+            "title": info.title,
+            "link": info.link,
+            "feed_id": info.feed_id,
+            "feed_updated": info.updated,
+            "body_hash": body_hash,
+            "last_checked": now,
+            "last_error": None,
+        }
+        state = self.source_state(info.key)
+        if state is None:
+            return self.connection.execute(
+                insert(sources).values(key=info.key, enabled=True, **values)
+            ).inserted_primary_key[0]
+        self.connection.execute(update(sources).where(sources.c.id == state[0]).values(**values))
+        return state[0]
+
+    def record_source_error(self, key: str, kind: str, error: str, now: datetime) -> None:
+        """Remember why a source failed, without touching what it stored before."""
+        state = self.source_state(key)
+        if state is None:
+            self.connection.execute(
+                insert(sources).values(
+                    key=key, kind=kind, title=key, enabled=True, last_checked=now, last_error=error
+                )
+            )
+        else:
+            self.connection.execute(
+                update(sources)
+                .where(sources.c.id == state[0])
+                .values(last_checked=now, last_error=error)
+            )
+
+    def known_items(self, source_id: int, keys: Iterable[str]) -> dict[str, KnownItem]:
+        """What the store knows of these item keys of one source."""
+        wanted = list(keys)
+        found: dict[str, KnownItem] = {}
+        # Chunked so a 5,000-entry feed stays under SQLite's bound-parameter limit.
+        for start in range(0, len(wanted), 500):
+            rows = self.connection.execute(
+                select(
+                    items.c.key,
+                    items.c.id,
+                    items.c.entry_id,
+                    items.c.content_hash,
+                    items.c.published,
+                    items.c.updated,
+                ).where(
+                    items.c.source_id == source_id, items.c.key.in_(wanted[start : start + 500])
+                )
+            )
+            for row in rows:
+                found[row.key] = KnownItem(
+                    row.id, row.entry_id, row.content_hash, row.published, row.updated
+                )
+        return found
+
+    def write_item(self, source_id: int, write: ItemWrite, now: datetime) -> int:
+        """Insert a new item or update one in place; returns the item id."""
+        item = write.item
+        values = {
+            "title": item.title,
+            "content_html": item.content_html,
+            "published": write.published,
+            "updated": write.updated,
+            "author": item.author,
+            "site_name": item.site_name,
+            "link": item.link,
+            "language": item.language,
+            "content_hash": write.content_hash,
+        }
+        if write.id is None:
+            return self.connection.execute(
+                insert(items).values(
+                    source_id=source_id,
+                    key=item.key,
+                    entry_id=write.entry_id,
+                    first_seen=now,
+                    **values,
+                )
+            ).inserted_primary_key[0]
+        self.connection.execute(update(items).where(items.c.id == write.id).values(**values))
+        return write.id
+
+    def set_topics(self, item_id: int, scores: dict[str, float]) -> None:
+        """Replace an item's topic assignments."""
+        self.connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
+        if scores:
+            self.connection.execute(
+                insert(item_topics),
+                [{"item_id": item_id, "topic_id": t, "score": s} for t, s in scores.items()],
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        return self.connection.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        if self.get_meta(key) is None:
+            self.connection.execute(insert(meta).values(key=key, value=value))
+        else:
+            self.connection.execute(update(meta).where(meta.c.key == key).values(value=value))
+
+
+class Storage:
+    """Opens the database, creates or checks its schema, and hands out transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def initialize(self) -> None:
+        """Create the schema in an empty database; refuse one of another version."""
+        try:
+            existing = set(inspect(self.engine).get_table_names())
+        except OperationalError as error:
+            raise AggregatorError(f"cannot open database {self.display_url}: {error}") from None
+        if "meta" not in existing:
+            schema.metadata.create_all(self.engine)
+            with self.transaction() as tx:
+                tx.set_meta("schema_version", str(schema.SCHEMA_VERSION))
+            return
+        with self.transaction() as tx:
+            version = tx.get_meta("schema_version")
+        if version != str(schema.SCHEMA_VERSION):
+            raise SchemaError(
+                f"database {self.display_url} has schema version {version}, "
+                f"this aggregator needs {schema.SCHEMA_VERSION}"
+            )
+
+    @property
+    def display_url(self) -> str:
+        """The URL without a password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTransaction]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        with self.engine.begin() as connection:
+            yield StoreTransaction(connection)
+
+    # Reads for publishing, status and explain.
+
+    def newest_items(self, topic_id: str | None, limit: int) -> list[StoredItem]:
+        """The newest ``limit`` items of a topic (or of all items), newest first."""
+        query = select(items.c.id)
+        if topic_id is not None:
+            query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
+                item_topics.c.topic_id == topic_id
+            )
+        query = query.order_by(items.c.published.desc(), items.c.id.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            ids = list(connection.execute(query).scalars())
+            return self._load(connection, ids)
+
+    def find_items(self, reference: str) -> list[StoredItem]:
+        """Items matching an entry id, an item key, a link, or (failing those) a title fragment."""
+        exact = or_(
+            items.c.entry_id == reference, items.c.key == reference, items.c.link == reference
+        )
+        with self.engine.connect() as connection:
+            ids = list(connection.execute(select(items.c.id).where(exact)).scalars())
+            if not ids:
+                pattern = f"%{reference.lower()}%"
+                ids = list(
+                    connection.execute(
+                        select(items.c.id).where(func.lower(items.c.title).like(pattern))
+                    ).scalars()
+                )
+            return self._load(connection, ids)
+
+    def item_texts(self, batch: int = 500) -> Iterator[list[ItemText]]:
+        """Every stored item's classifiable text, in batches (for re-classification)."""
+        last = 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(items.c.id, items.c.title, items.c.content_html)
+                    .where(items.c.id > last)
+                    .order_by(items.c.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield [ItemText(r.id, r.title, r.content_html) for r in rows]
+            last = rows[-1].id
+
+    def _load(self, connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
+        if not ids:
+            return []
+        rows = connection.execute(
+            select(items, sources.c.key.label("source_key"), sources.c.title.label("source_title"))
+            .add_columns(
+                sources.c.link.label("source_link"),
+                sources.c.feed_id.label("source_feed_id"),
+                sources.c.feed_updated.label("source_updated"),
+            )
+            .join(sources, sources.c.id == items.c.source_id)
+            .where(items.c.id.in_(ids))
+        ).all()
+        topics: dict[int, list[str]] = {}
+        for item_id, topic_id in connection.execute(
+            select(item_topics.c.item_id, item_topics.c.topic_id)
+            .where(item_topics.c.item_id.in_(ids))
+            .order_by(item_topics.c.topic_id)
+        ):
+            topics.setdefault(item_id, []).append(topic_id)
+        by_id = {
+            row.id: StoredItem(
+                id=row.id,
+                entry_id=row.entry_id,
+                source_key=row.source_key,
+                source_title=row.source_title,
+                source_link=row.source_link,
+                source_feed_id=row.source_feed_id,
+                source_updated=row.source_updated,
+                key=row.key,
+                title=row.title,
+                content_html=row.content_html,
+                published=row.published,
+                updated=row.updated,
+                author=row.author,
+                site_name=row.site_name,
+                link=row.link,
+                language=row.language,
+                topics=tuple(topics.get(row.id, ())),
+            )
+            for row in rows
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def topic_counts(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(item_topics.c.topic_id, func.count()).group_by(item_topics.c.topic_id)
+            )
+            return {topic: count for topic, count in rows}
+
+    def item_count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(items)).scalar_one()
+
+    def failing_sources(self) -> list[tuple[str, str]]:
+        """(source key, last error) of every source whose last attempt failed."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(sources.c.key, sources.c.last_error)
+                .where(sources.c.last_error.is_not(None))
+                .order_by(sources.c.key)
+            )
+            return [(row.key, row.last_error) for row in rows]
+
+    # The run log.
+
+    def record_run(
+        self,
+        kind: str,
+        started: datetime,
+        finished: datetime,
+        *,
+        items_new: int = 0,
+        items_updated: int = 0,
+        feeds_written: int = 0,
+        failures: Sequence[InputFailure] = (),
+    ) -> None:
+        with self.transaction() as tx:
+            tx.connection.execute(
+                insert(runs).values(
+                    kind=kind,
+                    started=started,
+                    finished=finished,
+                    items_new=items_new,
+                    items_updated=items_updated,
+                    feeds_written=feeds_written,
+                    failures="\n".join(str(f) for f in failures),
+                )
+            )
+
+    def last_run(self, kind: str) -> RunRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(runs).where(runs.c.kind == kind).order_by(runs.c.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        return RunRecord(
+            row.kind,
+            row.started,
+            row.finished,
+            row.items_new,
+            row.items_updated,
+            row.feeds_written,
+            tuple(line for line in row.failures.split("\n") if line),
+        )
