@@ -1,0 +1,96 @@
+"""The long-running scheduler: APScheduler 3.x jobs that call the pipeline, nothing more.
+
+Two jobs, run one at a time by a single worker thread (so they never
+interleave), each coalescing missed runs into one: ``ingest`` on its interval
+(followed at once by a regeneration when it changed items) and ``regenerate``
+on its own interval. SIGINT/SIGTERM stop the scheduler after the job in
+flight finishes. A "daemon" lock on the database refuses a second daemon.
+"""
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from aggregator import pipeline
+from aggregator.clock import utcnow
+from aggregator.errors import AggregatorError
+from aggregator.store.lock import RunLock
+
+log = logging.getLogger("aggregator.daemon")
+
+
+def _ingest_job(app: pipeline.Aggregator) -> None:
+    try:
+        report = pipeline.ingest(app, utcnow())
+        if report.changed:
+            pipeline.regenerate(app, utcnow())
+    except AggregatorError as error:
+        # A busy database or a bad input must not stop the daemon; the next run retries.
+        log.error("ingest failed: %s", error)
+
+
+def _regenerate_job(app: pipeline.Aggregator) -> None:
+    try:
+        pipeline.regenerate(app, utcnow())
+    except AggregatorError as error:
+        log.error("regeneration failed: %s", error)
+
+
+def run(app: pipeline.Aggregator, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set); returns the exit status."""
+    stop = stop or threading.Event()
+    with RunLock(app.storage, "daemon", wait=0):
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        daemon_settings = app.settings.daemon
+        now = utcnow()
+        scheduler.add_job(
+            _ingest_job,
+            "interval",
+            args=[app],
+            id="ingest",
+            seconds=daemon_settings.ingest_interval.total_seconds(),
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            _regenerate_job,
+            "interval",
+            args=[app],
+            id="regenerate",
+            seconds=daemon_settings.regenerate_interval.total_seconds(),
+            next_run_time=now + daemon_settings.regenerate_interval,
+        )
+
+        def request_stop(signum: int, _frame: object) -> None:
+            log.info(
+                "received %s: finishing the job in flight, then exiting",
+                signal.Signals(signum).name,
+            )
+            stop.set()
+
+        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        scheduler.start()
+        log.info(
+            "daemon started: ingest every %s, regenerate every %s",
+            _human(daemon_settings.ingest_interval),
+            _human(daemon_settings.regenerate_interval),
+        )
+        try:
+            stop.wait()
+        finally:
+            scheduler.shutdown(wait=True)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        log.info("daemon stopped")
+    return 0
+
+
+def _human(interval: timedelta) -> str:
+    return f"{interval.total_seconds():g}s"

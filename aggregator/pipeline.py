@@ -1,0 +1,246 @@
+"""The one pipeline the command line and the daemon share.
+
+    ingest:     each seed file -> ingest.seeds.read_seed -> SourceData
+                (an unusable input is recorded with its reason; the rest go on)
+    dedup:      each ItemData + what the store knows -> dedup.decide -> ItemWrite
+                (new, edited in place, or unchanged and skipped)
+    store:      one transaction per source: source metadata, item writes, topics
+    classify:   each written item -> classify.classify -> topic assignments
+    publish:    newest N items per topic -> publish.render_feed -> feeds/<topic>.xml,
+                written only when the bytes change
+
+Every public function takes ``now`` and holds the database's cycle lock, so a
+daemon cycle and a one-off command never interleave.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from aggregator import classify, dedup, publish
+from aggregator.config import Settings
+from aggregator.errors import InputError
+from aggregator.ingest.seeds import read_seed
+from aggregator.store import Storage
+from aggregator.store.lock import RunLock
+from aggregator.text import html_to_text
+from aggregator.types import InputFailure, SourceData, TopicMatch
+
+log = logging.getLogger("aggregator.pipeline")
+
+RULES_FINGERPRINT = "rules_fingerprint"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest did."""
+
+    inputs_read: int = 0
+    inputs_unchanged: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    failures: tuple[InputFailure, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.items_new or self.items_updated)
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What one regeneration did: feeds rewritten, feeds left untouched, items re-classified."""
+
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    reclassified: int = 0
+
+
+@dataclass
+class Aggregator:
+    """An open store plus the settings and topic rules a run works with."""
+
+    settings: Settings
+    storage: Storage
+    topics: tuple[classify.Topic, ...]
+    identity: publish.FeedIdentity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = publish.FeedIdentity(
+            base_url=self.settings.base_url,
+            id_authority=self.settings.id_authority,
+            author=self.settings.feed_title,
+        )
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Aggregator":
+        """Load the topic rules and open (creating if new) the store."""
+        topics = classify.load_topics(settings.topics_dir)
+        storage = Storage(settings.database_url)
+        try:
+            storage.initialize()
+        except BaseException:
+            storage.close()
+            raise
+        return cls(settings, storage, topics)
+
+    def close(self) -> None:
+        self.storage.close()
+
+    @contextmanager
+    def cycle_lock(self) -> Iterator[None]:
+        """Hold the database's cycle lock, waiting up to ``storage.lock_wait``."""
+        with RunLock(self.storage, "cycle", wait=self.settings.lock_wait.total_seconds()):
+            yield
+
+    def classify_text(self, title: str, content_html: str) -> tuple[TopicMatch, ...]:
+        return classify.classify(title, html_to_text(content_html), self.topics)
+
+    def feed_specs(self) -> list[publish.FeedSpec]:
+        """all.xml first, then one feed per topic."""
+        everything = publish.FeedSpec(
+            publish.ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
+        )
+        return [everything] + [publish.FeedSpec(t.id, t.title, t.description) for t in self.topics]
+
+
+def _seed_paths(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _store_source(
+    app: Aggregator, data: SourceData, body_hash: str, now: datetime
+) -> tuple[int, int]:
+    """Write one source and its items in one transaction; returns (new, updated) counts."""
+    new = updated = 0
+    with app.storage.transaction() as tx:
+        source_id = tx.save_source(data.source, body_hash, now)
+        known = tx.known_items(source_id, (item.key for item in data.items))
+        for item in data.items:
+            write = dedup.decide(
+                item,
+                known.get(item.key),
+                authority=app.settings.id_authority,
+                source_key=data.source.key,
+                now=now,
+            )
+            if write is None:
+                continue
+            item_id = tx.write_item(source_id, write, now)
+            matches = app.classify_text(item.title, item.content_html)
+            tx.set_topics(item_id, {m.topic_id: m.score for m in matches if m.matched})
+            if write.id is None:
+                new += 1
+            else:
+                updated += 1
+    return new, updated
+
+
+def ingest(app: Aggregator, now: datetime) -> IngestReport:
+    """Read every seed file into the store; unusable ones are reported, the rest stored."""
+    with app.cycle_lock():
+        return _ingest_seeds(app, now)
+
+
+def _ingest_seeds(app: Aggregator, now: datetime) -> IngestReport:
+    read = unchanged = new = updated = 0
+    failures: list[InputFailure] = []
+    warnings: list[str] = []
+    for path in _seed_paths(app.settings.seeds_dir):
+        key = f"seed:{path.name}"
+        try:
+            body_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            failures.append(InputFailure(str(path), f"cannot read: {error.strerror}"))
+            continue
+        with app.storage.transaction() as tx:
+            state = tx.source_state(key)
+        if state is not None and state[1] == body_hash:
+            unchanged += 1
+            continue
+        try:
+            data = read_seed(path, app.settings.timezone)
+        except InputError as error:
+            log.warning("seed %s not ingested: %s", path, error.reason)
+            failures.append(InputFailure(str(path), error.reason))
+            with app.storage.transaction() as tx:
+                tx.record_source_error(key, "seed", error.reason, now)
+            continue
+        read += 1
+        warnings.extend(data.warnings)
+        source_new, source_updated = _store_source(app, data, body_hash, now)
+        new += source_new
+        updated += source_updated
+    report = IngestReport(read, unchanged, new, updated, tuple(failures), tuple(warnings))
+    app.storage.record_run(
+        "ingest", now, now, items_new=new, items_updated=updated, failures=report.failures
+    )
+    log.info(
+        "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d failed",
+        read,
+        unchanged,
+        new,
+        updated,
+        len(failures),
+    )
+    return report
+
+
+def rules_fingerprint(topics: tuple[classify.Topic, ...]) -> str:
+    """Changes whenever the topic rules change, so stored assignments can be refreshed."""
+    return hashlib.sha256(repr(topics).encode()).hexdigest()
+
+
+def reclassify(app: Aggregator, force: bool = False) -> int:
+    """Re-classify every stored item when the rules changed since the last time (or forced)."""
+    fingerprint = rules_fingerprint(app.topics)
+    with app.storage.transaction() as tx:
+        if not force and tx.get_meta(RULES_FINGERPRINT) == fingerprint:
+            return 0
+    count = 0
+    for batch in app.storage.item_texts():
+        with app.storage.transaction() as tx:
+            for text in batch:
+                matches = app.classify_text(text.title, text.content_html)
+                tx.set_topics(text.id, {m.topic_id: m.score for m in matches if m.matched})
+        count += len(batch)
+    with app.storage.transaction() as tx:
+        tx.set_meta(RULES_FINGERPRINT, fingerprint)
+    log.info("re-classified %d stored items with the current rules", count)
+    return count
+
+
+def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> PublishReport:
+    """Publish every feed (or one topic's) from the store; unchanged files are not touched."""
+    with app.cycle_lock():
+        return _regenerate(app, now, only)
+
+
+def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
+    reclassified = reclassify(app)
+    titles = {t.id: t.title for t in app.topics}
+    written: list[Path] = []
+    unchanged: list[Path] = []
+    for spec in app.feed_specs():
+        if only is not None and spec.key != only:
+            continue
+        key = None if spec.key == publish.ALL_FEED else spec.key
+        entries = app.storage.newest_items(key, app.settings.max_entries)
+        content = publish.render_feed(spec, entries, app.identity, titles)
+        path = app.settings.feeds_dir / f"{spec.key}.xml"
+        (written if publish.write_if_changed(path, content) else unchanged).append(path)
+    app.storage.record_run("regenerate", now, now, feeds_written=len(written))
+    return PublishReport(tuple(written), tuple(unchanged), reclassified)
+
+
+def update(app: Aggregator, now: datetime) -> tuple[IngestReport, PublishReport]:
+    """One cycle: ingest everything, then regenerate (rewriting only the feeds that changed)."""
+    with app.cycle_lock():
+        ingested = _ingest_seeds(app, now)
+        return ingested, _regenerate(app, now, None)
