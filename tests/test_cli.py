@@ -1,0 +1,142 @@
+"""The command line as users run it: a real `python -m aggregator` process in a project folder."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from aggregator.cli import build_parser, main
+from aggregator.config import load_settings
+from aggregator.store import Storage
+from aggregator.store.lock import RunLock
+
+
+def run(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the command with the project as the working directory, as after `cd clone`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "aggregator", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    parser = build_parser()
+    assert "example:" in parser.format_help()
+    subcommands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"update", "ingest", "regenerate", "status", "explain", "items", "daemon"} <= set(
+        subcommands
+    )
+    for name, sub in subcommands.items():
+        assert "example: aggregator" in sub.format_help(), name
+
+
+def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> None:
+    result = run(project, "update")
+    assert result.returncode == 0, result.stderr
+    assert "update: 2 new, 0 updated, 0 failed inputs; 4 feeds written" in result.stdout
+    assert sorted(p.name for p in (project / "feeds").glob("*.xml")) == [
+        "all.xml",
+        "alliance.xml",
+        "domestic-politics.xml",
+        "inter-korean.xml",
+    ]
+    again = run(project, "update")
+    assert "0 new, 0 updated, 0 failed inputs; 0 feeds written, 4 unchanged" in again.stdout
+
+
+def test_config_from_the_environment(project: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere" / "config"
+    moved.parent.mkdir()
+    (project / "config").rename(moved)
+    (tmp_path / "elsewhere" / "seeds").mkdir()
+    result = run(project, "update", env={"AGGREGATOR_CONFIG": str(moved / "aggregator.toml")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "elsewhere" / "feeds" / "all.xml").exists()
+
+
+def test_a_bad_seed_exits_1_and_names_the_file(project: Path) -> None:
+    (project / "seeds" / "blank.txt").write_text("   \n\n")
+    result = run(project, "update")
+    assert result.returncode == 1
+    assert f"failed: {project / 'seeds' / 'blank.txt'}: " in result.stderr
+    assert "2 new" in result.stdout
+    status = run(project, "status")
+    assert status.returncode == 1
+    assert "seed:blank.txt" in status.stdout
+
+
+def test_a_config_error_exits_2_and_names_the_key(project: Path) -> None:
+    (project / "config" / "aggregator.toml").write_text('[daemon]\ningest_interval = "often"\n')
+    result = run(project, "update")
+    assert result.returncode == 2
+    assert "aggregator.toml: daemon.ingest_interval:" in result.stderr
+
+
+def test_a_usage_error_exits_2(project: Path) -> None:
+    assert run(project, "frobnicate").returncode == 2
+    assert run(project, "regenerate", "--topic", "sports").returncode == 2
+
+
+def test_update_refuses_while_another_run_holds_the_lock(project: Path) -> None:
+    (project / "config" / "aggregator.toml").write_text('[storage]\nlock_wait = "0s"\n')
+    storage = Storage(f"sqlite:///{project / 'aggregator.db'}")
+    storage.initialize()
+    try:
+        with RunLock(storage, "cycle"):
+            result = run(project, "update")
+    finally:
+        storage.close()
+    assert result.returncode == 3
+    assert "another run is in progress" in result.stderr
+    assert f"held by process {os.getpid()}" in result.stderr
+
+
+def test_explain_status_and_items(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(project / "config" / "aggregator.toml")
+    with freeze_time("2025-06-05T00:00:00Z"):
+        assert main(["--config", config, "update"]) == 0
+    capsys.readouterr()
+
+    assert main(["--config", config, "explain", "000_bbf987679977ef00.txt"]) == 0
+    explained = capsys.readouterr().out
+    assert "Lee Jae-myung pledges to resume North Korea talks" in explained
+    for topic in ("inter-korean", "alliance", "domestic-politics"):
+        assert topic in explained
+
+    assert main(["--config", config, "status"]) == 0
+    status = capsys.readouterr().out
+    assert "items: 2" in status
+    assert "alliance: 2" in status
+    assert "last ingest: 2025-06-05T00:00:00+00:00 (2 new, 0 updated, 0 failed)" in status
+    assert "failing inputs: 0" in status
+
+    assert main(["--config", config, "items", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["published"] for row in rows] == [
+        "2025-06-03T15:00:00+00:00",
+        "2025-05-26T02:09:00+00:00",
+    ]
+    assert all(row["id"].startswith("tag:") for row in rows)
+
+    assert main(["--config", config, "explain", "no such story"]) == 2
+
+
+def test_regenerate_one_topic(project: Path) -> None:
+    assert run(project, "ingest").returncode == 0
+    result = run(project, "regenerate", "--topic", "alliance")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (project / "feeds").glob("*.xml")] == ["alliance.xml"]
+    settings = load_settings(project / "config" / "aggregator.toml", environ={})
+    assert settings.feeds_dir == project / "feeds"

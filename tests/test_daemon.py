@@ -1,0 +1,81 @@
+"""A real `aggregator daemon` process: publishes, picks up a new seed, refuses a twin, stops cleanly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+NEW_SEED = """Unification ministry proposes talks on separated families
+
+Published: 9 Jun. 2025, 10:30
+
+The Ministry of Unification proposed on Monday that the two Koreas hold
+Red Cross talks on reunions of separated families, the first such offer to
+Pyongyang since the new government took office in Seoul.
+"""
+
+
+def _wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen) -> None:
+    """Wait for a real process to do something; it has its own clock, so this polls."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"daemon exited with {process.returncode} before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def daemon(project: Path) -> Iterator[subprocess.Popen]:
+    (project / "config" / "aggregator.toml").write_text(
+        '[daemon]\ningest_interval = "200ms"\nregenerate_interval = "1h"\n'
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "daemon"],
+        cwd=project,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_daemon_publishes_picks_up_new_seeds_and_stops_on_sigterm(
+    project: Path, daemon: subprocess.Popen
+) -> None:
+    all_feed = project / "feeds" / "all.xml"
+
+    def published(title: str) -> Callable[[], bool]:
+        return lambda: all_feed.exists() and title.encode() in all_feed.read_bytes()
+
+    _wait_for(published("inter-Korean hotline"), "the shipped seeds to be published", daemon)
+    (project / "seeds" / "new.txt").write_text(NEW_SEED, encoding="utf-8")
+    _wait_for(published("separated families"), "the new seed to be published", daemon)
+    assert b"separated families" in (project / "feeds" / "inter-korean.xml").read_bytes()
+
+    twin = subprocess.run(
+        [sys.executable, "-m", "aggregator", "daemon"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert twin.returncode == 3
+    assert "another daemon is running" in twin.stderr
+
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=30) == 0
+    log = daemon.stderr.read()
+    assert "received SIGTERM" in log
+    assert "daemon stopped" in log
