@@ -1,4 +1,4 @@
-"""A real `aggregator daemon` process: publishes, picks up a new seed, refuses a twin, stops cleanly."""
+"""A real `aggregator daemon`: publishes, picks up a new seed, refuses a twin, stops cleanly."""
 
 import os
 import signal
