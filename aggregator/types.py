@@ -90,6 +90,7 @@ class TopicMatch:
     matched: bool
     hits: tuple[RuleHit, ...] = ()
     excluded_by: tuple[RuleHit, ...] = ()
+    missing: tuple[str, ...] = ()  # required rule groups with no match
 
 
 @dataclass(frozen=True)

@@ -54,15 +54,15 @@ def daemon(project: Path) -> Iterator[subprocess.Popen]:
 def test_daemon_publishes_picks_up_new_seeds_and_stops_on_sigterm(
     project: Path, daemon: subprocess.Popen
 ) -> None:
-    all_feed = project / "feeds" / "all.xml"
+    topic_feed = project / "feeds" / "inter-korean.xml"
 
     def published(title: str) -> Callable[[], bool]:
-        return lambda: all_feed.exists() and title.encode() in all_feed.read_bytes()
+        return lambda: topic_feed.exists() and title.encode() in topic_feed.read_bytes()
 
     _wait_for(published("inter-Korean hotline"), "the shipped seeds to be published", daemon)
     (project / "seeds" / "new.txt").write_text(NEW_SEED, encoding="utf-8")
     _wait_for(published("separated families"), "the new seed to be published", daemon)
-    assert b"separated families" in (project / "feeds" / "inter-korean.xml").read_bytes()
+    assert b"separated families" in (project / "feeds" / "all.xml").read_bytes()
 
     twin = subprocess.run(
         [sys.executable, "-m", "aggregator", "daemon"],

@@ -1,0 +1,1 @@
+"""Ingest: turn inputs (seed files, feed documents) into SourceData."""
