@@ -111,7 +111,8 @@ def parse_feed(
         if not key:
             key = "sha256:" + hashlib.sha256(f"{title}\n{content}".encode()).hexdigest()
         published = _datetime(entry.get("published_parsed"))
-        updated = _datetime(entry.get("updated_parsed"))
+        # dict.get: feedparser's own get() answers a missing "updated" with "published".
+        updated = _datetime(dict.get(entry, "updated_parsed"))
         items.append(
             ItemData(
                 key=key,

@@ -60,9 +60,8 @@ _FOOTER = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_SITE_FROM_COPYRIGHT = re.compile(
-    r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*)?(?P<site>[^©|]+?)\.?\s*$", re.I
-)
+_COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b|\ball\s+rights\s+reserved\b", re.I)
+_YEAR = re.compile(r"\b\d{4}\b")
 _NEWSPAPER_FIRST_LINE = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<title>\S.*)$")
 _NEWSPAPER_PUBLISHED = re.compile(r"^\s*published\s*:\s*(?P<when>.+)$", re.IGNORECASE)
 _CLOSING_BYLINE = re.compile(r"^\s*BY\s+(?P<name>[A-Z][A-Z .,'-]+?)\s*(?:\[[^\]]*\])?\s*$")
@@ -141,13 +140,14 @@ def _is_chrome(line: str) -> bool:
 
 
 def _site_from_footer(lines: list[str]) -> str | None:
+    """The site name a copyright line states ("© All rights reserved © 2026 Monthly True Tone")."""
     for line in reversed(lines):
         cleaned = _clean(line)
-        if "©" in cleaned or re.match(r"(?i)(copyright|all rights reserved)", cleaned):
-            cleaned = re.sub(r"(?i)all\s+rights\s+reserved\.?", "", cleaned).strip(" ©|.-")
-            match = _SITE_FROM_COPYRIGHT.search("© " + cleaned)
-            if match and _LETTER.search(match.group("site")):
-                return match.group("site").strip(" ©|.-")
+        if not _COPYRIGHT.search(cleaned):
+            continue
+        site = " ".join(_YEAR.sub(" ", _COPYRIGHT.sub(" ", cleaned)).split()).strip(" .,|-")
+        if _LETTER.search(site):
+            return site
     return None
 
 
@@ -198,7 +198,8 @@ def _parse_newspaper(lines: list[str], zone: ZoneInfo) -> dict | None:
     author = None
     tail = [line for line in rest if line.strip()]
     if tail and (byline := _CLOSING_BYLINE.match(tail[-1])):
-        author = byline.group("name").strip().title()
+        # "BY KIM MIN-JI" -> "Kim Min-ji": Korean given names keep one capital.
+        author = " ".join(w[0] + w[1:].lower() for w in byline.group("name").split())
         rest = rest[: len(rest) - rest[::-1].index(tail[-1]) - 1]
     return {
         "title": head.group("title").strip(),
@@ -250,7 +251,8 @@ def _parse_generic(lines: list[str], zone: ZoneInfo) -> dict | None:
     ]
     title_index = None
     for index, line in candidates:
-        has_words = len(_LETTER.findall(line)) >= 4
+        # A headline has a few words; a lone masthead ("Peninsula Wire") is not one.
+        has_words = len(_LETTER.findall(line)) >= 4 and len(line.split()) >= 3
         date_only = find_datetime(line, zone) is not None and len(line.split()) <= 8
         if has_words and not date_only:
             title_index = index
