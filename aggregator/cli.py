@@ -9,15 +9,23 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from aggregator import __version__, classify, daemon, pipeline
 from aggregator.clock import utcnow
-from aggregator.config import find_config, load_settings
+from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
+from aggregator.opml import Subscription, read_opml, render_opml
+from aggregator.store.sources import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 Command = Callable[[pipeline.Aggregator, argparse.Namespace], int]
+
+
+class UsageError(AggregatorError):
+    """A command was given an argument it cannot use (exit status 2)."""
 
 
 def _print_failures(failures: Sequence[object]) -> None:
@@ -26,7 +34,7 @@ def _print_failures(failures: Sequence[object]) -> None:
 
 
 def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    ingested, published = pipeline.update(app, utcnow())
+    ingested, published = pipeline.update(app, utcnow(), force=args.force)
     _print_failures(ingested.failures)
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
@@ -38,7 +46,7 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    report = pipeline.ingest(app, utcnow())
+    report = pipeline.ingest(app, utcnow(), force=args.force)
     _print_failures(report.failures)
     print(
         f"ingest: {report.inputs_read} inputs read, {report.inputs_unchanged} unchanged, "
@@ -115,6 +123,106 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    registry = app.storage.sources
+    registry.sync_config(app.settings.sources)
+    listed = registry.all()
+    if args.json:
+        print(json.dumps([_source_json(s) for s in listed], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not listed:
+        print("no web sources (add one with: aggregator sources add URL)")
+    for source in listed:
+        state = "enabled" if source.enabled else f"disabled ({source.disabled_reason})"
+        print(f"{source.label}\n  url: {source.url}\n  {state}, from {source.origin}")
+        print(
+            f"  last status: {source.last_status or 'never fetched'}; "
+            f"last success: {_when(source.last_success)}; next due: {_when(source.next_fetch)}; "
+            f"consecutive errors: {source.error_count}"
+        )
+        if source.last_error:
+            print(f"  last error: {source.last_error}")
+    failing = [s for s in listed if s.enabled and s.error_count]
+    return EXIT_INPUT_FAILED if failing else EXIT_OK
+
+
+def _source_json(source: WebSource) -> dict[str, object]:
+    return {
+        "name": source.name,
+        "title": source.title,
+        "url": source.url,
+        "key": source.key,
+        "origin": source.origin,
+        "enabled": source.enabled,
+        "disabled_reason": source.disabled_reason,
+        "interval_seconds": source.interval.total_seconds() if source.interval else None,
+        "last_status": source.last_status,
+        "last_success": source.last_success.isoformat() if source.last_success else None,
+        "next_fetch": source.next_fetch.isoformat() if source.next_fetch else None,
+        "error_count": source.error_count,
+        "last_error": source.last_error,
+    }
+
+
+def _interval(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"--interval: {error}") from None
+
+
+def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    if not args.url.startswith(("http://", "https://")):
+        raise UsageError(f"{args.url!r} is not an http(s) URL")
+    source = app.storage.sources.add(
+        args.url, name=args.name, interval=_interval(args.interval), origin="cli"
+    )
+    print(f"added {source.label} ({source.url}); it is fetched at the next update")
+    return EXIT_OK
+
+
+def cmd_sources_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    source = app.storage.sources.remove(args.source)
+    print(f"removed {source.label} ({source.url}) and its items")
+    return EXIT_OK
+
+
+def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        subscriptions = read_opml(path.read_bytes(), str(path))
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    registry = app.storage.sources
+    added = skipped = 0
+    for subscription in subscriptions:
+        if registry.find(subscription.url) is not None:
+            skipped += 1
+            continue
+        registry.add(subscription.url, name=subscription.title, interval=None, origin="opml")
+        added += 1
+    print(f"import: {added} sources added, {skipped} already followed, from {path}")
+    return EXIT_OK
+
+
+def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    subscriptions = [
+        Subscription(s.url, s.name or s.title) for s in app.storage.sources.all() if s.enabled
+    ]
+    document = render_opml("aggregator sources", subscriptions, utcnow())
+    if args.output:
+        Path(args.output).write_bytes(document)
+    else:
+        sys.stdout.write(document.decode("utf-8"))
+    return EXIT_OK
+
+
 def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return daemon.run(app)
 
@@ -147,13 +255,22 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    add(
+    update = add(
         "update",
         cmd_update,
-        "ingest everything, then regenerate changed feeds",
+        "ingest seeds and due web sources, then regenerate changed feeds",
         "aggregator update",
     )
-    add("ingest", cmd_ingest, "ingest seeds into the store without publishing", "aggregator ingest")
+    ingest = add(
+        "ingest",
+        cmd_ingest,
+        "ingest seeds and due web sources without publishing",
+        "aggregator ingest --force",
+    )
+    for sub in (update, ingest):
+        sub.add_argument(
+            "--force", action="store_true", help="fetch every enabled source now, due or not"
+        )
     regenerate = add(
         "regenerate",
         cmd_regenerate,
@@ -177,6 +294,58 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--topic", metavar="ID", help="only items in this topic")
     items.add_argument("--json", action="store_true", help="JSON for scripts")
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    sources = commands.add_parser(
+        "sources",
+        help="manage web sources (RSS, Atom, JSON Feed)",
+        description="Manage web sources; those declared in the config file are listed too.",
+        epilog="example: aggregator sources add https://example.org/feed.xml --interval 30m",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
+
+    def add_action(name: str, handler: Command, help: str, example: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    listing = add_action("list", cmd_sources_list, "sources and health", "aggregator sources list")
+    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    adding = add_action(
+        "add",
+        cmd_sources_add,
+        "follow a feed",
+        "aggregator sources add https://example.org/feed.xml --name Example --interval 30m",
+    )
+    adding.add_argument("url", metavar="URL")
+    adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
+    adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
+    removing = add_action(
+        "remove",
+        cmd_sources_remove,
+        "stop following a source (its items are deleted)",
+        "aggregator sources remove https://example.org/feed.xml",
+    )
+    removing.add_argument("source", metavar="URL_OR_NAME")
+    importing = add_action(
+        "import",
+        cmd_sources_import,
+        "follow every feed listed in an OPML file",
+        "aggregator sources import subscriptions.opml",
+    )
+    importing.add_argument("file", metavar="FILE.opml")
+    exporting = add_action(
+        "export",
+        cmd_sources_export,
+        "write the enabled sources as OPML 2.0",
+        "aggregator sources export --output sources.opml",
+    )
+    exporting.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     add(
         "daemon",
         cmd_daemon,
@@ -214,6 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockedError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BUSY
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except AggregatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_FAILED

@@ -40,6 +40,34 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class FetchSettings:
+    """How web sources are fetched: politeness, limits and parallelism."""
+
+    default_interval: timedelta
+    min_interval: timedelta
+    max_interval: timedelta
+    backoff_cap: timedelta
+    connect_timeout: timedelta
+    read_timeout: timedelta
+    deadline: timedelta
+    max_bytes: int
+    max_entries: int
+    max_redirects: int
+    workers: int
+    per_host: int
+
+
+@dataclass(frozen=True)
+class SourceSetting:
+    """A web source declared in the config file."""
+
+    url: str
+    name: str | None
+    interval: timedelta | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the commands need from the config file, typed and resolved."""
 
@@ -56,6 +84,8 @@ class Settings:
     max_entries: int
     lock_wait: timedelta
     daemon: DaemonSettings
+    fetch: FetchSettings
+    sources: tuple[SourceSetting, ...]
 
 
 def parse_duration(text: str) -> timedelta:
@@ -132,7 +162,12 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         raise ConfigError(path, None, f"invalid TOML: {error}") from None
 
     root = project_root(path)
-    top = _Table(path, raw, "", {"timezone", "storage", "seeds", "topics", "publish", "daemon"})
+    top = _Table(
+        path,
+        raw,
+        "",
+        {"timezone", "storage", "seeds", "topics", "publish", "daemon", "fetch", "sources"},
+    )
     storage = top.table("storage", {"path", "url", "lock_wait"})
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
@@ -180,4 +215,57 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             ingest_interval=daemon.duration("ingest_interval", "15m"),
             regenerate_interval=daemon.duration("regenerate_interval", "1h"),
         ),
+        fetch=_fetch_settings(top),
+        sources=_source_settings(top),
     )
+
+
+def _positive_int(table: _Table, name: str, default: int) -> int:
+    value = table.get(name, int, default)
+    if value < 1:
+        raise ConfigError(table.path, table.key(name), "must be at least 1")
+    return value
+
+
+def _fetch_settings(top: _Table) -> FetchSettings:
+    fetch = top.table(
+        "fetch",
+        {
+            "default_interval", "min_interval", "max_interval", "backoff_cap", "connect_timeout",
+            "read_timeout", "deadline", "max_bytes", "max_entries", "max_redirects", "workers",
+            "per_host",
+        },
+    )  # fmt: skip
+    settings = FetchSettings(
+        default_interval=fetch.duration("default_interval", "1h"),
+        min_interval=fetch.duration("min_interval", "10m"),
+        max_interval=fetch.duration("max_interval", "1d"),
+        backoff_cap=fetch.duration("backoff_cap", "1d"),
+        connect_timeout=fetch.duration("connect_timeout", "10s"),
+        read_timeout=fetch.duration("read_timeout", "30s"),
+        deadline=fetch.duration("deadline", "60s"),
+        max_bytes=_positive_int(fetch, "max_bytes", 10 * 1024 * 1024),
+        max_entries=_positive_int(fetch, "max_entries", 1000),
+        max_redirects=fetch.get("max_redirects", int, 5),
+        workers=_positive_int(fetch, "workers", 8),
+        per_host=_positive_int(fetch, "per_host", 2),
+    )
+    if settings.min_interval > settings.max_interval:
+        raise ConfigError(top.path, "fetch.min_interval", "is longer than fetch.max_interval")
+    return settings
+
+
+def _source_settings(top: _Table) -> tuple[SourceSetting, ...]:
+    declared = top.get("sources", list, [])
+    result = []
+    for index, raw in enumerate(declared):
+        if not isinstance(raw, dict):
+            raise ConfigError(top.path, f"sources[{index}]", "must be a table ([[sources]])")
+        table = _Table(top.path, raw, f"sources[{index}].", {"url", "name", "interval", "enabled"})
+        url = table.text("url", "")
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(top.path, table.key("url"), "must be an absolute http(s) URL")
+        name = table.get("name", str, "") or None
+        interval = table.duration("interval", "1h") if "interval" in raw else None
+        result.append(SourceSetting(url, name, interval, table.get("enabled", bool, True)))
+    return tuple(result)

@@ -15,18 +15,26 @@ daemon cycle and a one-off command never interleave.
 
 import hashlib
 import logging
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
 
 from aggregator import classify, dedup, publish
 from aggregator.config import Settings
 from aggregator.errors import InputError
+from aggregator.ingest.feeds import parse_feed
+from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
+from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.store import Storage
 from aggregator.store.lock import RunLock
+from aggregator.store.sources import WebSource, save_fetch_state
 from aggregator.text import html_to_text
 from aggregator.types import InputFailure, SourceData, TopicMatch
 
@@ -68,6 +76,8 @@ class Aggregator:
     storage: Storage
     topics: tuple[classify.Topic, ...]
     identity: publish.FeedIdentity = field(init=False)
+    # Jitter for backoff; tests seed it for repeatable schedules.
+    rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
         self.identity = publish.FeedIdentity(
@@ -142,16 +152,64 @@ def _store_source(
     return new, updated
 
 
-def ingest(app: Aggregator, now: datetime) -> IngestReport:
-    """Read every seed file into the store; unusable ones are reported, the rest stored."""
+def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:
+    """Read every seed file and every due web source (all enabled ones with ``force``)."""
     with app.cycle_lock():
-        return _ingest_seeds(app, now)
+        return _ingest(app, now, force)
 
 
-def _ingest_seeds(app: Aggregator, now: datetime) -> IngestReport:
-    read = unchanged = new = updated = 0
-    failures: list[InputFailure] = []
-    warnings: list[str] = []
+@dataclass
+class _Tally:
+    """Counts gathered while ingesting, turned into an IngestReport at the end."""
+
+    read: int = 0
+    unchanged: int = 0
+    new: int = 0
+    updated: int = 0
+    failures: list[InputFailure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def stored(self, counts: tuple[int, int]) -> None:
+        self.new += counts[0]
+        self.updated += counts[1]
+
+    def report(self) -> IngestReport:
+        return IngestReport(
+            self.read,
+            self.unchanged,
+            self.new,
+            self.updated,
+            tuple(self.failures),
+            tuple(self.warnings),
+        )
+
+
+def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
+    tally = _Tally()
+    _ingest_seeds(app, now, tally)
+    _ingest_web_sources(app, now, force, tally)
+    report = tally.report()
+    app.storage.record_run(
+        "ingest",
+        now,
+        now,
+        items_new=report.items_new,
+        items_updated=report.items_updated,
+        failures=report.failures,
+    )
+    log.info(
+        "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d failed",
+        report.inputs_read,
+        report.inputs_unchanged,
+        report.items_new,
+        report.items_updated,
+        len(report.failures),
+    )
+    return report
+
+
+def _ingest_seeds(app: Aggregator, now: datetime, tally: _Tally) -> None:
+    failures, warnings = tally.failures, tally.warnings
     for path in _seed_paths(app.settings.seeds_dir):
         key = f"seed:{path.name}"
         try:
@@ -162,7 +220,7 @@ def _ingest_seeds(app: Aggregator, now: datetime) -> IngestReport:
         with app.storage.transaction() as tx:
             state = tx.source_state(key)
         if state is not None and state[1] == body_hash:
-            unchanged += 1
+            tally.unchanged += 1
             continue
         try:
             data = read_seed(path, app.settings.timezone)
@@ -172,24 +230,110 @@ def _ingest_seeds(app: Aggregator, now: datetime) -> IngestReport:
             with app.storage.transaction() as tx:
                 tx.record_source_error(key, "seed", error.reason, now)
             continue
-        read += 1
+        tally.read += 1
         warnings.extend(data.warnings)
-        source_new, source_updated = _store_source(app, data, body_hash, now)
-        new += source_new
-        updated += source_updated
-    report = IngestReport(read, unchanged, new, updated, tuple(failures), tuple(warnings))
-    app.storage.record_run(
-        "ingest", now, now, items_new=new, items_updated=updated, failures=report.failures
+        tally.stored(_store_source(app, data, body_hash, now))
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A web source fetched (and parsed, when its body was new) in a worker thread."""
+
+    result: FetchResult
+    body_hash: str | None = None
+    data: SourceData | None = None
+    parse_error: str | None = None
+
+
+def _fetch_and_parse(app: Aggregator, client: httpx.Client, source: WebSource) -> _Fetched:
+    settings = app.settings.fetch
+    result = fetch(
+        client, source.url, settings, etag=source.etag, last_modified=source.last_modified
     )
-    log.info(
-        "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d failed",
-        read,
-        unchanged,
-        new,
-        updated,
-        len(failures),
+    if result.outcome != "ok" or result.body is None:
+        return _Fetched(result)
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if body_hash == source.body_hash:
+        return _Fetched(result, body_hash)
+    try:
+        data = parse_feed(
+            result.body,
+            source_key=source.key,
+            headers=result.headers,
+            base_url=result.url,
+            zone=app.settings.timezone,
+            max_entries=settings.max_entries,
+        )
+    except InputError as error:
+        return _Fetched(result, body_hash, parse_error=error.reason)
+    return _Fetched(result, body_hash, data)
+
+
+def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tally) -> None:
+    """Fetch due web sources in parallel; write their results serially, one transaction each."""
+    registry = app.storage.sources
+    registry.sync_config(app.settings.sources)
+    due = [s for s in registry.all() if s.enabled] if force else registry.due(now)
+    if not due:
+        return
+    settings = app.settings.fetch
+    with make_client(settings) as client:
+        results = run_per_host(
+            due,
+            lambda source: urlsplit(source.url).netloc.lower(),
+            lambda source: _fetch_and_parse(app, client, source),
+            workers=settings.workers,
+            per_host=settings.per_host,
+        )
+        for source, fetched in results:
+            _store_fetched(app, source, fetched, now, tally)
+
+
+def _store_fetched(
+    app: Aggregator, source: WebSource, fetched: _Fetched, now: datetime, tally: _Tally
+) -> None:
+    result = fetched.result
+    outcome, error = result.outcome, result.error
+    if fetched.parse_error is not None:
+        outcome, error = "error", fetched.parse_error
+    elif outcome == "ok" and fetched.data is None:
+        outcome = "not-modified"  # a 200 whose body is byte-identical to the last one
+    state = after_fetch(
+        Previous(
+            source.url,
+            source.etag,
+            source.last_modified,
+            source.body_hash,
+            source.interval,
+            source.error_count,
+            source.last_success,
+        ),
+        outcome=outcome,
+        status=result.status_text if outcome != "not-modified" else "not modified",
+        url=result.moved_to or source.url,
+        headers=result.headers,
+        body_hash=fetched.body_hash if fetched.data is not None else None,
+        error=error,
+        refresh_hint=fetched.data.refresh_hint if fetched.data else None,
+        now=now,
+        settings=app.settings.fetch,
+        rng=app.rng,
     )
-    return report
+    if outcome in ("error", "gone"):
+        log.warning("source %s failed: %s", source.url, state.last_error)
+        tally.failures.append(InputFailure(source.url, state.last_error or outcome))
+    elif outcome == "not-modified":
+        tally.unchanged += 1
+    if fetched.data is None or outcome != "ok":
+        with app.storage.transaction() as tx:
+            save_fetch_state(tx, source.id, asdict(state))
+        return
+    tally.read += 1
+    tally.warnings.extend(fetched.data.warnings)
+    for warning in fetched.data.warnings:
+        log.warning("%s", warning)
+    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state))
+    tally.stored(counts)
 
 
 def rules_fingerprint(topics: tuple[classify.Topic, ...]) -> str:
@@ -239,8 +383,10 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     return PublishReport(tuple(written), tuple(unchanged), reclassified)
 
 
-def update(app: Aggregator, now: datetime) -> tuple[IngestReport, PublishReport]:
-    """One cycle: ingest everything, then regenerate (rewriting only the feeds that changed)."""
+def update(
+    app: Aggregator, now: datetime, *, force: bool = False
+) -> tuple[IngestReport, PublishReport]:
+    """One cycle: ingest everything due, then regenerate (rewriting only feeds that changed)."""
     with app.cycle_lock():
-        ingested = _ingest_seeds(app, now)
+        ingested = _ingest(app, now, force)
         return ingested, _regenerate(app, now, None)

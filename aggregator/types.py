@@ -6,7 +6,7 @@ not) in a topic. All datetimes are aware; stored ones are UTC.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,15 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
+class Enclosure:
+    """A file attached to an entry (podcast audio, a PDF): RSS enclosure / Atom rel=enclosure."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
 class ItemData:
     """What an input said about one item, before dedup, storage or classification.
 
@@ -44,6 +53,7 @@ class ItemData:
     link: str | None = None
     language: str | None = None
     categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class SourceData:
     source: SourceInfo
     items: tuple[ItemData, ...]
     warnings: tuple[str, ...] = ()
+    # How often the document says it changes (RSS <ttl>, sy:updatePeriod/updateFrequency).
+    refresh_hint: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ is off.
 import calendar
 import hashlib
 import html
+import json
 import re
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ import feedparser
 from aggregator.errors import InputError
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.text import normalize, paragraphs_to_html
-from aggregator.types import ItemData, SourceData, SourceInfo
+from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
 
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
 # Entity declarations are how XML bombs and external-entity reads work; feeds never need them.
@@ -68,6 +69,45 @@ def _language(declared: str | None, text: str) -> str | None:
     return "ko" if len(_HANGUL.findall(text)) > len(text) * 0.2 else None
 
 
+_SY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+    "yearly": timedelta(days=365),
+}
+
+
+def _refresh_hint(feed: Mapping) -> timedelta | None:
+    """How often the document says it changes: RSS <ttl> (minutes) or sy:updatePeriod/Frequency."""
+    hints = []
+    ttl = str(feed.get("ttl", "")).strip()
+    if ttl.isdigit():
+        hints.append(timedelta(minutes=int(ttl)))
+    period = _SY_PERIODS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period is not None:
+        frequency = str(feed.get("sy_updatefrequency", "1")).strip()
+        hints.append(period / max(int(frequency) if frequency.isdigit() else 1, 1))
+    return max(hints, default=None)
+
+
+def _enclosures(entry: Mapping, base: str | None) -> tuple[Enclosure, ...]:
+    found = []
+    for enclosure in entry.get("enclosures", []):
+        href = enclosure.get("href")
+        if not href:
+            continue
+        length = str(enclosure.get("length", "")).strip()
+        found.append(
+            Enclosure(
+                urljoin(base or "", href),
+                enclosure.get("type") or None,
+                int(length) if length.isdigit() else None,
+            )
+        )
+    return tuple(found)
+
+
 def parse_feed(
     data: bytes,
     *,
@@ -76,8 +116,13 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
     zone: ZoneInfo | None = None,
+    max_entries: int | None = None,
 ) -> SourceData:
-    """Parse a feed document into items; raises InputError when it is no feed at all."""
+    """Parse an RSS, Atom or JSON Feed document into items; InputError when it is no feed."""
+    content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type", "")
+    if "json" in content_type or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_json_feed(data, source_key=source_key, kind=kind, base_url=base_url,
+                               max_entries=max_entries)  # fmt: skip
     warnings: list[str] = []
     if _DOCTYPE_WITH_ENTITIES.search(data[:65536]):
         data = _DOCTYPE_WITH_ENTITIES.sub(b"", data, count=1)
@@ -100,7 +145,11 @@ def parse_feed(
     site_link = feed.get("link") or base_url
     declared_language = feed.get("language")
     items: list[ItemData] = []
-    for position, entry in enumerate(parsed.entries):
+    entries = parsed.entries
+    if max_entries is not None and len(entries) > max_entries:
+        warnings.append(f"{source_key}: {len(entries)} entries, only the first {max_entries} taken")
+        entries = entries[:max_entries]
+    for position, entry in enumerate(entries):
         link = urljoin(site_link or "", entry["link"]) if entry.get("link") else None
         title = _plain(entry.get("title", ""))
         content = _content(entry, link or site_link)
@@ -124,6 +173,7 @@ def parse_feed(
                 link=link,
                 language=_language(entry.get("language") or declared_language, title + content),
                 categories=tuple(t["term"] for t in entry.get("tags", []) if t.get("term")),
+                enclosures=_enclosures(entry, link or site_link),
             )
         )
     source = SourceInfo(
@@ -133,5 +183,95 @@ def parse_feed(
         link=site_link,
         feed_id=feed.get("id"),
         updated=_datetime(feed.get("updated_parsed")),
+    )
+    return SourceData(source, tuple(items), tuple(warnings), _refresh_hint(feed))
+
+
+def _json_datetime(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def parse_json_feed(
+    data: bytes,
+    *,
+    source_key: str,
+    kind: str = "feed",
+    base_url: str | None = None,
+    max_entries: int | None = None,
+) -> SourceData:
+    """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(source_key, f"not a feed: invalid JSON ({error})") from None
+    if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
+        raise InputError(source_key, "not a feed: JSON without a jsonfeed.org version")
+    raw_items = document.get("items")
+    if not isinstance(raw_items, list):
+        raise InputError(source_key, "not a feed: JSON Feed without an items list")
+    warnings: list[str] = []
+    if max_entries is not None and len(raw_items) > max_entries:
+        warnings.append(f"{source_key}: {len(raw_items)} items, only the first {max_entries} taken")
+        raw_items = raw_items[:max_entries]
+    site_link = document.get("home_page_url") or base_url
+    items = []
+    for position, entry in enumerate(raw_items):
+        if not isinstance(entry, dict):
+            warnings.append(f"{source_key}: item {position + 1} is not an object")
+            continue
+        link = entry.get("url")
+        link = urljoin(site_link or "", link) if isinstance(link, str) else None
+        title = _plain(str(entry.get("title") or ""))
+        if entry.get("content_html"):
+            content = sanitize_html(str(entry["content_html"]), link or site_link)
+        else:
+            text = str(entry.get("content_text") or entry.get("summary") or "")
+            content = _markup(text, "text", None)
+        key = str(entry.get("id") or link or "")
+        if not key or not (title or content):
+            warnings.append(f"{source_key}: item {position + 1} has no id or no content")
+            continue
+        authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
+        author = next(
+            (a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None
+        )
+        published = _json_datetime(entry.get("date_published"))
+        updated = _json_datetime(entry.get("date_modified"))
+        items.append(
+            ItemData(
+                key=key,
+                title=title or (link or key),
+                content_html=content,
+                published=published or updated,
+                updated=updated,
+                author=author,
+                link=link,
+                language=_language(
+                    entry.get("language") or document.get("language"), title + content
+                ),
+                categories=tuple(str(t) for t in entry.get("tags", []) if isinstance(t, str)),
+                enclosures=tuple(
+                    Enclosure(
+                        urljoin(link or site_link or "", a["url"]),
+                        a.get("mime_type"),
+                        a.get("size_in_bytes") if isinstance(a.get("size_in_bytes"), int) else None,
+                    )
+                    for a in entry.get("attachments", [])
+                    if isinstance(a, dict) and a.get("url")
+                ),  # fmt: skip
+            )
+        )
+    source = SourceInfo(
+        key=source_key,
+        kind=kind,
+        title=_plain(str(document.get("title") or "")) or source_key,
+        link=site_link,
+        feed_id=document.get("feed_url"),
     )
     return SourceData(source, tuple(items), tuple(warnings))

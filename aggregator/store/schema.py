@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -60,8 +60,10 @@ sources = Table(
     "sources",
     metadata,
     Column("id", Integer, primary_key=True),
+    # Identity: "seed:<file name>", or the URL a web source was first added with. Entry
+    # ids derive from it, so it never changes, even when a 301 moves the feed.
     Column("key", String(2048), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # "seed" or "feed"
     Column("title", Text, nullable=False),
     Column("link", Text),
     Column("feed_id", Text),
@@ -71,6 +73,20 @@ sources = Table(
     Column("body_hash", String(64)),
     Column("last_checked", UTCDateTime),
     Column("last_error", Text),
+    # Web sources: where to fetch now, how often, and where they were declared.
+    Column("url", Text),
+    Column("name", Text),
+    Column("interval_seconds", Integer),
+    Column("origin", String(16)),  # "config", "cli" or "opml"
+    # Politeness state (RFC 9110 validators, RFC 9111 freshness, backoff).
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("next_fetch", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_status", String(32)),
+    Column("last_success", UTCDateTime),
+    Column("disabled_reason", Text),
+    Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
 items = Table(
@@ -92,6 +108,9 @@ items = Table(
     Column("language", String(16)),
     # sha256 of the publishable fields, to tell an edit from a re-read.
     Column("content_hash", String(64), nullable=False),
+    # JSON lists: the source's own categories, and enclosures (url, type, length).
+    Column("categories", Text, nullable=False, default="[]"),
+    Column("enclosures", Text, nullable=False, default="[]"),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),
     Index("ix_items_published", "published", "id"),
 )

@@ -4,10 +4,12 @@ SQLite (WAL mode, foreign keys on) is the default; any SQLAlchemy URL works.
 Dialect differences live here and in ``schema.UTCDateTime``.
 """
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Connection,
@@ -29,6 +31,9 @@ from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
 from aggregator.store.schema import item_topics, items, meta, runs, sources
 from aggregator.types import InputFailure, SourceInfo, StoredItem
+
+if TYPE_CHECKING:
+    from aggregator.store.sources import SourceRegistry
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,10 @@ class StoreTransaction:
             "link": item.link,
             "language": item.language,
             "content_hash": write.content_hash,
+            "categories": json.dumps(list(item.categories), ensure_ascii=False),
+            "enclosures": json.dumps(
+                [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
+            ),
         }
         if write.id is None:
             return self.connection.execute(
@@ -191,6 +200,13 @@ class Storage:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @property
+    def sources(self) -> "SourceRegistry":
+        """The web-source registry over this store."""
+        from aggregator.store.sources import SourceRegistry
+
+        return SourceRegistry(self)
 
     @property
     def dialect(self) -> str:

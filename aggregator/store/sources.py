@@ -1,0 +1,185 @@
+"""Web sources in the store: the registry (add, remove, list), the "due" query, politeness state.
+
+"Due" is a query over each source's stored next-fetch time, so the daemon and
+a one-off ``aggregator update`` agree, also after a restart.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, or_, select, update
+
+from aggregator.config import SourceSetting
+from aggregator.errors import AggregatorError
+from aggregator.ingest.schedule import GONE_MARK
+from aggregator.store.schema import sources
+
+if TYPE_CHECKING:
+    from aggregator.store.storage import Storage, StoreTransaction
+
+
+@dataclass(frozen=True)
+class WebSource:
+    """A web source as stored: identity, where to fetch, and its politeness and health state."""
+
+    id: int
+    key: str
+    url: str
+    name: str | None
+    title: str
+    interval: timedelta | None
+    origin: str | None
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_fetch: datetime | None
+    error_count: int
+    last_status: str | None
+    last_success: datetime | None
+    last_checked: datetime | None
+    last_error: str | None
+    disabled_reason: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.url
+
+
+def _web_source(row: Any) -> WebSource:
+    return WebSource(
+        id=row.id,
+        key=row.key,
+        url=row.url or row.key,
+        name=row.name,
+        title=row.title,
+        interval=timedelta(seconds=row.interval_seconds) if row.interval_seconds else None,
+        origin=row.origin,
+        enabled=row.enabled,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_hash=row.body_hash,
+        next_fetch=row.next_fetch,
+        error_count=row.error_count or 0,
+        last_status=row.last_status,
+        last_success=row.last_success,
+        last_checked=row.last_checked,
+        last_error=row.last_error,
+        disabled_reason=row.disabled_reason,
+    )
+
+
+class SourceRegistry:
+    """Reads and writes of web sources, over one Storage."""
+
+    def __init__(self, storage: "Storage") -> None:
+        self.storage = storage
+
+    def all(self) -> list[WebSource]:
+        with self.storage.engine.connect() as connection:
+            rows = connection.execute(
+                select(sources).where(sources.c.kind == "feed").order_by(sources.c.id)
+            )
+            return [_web_source(row) for row in rows]
+
+    def due(self, now: datetime) -> list[WebSource]:
+        """Enabled web sources whose next fetch time has come (never-fetched ones first)."""
+        query = (
+            select(sources)
+            .where(
+                sources.c.kind == "feed",
+                sources.c.enabled.is_(True),
+                or_(sources.c.next_fetch.is_(None), sources.c.next_fetch <= now),
+            )
+            .order_by(sources.c.next_fetch.is_not(None), sources.c.next_fetch, sources.c.id)
+        )
+        with self.storage.engine.connect() as connection:
+            return [_web_source(row) for row in connection.execute(query)]
+
+    def find(self, reference: str) -> WebSource | None:
+        """A source by its URL (first or current) or its name."""
+        for source in self.all():
+            if reference in (source.key, source.url, source.name):
+                return source
+        return None
+
+    def add(
+        self,
+        url: str,
+        *,
+        name: str | None,
+        interval: timedelta | None,
+        origin: str,
+        enabled: bool = True,
+    ) -> WebSource:
+        if self.find(url) is not None:
+            raise AggregatorError(f"source {url} is already followed")
+        with self.storage.transaction() as tx:
+            tx.connection.execute(
+                insert(sources).values(
+                    key=url,
+                    kind="feed",
+                    title=name or url,
+                    url=url,
+                    name=name,
+                    interval_seconds=int(interval.total_seconds()) if interval else None,
+                    origin=origin,
+                    enabled=enabled,
+                    error_count=0,
+                    disabled_reason=None if enabled else f"disabled in {origin}",
+                )
+            )
+        added = self.find(url)
+        assert added is not None
+        return added
+
+    def remove(self, reference: str) -> WebSource:
+        """Stop following a source; its items are deleted with it and leave the feeds."""
+        source = self.find(reference)
+        if source is None:
+            raise AggregatorError(f"no source {reference!r} (give its URL or name)")
+        with self.storage.transaction() as tx:
+            tx.connection.execute(delete(sources).where(sources.c.id == source.id))
+        return source
+
+    def sync_config(self, declared: Sequence[SourceSetting]) -> None:
+        """Make the stored config-declared sources match the config file.
+
+        A source declared in the file is added or updated; one no longer declared is
+        disabled (its items stay); a source disabled because it is gone (410) stays so.
+        """
+        declared_urls = {s.url for s in declared}
+        existing = {s.key: s for s in self.all()}
+        with self.storage.transaction() as tx:
+            for setting in declared:
+                known = existing.get(setting.url) or next(
+                    (s for s in existing.values() if s.url == setting.url), None
+                )
+                seconds = int(setting.interval.total_seconds()) if setting.interval else None
+                gone = (known.disabled_reason or "").startswith(GONE_MARK)
+                values: dict[str, Any] = {
+                    "name": setting.name,
+                    "interval_seconds": seconds,
+                    "origin": "config",
+                    "enabled": setting.enabled and not gone,
+                }
+                if not gone:
+                    values["disabled_reason"] = None if setting.enabled else "disabled in config"
+                tx.connection.execute(
+                    update(sources).where(sources.c.id == known.id).values(**values)
+                )
+            for source in existing.values():
+                still_declared = source.key in declared_urls or source.url in declared_urls
+                if source.origin == "config" and source.enabled and not still_declared:
+                    tx.connection.execute(
+                        update(sources)
+                        .where(sources.c.id == source.id)
+                        .values(enabled=False, disabled_reason="no longer in the config file")
+                    )
+
+
+def save_fetch_state(tx: "StoreTransaction", source_id: int, state: dict[str, Any]) -> None:
+    """Write the politeness and health columns decided for a source after a fetch."""
+    tx.connection.execute(update(sources).where(sources.c.id == source_id).values(**state))
