@@ -125,12 +125,18 @@ def _seed_paths(folder: Path) -> list[Path]:
 
 
 def _store_source(
-    app: Aggregator, data: SourceData, body_hash: str, now: datetime
+    app: Aggregator,
+    data: SourceData,
+    body_hash: str | None,
+    now: datetime,
+    fetch_state: dict[str, object] | None = None,
 ) -> tuple[int, int]:
-    """Write one source and its items in one transaction; returns (new, updated) counts."""
+    """Write one source, its fetch state and its items in one transaction; (new, updated)."""
     new = updated = 0
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
+        if fetch_state is not None:
+            save_fetch_state(tx, source_id, fetch_state)
         known = tx.known_items(source_id, (item.key for item in data.items))
         for item in data.items:
             write = dedup.decide(

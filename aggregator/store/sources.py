@@ -150,27 +150,30 @@ class SourceRegistry:
         A source declared in the file is added or updated; one no longer declared is
         disabled (its items stay); a source disabled because it is gone (410) stays so.
         """
+        existing = self.all()
         declared_urls = {s.url for s in declared}
-        existing = {s.key: s for s in self.all()}
         with self.storage.transaction() as tx:
             for setting in declared:
-                known = existing.get(setting.url) or next(
-                    (s for s in existing.values() if s.url == setting.url), None
-                )
+                known = next((s for s in existing if setting.url in (s.key, s.url)), None)
                 seconds = int(setting.interval.total_seconds()) if setting.interval else None
-                gone = (known.disabled_reason or "").startswith(GONE_MARK)
                 values: dict[str, Any] = {
                     "name": setting.name,
                     "interval_seconds": seconds,
                     "origin": "config",
-                    "enabled": setting.enabled and not gone,
+                    "enabled": setting.enabled,
+                    "disabled_reason": None if setting.enabled else "disabled in config",
                 }
-                if not gone:
-                    values["disabled_reason"] = None if setting.enabled else "disabled in config"
+                if known is None:
+                    values.update(key=setting.url, kind="feed", url=setting.url, error_count=0)
+                    values["title"] = setting.name or setting.url
+                    tx.connection.execute(insert(sources).values(**values))
+                    continue
+                if (known.disabled_reason or "").startswith(GONE_MARK):
+                    del values["enabled"], values["disabled_reason"]
                 tx.connection.execute(
                     update(sources).where(sources.c.id == known.id).values(**values)
                 )
-            for source in existing.values():
+            for source in existing:
                 still_declared = source.key in declared_urls or source.url in declared_urls
                 if source.origin == "config" and source.enabled and not still_declared:
                     tx.connection.execute(

@@ -1,0 +1,351 @@
+"""Web sources against real HTTP servers on 127.0.0.1: politeness, limits and hostile servers.
+
+Each behaviour is asserted on the wire (which request headers arrived, how
+many requests were made) and in the store. Time is injected as ``now``; the
+fetch limits are real and short.
+"""
+
+import gzip
+import os
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import load_settings
+from tests.feedserver import FeedServer, Reply, endless, trickle
+
+NOW = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
+FETCH = """
+[fetch]
+connect_timeout = "2s"
+read_timeout = "1s"
+deadline = "2s"
+max_bytes = 4194304
+max_entries = 100
+"""
+
+
+def rss(*titles: str, extra: str = "", encoding: str = "utf-8") -> bytes:
+    items = "".join(
+        f"<item><title>{t}</title><link>https://news.example/{i}</link>"
+        f"<guid>https://news.example/{i}</guid>"
+        f"<pubDate>Mon, 09 Jun 2025 0{i % 10}:00:00 +0000</pubDate>"
+        f"<description>&lt;p&gt;{t}: the unification ministry said talks "
+        f"with North Korea could resume.&lt;/p&gt;</description></item>"
+        for i, t in enumerate(titles)
+    )
+    document = (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel>'
+        f"<title>Peninsula Wire</title><link>https://news.example/</link>{extra}{items}"
+        "</channel></rss>"
+    )
+    return document.encode(encoding)
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    feed_server = FeedServer().start()
+    yield feed_server
+    feed_server.stop()
+
+
+@pytest.fixture
+def project_with(project: Path, database_url: str):  # noqa: ANN201 (a factory)
+    """Open the project with these sources declared in its config."""
+    opened: list[pipeline.Aggregator] = []
+
+    def open_with(*urls: str, extra: str = "") -> pipeline.Aggregator:
+        sources = "".join(f'\n[[sources]]\nurl = "{u}"\n' for u in urls)
+        config = project / "config" / "aggregator.toml"
+        config.write_text(FETCH + extra + sources, encoding="utf-8")
+        settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+        app = pipeline.Aggregator.open(settings)
+        app.rng = random.Random(7)
+        opened.append(app)
+        return app
+
+    yield open_with
+    for app in opened:
+        app.close()
+
+
+def source(app: pipeline.Aggregator, url: str):  # noqa: ANN201
+    found = app.storage.sources.find(url)
+    assert found is not None
+    return found
+
+
+def test_a_feed_is_fetched_politely_and_its_items_published(
+    server: FeedServer, project_with
+) -> None:
+    url = server.serve(
+        "/feed.xml",
+        Reply(body=rss("Hotline restored"), headers={"Content-Type": "application/rss+xml"}),
+    )
+    app = project_with(url)
+    ingested, _ = pipeline.update(app, NOW)
+    assert ingested.items_new == 3 and not ingested.failures  # two seeds and one entry
+    (request,) = server.hits("/feed.xml")
+    assert request.headers["user-agent"].startswith("aggregator/0.1.0 (+https://")
+    assert "application/atom+xml" in request.headers["accept"]
+    assert "gzip" in request.headers["accept-encoding"]
+    feed = feedparser.parse((app.settings.feeds_dir / "inter-korean.xml").read_bytes())
+    (entry,) = [e for e in feed.entries if e.title == "Hotline restored"]
+    assert entry.link == "https://news.example/0"
+    assert entry.source.title == "Peninsula Wire"
+    health = source(app, url)
+    assert health.last_status == "200" and health.error_count == 0
+    assert health.next_fetch == NOW + timedelta(hours=1)  # the default interval
+
+
+def test_the_second_round_is_conditional_and_rewrites_nothing(
+    server: FeedServer, project_with
+) -> None:
+    def conditional(request) -> Reply:  # noqa: ANN001
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304)
+        return Reply(
+            body=rss("Hotline restored"),
+            headers={"ETag": '"v1"', "Last-Modified": "Mon, 09 Jun 2025 00:00:00 GMT"},
+        )
+
+    url = server.serve("/feed.xml", conditional)
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    feeds = {p: p.stat().st_mtime_ns for p in app.settings.feeds_dir.glob("*.xml")}
+    for path in feeds:
+        os.utime(path, ns=(1, 1))
+    later = NOW + timedelta(hours=1)
+    ingested, published = pipeline.update(app, later)
+    first, second = server.hits("/feed.xml")
+    assert "if-none-match" not in first.headers
+    assert second.headers["if-none-match"] == '"v1"'
+    assert second.headers["if-modified-since"] == "Mon, 09 Jun 2025 00:00:00 GMT"
+    assert ingested.items_new == ingested.items_updated == 0
+    assert published.written == ()
+    assert all(path.stat().st_mtime_ns == 1 for path in feeds)
+    assert source(app, url).last_status == "not modified"
+
+
+def test_a_byte_identical_200_is_not_parsed_or_written(server: FeedServer, project_with) -> None:
+    url = server.serve("/feed.xml", Reply(body=rss("Hotline restored")))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    ingested, _ = pipeline.update(app, NOW + timedelta(hours=1))
+    assert len(server.hits("/feed.xml")) == 2
+    assert (ingested.inputs_read, ingested.items_new, ingested.items_updated) == (0, 0, 0)
+
+
+def test_a_source_is_not_fetched_before_it_is_due(server: FeedServer, project_with) -> None:
+    url = server.serve(
+        "/feed.xml", Reply(body=rss("A"), headers={"Cache-Control": "public, max-age=7200"})
+    )
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    assert source(app, url).next_fetch == NOW + timedelta(hours=2)  # raised by max-age
+    pipeline.update(app, NOW + timedelta(minutes=90))
+    assert len(server.hits("/feed.xml")) == 1
+    pipeline.update(app, NOW + timedelta(hours=2))
+    assert len(server.hits("/feed.xml")) == 2
+    pipeline.update(app, NOW + timedelta(hours=2, minutes=1), force=True)
+    assert len(server.hits("/feed.xml")) == 3
+
+
+def test_ttl_and_syndication_hints_raise_the_interval(server: FeedServer, project_with) -> None:
+    ttl = server.serve("/ttl.xml", Reply(body=rss("A", extra="<ttl>180</ttl>")))
+    sy = server.serve(
+        "/sy.xml",
+        Reply(
+            body=rss("B")
+            .replace(
+                b"<rss version",
+                b'<rss xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" version',
+            )
+            .replace(
+                b"<title>Peninsula", b"<sy:updatePeriod>daily</sy:updatePeriod><title>Peninsula"
+            )
+        ),
+    )
+    app = project_with(ttl, sy, extra="\n[fetch.bounds]\n" * 0)
+    pipeline.update(app, NOW)
+    assert source(app, ttl).next_fetch == NOW + timedelta(hours=3)
+    assert source(app, sy).next_fetch == NOW + timedelta(days=1)
+
+
+def test_redirects_permanent_move_the_url_temporary_do_not(
+    server: FeedServer, project_with
+) -> None:
+    server.serve("/new.xml", Reply(body=rss("Moved")))
+    moved = server.serve("/old.xml", Reply(301, headers={"Location": "/new.xml"}))
+    temporary = server.serve("/tmp.xml", Reply(302, headers={"Location": "/new.xml"}))
+    app = project_with(moved, temporary)
+    ingested, _ = pipeline.update(app, NOW)
+    assert not ingested.failures
+    assert source(app, moved).url == server.url("/new.xml")
+    assert source(app, moved).key == moved  # identity (and entry ids) unchanged
+    assert source(app, temporary).url == temporary
+
+
+def test_gone_disables_the_source(server: FeedServer, project_with) -> None:
+    url = server.serve("/feed.xml", Reply(410, b"gone"))
+    app = project_with(url)
+    ingested, _ = pipeline.update(app, NOW)
+    assert [f.subject for f in ingested.failures] == [url]
+    gone = source(app, url)
+    assert not gone.enabled and gone.disabled_reason.startswith("gone:")
+    pipeline.update(app, NOW + timedelta(days=2))
+    assert len(server.hits("/feed.xml")) == 1
+
+
+def test_errors_back_off_exponentially_and_reset_on_success(
+    server: FeedServer, project_with
+) -> None:
+    answers = iter([Reply(500), Reply(404), Reply(503), Reply(body=rss("Back"))])
+    url = server.serve("/feed.xml", lambda _request: next(answers))
+    app = project_with(url)
+    now = NOW
+    waits = []
+    for _ in range(3):
+        ingested, _ = pipeline.update(app, now)
+        assert ingested.failures and url in str(ingested.failures[0])
+        state = source(app, url)
+        waits.append(state.next_fetch - now)
+        now = state.next_fetch
+    assert [source(app, url).error_count] == [3]
+    base = timedelta(minutes=5)
+    for attempt, wait in enumerate(waits):
+        assert base * 2**attempt * 0.8 <= wait <= base * 2**attempt
+    pipeline.update(app, now)
+    recovered = source(app, url)
+    assert recovered.error_count == 0 and recovered.last_error is None
+    assert recovered.next_fetch == now + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["7200", format_datetime(NOW + timedelta(hours=2), usegmt=True)],
+    ids=["seconds", "http-date"],
+)
+def test_retry_after_is_honoured(server: FeedServer, project_with, retry_after: str) -> None:
+    url = server.serve("/feed.xml", Reply(429, headers={"Retry-After": retry_after}))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    assert source(app, url).next_fetch == NOW + timedelta(hours=2)
+    pipeline.update(app, NOW + timedelta(hours=1))
+    assert len(server.hits("/feed.xml")) == 1
+
+
+def test_an_euc_kr_feed_keeps_its_hangul(server: FeedServer, project_with) -> None:
+    url = server.serve("/kr.xml", Reply(body=rss("통일부, 남북 회담 제안", encoding="euc-kr")))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    feed = feedparser.parse((app.settings.feeds_dir / "all.xml").read_bytes())
+    assert "통일부, 남북 회담 제안" in [e.title for e in feed.entries]
+
+
+def test_opml_import_and_export_round_trip(tmp_path: Path) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        """<?xml version="1.0"?><opml version="1.0"><head><title>x</title></head><body>
+        <outline text="Korea"><outline text="Wire" type="rss" xmlUrl="https://a.example/rss"/>
+        <outline text="Other" type="rss" xmlUrl="https://b.example/atom"/></outline>
+        </body></opml>""",
+        encoding="utf-8",
+    )
+    from aggregator.opml import read_opml, render_opml
+
+    subscriptions = read_opml(opml.read_bytes(), str(opml))
+    assert [s.url for s in subscriptions] == ["https://a.example/rss", "https://b.example/atom"]
+    exported = render_opml("t", subscriptions, NOW)
+    assert [s.title for s in read_opml(exported, "exported")] == ["Wire", "Other"]
+    assert b'version="2.0"' in exported
+
+
+def test_parsing_hostile_documents_leaks_nothing(server: FeedServer, project_with) -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY leak SYSTEM "file:///etc/passwd">]>'
+        b"<rss version='2.0'><channel><title>x</title><item><title>T &leak;</title>"
+        b"<link>https://x.example/1</link><description>&leak;</description></item>"
+        b"</channel></rss>"
+    )
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
+            for i in range(1, 10)
+        )
+        + (
+            b"]><rss version='2.0'><channel><title>bomb</title><item><title>&lol9;</title>"
+            b"<link>https://x.example/2</link></item></channel></rss>"
+        )
+    )
+    urls = [server.serve("/xxe.xml", Reply(body=xxe)), server.serve("/lol.xml", Reply(body=laughs))]
+    app = project_with(*urls)
+    pipeline.update(app, NOW)
+    stored = app.storage.newest_items(None, 100)
+    everything = " ".join(i.title + i.content_html for i in stored)
+    assert "root:" not in everything
+    assert "lollollol" not in everything
+
+
+@pytest.mark.parametrize(
+    ("path", "reply", "reason"),
+    [
+        ("/hang.xml", Reply(hang=True), "timed out"),
+        ("/trickle.xml", Reply(stream=trickle()), "within 2s"),
+        ("/endless.xml", Reply(stream=endless()), "larger than 4194304 bytes"),
+        (
+            "/bomb.xml",
+            Reply(
+                body=gzip.compress(b"<rss>" + b" " * 50_000_000, compresslevel=9),
+                headers={"Content-Encoding": "gzip"},
+            ),
+            "larger than 4194304 bytes",
+        ),
+        ("/loop.xml", Reply(302, headers={"Location": "/loop2.xml"}), "redirect loop"),
+        ("/file.xml", Reply(301, headers={"Location": "file:///etc/passwd"}), "file: URL refused"),
+        ("/page.xml", Reply(body=b"<html><body><p>Not a feed</p></body></html>"), "not a feed"),
+        ("/missing.xml", Reply(404), "HTTP 404"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_hostile_or_broken_source_costs_only_itself(
+    server: FeedServer, project_with, path: str, reply: Reply, reason: str
+) -> None:
+    server.serve("/loop2.xml", Reply(302, headers={"Location": "/loop.xml"}))
+    good = server.serve("/good.xml", Reply(body=rss("Hotline restored")))
+    bad = server.serve(path, reply)
+    app = project_with(bad, good)
+    ingested, _ = pipeline.update(app, NOW)
+    (failure,) = ingested.failures
+    assert failure.subject == bad and reason in failure.reason
+    assert source(app, bad).last_error == failure.reason
+    assert "Hotline restored" in [i.title for i in app.storage.newest_items(None, 10)]
+    # What was stored stays stored; the next try is later.
+    assert source(app, bad).next_fetch > NOW
+
+
+def test_malformed_but_usable_invalid_utf8_and_big_feeds(server: FeedServer, project_with) -> None:
+    broken = rss("Broken but usable").replace(b"</channel></rss>", b"<item><title>unclosed")
+    invalid = rss("Caf\xe9 talks").replace("Caf\xe9".encode(), b"Caf\xe9")
+    big = rss(*[f"Story {n}" for n in range(5000)])
+    empty = rss()
+    urls = [
+        server.serve(p, Reply(body=b))
+        for p, b in [("/broken.xml", broken), ("/invalid.xml", invalid), ("/big.xml", big),
+                     ("/empty.xml", empty)]
+    ]  # fmt: skip
+    app = project_with(*urls)
+    ingested, _ = pipeline.update(app, NOW)
+    assert not ingested.failures
+    titles = [i.title for i in app.storage.newest_items(None, 1000)]
+    assert "Broken but usable" in titles
+    assert any(t.startswith("Caf") and "talks" in t for t in titles)
+    assert sum(t.startswith("Story ") for t in titles) == 100  # the per-fetch cap
+    assert any("only the first 100 taken" in w for w in ingested.warnings)
