@@ -140,3 +140,48 @@ def test_regenerate_one_topic(project: Path) -> None:
     assert [p.name for p in (project / "feeds").glob("*.xml")] == ["alliance.xml"]
     settings = load_settings(project / "config" / "aggregator.toml", environ={})
     assert settings.feeds_dir == project / "feeds"
+
+
+def test_sources_commands(project: Path, tmp_path: Path) -> None:
+    from tests.feedserver import FeedServer, Reply
+
+    server = FeedServer().start()
+    try:
+        url = server.serve(
+            "/feed.xml",
+            Reply(
+                body=b"<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title>"
+                b"<item><title>DMZ tours resume</title><link>https://w.example/1</link></item>"
+                b"</channel></rss>",
+                headers={"Content-Type": "application/rss+xml", "ETag": '"a"'},
+            ),
+        )
+        broken = server.serve("/broken.xml", Reply(500))
+        assert (
+            run(project, "sources", "add", url, "--name", "Wire", "--interval", "30m").returncode
+            == 0
+        )
+        assert run(project, "sources", "add", url).returncode == 1  # already followed
+        assert run(project, "sources", "add", "ftp://x/feed").returncode == 2
+        assert run(project, "sources", "add", broken, "--interval", "soon").returncode == 2
+        assert run(project, "sources", "add", broken).returncode == 0
+        updated = run(project, "update")
+        assert updated.returncode == 1
+        assert f"failed: {broken}: HTTP 500" in updated.stderr
+        listing = run(project, "sources", "list")
+        assert listing.returncode == 1
+        assert "Wire\n  url: " + url in listing.stdout
+        assert "last status: 200" in listing.stdout
+        assert "consecutive errors: 1" in listing.stdout
+        assert "last error: HTTP 500 Internal Server Error" in listing.stdout
+        rows = json.loads(run(project, "sources", "list", "--json").stdout)
+        assert {row["url"]: row["interval_seconds"] for row in rows} == {url: 1800, broken: None}
+
+        exported = tmp_path / "out.opml"
+        assert run(project, "sources", "export", "--output", str(exported)).returncode == 0
+        assert run(project, "sources", "remove", "Wire").returncode == 0
+        assert run(project, "sources", "remove", "Wire").returncode == 1
+        imported = run(project, "sources", "import", str(exported))
+        assert "1 sources added, 1 already followed" in imported.stdout
+    finally:
+        server.stop()

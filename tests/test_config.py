@@ -18,6 +18,8 @@ def test_shipped_config_resolves_against_the_repository_root() -> None:
     assert settings.topics_dir == REPO / "config" / "topics"
     assert settings.database_url == f"sqlite:///{REPO / 'aggregator.db'}"
     assert str(settings.timezone) == "Asia/Seoul"
+    # Real feeds ship as examples, disabled: the default update needs no network.
+    assert settings.sources and not any(source.enabled for source in settings.sources)
 
 
 def test_every_setting_has_a_default(tmp_path: Path) -> None:
@@ -65,6 +67,10 @@ def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
         ('[publish]\nbase_url = "feeds/"\n', "publish.base_url", "absolute http(s) URL"),
         ('[publish]\nid_authority = "me"\n', "publish.id_authority", "tag: URI"),
         ("storage = 3\n", "storage", "must be a dict"),
+        ('[[sources]]\nurl = "feed.xml"\n', "sources[0].url", "absolute http(s) URL"),
+        ('[[sources]]\nurl = "http://a/"\nevery = "1h"\n', "sources[0].every", "unknown"),
+        ('[fetch]\nmin_interval = "2d"\n', "fetch.min_interval", "longer than fetch.max"),
+        ("[fetch]\nworkers = 0\n", "fetch.workers", "at least 1"),
     ],
 )
 def test_invalid_settings_name_file_key_and_problem(
