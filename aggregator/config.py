@@ -68,6 +68,14 @@ class SourceSetting:
 
 
 @dataclass(frozen=True)
+class DedupSettings:
+    """How stories from several sources are recognised as one."""
+
+    similarity: float
+    tracking_parameters: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the commands need from the config file, typed and resolved."""
 
@@ -86,6 +94,7 @@ class Settings:
     daemon: DaemonSettings
     fetch: FetchSettings
     sources: tuple[SourceSetting, ...]
+    dedup: DedupSettings
 
 
 def parse_duration(text: str) -> timedelta:
@@ -166,7 +175,17 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         path,
         raw,
         "",
-        {"timezone", "storage", "seeds", "topics", "publish", "daemon", "fetch", "sources"},
+        {
+            "timezone",
+            "storage",
+            "seeds",
+            "topics",
+            "publish",
+            "daemon",
+            "fetch",
+            "sources",
+            "dedup",
+        },
     )
     storage = top.table("storage", {"path", "url", "lock_wait"})
     seeds = top.table("seeds", {"folder"})
@@ -217,7 +236,19 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         ),
         fetch=_fetch_settings(top),
         sources=_source_settings(top),
+        dedup=_dedup_settings(top),
     )
+
+
+def _dedup_settings(top: _Table) -> DedupSettings:
+    dedup = top.table("dedup", {"similarity", "tracking_parameters"})
+    similarity = dedup.get("similarity", float, 0.5)
+    if not 0 < similarity <= 1:
+        raise ConfigError(top.path, "dedup.similarity", "must be between 0 and 1")
+    extra = dedup.get("tracking_parameters", list, [])
+    if not all(isinstance(name, str) for name in extra):
+        raise ConfigError(top.path, "dedup.tracking_parameters", "must be a list of strings")
+    return DedupSettings(similarity, frozenset(name.lower() for name in extra))
 
 
 def _positive_int(table: _Table, name: str, default: int) -> int:

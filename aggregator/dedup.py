@@ -6,8 +6,10 @@ write (or nothing).
 """
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData
@@ -90,3 +92,205 @@ def decide(
     return ItemWrite(
         known.id, known.entry_id, item, published, max(updated, published), fingerprint
     )
+
+
+# --- Canonical links -------------------------------------------------------------------------
+
+TRACKING_PARAMETERS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref_src"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str, extra_tracking: frozenset[str] = frozenset()) -> str:
+    """The form of a link two sources agree on.
+
+    Scheme and host lower-cased, default ports and fragments dropped, tracking
+    parameters removed (utm_*, fbclid, gclid, … and ``extra_tracking``), the
+    remaining query parameters sorted.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    dropped = TRACKING_PARAMETERS | extra_tracking
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in dropped
+    )
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+
+
+# --- Near-duplicate fingerprints -------------------------------------------------------------
+
+SIGNATURE_SLOTS = 32
+BAND_ROWS = 2
+MIN_SHINGLES = 40  # shorter texts (title-only, teasers) never merge on similarity alone
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_EMPTY = (1 << 64) - 1
+
+
+def shingles(text: str) -> set[bytes]:
+    """Overlapping 3-word shingles of normalized text (NFKC, case-folded, punctuation dropped).
+
+    Korean is written with varying spacing (한미 동맹 / 한미동맹), so Hangul runs are
+    shingled as spacing-free character 4-grams instead.
+    """
+    words = _WORD.findall(normalize(text).casefold())
+    latin = [w for w in words if not _HANGUL.search(w)]
+    hangul = "".join(w for w in words if _HANGUL.search(w))
+    found = {" ".join(latin[i : i + 3]).encode() for i in range(max(len(latin) - 2, 0))}
+    found.update(hangul[i : i + 4].encode() for i in range(max(len(hangul) - 3, 0)))
+    return found
+
+
+def signature(text: str) -> tuple[int, ...] | None:
+    """A one-permutation MinHash of the text's shingles, or None when the text is too short.
+
+    Each shingle is hashed once; slot ``h % SLOTS`` keeps the smallest hash that
+    falls in it. The share of equal slots estimates the Jaccard similarity of
+    the two shingle sets, and survives small edits, trims and added boilerplate.
+    """
+    pieces = shingles(text)
+    if len(pieces) < MIN_SHINGLES:
+        return None
+    slots = [_EMPTY] * SIGNATURE_SLOTS
+    for piece in pieces:
+        value = int.from_bytes(hashlib.blake2b(piece, digest_size=8).digest(), "big")
+        slot = value % SIGNATURE_SLOTS
+        if value < slots[slot]:
+            slots[slot] = value
+    return tuple(slots)
+
+
+def band_keys(slots: tuple[int, ...]) -> list[int]:
+    """Locality-sensitive band keys: texts alike enough share at least one, most likely.
+
+    Each band hashes ``BAND_ROWS`` consecutive slots together with its own
+    number, into one signed 63-bit integer the database indexes, so a lookup is
+    a handful of index probes whatever the number of stored items.
+    """
+    keys = []
+    for band in range(0, SIGNATURE_SLOTS, BAND_ROWS):
+        rows = slots[band : band + BAND_ROWS]
+        if _EMPTY in rows:
+            continue
+        payload = band.to_bytes(2, "big") + b"".join(r.to_bytes(8, "big") for r in rows)
+        keys.append(int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "big") >> 1)
+    return keys
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of two signatures (share of equal, non-empty slots)."""
+    used = [(x, y) for x, y in zip(a, b, strict=True) if x != _EMPTY or y != _EMPTY]
+    return sum(x == y for x, y in used) / len(used) if used else 0.0
+
+
+def pack(slots: tuple[int, ...]) -> bytes:
+    return b"".join(s.to_bytes(8, "big") for s in slots)
+
+
+def unpack(data: bytes) -> tuple[int, ...]:
+    return tuple(int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8))
+
+
+# --- Identity within a source, and stories across sources ------------------------------------
+
+BROKEN_ID_SHARE = 0.1  # a fetch where this share of ids repeat on different stories
+CHURNING_ID_SHARE = 0.5  # a fetch where this share of known links arrive under new ids
+
+
+def is_global_id(key: str) -> bool:
+    """Whether an id is meant to be unique across feeds (a URL, tag: or urn: URI)."""
+    return "://" in key or key.startswith(("tag:", "urn:"))
+
+
+def link_hash(link: str | None) -> str | None:
+    return hashlib.sha256(link.encode()).hexdigest() if link else None
+
+
+def with_canonical_link(item: ItemData, extra_tracking: frozenset[str]) -> ItemData:
+    """The item with its link canonical; an id that was the link becomes the canonical link."""
+    if not item.link:
+        return item
+    link = canonical_url(item.link, extra_tracking)
+    key = link if item.key in (item.link, link) else item.key
+    return replace(item, link=link, key=key)
+
+
+def identity_key(item: ItemData) -> str:
+    """The stronger key for a source whose ids cannot be trusted: its link, else its text."""
+    if item.link:
+        return item.link
+    text = normalize(item.title) + "\n" + normalize(html_to_text(item.content_html))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def trusted_ids(items: tuple[ItemData, ...], known_keys_by_link: dict[str, str]) -> bool:
+    """Whether a fetch's own ids identify its entries (as FreshRSS checks each fetch).
+
+    Not when too many ids repeat on entries with different links or titles (the
+    same guid on different stories), nor when most already-known links arrive
+    under ids the store has not seen (a new guid on every fetch).
+    """
+    if not items:
+        return True
+    seen: dict[str, tuple[str, str | None]] = {}
+    repeated = 0
+    for item in items:
+        story = (normalize(item.title), item.link)
+        if item.key in seen and seen[item.key] != story:
+            repeated += 1
+        seen.setdefault(item.key, story)
+    if repeated >= 2 and repeated >= BROKEN_ID_SHARE * len(items):
+        return False
+    linked = [i for i in items if i.link and i.link in known_keys_by_link]
+    churned = [i for i in linked if known_keys_by_link[i.link or ""] != i.key]
+    return not (len(churned) >= 2 and len(churned) >= CHURNING_ID_SHARE * len(linked))
+
+
+def identify(items: tuple[ItemData, ...], known_keys_by_link: dict[str, str]) -> list[ItemData]:
+    """The fetch's items keyed by their ids, or by ``identity_key`` when the ids are broken.
+
+    Repeats of one key keep the first entry, as feeds list newest first.
+    """
+    if not trusted_ids(items, known_keys_by_link):
+        items = tuple(replace(item, key=identity_key(item)) for item in items)
+    unique: dict[str, ItemData] = {}
+    for item in items:
+        unique.setdefault(item.key, item)
+    return list(unique.values())
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A stored item from another source that might tell the same story."""
+
+    item_id: int
+    story_id: int
+    signature: tuple[int, ...]
+
+
+def choose_story(
+    slots: tuple[int, ...] | None, candidates: list[StoryCandidate], threshold: float
+) -> int | None:
+    """The story of the most similar candidate at or above ``threshold``, or None."""
+    if slots is None:
+        return None
+    best, best_score = None, threshold
+    for candidate in candidates:
+        score = similarity(slots, candidate.signature)
+        if score >= best_score and (
+            best is None or score > best_score or candidate.story_id < best
+        ):
+            best, best_score = candidate.story_id, score
+    return best

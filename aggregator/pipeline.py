@@ -32,11 +32,11 @@ from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
-from aggregator.store import Storage
+from aggregator.store import Storage, StoreTransaction
 from aggregator.store.lock import RunLock
 from aggregator.store.sources import WebSource, save_fetch_state
 from aggregator.text import html_to_text
-from aggregator.types import InputFailure, SourceData, TopicMatch
+from aggregator.types import InputFailure, ItemData, SourceData, TopicMatch
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -133,12 +133,16 @@ def _store_source(
 ) -> tuple[int, int]:
     """Write one source, its fetch state and its items in one transaction; (new, updated)."""
     new = updated = 0
+    tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
         if fetch_state is not None:
             save_fetch_state(tx, source_id, fetch_state)
-        known = tx.known_items(source_id, (item.key for item in data.items))
-        for item in data.items:
+        canonical = tuple(dedup.with_canonical_link(item, tracking) for item in data.items)
+        known_links = tx.known_keys_by_link(source_id, (i.link for i in canonical if i.link))
+        entries = dedup.identify(canonical, known_links)
+        known = tx.known_items(source_id, (item.key for item in entries))
+        for item in entries:
             write = dedup.decide(
                 item,
                 known.get(item.key),
@@ -148,14 +152,39 @@ def _store_source(
             )
             if write is None:
                 continue
-            item_id = tx.write_item(source_id, write, now)
-            matches = app.classify_text(item.title, item.content_html)
-            tx.set_topics(item_id, {m.topic_id: m.score for m in matches if m.matched})
+            text = html_to_text(item.content_html)
+            slots = dedup.signature(f"{item.title}\n{text}")
+            item_id = tx.write_item(source_id, write, now, slots)
+            bands = dedup.band_keys(slots) if slots else []
             if write.id is None:
                 new += 1
+                story = _find_story(app, tx, source_id, item, slots, bands)
+                if story is not None:
+                    tx.join_story(item_id, story, now)
             else:
                 updated += 1
+            tx.set_bands(item_id, bands)
+            matches = classify.classify(item.title, text, app.topics)
+            tx.set_topics(item_id, {m.topic_id: m.score for m in matches if m.matched})
     return new, updated
+
+
+def _find_story(
+    app: Aggregator,
+    tx: StoreTransaction,
+    source_id: int,
+    item: ItemData,
+    slots: tuple[int, ...] | None,
+    bands: list[int],
+) -> int | None:
+    """The story a new item joins: same link or global id elsewhere, else a near-duplicate."""
+    # Only ids that are URIs are meant to be global; "1" or "post-7" in two feeds are not.
+    global_key = item.key if dedup.is_global_id(item.key) else ""
+    story = tx.story_by_identity(source_id, item.link, global_key)
+    if story is not None or slots is None:
+        return story
+    candidates = tx.story_candidates(source_id, bands)
+    return dedup.choose_story(slots, candidates, app.settings.dedup.similarity)
 
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:

@@ -31,10 +31,10 @@ max_entries = 100
 """
 
 
-def rss(*titles: str, extra: str = "", encoding: str = "utf-8") -> bytes:
+def rss(*titles: str, extra: str = "", encoding: str = "utf-8", site: str = "news") -> bytes:
     items = "".join(
-        f"<item><title>{t}</title><link>https://news.example/{i}</link>"
-        f"<guid>https://news.example/{i}</guid>"
+        f"<item><title>{t}</title><link>https://{site}.example/{i}</link>"
+        f"<guid>https://{site}.example/{i}</guid>"
         f"<pubDate>Mon, 09 Jun 2025 0{i % 10}:00:00 +0000</pubDate>"
         f"<description>&lt;p&gt;{t}: the unification ministry said talks "
         f"with North Korea could resume.&lt;/p&gt;</description></item>"
@@ -332,9 +332,11 @@ def test_a_hostile_or_broken_source_costs_only_itself(
 
 
 def test_malformed_but_usable_invalid_utf8_and_big_feeds(server: FeedServer, project_with) -> None:
-    broken = rss("Broken but usable").replace(b"</channel></rss>", b"<item><title>unclosed")
-    invalid = rss("Caf\xe9 talks").replace("Caf\xe9".encode(), b"Caf\xe9")
-    big = rss(*[f"Story {n}" for n in range(5000)])
+    broken = rss("Broken but usable", site="a").replace(
+        b"</channel></rss>", b"<item><title>unclosed"
+    )
+    invalid = rss("Caf\xe9 talks", site="b").replace("Caf\xe9".encode(), b"Caf\xe9")
+    big = rss(*[f"Story {n}" for n in range(5000)], site="c")
     empty = rss()
     urls = [
         server.serve(p, Reply(body=b))

@@ -8,6 +8,7 @@ by every schema change so later versions can migrate an existing database.
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -23,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -111,8 +113,25 @@ items = Table(
     # JSON lists: the source's own categories, and enclosures (url, type, length).
     Column("categories", Text, nullable=False, default="[]"),
     Column("enclosures", Text, nullable=False, default="[]"),
+    # The story this item belongs to: the id of the story's canonical item (its own id
+    # when it is the canonical one). Only canonical items are published, once per story.
+    Column("story_id", Integer, index=True),
+    # sha256 of the canonical link, so the same link from another source is one lookup.
+    Column("link_hash", String(64), index=True),
+    # One-permutation MinHash of the text (dedup.signature), None for short texts.
+    Column("signature", LargeBinary),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),
     Index("ix_items_published", "published", "id"),
+)
+
+# Locality-sensitive band keys of each item's signature: a near-duplicate lookup is a
+# few index probes here, whatever the number of stored items.
+item_bands = Table(
+    "item_bands",
+    metadata,
+    Column("band_key", BigInteger, primary_key=True),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_item_bands_item", "item_id"),
 )
 
 item_topics = Table(

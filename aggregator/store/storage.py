@@ -26,10 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from aggregator.dedup import ItemWrite, KnownItem
+from aggregator.dedup import ItemWrite, KnownItem, StoryCandidate, link_hash, pack, unpack
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
-from aggregator.store.schema import item_topics, items, meta, runs, sources
+from aggregator.store.schema import item_bands, item_topics, items, meta, runs, sources
 from aggregator.types import InputFailure, SourceInfo, StoredItem
 
 if TYPE_CHECKING:
@@ -142,8 +142,74 @@ class StoreTransaction:
                 )
         return found
 
-    def write_item(self, source_id: int, write: ItemWrite, now: datetime) -> int:
-        """Insert a new item or update one in place; returns the item id."""
+    def known_keys_by_link(self, source_id: int, links: Iterable[str]) -> dict[str, str]:
+        """For links this source already has items for: link -> the item's key."""
+        wanted = {h: link for link in links if (h := link_hash(link))}
+        found: dict[str, str] = {}
+        hashes = list(wanted)
+        for start in range(0, len(hashes), 500):
+            rows = self.connection.execute(
+                select(items.c.link_hash, items.c.key).where(
+                    items.c.source_id == source_id,
+                    items.c.link_hash.in_(hashes[start : start + 500]),
+                )
+            )
+            for row in rows:
+                found[wanted[row.link_hash]] = row.key
+        return found
+
+    def story_by_identity(self, source_id: int, link: str | None, key: str) -> int | None:
+        """The story of an item from another source with the same canonical link or id."""
+        same = items.c.key == key
+        if link:
+            same = or_(items.c.link_hash == link_hash(link), same)
+        return self.connection.execute(
+            select(func.min(items.c.story_id)).where(items.c.source_id != source_id, same)
+        ).scalar()
+
+    def story_candidates(self, source_id: int, keys: Sequence[int]) -> list[StoryCandidate]:
+        """Items of other sources sharing a band key with a signature: near-duplicate candidates."""
+        if not keys:
+            return []
+        rows = self.connection.execute(
+            select(items.c.id, items.c.story_id, items.c.signature)
+            .join(item_bands, item_bands.c.item_id == items.c.id)
+            .where(item_bands.c.band_key.in_(list(keys)), items.c.source_id != source_id)
+            .distinct()
+        )
+        return [
+            StoryCandidate(row.id, row.story_id, unpack(row.signature))
+            for row in rows
+            if row.signature
+        ]
+
+    def set_bands(self, item_id: int, keys: Sequence[int]) -> None:
+        self.connection.execute(delete(item_bands).where(item_bands.c.item_id == item_id))
+        if keys:
+            self.connection.execute(
+                insert(item_bands), [{"band_key": k, "item_id": item_id} for k in set(keys)]
+            )
+
+    def join_story(self, item_id: int, story_id: int, now: datetime) -> None:
+        """Make an item a member of a story; the canonical entry's ``updated`` moves forward.
+
+        The canonical entry now lists another source, so readers should see it change.
+        """
+        self.connection.execute(
+            update(items).where(items.c.id == item_id).values(story_id=story_id)
+        )
+        self.connection.execute(
+            update(items).where(items.c.id == story_id, items.c.updated < now).values(updated=now)
+        )
+
+    def write_item(
+        self,
+        source_id: int,
+        write: ItemWrite,
+        now: datetime,
+        slots: tuple[int, ...] | None = None,
+    ) -> int:
+        """Insert a new item (its own story until joined) or update one in place; its id."""
         item = write.item
         values = {
             "title": item.title,
@@ -159,9 +225,11 @@ class StoreTransaction:
             "enclosures": json.dumps(
                 [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
             ),
+            "link_hash": link_hash(item.link),
+            "signature": pack(slots) if slots else None,
         }
         if write.id is None:
-            return self.connection.execute(
+            item_id = self.connection.execute(
                 insert(items).values(
                     source_id=source_id,
                     key=item.key,
@@ -170,6 +238,10 @@ class StoreTransaction:
                     **values,
                 )
             ).inserted_primary_key[0]
+            self.connection.execute(
+                update(items).where(items.c.id == item_id).values(story_id=item_id)
+            )
+            return item_id
         self.connection.execute(update(items).where(items.c.id == write.id).values(**values))
         return write.id
 
@@ -249,7 +321,8 @@ class Storage:
 
     def newest_items(self, topic_id: str | None, limit: int) -> list[StoredItem]:
         """The newest ``limit`` items of a topic (or of all items), newest first."""
-        query = select(items.c.id)
+        # One entry per story: its canonical item.
+        query = select(items.c.id).where(items.c.story_id == items.c.id)
         if topic_id is not None:
             query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
                 item_topics.c.topic_id == topic_id
