@@ -99,6 +99,12 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for item in found:
         print(f"{item.title}\n  id: {item.entry_id}\n  source: {item.source_key}")
+        if item.story_id is not None and item.story_id != item.id:
+            (canonical,) = app.storage.items_by_id([item.story_id])
+            item = canonical
+            print(f"  a later version of the story published as {canonical.entry_id}")
+        for report in item.also_reported_by:
+            print(f"  also reported by {report.source_title}: {report.link or report.entry_id}")
         print(classify.explain(app.classify_text(item.title, item.content_html)))
     return EXIT_OK
 

@@ -7,6 +7,7 @@ with If-Modified-Since get 304s.
 """
 
 import hashlib
+import html
 import logging
 import os
 import tempfile
@@ -87,6 +88,26 @@ class _Provenance(BaseEntryExtension):
         return entry
 
 
+class _Links(BaseEntryExtension):
+    """Writes an entry's links with all their attributes.
+
+    feedgen 1.0.0 drops rel, type, title and length from entry links (its
+    serialising loop shadows its own variable), so "related" and "enclosure"
+    links would come out as plain alternates.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def add(self, **attributes: str | None) -> None:
+        self.links.append({k: v for k, v in attributes.items() if v is not None})
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for attributes in self.links:
+            etree.SubElement(entry, "link", attributes)
+        return entry
+
+
 class _Language(BaseEntryExtension):
     """Sets xml:lang on an entry whose language is known (feedgen has no entry-level setter)."""
 
@@ -125,9 +146,20 @@ def render_feed(
         entry.updated(item.updated)
         if item.author:
             entry.author({"name": item.author})
+        entry.content(_content(item), type="html")
+        entry.register_extension("links", _Links, atom=True, rss=False)
         if item.link:
-            entry.link(href=item.link, rel="alternate", type="text/html")
-        entry.content(item.content_html, type="html")
+            entry.links.add(href=item.link, rel="alternate", type="text/html")
+        for report in item.also_reported_by:
+            if report.link:
+                entry.links.add(href=report.link, rel="related", title=report.source_title)
+        for enclosure in item.enclosures:
+            entry.links.add(
+                href=enclosure.url,
+                rel="enclosure",
+                type=enclosure.type,
+                length=str(enclosure.length) if enclosure.length is not None else None,
+            )
         for topic in item.topics:
             if topic in topic_titles:
                 entry.category(
@@ -143,6 +175,19 @@ def render_feed(
         entry.register_extension("language", _Language, atom=True, rss=False)
         entry.language.language = item.language
     return generator.atom_str(pretty=True, encoding="UTF-8")
+
+
+def _content(item: StoredItem) -> str:
+    """The item's HTML, followed by the other sources that reported the same story."""
+    if not item.also_reported_by:
+        return item.content_html
+    listed = "".join(
+        f'<li><a href="{html.escape(r.link)}">{html.escape(r.source_title)}</a></li>'
+        if r.link
+        else f"<li>{html.escape(r.source_title)}</li>"
+        for r in item.also_reported_by
+    )
+    return f"{item.content_html}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:

@@ -106,6 +106,15 @@ class TopicMatch:
 
 
 @dataclass(frozen=True)
+class Report:
+    """Another source's version of a story: who reported it, and where."""
+
+    source_title: str
+    link: str | None
+    entry_id: str
+
+
+@dataclass(frozen=True)
 class StoredItem:
     """An item as the store keeps it: identity, provenance and publishable fields."""
 
@@ -126,3 +135,7 @@ class StoredItem:
     link: str | None
     language: str | None
     topics: tuple[str, ...] = field(default=())
+    # The other members of this item's story, oldest first (only on canonical items).
+    also_reported_by: tuple[Report, ...] = field(default=())
+    story_id: int | None = None  # the canonical item's id (this item's own when canonical)
+    enclosures: tuple[Enclosure, ...] = field(default=())

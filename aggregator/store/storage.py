@@ -30,7 +30,7 @@ from aggregator.dedup import ItemWrite, KnownItem, StoryCandidate, link_hash, pa
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
 from aggregator.store.schema import item_bands, item_topics, items, meta, runs, sources
-from aggregator.types import InputFailure, SourceInfo, StoredItem
+from aggregator.types import Enclosure, InputFailure, Report, SourceInfo, StoredItem
 
 if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
@@ -348,6 +348,10 @@ class Storage:
                 )
             return self._load(connection, ids)
 
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        with self.engine.connect() as connection:
+            return self._load(connection, ids)
+
     def item_texts(self, batch: int = 500) -> Iterator[list[ItemText]]:
         """Every stored item's classifiable text, in batches (for re-classification)."""
         last = 0
@@ -384,6 +388,22 @@ class Storage:
             .order_by(item_topics.c.topic_id)
         ):
             topics.setdefault(item_id, []).append(topic_id)
+        reports: dict[int, list[Report]] = {}
+        for member in connection.execute(
+            select(
+                items.c.story_id,
+                items.c.link,
+                items.c.entry_id,
+                items.c.site_name,
+                sources.c.title,
+            )
+            .join(sources, sources.c.id == items.c.source_id)
+            .where(items.c.story_id.in_(ids), items.c.story_id != items.c.id)
+            .order_by(items.c.first_seen, items.c.id)
+        ):
+            reports.setdefault(member.story_id, []).append(
+                Report(member.site_name or member.title, member.link, member.entry_id)
+            )
         by_id = {
             row.id: StoredItem(
                 id=row.id,
@@ -403,6 +423,9 @@ class Storage:
                 link=row.link,
                 language=row.language,
                 topics=tuple(topics.get(row.id, ())),
+                also_reported_by=tuple(reports.get(row.id, ())),
+                story_id=row.story_id,
+                enclosures=tuple(Enclosure(*e) for e in json.loads(row.enclosures or "[]")),
             )
             for row in rows
         }
