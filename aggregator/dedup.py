@@ -218,6 +218,11 @@ def link_hash(link: str | None) -> str | None:
     return hashlib.sha256(link.encode()).hexdigest() if link else None
 
 
+def global_key_hash(key: str) -> str | None:
+    """The hash the store indexes a global id by (None for ids local to one feed)."""
+    return hashlib.sha256(key.encode()).hexdigest() if key and is_global_id(key) else None
+
+
 def with_canonical_link(item: ItemData, extra_tracking: frozenset[str]) -> ItemData:
     """The item with its link canonical; an id that was the link becomes the canonical link."""
     if not item.link:

@@ -179,8 +179,7 @@ def _find_story(
 ) -> int | None:
     """The story a new item joins: same link or global id elsewhere, else a near-duplicate."""
     # Only ids that are URIs are meant to be global; "1" or "post-7" in two feeds are not.
-    global_key = item.key if dedup.is_global_id(item.key) else ""
-    story = tx.story_by_identity(source_id, item.link, global_key)
+    story = tx.story_by_identity(source_id, item.link, item.key)
     if story is not None or slots is None:
         return story
     candidates = tx.story_candidates(source_id, bands)

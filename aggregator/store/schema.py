@@ -118,6 +118,8 @@ items = Table(
     Column("story_id", Integer, index=True),
     # sha256 of the canonical link, so the same link from another source is one lookup.
     Column("link_hash", String(64), index=True),
+    # sha256 of the item's id when it is a global one (a URI), for the same lookup by id.
+    Column("key_hash", String(64), index=True),
     # One-permutation MinHash of the text (dedup.signature), None for short texts.
     Column("signature", LargeBinary),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),

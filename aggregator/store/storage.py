@@ -26,7 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from aggregator.dedup import ItemWrite, KnownItem, StoryCandidate, link_hash, pack, unpack
+from aggregator.dedup import (
+    ItemWrite,
+    KnownItem,
+    StoryCandidate,
+    global_key_hash,
+    link_hash,
+    pack,
+    unpack,
+)
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
 from aggregator.store.schema import item_bands, item_topics, items, meta, runs, sources
@@ -34,6 +42,9 @@ from aggregator.types import Enclosure, InputFailure, Report, SourceInfo, Stored
 
 if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
+
+
+MAX_STORY_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -159,13 +170,21 @@ class StoreTransaction:
         return found
 
     def story_by_identity(self, source_id: int, link: str | None, key: str) -> int | None:
-        """The story of an item from another source with the same canonical link or id."""
-        same = items.c.key == key
-        if link:
-            same = or_(items.c.link_hash == link_hash(link), same)
-        return self.connection.execute(
-            select(func.min(items.c.story_id)).where(items.c.source_id != source_id, same)
-        ).scalar()
+        """The story of an item from another source with the same canonical link or global id."""
+        stories = []
+        for column, value in (
+            (items.c.link_hash, link_hash(link)),
+            (items.c.key_hash, global_key_hash(key)),
+        ):
+            if value is not None:
+                stories.append(
+                    self.connection.execute(
+                        select(func.min(items.c.story_id)).where(
+                            column == value, items.c.source_id != source_id
+                        )
+                    ).scalar()
+                )
+        return min((s for s in stories if s is not None), default=None)
 
     def story_candidates(self, source_id: int, keys: Sequence[int]) -> list[StoryCandidate]:
         """Items of other sources sharing a band key with a signature: near-duplicate candidates."""
@@ -176,6 +195,9 @@ class StoreTransaction:
             .join(item_bands, item_bands.c.item_id == items.c.id)
             .where(item_bands.c.band_key.in_(list(keys)), items.c.source_id != source_id)
             .distinct()
+            # A band shared by very many items is boilerplate, not a story; bounding the
+            # candidates keeps a lookup's cost flat as the store grows.
+            .limit(MAX_STORY_CANDIDATES)
         )
         return [
             StoryCandidate(row.id, row.story_id, unpack(row.signature))
@@ -226,6 +248,7 @@ class StoreTransaction:
                 [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
             ),
             "link_hash": link_hash(item.link),
+            "key_hash": global_key_hash(item.key),
             "signature": pack(slots) if slots else None,
         }
         if write.id is None:
