@@ -117,6 +117,8 @@ def load_topic(path: Path) -> Topic:
     for key in ("id", "title", "description"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ConfigError(path, key, "is required and must be a non-empty string")
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", raw["id"]) or raw["id"] == "all":
+        raise ConfigError(path, "id", "must be lower-case letters, digits and hyphens, not 'all'")
     if raw["id"] != path.stem:
         raise ConfigError(path, "id", f"{raw['id']!r} must match the file name {path.stem!r}")
     threshold = raw.get("threshold")

@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
 from aggregator.opml import Subscription, read_opml, render_opml
+from aggregator.server import BackgroundServer
 from aggregator.store.sources import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -39,7 +41,7 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
         f"{len(ingested.failures)} failed inputs; "
-        f"{len(published.written)} feeds written, {len(published.unchanged)} unchanged "
+        f"{len(published.written)} files written, {len(published.unchanged)} unchanged "
         f"in {app.settings.feeds_dir}"
     )
     return EXIT_INPUT_FAILED if ingested.failures else EXIT_OK
@@ -230,7 +232,17 @@ def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> in
 
 
 def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    return daemon.run(app)
+    return daemon.run(app, serve=(args.host, args.port) if args.serve else None)
+
+
+def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    server = BackgroundServer(app.settings.feeds_dir, args.host, args.port).start()
+    print(f"serving {app.settings.feeds_dir} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        daemon.wait_for_signal(threading.Event())
+    finally:
+        server.stop()
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,12 +364,24 @@ def build_parser() -> argparse.ArgumentParser:
         "aggregator sources export --output sources.opml",
     )
     exporting.add_argument("--output", metavar="FILE", help="write here instead of stdout")
-    add(
+    running = add(
         "daemon",
         cmd_daemon,
         "run the scheduler in the foreground until SIGINT/SIGTERM",
-        "aggregator daemon",
+        "aggregator daemon --serve --port 8080",
     )
+    running.add_argument("--serve", action="store_true", help="also serve the feeds over HTTP")
+    serving = add(
+        "serve",
+        cmd_serve,
+        "serve the feeds folder over HTTP (ETag, gzip, HTML pages, OPML)",
+        "aggregator serve --host 0.0.0.0 --port 8080",
+    )
+    for sub in (running, serving):
+        sub.add_argument(
+            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        )
+        sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     return parser
 
 

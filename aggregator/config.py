@@ -90,6 +90,7 @@ class Settings:
     id_authority: str
     feed_title: str
     max_entries: int
+    hub: str | None
     lock_wait: timedelta
     daemon: DaemonSettings
     fetch: FetchSettings
@@ -190,7 +191,12 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     storage = top.table("storage", {"path", "url", "lock_wait"})
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
-    publish = top.table("publish", {"folder", "base_url", "id_authority", "title", "max_entries"})
+    publish = top.table(
+        "publish", {"folder", "base_url", "id_authority", "title", "max_entries", "hub"}
+    )
+    hub = publish.text("hub", "") or None
+    if hub is not None and not re.match(r"^https?://[^/]+", hub):
+        raise ConfigError(path, "publish.hub", "must be an absolute http(s) URL")
     daemon = top.table("daemon", {"ingest_interval", "regenerate_interval"})
 
     zone_name = top.text("timezone", "Asia/Seoul")
@@ -229,6 +235,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         id_authority=authority,
         feed_title=publish.text("title", "Korean Peninsula news"),
         max_entries=max_entries,
+        hub=hub,
         lock_wait=storage.duration("lock_wait", "60s"),
         daemon=DaemonSettings(
             ingest_interval=daemon.duration("ingest_interval", "15m"),

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from aggregator import pipeline
 from aggregator.clock import utcnow
 from aggregator.errors import AggregatorError
+from aggregator.server import BackgroundServer
 from aggregator.store.lock import RunLock
 
 log = logging.getLogger("aggregator.daemon")
@@ -40,10 +41,30 @@ def _regenerate_job(app: pipeline.Aggregator) -> None:
         log.error("regeneration failed: %s", error)
 
 
-def run(app: pipeline.Aggregator, stop: threading.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set); returns the exit status."""
+def wait_for_signal(stop: threading.Event) -> None:
+    """Block until SIGINT or SIGTERM (or ``stop`` is set by someone else)."""
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s: finishing work in flight, then exiting", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run(
+    app: pipeline.Aggregator,
+    stop: threading.Event | None = None,
+    serve: tuple[str, int] | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set); with ``serve``, also serve the feeds."""
     stop = stop or threading.Event()
     with RunLock(app.storage, "daemon", wait=0):
+        server = BackgroundServer(app.settings.feeds_dir, *serve).start() if serve else None
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -68,14 +89,6 @@ def run(app: pipeline.Aggregator, stop: threading.Event | None = None) -> int:
             next_run_time=now + daemon_settings.regenerate_interval,
         )
 
-        def request_stop(signum: int, _frame: object) -> None:
-            log.info(
-                "received %s: finishing the job in flight, then exiting",
-                signal.Signals(signum).name,
-            )
-            stop.set()
-
-        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
         scheduler.start()
         log.info(
             "daemon started: ingest every %s, regenerate every %s",
@@ -83,11 +96,11 @@ def run(app: pipeline.Aggregator, stop: threading.Event | None = None) -> int:
             _human(daemon_settings.regenerate_interval),
         )
         try:
-            stop.wait()
+            wait_for_signal(stop)
         finally:
             scheduler.shutdown(wait=True)
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            if server is not None:
+                server.stop()
         log.info("daemon stopped")
     return 0
 

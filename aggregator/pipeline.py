@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator import classify, dedup, publish
+from aggregator import classify, dedup, pages, publish, websub
 from aggregator.config import Settings
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
@@ -84,6 +84,7 @@ class Aggregator:
             base_url=self.settings.base_url,
             id_authority=self.settings.id_authority,
             author=self.settings.feed_title,
+            hub=self.settings.hub,
         )
 
     @classmethod
@@ -403,18 +404,75 @@ def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> Publi
 def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
     reclassified = reclassify(app)
     titles = {t.id: t.title for t in app.topics}
+    folder = app.settings.feeds_dir
     written: list[Path] = []
     unchanged: list[Path] = []
+
+    def write(path: Path, content: bytes) -> None:
+        (written if publish.write_if_changed(path, content) else unchanged).append(path)
+
+    feed_pages = []
+    changed_feeds = []
     for spec in app.feed_specs():
+        topic = None if spec.key == publish.ALL_FEED else spec.key
+        entries = app.storage.newest_items(topic, app.settings.max_entries)
+        feed_pages.append(pages.FeedPage(spec, entries))
         if only is not None and spec.key != only:
             continue
-        key = None if spec.key == publish.ALL_FEED else spec.key
-        entries = app.storage.newest_items(key, app.settings.max_entries)
-        content = publish.render_feed(spec, entries, app.identity, titles)
-        path = app.settings.feeds_dir / f"{spec.key}.xml"
-        (written if publish.write_if_changed(path, content) else unchanged).append(path)
+        newest_archive = _write_archives(app, spec, topic, titles, written)
+        content = publish.render_feed(
+            spec, entries, app.identity, titles, prev_archive=newest_archive
+        )
+        path = folder / f"{spec.key}.xml"
+        if publish.write_if_changed(path, content):
+            written.append(path)
+            changed_feeds.append(app.identity.feed_url(spec.key))
+        else:
+            unchanged.append(path)
+    title = app.settings.feed_title
+    write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
+    write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
+    for page in feed_pages:
+        write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
+    if app.identity.hub and changed_feeds:
+        websub.ping(app.identity.hub, changed_feeds)
     app.storage.record_run("regenerate", now, now, feeds_written=len(written))
     return PublishReport(tuple(written), tuple(unchanged), reclassified)
+
+
+def _write_archives(
+    app: Aggregator,
+    spec: publish.FeedSpec,
+    topic: str | None,
+    titles: dict[str, str],
+    written: list[Path],
+) -> int | None:
+    """Write the feed's complete archive pages that do not exist yet; the newest page's number.
+
+    Page n holds stories n*N-N+1 .. n*N in arrival order (N = publish.max_entries).
+    A page is written once, when it is complete, and never again: RFC 5005 archives
+    may be cached forever.
+    """
+    size = app.settings.max_entries
+    complete = app.storage.story_count(topic) // size
+    page = complete
+    while page >= 1:
+        path = app.settings.feeds_dir / publish.archive_path(spec.key, page)
+        if path.exists():
+            break
+        stories = app.storage.stories_by_arrival(topic, (page - 1) * size, size)
+        content = publish.render_feed(
+            spec,
+            stories[::-1],
+            app.identity,
+            titles,
+            prev_archive=page - 1 if page > 1 else None,
+            archive_page=page,
+        )
+        publish.write_if_changed(path, content)
+        written.append(path)
+        page -= 1
+    return complete or None
 
 
 def update(

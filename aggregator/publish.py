@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedgen.ext.base import BaseEntryExtension
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -26,6 +26,8 @@ from aggregator.types import StoredItem
 log = logging.getLogger("aggregator.publish")
 
 ALL_FEED = "all"
+ATOM = "application/atom+xml"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 # A feed with no entries yet still needs a fixed ``updated``, not "now".
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,9 +48,13 @@ class FeedIdentity:
     base_url: str
     id_authority: str
     author: str
+    hub: str | None = None
 
     def feed_url(self, key: str) -> str:
         return f"{self.base_url}{key}.xml"
+
+    def archive_url(self, key: str, page: int) -> str:
+        return f"{self.base_url}{archive_path(key, page)}"
 
     def feed_id(self, key: str) -> str:
         return f"tag:{self.id_authority}:feed:{key}"
@@ -108,6 +114,26 @@ class _Links(BaseEntryExtension):
         return entry
 
 
+class _FeedLinks(BaseExtension):
+    """Feed-level links feedgen does not know (RFC 5005 archives, WebSub hub) and fh:archive."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+        self.archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS} if self.archive else {}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        # After feedgen's own links, before the entries.
+        position = next((i for i, e in enumerate(feed) if e.tag == "entry"), len(feed))
+        for offset, attributes in enumerate(self.links):
+            feed.insert(position + offset, etree.Element("link", attributes))
+        if self.archive:
+            feed.insert(position + len(self.links), etree.Element(f"{{{HISTORY_NS}}}archive"))
+        return feed
+
+
 class _Language(BaseEntryExtension):
     """Sets xml:lang on an entry whose language is known (feedgen has no entry-level setter)."""
 
@@ -125,18 +151,49 @@ def render_feed(
     entries: Sequence[StoredItem],
     identity: FeedIdentity,
     topic_titles: dict[str, str],
-    empty_updated: datetime = EMPTY_FEED_UPDATED,
+    *,
+    prev_archive: int | None = None,
+    archive_page: int | None = None,
 ) -> bytes:
-    """The Atom document of one feed, byte-for-byte determined by its inputs."""
+    """The Atom document of one feed (or of one of its archive pages), determined by its inputs.
+
+    ``prev_archive`` links the subscription document (or a page) to the archive
+    page before it (RFC 5005 §4); ``archive_page`` makes this an archive page,
+    marked fh:archive and linked to the subscription document as "current".
+    """
     generator = FeedGenerator()
-    generator.id(identity.feed_id(spec.key))
-    generator.title(spec.title)
+    extra = _FeedLinks()
+    if archive_page is None:
+        generator.id(identity.feed_id(spec.key))
+        generator.title(spec.title)
+        generator.link(href=identity.feed_url(spec.key), rel="self", type="application/atom+xml")
+        generator.link(
+            href=f"{identity.base_url}{spec.key}.html", rel="alternate", type="text/html"
+        )
+        if identity.hub:
+            extra.links.append({"rel": "hub", "href": identity.hub})
+    else:
+        generator.id(f"{identity.feed_id(spec.key)}:archive:{archive_page}")
+        generator.title(f"{spec.title} (archive {archive_page})")
+        generator.link(
+            href=identity.archive_url(spec.key, archive_page),
+            rel="self",
+            type="application/atom+xml",
+        )
+        extra.links.append({"rel": "current", "href": identity.feed_url(spec.key), "type": ATOM})
+        extra.archive = True
+    if prev_archive is not None:
+        extra.links.append(
+            {
+                "rel": "prev-archive",
+                "href": identity.archive_url(spec.key, prev_archive),
+                "type": ATOM,
+            }
+        )
     generator.subtitle(spec.subtitle)
     generator.author({"name": identity.author})
-    generator.link(href=identity.feed_url(spec.key), rel="self", type="application/atom+xml")
-    generator.link(href=identity.base_url, rel="alternate", type="text/html")
     generator.generator("aggregator", version=__version__, uri=HOMEPAGE)
-    generator.updated(max((e.updated for e in entries), default=empty_updated))
+    generator.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
 
     for item in entries:
         entry = generator.add_entry(order="append")
@@ -174,6 +231,7 @@ def render_feed(
         )
         entry.register_extension("language", _Language, atom=True, rss=False)
         entry.language.language = item.language
+    generator.register_extension("history", lambda: extra, None, atom=True, rss=False)
     return generator.atom_str(pretty=True, encoding="UTF-8")
 
 
@@ -188,6 +246,11 @@ def _content(item: StoredItem) -> str:
         for r in item.also_reported_by
     )
     return f"{item.content_html}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"
+
+
+def archive_path(key: str, page: int) -> str:
+    """Where archive page ``page`` (1 holds the oldest entries) lives in the feeds folder."""
+    return f"archive/{key}/{page}.xml"
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:

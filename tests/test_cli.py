@@ -45,7 +45,7 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> None:
     result = run(project, "update")
     assert result.returncode == 0, result.stderr
-    assert "update: 2 new, 0 updated, 0 failed inputs; 4 feeds written" in result.stdout
+    assert "update: 2 new, 0 updated, 0 failed inputs; 10 files written" in result.stdout
     assert sorted(p.name for p in (project / "feeds").glob("*.xml")) == [
         "all.xml",
         "alliance.xml",
@@ -53,7 +53,7 @@ def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> No
         "inter-korean.xml",
     ]
     again = run(project, "update")
-    assert "0 new, 0 updated, 0 failed inputs; 0 feeds written, 4 unchanged" in again.stdout
+    assert "0 new, 0 updated, 0 failed inputs; 0 files written, 10 unchanged" in again.stdout
 
 
 def test_config_from_the_environment(project: Path, tmp_path: Path) -> None:
@@ -138,6 +138,7 @@ def test_regenerate_one_topic(project: Path) -> None:
     result = run(project, "regenerate", "--topic", "alliance")
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (project / "feeds").glob("*.xml")] == ["alliance.xml"]
+    assert (project / "feeds" / "index.html").exists()
     settings = load_settings(project / "config" / "aggregator.toml", environ={})
     assert settings.feeds_dir == project / "feeds"
 

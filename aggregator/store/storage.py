@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     create_engine,
     delete,
     event,
@@ -345,12 +346,39 @@ class Storage:
     def newest_items(self, topic_id: str | None, limit: int) -> list[StoredItem]:
         """The newest ``limit`` items of a topic (or of all items), newest first."""
         # One entry per story: its canonical item.
-        query = select(items.c.id).where(items.c.story_id == items.c.id)
+        query = (
+            self._story_query(topic_id, items.c.id)
+            .order_by(items.c.published.desc(), items.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            ids = list(connection.execute(query).scalars())
+            return self._load(connection, ids)
+
+    def _story_query(self, topic_id: str | None, *columns: object) -> Select:
+        query = select(*columns).where(items.c.story_id == items.c.id)
         if topic_id is not None:
             query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
                 item_topics.c.topic_id == topic_id
             )
-        query = query.order_by(items.c.published.desc(), items.c.id.desc()).limit(limit)
+        return query
+
+    def story_count(self, topic_id: str | None) -> int:
+        """How many stories a feed (a topic's, or all) holds in its whole history."""
+        with self.engine.connect() as connection:
+            return connection.execute(self._story_query(topic_id, func.count())).scalar_one()
+
+    def stories_by_arrival(self, topic_id: str | None, offset: int, limit: int) -> list[StoredItem]:
+        """Stories of a feed in the order they arrived (oldest first): what archive pages hold.
+
+        Arrival order only ever grows at the end, so a full page never changes.
+        """
+        query = (
+            self._story_query(topic_id, items.c.id)
+            .order_by(items.c.first_seen, items.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
         with self.engine.connect() as connection:
             ids = list(connection.execute(query).scalars())
             return self._load(connection, ids)

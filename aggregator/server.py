@@ -1,0 +1,175 @@
+"""Serves the feeds folder over HTTP the way feed readers and caches like it.
+
+A small WSGI application (run under waitress, a production WSGI server) that
+serves only the files the publisher writes: Atom feeds, archive pages, the
+HTML pages and the OPML list. Strong ETags and Last-Modified with 304
+answers, HEAD, gzip when asked, and Cache-Control (archive pages are
+immutable). Anything else is a 404: no directory listing, no path outside the
+folder.
+"""
+
+import gzip
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+log = logging.getLogger("aggregator.server")
+
+StartResponse = Callable[[str, list[tuple[str, str]]], object]
+_SERVED = re.compile(
+    r"^/(?:(?:archive/[a-z0-9-]+/\d+|[a-z0-9-]+)\.xml|[a-z0-9-]+\.html|feeds\.opml)$"
+)
+_TYPES = {
+    ".xml": "application/atom+xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+}
+FEED_MAX_AGE = 300
+
+
+@dataclass(frozen=True)
+class _Representation:
+    body: bytes
+    gzipped: bytes
+    etag: str
+    mtime: float
+
+
+class FeedsApp:
+    """The WSGI application over one feeds folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        self._cache: dict[Path, tuple[tuple[float, int], _Representation]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/") or "/"
+        if path == "/":
+            path = "/index.html"
+        if method not in ("GET", "HEAD"):
+            return self._plain(
+                start_response,
+                "405 Method Not Allowed",
+                b"GET or HEAD only\n",
+                [("Allow", "GET, HEAD")],
+            )
+        # Only names the publisher writes; "..", "%2e%2e", "//" and directories never match.
+        if not _SERVED.match(path):
+            return self._plain(start_response, "404 Not Found", b"not found\n")
+        file = self.folder / path.lstrip("/")
+        representation = self._load(file)
+        if representation is None:
+            return self._plain(start_response, "404 Not Found", b"not found\n")
+
+        wants_gzip = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+        body = representation.gzipped if wants_gzip else representation.body
+        etag = f'"{representation.etag}{"-gz" if wants_gzip else ""}"'
+        immutable = path.startswith("/archive/")
+        headers = [
+            ("Content-Type", _TYPES[file.suffix]),
+            ("ETag", etag),
+            ("Last-Modified", formatdate(representation.mtime, usegmt=True)),
+            (
+                "Cache-Control",
+                "public, max-age=31536000, immutable"
+                if immutable
+                else f"public, max-age={FEED_MAX_AGE}",
+            ),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if self._not_modified(environ, etag, representation.mtime):
+            start_response("304 Not Modified", headers)
+            return [b""]
+        if wants_gzip:
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
+        return [b"" if method == "HEAD" else body]
+
+    @staticmethod
+    def _not_modified(environ: dict, etag: str, mtime: float) -> bool:
+        """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only without it."""
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+            return "*" in tags or etag in tags
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since:
+            try:
+                return int(mtime) <= parsedate_to_datetime(since).timestamp()
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _load(self, file: Path) -> _Representation | None:
+        """The file's bytes, gzip and ETag, cached until the publisher replaces the file."""
+        try:
+            stat = file.stat()
+        except OSError:
+            return None
+        if not file.is_file():
+            return None
+        key = (stat.st_mtime, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(file)
+            if cached and cached[0] == key:
+                return cached[1]
+        body = file.read_bytes()
+        representation = _Representation(
+            body,
+            gzip.compress(body, mtime=0),
+            hashlib.sha256(body).hexdigest()[:32],
+            stat.st_mtime,
+        )
+        with self._lock:
+            self._cache[file] = (key, representation)
+        return representation
+
+    @staticmethod
+    def _plain(
+        start_response: StartResponse, status: str, body: bytes, extra: list | None = None
+    ) -> list[bytes]:
+        start_response(
+            status,
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                *(extra or []),
+            ],
+        )
+        return [body]
+
+
+def make_server(folder: Path, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for the feeds folder, bound and ready to ``run()``."""
+    return waitress.create_server(
+        FeedsApp(folder), host=host, port=port, ident="aggregator", threads=4
+    )
+
+
+class BackgroundServer:
+    """The server on a thread of its own, beside the daemon's scheduler or a waiting main thread."""
+
+    def __init__(self, folder: Path, host: str, port: int) -> None:
+        self.server = make_server(folder, host, port)
+        self.url = f"http://{host}:{self.server.effective_port}/"
+        self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
+
+    def start(self) -> "BackgroundServer":
+        self.thread.start()
+        log.info("serving feeds at %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
