@@ -40,6 +40,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.posts: list[tuple[str, str]] = []  # (path, form body) of each POST, e.g. WebSub pings
         self.stopping = threading.Event()
         server = self
 
@@ -71,6 +72,14 @@ class FeedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 self.close_connection = True
+
+            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode()
+                server.posts.append((self.path, body))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args: object) -> None:
                 pass
