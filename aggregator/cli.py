@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator import __version__, classify, daemon, pipeline
+from aggregator import __version__, classify, daemon, evaluation, pipeline
 from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
@@ -62,10 +62,33 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if args.topic is not None and args.topic not in known:
         print(f"error: unknown topic {args.topic!r} (known: {', '.join(sorted(known))})")
         return EXIT_USAGE
+    if args.dry_run:
+        for change in pipeline.preview_rules(app):
+            if args.topic is not None and change.topic != args.topic:
+                continue
+            print(f"{change.topic}: {len(change.entering)} entering, {len(change.leaving)} leaving")
+            for title in change.entering:
+                print(f"  + {title}")
+            for title in change.leaving:
+                print(f"  - {title}")
+        return EXIT_OK
     report = pipeline.regenerate(app, utcnow(), args.topic)
     for path in report.written:
         print(f"wrote {path}")
     print(f"regenerate: {len(report.written)} written, {len(report.unchanged)} unchanged")
+    return EXIT_OK
+
+
+def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        examples = evaluation.load_examples(path)
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    print(evaluation.format_report(evaluation.evaluate(examples, app.topics), len(examples)))
+    if args.verbose_errors:
+        for line in evaluation.misclassified(examples, app.topics):
+            print(f"  {line}")
     return EXIT_OK
 
 
@@ -296,6 +319,21 @@ def build_parser() -> argparse.ArgumentParser:
         "aggregator regenerate --topic alliance",
     )
     regenerate.add_argument("--topic", metavar="ID", help="only this topic's feed (or 'all')")
+    regenerate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the current rules would add to or drop from each feed; write nothing",
+    )
+    evaluating = add(
+        "evaluate",
+        cmd_evaluate,
+        "precision, recall and F1 of the topic rules on labelled examples (JSON Lines)",
+        "aggregator evaluate tests/data/topics/examples.jsonl",
+    )
+    evaluating.add_argument("file", metavar="FILE.jsonl")
+    evaluating.add_argument(
+        "--errors", dest="verbose_errors", action="store_true", help="list misclassified examples"
+    )
     add("status", cmd_status, "items per topic, last runs, failing inputs", "aggregator status")
     explain = add(
         "explain",

@@ -395,6 +395,42 @@ def reclassify(app: Aggregator, force: bool = False) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class RuleChange:
+    """What the current rules would change in one topic feed: titles entering and leaving."""
+
+    topic: str
+    entering: tuple[str, ...]
+    leaving: tuple[str, ...]
+
+
+def preview_rules(app: Aggregator) -> list[RuleChange]:
+    """Each topic feed as the current rules would make it, against what is published; no writes."""
+    newest: dict[str, list[tuple[datetime, int, str]]] = {t.id: [] for t in app.topics}
+    for batch in app.storage.item_texts():
+        for text in batch:
+            if not text.canonical:
+                continue
+            for match in app.classify_text(text.title, text.content_html):
+                if match.matched:
+                    newest[match.topic_id].append((text.published, text.id, text.title))
+    changes = []
+    for topic in app.topics:
+        wanted = sorted(newest[topic.id], reverse=True)[: app.settings.max_entries]
+        wanted_titles = {item_id: title for _published, item_id, title in wanted}
+        current = {
+            i.id: i.title for i in app.storage.newest_items(topic.id, app.settings.max_entries)
+        }
+        changes.append(
+            RuleChange(
+                topic.id,
+                tuple(t for i, t in wanted_titles.items() if i not in current),
+                tuple(t for i, t in current.items() if i not in wanted_titles),
+            )
+        )
+    return changes
+
+
 def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> PublishReport:
     """Publish every feed (or one topic's) from the store; unchanged files are not touched."""
     with app.cycle_lock():

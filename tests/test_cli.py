@@ -186,3 +186,24 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
         assert "1 sources added, 1 already followed" in imported.stdout
     finally:
         server.stop()
+
+
+def test_evaluate_and_regenerate_dry_run(project: Path) -> None:
+    from tests.conftest import DATA
+
+    result = run(project, "evaluate", str(DATA / "topics" / "examples.jsonl"))
+    assert result.returncode == 0
+    assert "alliance" in result.stdout and "precision" in result.stdout
+    assert run(project, "update").returncode == 0
+    rules = project / "config" / "topics" / "alliance.toml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("threshold = 6.0", "threshold = 99.0")
+    )
+    feeds = {p: p.read_bytes() for p in (project / "feeds").glob("*.xml")}
+    preview = run(project, "regenerate", "--dry-run")
+    assert "alliance: 0 entering, 2 leaving" in preview.stdout
+    assert "  - Lee Jae-myung pledges to restore inter-Korean hotline" in preview.stdout
+    assert "inter-korean: 0 entering, 0 leaving" in preview.stdout
+    assert {p: p.read_bytes() for p in (project / "feeds").glob("*.xml")} == feeds
+    assert run(project, "regenerate").returncode == 0
+    assert b"<entry" not in (project / "feeds" / "alliance.xml").read_bytes()

@@ -63,11 +63,13 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class ItemText:
-    """What classification reads of a stored item."""
+    """What classification reads of a stored item (and where it would sort in a feed)."""
 
     id: int
     title: str
     content_html: str
+    published: datetime
+    canonical: bool
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -409,14 +411,23 @@ class Storage:
         while True:
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    select(items.c.id, items.c.title, items.c.content_html)
+                    select(
+                        items.c.id,
+                        items.c.title,
+                        items.c.content_html,
+                        items.c.published,
+                        items.c.story_id,
+                    )
                     .where(items.c.id > last)
                     .order_by(items.c.id)
                     .limit(batch)
                 ).all()
             if not rows:
                 return
-            yield [ItemText(r.id, r.title, r.content_html) for r in rows]
+            yield [
+                ItemText(r.id, r.title, r.content_html, r.published, r.story_id == r.id)
+                for r in rows
+            ]
             last = rows[-1].id
 
     def _load(self, connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
