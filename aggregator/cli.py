@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator import __version__, classify, daemon, evaluation, pipeline
+from aggregator import __version__, classify, daemon, evaluation, health, logs, pipeline
 from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
@@ -37,14 +37,14 @@ def _print_failures(failures: Sequence[object]) -> None:
 
 def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     ingested, published = pipeline.update(app, utcnow(), force=args.force)
-    _print_failures(ingested.failures)
+    _print_failures(ingested.failures + published.failures)
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
         f"{len(ingested.failures)} failed inputs; "
         f"{len(published.written)} files written, {len(published.unchanged)} unchanged "
         f"in {app.settings.feeds_dir}"
     )
-    return EXIT_INPUT_FAILED if ingested.failures else EXIT_OK
+    return EXIT_INPUT_FAILED if ingested.failures or published.failures else EXIT_OK
 
 
 def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
@@ -75,8 +75,9 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     report = pipeline.regenerate(app, utcnow(), args.topic)
     for path in report.written:
         print(f"wrote {path}")
+    _print_failures(report.failures)
     print(f"regenerate: {len(report.written)} written, {len(report.unchanged)} unchanged")
-    return EXIT_OK
+    return EXIT_INPUT_FAILED if report.failures else EXIT_OK
 
 
 def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
@@ -93,14 +94,15 @@ def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    storage = app.storage
-    counts = storage.topic_counts()
-    print(f"database: {storage.display_url}")
-    print(f"items: {storage.item_count()}")
-    for topic in app.topics:
-        print(f"  {topic.id}: {counts.get(topic.id, 0)}")
-    for kind in ("ingest", "regenerate"):
-        run = storage.last_run(kind)
+    report = health.check(app, utcnow())
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
+    print(f"database: {report.database}")
+    print(f"items: {report.items}")
+    for topic, count in report.topics.items():
+        print(f"  {topic}: {count}")
+    for kind, run in (("ingest", report.last_ingest), ("regenerate", report.last_regenerate)):
         if run is None:
             print(f"last {kind}: never")
         elif kind == "ingest":
@@ -110,11 +112,12 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             )
         else:
             print(f"last regenerate: {run.finished.isoformat()} ({run.feeds_written} written)")
-    failing = storage.failing_sources()
-    print(f"failing inputs: {len(failing)}")
-    for key, error in failing:
+    print(f"failing inputs: {len(report.failing)}")
+    for key, error in report.failing:
         print(f"  {key}: {error}")
-    return EXIT_INPUT_FAILED if failing else EXIT_OK
+    for problem in report.problems:
+        print(f"attention: {problem}")
+    return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
 
 
 def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
@@ -283,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("-q", "--quiet", action="store_true", help="log errors only")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, for log shippers",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Command, help: str, example: str) -> argparse.ArgumentParser:
@@ -334,7 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating.add_argument(
         "--errors", dest="verbose_errors", action="store_true", help="list misclassified examples"
     )
-    add("status", cmd_status, "items per topic, last runs, failing inputs", "aggregator status")
+    status = add(
+        "status",
+        cmd_status,
+        "health: items per topic, last runs, failing inputs; exit 1 when something needs "
+        "attention (usable as a monitoring check)",
+        "aggregator status --json",
+    )
+    status.add_argument("--json", action="store_true", help="JSON for scripts and monitoring")
     explain = add(
         "explain",
         cmd_explain,
@@ -423,9 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: bool, quiet: bool) -> None:
+def _configure_logging(verbose: bool, quiet: bool, log_format: str) -> None:
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level, json_lines=log_format == "json")
     if not verbose:
         # APScheduler logs every job start at INFO; only the daemon's own summary matters.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -434,7 +450,7 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose, args.quiet)
+    _configure_logging(args.verbose, args.quiet, args.log_format)
     if args.command == "daemon" and not args.quiet:
         logging.getLogger("aggregator").setLevel(logging.INFO)
     try:

@@ -76,6 +76,14 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class StatusSettings:
+    """When `aggregator status` says something needs attention."""
+
+    max_failing: int
+    stale_after: timedelta
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the commands need from the config file, typed and resolved."""
 
@@ -96,6 +104,7 @@ class Settings:
     fetch: FetchSettings
     sources: tuple[SourceSetting, ...]
     dedup: DedupSettings
+    status: StatusSettings
 
 
 def parse_duration(text: str) -> timedelta:
@@ -186,6 +195,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "fetch",
             "sources",
             "dedup",
+            "status",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait"})
@@ -244,7 +254,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         fetch=_fetch_settings(top),
         sources=_source_settings(top),
         dedup=_dedup_settings(top),
+        status=_status_settings(top),
     )
+
+
+def _status_settings(top: _Table) -> StatusSettings:
+    status = top.table("status", {"max_failing", "stale_after"})
+    max_failing = status.get("max_failing", int, 0)
+    if max_failing < 0:
+        raise ConfigError(top.path, "status.max_failing", "must be 0 or more")
+    return StatusSettings(max_failing, status.duration("stale_after", "2h"))
 
 
 def _dedup_settings(top: _Table) -> DedupSettings:

@@ -16,7 +16,7 @@ daemon cycle and a one-off command never interleave.
 import hashlib
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -33,6 +33,7 @@ from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.store import Storage, StoreTransaction
+from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
 from aggregator.store.sources import WebSource, save_fetch_state
 from aggregator.text import html_to_text
@@ -66,6 +67,7 @@ class PublishReport:
     written: tuple[Path, ...] = ()
     unchanged: tuple[Path, ...] = ()
     reclassified: int = 0
+    failures: tuple[InputFailure, ...] = ()
 
 
 @dataclass
@@ -444,8 +446,18 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     written: list[Path] = []
     unchanged: list[Path] = []
 
-    def write(path: Path, content: bytes) -> None:
-        (written if publish.write_if_changed(path, content) else unchanged).append(path)
+    failures: list[InputFailure] = []
+
+    def write(path: Path, content: bytes) -> bool:
+        """Write one file; a failure (disk full, no permission) is reported, the rest go on."""
+        try:
+            changed = publish.write_if_changed(path, content)
+        except OSError as error:
+            log.error("cannot write %s: %s (the previous file is intact)", path, error.strerror)
+            failures.append(InputFailure(str(path), f"cannot write: {error.strerror}"))
+            return False
+        (written if changed else unchanged).append(path)
+        return changed
 
     feed_pages = []
     changed_feeds = []
@@ -455,16 +467,12 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         feed_pages.append(pages.FeedPage(spec, entries))
         if only is not None and spec.key != only:
             continue
-        newest_archive = _write_archives(app, spec, topic, titles, written)
+        newest_archive = _write_archives(app, spec, topic, titles, write)
         content = publish.render_feed(
             spec, entries, app.identity, titles, prev_archive=newest_archive
         )
-        path = folder / f"{spec.key}.xml"
-        if publish.write_if_changed(path, content):
-            written.append(path)
+        if write(folder / f"{spec.key}.xml", content):
             changed_feeds.append(app.identity.feed_url(spec.key))
-        else:
-            unchanged.append(path)
     title = app.settings.feed_title
     write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
     write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
@@ -472,8 +480,8 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
-    app.storage.record_run("regenerate", now, now, feeds_written=len(written))
-    return PublishReport(tuple(written), tuple(unchanged), reclassified)
+    app.storage.record_run("regenerate", now, now, feeds_written=len(written), failures=failures)
+    return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
 
 
 def _write_archives(
@@ -481,34 +489,26 @@ def _write_archives(
     spec: publish.FeedSpec,
     topic: str | None,
     titles: dict[str, str],
-    written: list[Path],
+    write: Callable[[Path, bytes], bool],
 ) -> int | None:
-    """Write the feed's complete archive pages that do not exist yet; the newest page's number.
+    """Write the feed's archive pages that became complete; the newest page's number.
 
-    Page n holds stories n*N-N+1 .. n*N in arrival order (N = publish.max_entries).
-    A page is written once, when it is complete, and never again: RFC 5005 archives
-    may be cached forever.
+    Pages of N stories (N = publish.max_entries) in arrival order, each starting
+    after the last story of the page before it. A page is written once, when it
+    is complete, and never again: RFC 5005 archives may be cached forever.
     """
     size = app.settings.max_entries
-    complete = app.storage.story_count(topic) // size
-    page = complete
-    while page >= 1:
-        path = app.settings.feeds_dir / publish.archive_path(spec.key, page)
-        if path.exists():
-            break
-        stories = app.storage.stories_by_arrival(topic, (page - 1) * size, size)
-        content = publish.render_feed(
-            spec,
-            stories[::-1],
-            app.identity,
-            titles,
-            prev_archive=page - 1 if page > 1 else None,
-            archive_page=page,
-        )
-        publish.write_if_changed(path, content)
-        written.append(path)
-        page -= 1
-    return complete or None
+    return publish.write_archives(
+        app.settings.feeds_dir,
+        spec,
+        app.identity,
+        titles,
+        size,
+        lambda archived, pages_written: next_archive_page(
+            app.storage, topic, archived, pages_written, size
+        ),
+        write,
+    )
 
 
 def update(

@@ -11,7 +11,7 @@ import html
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ log = logging.getLogger("aggregator.publish")
 
 ALL_FEED = "all"
 ATOM = "application/atom+xml"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 # A feed with no entries yet still needs a fixed ``updated``, not "now".
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -159,7 +160,8 @@ def render_feed(
 
     ``prev_archive`` links the subscription document (or a page) to the archive
     page before it (RFC 5005 §4); ``archive_page`` makes this an archive page,
-    marked fh:archive and linked to the subscription document as "current".
+    marked fh:archive, linked to the subscription document as "current" and to
+    the page after it as "next-archive".
     """
     generator = FeedGenerator()
     extra = _FeedLinks()
@@ -187,6 +189,17 @@ def render_feed(
             {
                 "rel": "prev-archive",
                 "href": identity.archive_url(spec.key, prev_archive),
+                "type": ATOM,
+            }
+        )
+    if archive_page is not None:
+        # The next page's URL is known before it exists, and a page must never change once
+        # written, so every page names its successor (RFC 5005 §4); until that page is
+        # complete the link answers 404 and readers go on with "current".
+        extra.links.append(
+            {
+                "rel": "next-archive",
+                "href": identity.archive_url(spec.key, archive_page + 1),
                 "type": ATOM,
             }
         )
@@ -251,6 +264,66 @@ def _content(item: StoredItem) -> str:
 def archive_path(key: str, page: int) -> str:
     """Where archive page ``page`` (1 holds the oldest entries) lives in the feeds folder."""
     return f"archive/{key}/{page}.xml"
+
+
+def archived_pages(folder: Path, key: str) -> int:
+    """How many archive pages of a feed are written: pages 1..n all exist (0 for none)."""
+    count = 0
+    while (folder / archive_path(key, count + 1)).is_file():
+        count += 1
+    return count
+
+
+def archive_entry_ids(document: bytes) -> list[str]:
+    """The entry ids an archive page holds."""
+    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    return [str(e.text) for e in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}id")]
+
+
+def write_archives(
+    folder: Path,
+    spec: FeedSpec,
+    identity: FeedIdentity,
+    topic_titles: dict[str, str],
+    size: int,
+    next_page: Callable[[Sequence[str], int], Sequence[StoredItem]],
+    write: Callable[[Path, bytes], object] | None = None,
+) -> int | None:
+    """Write a feed's archive pages that became complete; the newest page's number (or None).
+
+    RFC 5005 §4 archives, cut from the oldest story forward in pages of ``size``:
+    ``next_page(entry_ids_of_the_last_page, pages_written)`` gives the stories
+    that follow the last page, oldest first. Only a full page is written, and a
+    written page is never written again, so it may be cached forever; adding
+    stories never changes it. ``write`` (default ``write_if_changed``) writes one file.
+    """
+    write = write or write_if_changed
+    pages = archived_pages(folder, spec.key)
+    archived: Sequence[str] = []
+    if pages:
+        last = folder / archive_path(spec.key, pages)
+        try:
+            archived = archive_entry_ids(last.read_bytes())
+        except etree.XMLSyntaxError as error:
+            log.warning(
+                "archive page %s is not readable XML (%s); continuing by position", last, error
+            )
+    while len(stories := next_page(archived, pages)) >= size:
+        page = pages + 1
+        path = folder / archive_path(spec.key, page)
+        content = render_feed(
+            spec,
+            list(stories[:size])[::-1],
+            identity,
+            topic_titles,
+            prev_archive=page - 1 if page > 1 else None,
+            archive_page=page,
+        )
+        write(path, content)
+        if not path.is_file():
+            break  # the write failed (and was reported); the next regeneration retries
+        pages, archived = page, [story.entry_id for story in stories[:size]]
+    return pages or None
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:

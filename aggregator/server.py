@@ -171,5 +171,14 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        self.server.close()
+        """Close every socket from inside the server's own loop, which then ends.
+
+        Closing them from this thread would pull them from under a running select().
+        """
+
+        def close_all() -> None:
+            for channel in list(self.server._map.values()):  # noqa: SLF001 (waitress's socket map)
+                channel.close()
+
+        self.server.trigger.pull_trigger(close_all)
         self.thread.join(timeout=10)

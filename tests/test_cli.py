@@ -115,7 +115,8 @@ def test_explain_status_and_items(project: Path, capsys: pytest.CaptureFixture[s
     for topic in ("inter-korean", "alliance", "domestic-politics"):
         assert topic in explained
 
-    assert main(["--config", config, "status"]) == 0
+    with freeze_time("2025-06-05T01:00:00Z"):
+        assert main(["--config", config, "status"]) == 0
     status = capsys.readouterr().out
     assert "items: 2" in status
     assert "alliance: 2" in status
@@ -207,3 +208,34 @@ def test_evaluate_and_regenerate_dry_run(project: Path) -> None:
     assert {p: p.read_bytes() for p in (project / "feeds").glob("*.xml")} == feeds
     assert run(project, "regenerate").returncode == 0
     assert b"<entry" not in (project / "feeds" / "alliance.xml").read_bytes()
+
+
+def test_status_is_a_monitoring_check(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(project / "config" / "aggregator.toml")
+    with freeze_time("2025-06-05T00:00:00Z"):
+        assert main(["--config", config, "status", "--json"]) == 1  # nothing ingested yet
+        assert json.loads(capsys.readouterr().out)["problems"] == ["no ingest has run yet"]
+        assert main(["--config", config, "update"]) == 0
+        capsys.readouterr()
+    with freeze_time("2025-06-05T01:59:00Z"):
+        assert main(["--config", config, "status", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["healthy"] and report["topics"]["alliance"] == 2
+    with freeze_time("2025-06-05T02:01:00Z"):
+        assert main(["--config", config, "status", "--json"]) == 1
+        assert "longer ago than status.stale_after" in capsys.readouterr().out
+    (project / "seeds" / "empty.txt").write_text("")
+    with freeze_time("2025-06-05T03:00:00Z"):
+        assert main(["--config", config, "update"]) == 1
+        capsys.readouterr()
+        assert main(["--config", config, "status"]) == 1
+        assert "attention: 1 inputs failing" in capsys.readouterr().out
+
+
+def test_json_logs_are_one_object_per_line(project: Path) -> None:
+    (project / "seeds" / "empty.txt").write_text("")
+    result = run(project, "--log-format", "json", "update")
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    (record,) = [r for r in records if r["level"] == "warning"]
+    assert record["logger"] == "aggregator.pipeline"
+    assert "empty.txt" in record["message"] and record["time"].endswith("+00:00")

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -188,3 +189,39 @@ def test_the_same_seeds_give_the_same_bytes_in_any_store(project: Path, tmp_path
         finally:
             app.close()
     assert outputs[0] == outputs[1]
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make a folder unwritable, even for root (who ignores permissions): chattr +i."""
+    if os.geteuid() == 0:
+        made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot make {folder} immutable here: {made.stderr.decode().strip()}")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        return
+    folder.chmod(0o555)
+    try:
+        yield
+    finally:
+        folder.chmod(0o755)
+
+
+def test_an_unwritable_feeds_folder_keeps_the_old_files_and_recovers(
+    app: pipeline.Aggregator,
+) -> None:
+    pipeline.update(app, NOW)
+    folder = app.settings.feeds_dir
+    before = {p: p.read_bytes() for p in folder.glob("*.xml")}
+    (app.settings.seeds_dir / "kpop.txt").write_text(KPOP, encoding="utf-8")
+    with read_only(folder):
+        _, published = pipeline.update(app, NOW + timedelta(hours=1))
+    assert published.failures and "cannot write" in published.failures[0].reason
+    assert {p: p.read_bytes() for p in folder.glob("*.xml")} == before
+    assert not list(folder.glob(".*"))  # no temporary files left behind
+    # Once the folder is writable again, the next run publishes what was stored.
+    assert not pipeline.regenerate(app, NOW + timedelta(hours=2)).failures
+    assert "K-pop group announces 20-city world tour" in titles(app, "all")

@@ -1,0 +1,77 @@
+"""Is the aggregator healthy? A summary for people and for monitoring checks.
+
+Needs attention when more inputs are failing than ``status.max_failing``
+allows, or when no ingest has finished within ``status.stale_after``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from aggregator.pipeline import Aggregator
+from aggregator.store.storage import RunRecord
+
+
+@dataclass(frozen=True)
+class Health:
+    database: str
+    items: int
+    topics: dict[str, int]
+    last_ingest: RunRecord | None
+    last_regenerate: RunRecord | None
+    failing: list[tuple[str, str]]
+    problems: list[str]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, object]:
+        def run(record: RunRecord | None) -> dict[str, object] | None:
+            if record is None:
+                return None
+            return {
+                "finished": record.finished.isoformat(),
+                "items_new": record.items_new,
+                "items_updated": record.items_updated,
+                "files_written": record.feeds_written,
+                "failures": list(record.failures),
+            }
+
+        return {
+            "healthy": self.healthy,
+            "problems": self.problems,
+            "database": self.database,
+            "items": self.items,
+            "topics": self.topics,
+            "last_ingest": run(self.last_ingest),
+            "last_regenerate": run(self.last_regenerate),
+            "failing_inputs": [{"input": key, "error": error} for key, error in self.failing],
+        }
+
+
+def check(app: Aggregator, now: datetime) -> Health:
+    storage = app.storage
+    counts = storage.topic_counts()
+    last_ingest = storage.last_run("ingest")
+    failing = storage.failing_sources()
+    problems = []
+    limit = app.settings.status.max_failing
+    if len(failing) > limit:
+        problems.append(f"{len(failing)} inputs failing (more than status.max_failing = {limit})")
+    stale_after = app.settings.status.stale_after
+    if last_ingest is None:
+        problems.append("no ingest has run yet")
+    elif now - last_ingest.finished > stale_after:
+        problems.append(
+            f"last ingest finished at {last_ingest.finished.isoformat()}, "
+            f"longer ago than status.stale_after ({stale_after})"
+        )
+    return Health(
+        database=storage.display_url,
+        items=storage.item_count(),
+        topics={t.id: counts.get(t.id, 0) for t in app.topics},
+        last_ingest=last_ingest,
+        last_regenerate=storage.last_run("regenerate"),
+        failing=failing,
+        problems=problems,
+    )

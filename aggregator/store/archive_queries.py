@@ -1,0 +1,61 @@
+"""Reads for RFC 5005 archive pages: the stories of a feed that come after its last page.
+
+Archive pages are cut from the oldest story forward, in arrival order
+(``first_seen``, then id: it only ever grows at the end). A new page starts
+right after the newest story of the last page written, found by its entry
+ids, not at an offset: an offset would shift when a story leaves the feed
+(topic rules changed, an item edited, a source removed), and later pages
+would then skip or repeat stories. Reads only; the publisher decides.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select
+
+from aggregator.store.schema import item_topics, items
+from aggregator.store.storage import Storage
+from aggregator.types import StoredItem
+
+
+def next_archive_page(
+    storage: Storage,
+    topic_id: str | None,
+    archived: Sequence[str],
+    pages_written: int,
+    size: int,
+) -> list[StoredItem]:
+    """Up to ``size`` stories of a feed (a topic's, or all) for its next archive page, oldest first.
+
+    ``archived`` holds the entry ids of the feed's newest archive page (none
+    before the first page). The stories are those that arrived after the
+    newest of them. When none of them is stored any more (their source was
+    removed) or none is given for a written page, it falls back to the offset
+    ``pages_written * size``.
+    """
+    story = items.c.story_id == items.c.id
+    query = select(items.c.id).where(story)
+    if topic_id is not None:
+        query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
+            item_topics.c.topic_id == topic_id
+        )
+    query = query.order_by(items.c.first_seen, items.c.id).limit(size)
+    with storage.engine.connect() as connection:
+        last = None
+        if archived:
+            last = connection.execute(
+                select(items.c.first_seen, items.c.id)
+                .where(items.c.entry_id.in_(list(archived)))
+                .order_by(items.c.first_seen.desc(), items.c.id.desc())
+                .limit(1)
+            ).first()
+        if last is not None:
+            query = query.where(
+                or_(
+                    items.c.first_seen > last.first_seen,
+                    and_(items.c.first_seen == last.first_seen, items.c.id > last.id),
+                )
+            )
+        elif pages_written:
+            query = query.offset(pages_written * size)
+        ids = list(connection.execute(query).scalars())
+    return storage.items_by_id(ids)
