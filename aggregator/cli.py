@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator import __version__, classify, daemon, evaluation, health, logs, pipeline
+from aggregator import (
+    __version__,
+    classify,
+    daemon,
+    evaluation,
+    health,
+    logs,
+    pipeline,
+    workdir,
+)
 from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
@@ -271,6 +280,19 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    try:
+        created = workdir.init(folder, examples=args.examples)
+    except AggregatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in created.files:
+        print(f"created {path}")
+    print(f"ready: cd {folder} && aggregator update")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aggregator",
@@ -305,6 +327,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    initializing = commands.add_parser(
+        "init",
+        help="create a working folder: config/ (settings, topic rules), seeds/, feeds/",
+        description="Create a working folder for aggregator; refuses to overwrite files.",
+        epilog="example: aggregator init ~/peninsula --examples",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    initializing.add_argument("folder", metavar="DIR", nargs="?", default=".")
+    initializing.add_argument(
+        "--examples", action="store_true", help="also copy the two sample seed files"
+    )
     update = add(
         "update",
         cmd_update,
@@ -453,6 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet, args.log_format)
     if args.command == "daemon" and not args.quiet:
         logging.getLogger("aggregator").setLevel(logging.INFO)
+    if args.command == "init":
+        return cmd_init(args)
     try:
         settings = load_settings(find_config(args.config))
         app = pipeline.Aggregator.open(settings)

@@ -11,6 +11,7 @@ untouched.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlsplit
 
 from aggregator.opml import Subscription, render_opml
 from aggregator.publish import EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
@@ -77,6 +78,11 @@ def render_index(pages: Sequence[FeedPage], identity: FeedIdentity, title: str) 
     return _document(title, _autodiscovery(pages, identity), body)
 
 
+def _is_web(link: str | None) -> bool:
+    """Only http(s) links become hrefs: a source's "javascript:" link must not run on our pages."""
+    return bool(link) and urlsplit(link).scheme.lower() in ("http", "https")
+
+
 def _summary(item: StoredItem) -> str:
     text = html_to_text(item.content_html).split("\n")[0] if item.content_html else ""
     return (
@@ -91,10 +97,12 @@ def render_topic(page: FeedPage, identity: FeedIdentity, site_title: str) -> byt
     rows = []
     for item in page.entries:
         title = escape(item.title)
-        heading = f'<a href="{escape(item.link)}">{title}</a>' if item.link else title
+        heading = f'<a href="{escape(item.link)}">{title}</a>' if _is_web(item.link) else title
         source = escape(item.site_name or item.source_title)
+        # Mark Korean (or any known) language so browsers pick fonts and screen readers voices.
+        lang = f' lang="{escape(item.language)}"' if item.language else ""
         rows.append(
-            f"<li><h2>{heading}</h2>\n"
+            f"<li{lang}><h2>{heading}</h2>\n"
             f'<p class="meta">{source} · <time datetime="{item.published.isoformat()}">'
             f"{item.published.strftime('%Y-%m-%d %H:%M UTC')}</time></p>\n"
             f"<p>{escape(_summary(item))}</p></li>\n"

@@ -64,19 +64,19 @@ class FeedsApp:
                 [("Allow", "GET, HEAD")],
             )
         # Only names the publisher writes; "..", "%2e%2e", "//" and directories never match.
-        if not _SERVED.match(path):
-            return self._plain(start_response, "404 Not Found", b"not found\n")
         file = self.folder / path.lstrip("/")
-        representation = self._load(file)
+        representation = self._load(file) if _SERVED.match(path) else None
         if representation is None:
-            return self._plain(start_response, "404 Not Found", b"not found\n")
+            return self._plain(
+                start_response, "404 Not Found", b"not found\n", head=method == "HEAD"
+            )
 
-        wants_gzip = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+        wants_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         body = representation.gzipped if wants_gzip else representation.body
+        # Each encoding is its own representation with its own strong ETag (RFC 9110 §8.8.3).
         etag = f'"{representation.etag}{"-gz" if wants_gzip else ""}"'
         immutable = path.startswith("/archive/")
         headers = [
-            ("Content-Type", _TYPES[file.suffix]),
             ("ETag", etag),
             ("Last-Modified", formatdate(representation.mtime, usegmt=True)),
             (
@@ -88,8 +88,10 @@ class FeedsApp:
             ("Vary", "Accept-Encoding"),
         ]
         if self._not_modified(environ, etag, representation.mtime):
+            # A 304 carries the validators and caching fields only (RFC 9110 §15.4.5).
             start_response("304 Not Modified", headers)
             return [b""]
+        headers += [("Content-Type", _TYPES[file.suffix]), ("X-Content-Type-Options", "nosniff")]
         if wants_gzip:
             headers.append(("Content-Encoding", "gzip"))
         headers.append(("Content-Length", str(len(body))))
@@ -137,17 +139,38 @@ class FeedsApp:
 
     @staticmethod
     def _plain(
-        start_response: StartResponse, status: str, body: bytes, extra: list | None = None
+        start_response: StartResponse,
+        status: str,
+        body: bytes,
+        extra: list | None = None,
+        head: bool = False,
     ) -> list[bytes]:
         start_response(
             status,
             [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Length", str(len(body))),
+                ("X-Content-Type-Options", "nosniff"),
                 *(extra or []),
             ],
         )
-        return [body]
+        return [b"" if head else body]
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header asks for gzip (RFC 9110 §12.5.3: "gzip;q=0" refuses it)."""
+    qualities: dict[str, float] = {}
+    for part in accept_encoding.lower().split(","):
+        coding, *parameters = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            if parameter.startswith("q="):
+                try:
+                    quality = float(parameter[2:])
+                except ValueError:
+                    quality = 0.0
+        qualities[coding] = quality
+    return qualities.get("gzip", qualities.get("x-gzip", qualities.get("*", 0.0))) > 0
 
 
 def make_server(folder: Path, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:

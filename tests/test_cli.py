@@ -239,3 +239,28 @@ def test_json_logs_are_one_object_per_line(project: Path) -> None:
     (record,) = [r for r in records if r["level"] == "warning"]
     assert record["logger"] == "aggregator.pipeline"
     assert "empty.txt" in record["message"] and record["time"].endswith("+00:00")
+
+
+def test_init_creates_a_working_folder_from_the_packaged_defaults(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    folder = tmp_path / "work"
+    result = run(tmp_path, "init", str(folder), "--examples")
+    assert result.returncode == 0, result.stderr
+    repo_config = sorted(p.relative_to(REPO / "config") for p in (REPO / "config").rglob("*.toml"))
+    made = sorted(p.relative_to(folder / "config") for p in (folder / "config").rglob("*.toml"))
+    assert made == repo_config
+    for relative in made:  # the packaged defaults are the repository's config/, byte for byte
+        assert (folder / "config" / relative).read_bytes() == (
+            REPO / "config" / relative
+        ).read_bytes()
+    assert sorted(p.name for p in (folder / "seeds").iterdir()) == sorted(
+        p.name for p in (REPO / "seeds").iterdir()
+    )
+    assert run(folder, "update").returncode == 0
+    assert (folder / "feeds" / "alliance.xml").exists()
+    again = run(tmp_path, "init", str(folder))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    bare = tmp_path / "bare"
+    assert run(tmp_path, "init", str(bare)).returncode == 0
+    assert not any((bare / "seeds").iterdir()) and (bare / "feeds").is_dir()

@@ -1,0 +1,240 @@
+"""Publishing: deterministic bytes, atomic writes, RFC 5005 archives that never change, pages.
+
+The archive scenarios use a topic of their own (tests/test_publish.py writes it),
+so tuning the shipped topic rules cannot change what these tests expect.
+"""
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from aggregator import classify, pages, pipeline, publish
+from aggregator.config import load_settings
+from aggregator.types import StoredItem
+from tests.conftest import DATA
+from tests.feedserver import FeedServer
+from tests.test_readers import need
+
+NOW = datetime(2025, 7, 20, tzinfo=UTC)
+BASE = "http://127.0.0.1:8080/"
+TALKS_TOPIC = """id = "talks"
+title = "Talks"
+description = "Talks between the two Koreas."
+threshold = 4.0
+
+[[rules]]
+name = "talks"
+weight = 4
+terms = ["talks"]
+"""
+# Added later to push one story out of the topic, as a rules change does.
+EXCLUSION = """
+[[exclude]]
+name = "off topic"
+weight = -100
+terms = ["zanzibar"]
+"""
+
+
+def story(n: int, extra: str = "") -> str:
+    return (
+        f"Border talks round {n} held at Panmunjom\n\n"
+        f"Published: {n} Jul. 2025, 10:00\n\n"
+        f"Delegates met on day {n} for talks on the hotline and on reunions; {extra}officials "
+        f"in Seoul said the next round would follow in {n + 7} days.\n"
+    )
+
+
+def open_talks(root: Path, publish_settings: str = "") -> pipeline.Aggregator:
+    """A project with the one topic "talks" and archive pages of two stories."""
+    (root / "config" / "topics").mkdir(parents=True, exist_ok=True)
+    (root / "config" / "topics" / "talks.toml").write_text(TALKS_TOPIC, encoding="utf-8")
+    (root / "seeds").mkdir(exist_ok=True)
+    config = root / "config" / "aggregator.toml"
+    config.write_text(f"[publish]\nmax_entries = 2\n{publish_settings}", encoding="utf-8")
+    return pipeline.Aggregator.open(load_settings(config, environ={}))
+
+
+@pytest.fixture
+def talks(tmp_path: Path) -> Iterator[tuple[Path, pipeline.Aggregator]]:
+    app = open_talks(tmp_path)
+    yield tmp_path, app
+    app.close()
+
+
+def add_stories(root: Path, numbers: range, extra: str = "") -> None:
+    for n in numbers:
+        (root / "seeds" / f"s{n:02d}.txt").write_text(story(n, extra), encoding="utf-8")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def links(document: bytes) -> dict[str, str]:
+    return {link.rel: link.href for link in feedparser.parse(document).feed.links}
+
+
+def test_write_if_changed_replaces_atomically_and_leaves_equal_files_alone(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "feed.xml"
+    assert publish.write_if_changed(path, b"one")
+    past = NOW.timestamp()
+    os.utime(path, (past, past))
+    assert not publish.write_if_changed(path, b"one")
+    assert path.stat().st_mtime == past  # untouched: conditional requests keep answering 304
+    assert publish.write_if_changed(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in path.parent.iterdir()] == ["feed.xml"]  # no temporary file left
+
+
+def test_a_rebuild_from_the_same_store_gives_the_same_bytes(talks) -> None:  # noqa: ANN001
+    root, app = talks
+    add_stories(root, range(1, 6))
+    pipeline.update(app, NOW)
+    folder = app.settings.feeds_dir
+    first = snapshot(folder)
+    assert {"archive/talks/1.xml", "archive/talks/2.xml", "talks.xml", "all.xml",
+            "index.html", "talks.html", "all.html", "feeds.opml"} <= set(first)  # fmt: skip
+
+    again = pipeline.regenerate(app, NOW + timedelta(hours=1))
+    assert again.written == () and snapshot(folder) == first
+
+    shutil.rmtree(folder)
+    pipeline.regenerate(app, NOW + timedelta(hours=2))
+    assert snapshot(folder) == first
+
+
+def test_archive_pages_chain_and_never_change(talks) -> None:  # noqa: ANN001
+    root, app = talks
+    folder = app.settings.feeds_dir
+    add_stories(root, range(1, 4))
+    pipeline.update(app, NOW)
+    page1 = (folder / "archive/talks/1.xml").read_bytes()
+    assert not (folder / "archive/talks/2.xml").exists()  # only complete pages are archived
+    assert links((folder / "talks.xml").read_bytes())["prev-archive"] == (
+        f"{BASE}archive/talks/1.xml"
+    )
+    assert links(page1) == {
+        "self": f"{BASE}archive/talks/1.xml",
+        "current": f"{BASE}talks.xml",
+        "next-archive": f"{BASE}archive/talks/2.xml",
+    }
+    assert b"<fh:archive/>" in page1 and b'rel="hub"' not in page1
+
+    # A later edit to an archived story, and new stories, leave the written page as it was.
+    add_stories(root, range(1, 2), extra="an added clause, ")
+    add_stories(root, range(4, 6))
+    pipeline.update(app, NOW + timedelta(days=1))
+    assert (folder / "archive/talks/1.xml").read_bytes() == page1
+    page2 = (folder / "archive/talks/2.xml").read_bytes()
+    assert links(page2)["prev-archive"] == f"{BASE}archive/talks/1.xml"
+    assert links(page2)["next-archive"] == f"{BASE}archive/talks/3.xml"
+    assert [e.title for e in feedparser.parse(page2).entries] == [
+        "Border talks round 4 held at Panmunjom",
+        "Border talks round 3 held at Panmunjom",
+    ]
+
+
+def test_a_story_leaving_the_topic_does_not_make_later_pages_skip_one(talks) -> None:  # noqa: ANN001
+    root, app = talks
+    folder = app.settings.feeds_dir
+    add_stories(root, range(1, 5))
+    (root / "seeds" / "s01.txt").write_text(story(1, "zanzibar, "), encoding="utf-8")
+    pipeline.update(app, NOW)  # pages 1 (stories 1, 2) and 2 (3, 4)
+    rules = root / "config" / "topics" / "talks.toml"
+    rules.write_text(TALKS_TOPIC + EXCLUSION, encoding="utf-8")
+    app.topics = classify.load_topics(rules.parent)
+    for n in range(5, 9):
+        add_stories(root, range(n, n + 1))
+        pipeline.update(app, NOW + timedelta(days=n))
+
+    in_topic = {i.title for i in app.storage.newest_items("talks", 100)}
+    assert "Border talks round 1 held at Panmunjom" not in in_topic and len(in_topic) == 7
+    archived = [
+        e.title
+        for page in (1, 2, 3, 4)
+        for e in reversed(
+            feedparser.parse((folder / f"archive/talks/{page}.xml").read_bytes()).entries
+        )
+    ]
+    # Story 1 left the topic after its page was written: its page keeps it, and no later
+    # story is skipped or repeated (an offset would have shifted by one).
+    assert archived == [f"Border talks round {n} held at Panmunjom" for n in range(1, 9)]
+    assert not (folder / "archive/talks/5.xml").exists()
+
+
+def test_every_document_is_valid_atom_and_names_the_hub(tmp_path: Path) -> None:
+    jing = need("jing")
+    hub = FeedServer().start()
+    app = open_talks(tmp_path, f'hub = "{hub.url("/hub")}"\n')
+    try:
+        pipeline.regenerate(app, NOW)  # nothing stored yet: empty feeds must be valid too
+        add_stories(tmp_path, range(1, 6))
+        shutil.copy(DATA / "seeds" / "generic_korean.txt", tmp_path / "seeds" / "korean.txt")
+        pipeline.update(app, NOW)
+    finally:
+        app.close()
+        hub.stop()
+    feeds = tmp_path / "feeds"
+    documents = sorted(feeds.rglob("*.xml"))
+    assert {"talks.xml", "all.xml", "1.xml", "2.xml", "3.xml"} == {p.name for p in documents}
+    result = subprocess.run(
+        [jing, "-c", str(DATA / "schema" / "atom.rnc"), *map(str, documents)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+    assert links((feeds / "talks.xml").read_bytes())["hub"] == hub.url("/hub")
+    assert "hub" not in links((feeds / "archive/talks/1.xml").read_bytes())
+
+
+def item(**changes: object) -> StoredItem:
+    values: dict[str, object] = {
+        "id": 1,
+        "entry_id": "tag:aggregator.localhost,2026:entry:1",
+        "source_key": "seed:x.txt",
+        "source_title": "Example News",
+        "source_link": None,
+        "source_feed_id": None,
+        "source_updated": None,
+        "key": "x",
+        "title": "A title",
+        "content_html": "<p>First paragraph.</p><p>Second.</p>",
+        "published": NOW,
+        "updated": NOW,
+        "author": None,
+        "site_name": None,
+        "link": "https://example.org/a",
+        "language": "en",
+        "topics": ("talks",),
+    }
+    values.update(changes)
+    return StoredItem(**values)  # type: ignore[arg-type]
+
+
+def test_topic_pages_escape_text_and_link_only_to_the_web() -> None:
+    identity = publish.FeedIdentity(BASE, "aggregator.localhost,2026", "News")
+    spec = publish.FeedSpec("talks", "Talks & <more>", "Talks between the two Koreas.")
+    entries = [
+        item(title="<script>alert(1)</script>", link="javascript:alert(1)"),
+        item(id=2, title="남북 회담 재개", language="ko", link="https://example.org/ko"),
+    ]
+    page = pages.render_topic(pages.FeedPage(spec, entries), identity, "News").decode()
+    assert "<script>" not in page and "javascript:" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<li lang="ko"><h2><a href="https://example.org/ko">남북 회담 재개</a></h2>' in page
+    assert "<title>Talks &amp; &lt;more&gt;</title>" in page
+    assert "First paragraph." in page and "Example News" in page and "2025-07-20" in page
+    index = pages.render_index([pages.FeedPage(spec, entries)], identity, "News").decode()
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="Talks &amp; &lt;more&gt;" '
+        f'href="{BASE}talks.xml">'
+    ) in index
+    assert "2 entries" in index
