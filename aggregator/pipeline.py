@@ -163,7 +163,7 @@ def _store_source(
                 new += 1
                 story = _find_story(app, tx, source_id, item, slots, bands)
                 if story is not None:
-                    tx.join_story(item_id, story, now)
+                    tx.join_story(item_id, story, write.published)
             else:
                 updated += 1
             tx.set_bands(item_id, bands)

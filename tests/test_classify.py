@@ -79,6 +79,39 @@ def test_both_shipped_seeds_are_in_all_three_topics(name: str) -> None:
             {"alliance"},
         ),
         (
+            "Hyundai Motor cuts US sales forecast over 25% tariff",
+            "The US tariff on imported cars will cost South Korea's largest carmaker "
+            "1.6 trillion won a quarter, and it will raise prices in the United States.",
+            set(),
+        ),
+        (
+            "Seoul pitches shipbuilding deal to Washington to avert 25% tariff",
+            "Officials argued that the alliance should extend to economic security. President "
+            "Trump has threatened a 25 percent tariff on South Korean goods.",
+            {"alliance"},
+        ),
+        (
+            '北, 동해상으로 탄도미사일 발사…합참 "한미 공조 하에 분석 중"',
+            "합동참모본부는 북한이 평양 일대에서 단거리 탄도미사일 1발을 발사했다고 밝혔다.",
+            set(),
+        ),
+        (
+            "Trump says South Korea would pay $10 billion a year for US troops",
+            "The former president called South Korea a 'money machine'.",
+            {"alliance"},
+        ),
+        (
+            "Kim Jong-un calls for constitution to name South Korea as 'primary foe'",
+            "He said reunification was no longer possible and scrapped agencies that dealt with "
+            "the South.",
+            {"inter-korean"},
+        ),
+        (
+            "이산가족 생존자 4만명 선 무너져",
+            "등록 이산가족 가운데 생존자는 3만9천여 명이다. 정부는 상봉 재개를 촉구했다.",
+            {"inter-korean"},
+        ),
+        (
             "국회, 계엄 특검법 본회의 통과",
             "국회는 본회의에서 비상계엄 특검법을 통과시켰다. 국민의힘은 표결에 불참했다.",
             {"domestic-politics"},

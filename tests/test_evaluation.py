@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.classify import load_topic, load_topics
+from aggregator.classify import Topic, load_topic, load_topics
 from aggregator.errors import InputError
 from aggregator.evaluation import (
     Example,
@@ -80,13 +80,13 @@ def example(id: str, title: str, topics: set[str]) -> Example:
 
 
 @pytest.fixture
-def toy(tmp_path: Path):
+def toy(tmp_path: Path) -> tuple[Topic, ...]:
     path = tmp_path / "toy.toml"
     path.write_text(TOY, encoding="utf-8")
     return (load_topic(path),)
 
 
-def test_evaluate_counts_true_and_false_positives_and_misses(toy) -> None:
+def test_evaluate_counts_true_and_false_positives_and_misses(toy: tuple[Topic, ...]) -> None:
     examples = [
         example("tp1", "Hotline restored", {"toy"}),
         example("tp2", "Hotline cut again", {"toy"}),

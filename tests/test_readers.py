@@ -96,7 +96,9 @@ def test_newsboat_reads_every_entry_with_hangul_intact(site, tmp_path: Path) -> 
 
 
 def test_sfeed_reads_every_entry_with_hangul_intact(site) -> None:  # noqa: ANN001
-    sfeed = need("sfeed")
+    sfeed, plain = need("sfeed"), need("sfeed_plain")
+    # sfeed_plain pads titles by their display width, which needs a UTF-8 locale.
+    utf8 = {**os.environ, "LC_ALL": "C.UTF-8"}
     base, root = site
     for key in FEEDS:
         body = httpx.get(f"{base}{key}.xml").content
@@ -107,6 +109,13 @@ def test_sfeed_reads_every_entry_with_hangul_intact(site) -> None:  # noqa: ANN0
         assert titles == expected_titles(root, key), key
         if key in ("all", "inter-korean"):
             assert KOREAN_TITLE in titles
+        # sfeed_plain, the reader's own listing, shows every entry (titles may be shortened).
+        shown = subprocess.run(
+            [plain], input=result.stdout, capture_output=True, timeout=60, env=utf8
+        ).stdout.decode("utf-8")
+        assert len(shown.splitlines()) == len(lines), key
+        if key == "inter-korean":
+            assert KOREAN_TITLE in shown
 
 
 def test_chromium_renders_the_index_and_a_topic_page(site, tmp_path: Path) -> None:  # noqa: ANN001

@@ -1,10 +1,16 @@
 """Publishing for readers and caches: the served feeds, archives, pages, OPML and WebSub."""
 
+import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qs
 
 import feedparser
@@ -14,7 +20,7 @@ import pytest
 from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.server import BackgroundServer
-from tests.conftest import DATA
+from tests.conftest import DATA, REPO, write_config
 from tests.feedserver import FeedServer
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
@@ -26,8 +32,12 @@ def open_app(project: Path, config: str = "") -> pipeline.Aggregator:
     return pipeline.Aggregator.open(load_settings(path, environ={}))
 
 
-@pytest.fixture
-def served(project: Path) -> Iterator[tuple[pipeline.Aggregator, str]]:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[pipeline.Aggregator, str]]:
+    """The shipped seeds published and served on 127.0.0.1 (one server for the module)."""
+    project = tmp_path_factory.mktemp("served")
+    write_config(project)
+    shutil.copytree(REPO / "seeds", project / "seeds")
     app = open_app(project)
     pipeline.update(app, NOW)
     server = BackgroundServer(app.settings.feeds_dir, "127.0.0.1", 0).start()
@@ -160,3 +170,86 @@ def test_the_hub_is_pinged_only_when_a_feed_changed(project: Path) -> None:
             app.close()
     finally:
         hub.stop()
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [("gzip", True), ("deflate, gzip;q=0.5", True), ("gzip;q=0", False), ("*", True),
+     ("*, gzip;q=0", False), ("br", False), ("", False)],
+)  # fmt: skip
+def test_gzip_only_when_asked(served, accept_encoding: str, gzipped: bool) -> None:  # noqa: ANN001
+    _app, base = served
+    response = httpx.get(base + "all.xml", headers={"Accept-Encoding": accept_encoding})
+    assert ("content-encoding" in response.headers) is gzipped
+    assert response.headers["vary"] == "Accept-Encoding"
+
+
+def test_not_modified_answers_carry_validators_not_a_body(served) -> None:  # noqa: ANN001
+    app, base = served
+    with httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"}) as client:
+        first = client.get("/all.xml")
+        again = client.get("/all.xml", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == first.headers["etag"]
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        assert "content-type" not in again.headers
+        # A gzip ETag does not validate the identity representation.
+        plain = client.get(
+            "/all.xml",
+            headers={"If-None-Match": first.headers["etag"], "Accept-Encoding": "identity"},
+        )
+        assert plain.status_code == 200
+        # Archive pages never change: caches may keep them for good.
+        archive = app.settings.feeds_dir / "archive" / "all" / "1.xml"
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        archive.write_bytes(b"<feed/>")
+        assert "immutable" in client.get("/archive/all/1.xml").headers["cache-control"]
+        archive.unlink()
+        assert client.get("/archive/all/1.xml").status_code == 404
+        missing = client.head("/missing.xml")
+        assert missing.status_code == 404 and missing.content == b""
+        assert client.post("/all.xml").status_code == 405
+
+
+def _url_from(stream: IO[str], pattern: str) -> str:
+    """Read a process's output until the line naming the URL it serves at."""
+    deadline = time.monotonic() + 30
+    for line in stream:
+        if match := re.search(pattern, line):
+            return match.group(1)
+        assert time.monotonic() < deadline, "no URL announced in time"
+    raise AssertionError("the process ended without announcing its URL")
+
+
+@pytest.mark.parametrize(
+    ("command", "stream", "pattern"),
+    [(["serve", "--port", "0"], "stdout", r"at (http://127\.0\.0\.1:\d+/)"),
+     (["daemon", "--serve", "--port", "0"], "stderr", r"serving feeds at (http://\S+/)")],
+)  # fmt: skip
+def test_serve_and_daemon_serve_stop_on_sigterm(
+    project: Path, command: list[str], stream: str, pattern: str
+) -> None:
+    pipeline_app = open_app(project)
+    pipeline.update(pipeline_app, NOW)
+    pipeline_app.close()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", *command],
+        cwd=project,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = _url_from(getattr(process, stream), pattern)
+        response = httpx.get(base + "alliance.xml")
+        assert response.status_code == 200
+        assert response.content == (project / "feeds" / "alliance.xml").read_bytes()
+        assert "Subscribe" in httpx.get(base).text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

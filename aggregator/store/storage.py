@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -215,17 +215,21 @@ class StoreTransaction:
                 insert(item_bands), [{"band_key": k, "item_id": item_id} for k in set(keys)]
             )
 
-    def join_story(self, item_id: int, story_id: int, now: datetime) -> None:
-        """Make an item a member of a story; the canonical entry's ``updated`` moves forward.
+    def join_story(self, item_id: int, story_id: int, reported: datetime) -> None:
+        """Make an item a member of a story, and move the canonical entry's ``updated`` forward.
 
         The canonical entry now lists another source, so readers should see it change.
+        Its new ``updated`` is when that source published (at least a second later than
+        before): a function of the data, so an interrupted and a clean run agree.
         """
         self.connection.execute(
             update(items).where(items.c.id == item_id).values(story_id=story_id)
         )
-        self.connection.execute(
-            update(items).where(items.c.id == story_id, items.c.updated < now).values(updated=now)
-        )
+        current = self.connection.execute(
+            select(items.c.updated).where(items.c.id == story_id)
+        ).scalar_one()
+        moved = max(current + timedelta(seconds=1), reported)
+        self.connection.execute(update(items).where(items.c.id == story_id).values(updated=moved))
 
     def write_item(
         self,
