@@ -28,6 +28,7 @@ from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.server import BackgroundServer
+from aggregator.store import transfer
 from aggregator.store.sources import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -280,6 +281,27 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            count = transfer.export(app.storage, out)
+        print(f"export: {count} records written to {args.output}")
+    else:
+        transfer.export(app.storage, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        with path.open(encoding="utf-8") as lines:
+            loaded = transfer.import_lines(app.storage, lines, str(path))
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    print(f"import: {loaded[0]} sources and {loaded[1]} items from {path}")
+    return EXIT_OK
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     try:
@@ -376,6 +398,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating.add_argument(
         "--errors", dest="verbose_errors", action="store_true", help="list misclassified examples"
     )
+    exporting_items = add(
+        "export",
+        cmd_export,
+        "write every stored source and item as JSON Lines (a backup, or a move to PostgreSQL)",
+        "aggregator export --output backup.jsonl",
+    )
+    exporting_items.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    importing_items = add(
+        "import",
+        cmd_import,
+        "load an export into an empty database, with the same published ids",
+        "aggregator --config /srv/agg/config/aggregator.toml import backup.jsonl",
+    )
+    importing_items.add_argument("file", metavar="FILE.jsonl")
     status = add(
         "status",
         cmd_status,

@@ -369,26 +369,6 @@ class Storage:
             )
         return query
 
-    def story_count(self, topic_id: str | None) -> int:
-        """How many stories a feed (a topic's, or all) holds in its whole history."""
-        with self.engine.connect() as connection:
-            return connection.execute(self._story_query(topic_id, func.count())).scalar_one()
-
-    def stories_by_arrival(self, topic_id: str | None, offset: int, limit: int) -> list[StoredItem]:
-        """Stories of a feed in the order they arrived (oldest first): what archive pages hold.
-
-        Arrival order only ever grows at the end, so a full page never changes.
-        """
-        query = (
-            self._story_query(topic_id, items.c.id)
-            .order_by(items.c.first_seen, items.c.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        with self.engine.connect() as connection:
-            ids = list(connection.execute(query).scalars())
-            return self._load(connection, ids)
-
     def find_items(self, reference: str) -> list[StoredItem]:
         """Items matching an entry id, an item key, a link, or (failing those) a title fragment."""
         exact = or_(

@@ -1,0 +1,118 @@
+"""Running it for months: backups and moves between databases, and surviving kill -9."""
+
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import load_settings
+from aggregator.errors import AggregatorError
+from aggregator.store import transfer
+from tests import corpus
+from tests.conftest import write_config
+from tests.test_dedup import _wire_feed
+
+NOW = datetime(2025, 6, 10, tzinfo=UTC)
+FEEDS = ("all", "alliance", "domestic-politics", "inter-korean")
+
+
+def open_app(project: Path, database_url: str, feeds: str = "feeds") -> pipeline.Aggregator:
+    config = project / "config" / "aggregator.toml"
+    config.write_text(f'[publish]\nfolder = "{feeds}"\n', encoding="utf-8")
+    settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+    return pipeline.Aggregator.open(settings)
+
+
+def feed_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.xml"))}
+
+
+def test_export_and_import_keep_ids_stories_and_feeds(
+    project: Path, tmp_path: Path, database_url: str
+) -> None:
+    seeds = project / "seeds"
+    (seeds / "wire.xml").write_bytes(_wire_feed("wire", "Seoul proposes talks on liaison office"))
+    (seeds / "daily.xml").write_bytes(_wire_feed("daily", "Talks offered", " Copyright Daily."))
+    source = open_app(project, f"sqlite:///{tmp_path / 'source.db'}")
+    try:
+        pipeline.update(source, NOW)
+        backup = io.StringIO()
+        count = transfer.export(source.storage, backup)
+    finally:
+        source.close()
+    assert count == 4 + 4  # sources: two seeds and two saved feeds; items: four
+    original = feed_bytes(project / "feeds")
+    assert "Also reported by" in original["inter-korean.xml"].decode()
+
+    target = open_app(project, database_url, feeds="restored")
+    try:
+        loaded = transfer.import_lines(target.storage, backup.getvalue().splitlines(), "backup")
+        assert loaded == (4, 4)
+        pipeline.regenerate(target, NOW)
+        assert feed_bytes(project / "restored") == original
+        with pytest.raises(AggregatorError, match="not empty"):
+            transfer.import_lines(target.storage, backup.getvalue().splitlines(), "backup")
+        # Known items are recognised after the move: nothing new, nothing updated.
+        report = pipeline.ingest(target, NOW, force=True)
+        assert (report.items_new, report.items_updated) == (0, 0)
+    finally:
+        target.close()
+
+
+def test_kill_9_at_any_moment_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    """Kill `aggregator update` at random moments of a large ingest, then run it once more:
+    the same items and byte-identical feeds as a run that was never interrupted."""
+    entries = corpus.generate(200)
+    projects = {}
+    for name in ("clean", "killed"):
+        root = tmp_path / name
+        write_config(root)
+        (root / "seeds").mkdir()
+        for feed in range(6):
+            mine = [e for e in entries if e.feed == feed]
+            # Many small files: one transaction each, so there are many moments to die in.
+            for part in range(0, len(mine), 8):
+                data = corpus.rss(feed, mine[part : part + 8])
+                (root / "seeds" / f"f{feed}-{part:04d}.xml").write_bytes(data)
+        shutil.copytree(Path(__file__).parent.parent / "seeds", root / "seeds", dirs_exist_ok=True)
+        projects[name] = root
+
+    def update(root: Path) -> subprocess.Popen:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+        return subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "update"],
+            cwd=root, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    assert update(projects["clean"]).wait(timeout=300) == 0
+    rng = random.Random(9)
+    kills = 0
+    for _ in range(6):
+        process = update(projects["killed"])
+        time.sleep(rng.uniform(0.3, 1.5))  # a real process's own pace decides what it finished
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+    assert kills >= 3
+    assert update(projects["killed"]).wait(timeout=300) == 0
+    assert feed_bytes(projects["killed"] / "feeds") == feed_bytes(projects["clean"] / "feeds")
+    assert not list((projects["killed"] / "feeds").glob(".*"))  # no torn temporary files
+
+    def stored(root: Path) -> list[tuple[str, str]]:
+        app = open_app(root, f"sqlite:///{root / 'aggregator.db'}")
+        try:
+            return sorted((i.entry_id, i.title) for i in app.storage.newest_items(None, 10_000))
+        finally:
+            app.close()
+
+    assert stored(projects["killed"]) == stored(projects["clean"])
