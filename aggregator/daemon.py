@@ -4,19 +4,22 @@ Two jobs, run one at a time by a single worker thread (so they never
 interleave), each coalescing missed runs into one: ``ingest`` on its interval
 (followed at once by a regeneration when it changed items) and ``regenerate``
 on its own interval. SIGINT/SIGTERM stop the scheduler after the job in
-flight finishes. A "daemon" lock on the database refuses a second daemon.
+flight finishes; SIGHUP reloads the config file and topic rules (an invalid
+new config is reported and the old one kept). A "daemon" lock on the database refuses a second daemon.
 """
 
 import logging
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from aggregator import pipeline
+from aggregator import classify, pipeline
 from aggregator.clock import utcnow
+from aggregator.config import load_settings
 from aggregator.errors import AggregatorError
 from aggregator.server import BackgroundServer
 from aggregator.store.lock import RunLock
@@ -39,6 +42,32 @@ def _regenerate_job(app: pipeline.Aggregator) -> None:
         pipeline.regenerate(app, utcnow())
     except AggregatorError as error:
         log.error("regeneration failed: %s", error)
+
+
+def _reload_job(app: pipeline.Aggregator, scheduler: BackgroundScheduler) -> None:
+    """Re-read the config file and topic rules; keep the old ones if the new ones are invalid.
+
+    Runs as a job, so it never interleaves with an ingest or a regeneration. Then
+    regenerates, since rules or publishing settings may have changed.
+    """
+    path = app.settings.config_path
+    try:
+        settings = load_settings(path)
+        topics = classify.load_topics(settings.topics_dir)
+    except AggregatorError as error:
+        log.error("SIGHUP: invalid configuration, kept the previous one: %s", error)
+        return
+    if settings.database_url != app.settings.database_url:
+        log.warning("SIGHUP: the database cannot change while running; restart to use it")
+        settings = replace(settings, database_url=app.settings.database_url)
+    app.reconfigure(settings, topics)
+    for job, interval in (
+        ("ingest", settings.daemon.ingest_interval),
+        ("regenerate", settings.daemon.regenerate_interval),
+    ):
+        scheduler.reschedule_job(job, trigger="interval", seconds=interval.total_seconds())
+    log.info("SIGHUP: reloaded configuration from %s (%d topics)", path, len(topics))
+    _regenerate_job(app)
 
 
 def wait_for_signal(stop: threading.Event) -> None:
@@ -89,6 +118,12 @@ def run(
             next_run_time=now + daemon_settings.regenerate_interval,
         )
 
+        def request_reload(_signum: int, _frame: object) -> None:
+            scheduler.add_job(
+                _reload_job, args=[app, scheduler], id="reload", replace_existing=True
+            )
+
+        previous_hup = signal.signal(signal.SIGHUP, request_reload)
         scheduler.start()
         log.info(
             "daemon started: ingest every %s, regenerate every %s",
@@ -98,6 +133,7 @@ def run(
         try:
             wait_for_signal(stop)
         finally:
+            signal.signal(signal.SIGHUP, previous_hup)
             scheduler.shutdown(wait=True)
             if server is not None:
                 server.stop()

@@ -101,6 +101,12 @@ class Aggregator:
             raise
         return cls(settings, storage, topics)
 
+    def reconfigure(self, settings: Settings, topics: tuple[classify.Topic, ...]) -> None:
+        """Use new settings and topic rules from now on (the daemon's SIGHUP)."""
+        self.settings = settings
+        self.topics = topics
+        self.__post_init__()
+
     def close(self) -> None:
         self.storage.close()
 

@@ -37,14 +37,15 @@ def daemon(project: Path) -> Iterator[subprocess.Popen]:
         '[daemon]\ningest_interval = "200ms"\nregenerate_interval = "1h"\n'
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "daemon"],
-        cwd=project,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with (project / "daemon.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "daemon"],
+            cwd=project,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
     yield process
     if process.poll() is None:
         process.kill()
@@ -76,6 +77,33 @@ def test_daemon_publishes_picks_up_new_seeds_and_stops_on_sigterm(
 
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=30) == 0
-    log = daemon.stderr.read()
+    log = (project / "daemon.log").read_text()
     assert "received SIGTERM" in log
     assert "daemon stopped" in log
+
+
+def test_sighup_reloads_the_config_and_keeps_the_old_one_when_invalid(
+    project: Path, daemon: subprocess.Popen
+) -> None:
+    alliance = project / "feeds" / "alliance.xml"
+    _wait_for(
+        lambda: alliance.exists() and alliance.read_bytes().count(b"<entry") == 2,
+        "the shipped seeds to be published",
+        daemon,
+    )
+    config = project / "config" / "aggregator.toml"
+    valid = config.read_text()
+    config.write_text(valid + "[publish\n")  # broken TOML
+    daemon.send_signal(signal.SIGHUP)
+    log = project / "daemon.log"
+    _wait_for(lambda: "kept the previous one" in log.read_text(), "the bad config reported", daemon)
+    rules = project / "config" / "topics" / "alliance.toml"
+    config.write_text(valid)
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("threshold = 6.0", "threshold = 999.0")
+    )
+    daemon.send_signal(signal.SIGHUP)
+    _wait_for(lambda: b"<entry" not in alliance.read_bytes(), "the new rules to apply", daemon)
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=30) == 0
+    assert "SIGHUP: reloaded configuration" in log.read_text()
