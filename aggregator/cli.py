@@ -281,6 +281,15 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_prune(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    pruned = pipeline.prune(app, utcnow(), dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"prune: {verb} {len(pruned.items)} items older than {app.settings.retention_keep}")
+    for entry_id, title in pruned.items if args.dry_run else ():
+        print(f"  {entry_id}  {title}")
+    return EXIT_OK
+
+
 def cmd_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
@@ -397,6 +406,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating.add_argument("file", metavar="FILE.jsonl")
     evaluating.add_argument(
         "--errors", dest="verbose_errors", action="store_true", help="list misclassified examples"
+    )
+    pruning = add(
+        "prune",
+        cmd_prune,
+        "remove stories older than retention.keep that no feed shows (their ids are remembered)",
+        "aggregator prune --dry-run",
+    )
+    pruning.add_argument(
+        "--dry-run", action="store_true", help="list what would go; remove nothing"
     )
     exporting_items = add(
         "export",

@@ -105,6 +105,7 @@ class Settings:
     sources: tuple[SourceSetting, ...]
     dedup: DedupSettings
     status: StatusSettings
+    retention_keep: timedelta
 
 
 def parse_duration(text: str) -> timedelta:
@@ -196,6 +197,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "sources",
             "dedup",
             "status",
+            "retention",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait"})
@@ -255,6 +257,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         sources=_source_settings(top),
         dedup=_dedup_settings(top),
         status=_status_settings(top),
+        retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
     )
 
 

@@ -5,7 +5,8 @@ interleave), each coalescing missed runs into one: ``ingest`` on its interval
 (followed at once by a regeneration when it changed items) and ``regenerate``
 on its own interval. SIGINT/SIGTERM stop the scheduler after the job in
 flight finishes; SIGHUP reloads the config file and topic rules (an invalid
-new config is reported and the old one kept). A "daemon" lock on the database refuses a second daemon.
+new config is reported and the old one kept). A "daemon" lock on the
+database refuses a second daemon.
 """
 
 import logging
@@ -25,6 +26,8 @@ from aggregator.server import BackgroundServer
 from aggregator.store.lock import RunLock
 
 log = logging.getLogger("aggregator.daemon")
+# Retention runs daily, starting an hour after the daemon, away from the first cycles.
+PRUNE_DELAY = timedelta(hours=1)
 
 
 def _ingest_job(app: pipeline.Aggregator) -> None:
@@ -35,6 +38,13 @@ def _ingest_job(app: pipeline.Aggregator) -> None:
     except AggregatorError as error:
         # A busy database or a bad input must not stop the daemon; the next run retries.
         log.error("ingest failed: %s", error)
+
+
+def _prune_job(app: pipeline.Aggregator) -> None:
+    try:
+        pipeline.prune(app, utcnow())
+    except AggregatorError as error:
+        log.error("pruning failed: %s", error)
 
 
 def _regenerate_job(app: pipeline.Aggregator) -> None:
@@ -116,6 +126,10 @@ def run(
             id="regenerate",
             seconds=daemon_settings.regenerate_interval.total_seconds(),
             next_run_time=now + daemon_settings.regenerate_interval,
+        )
+
+        scheduler.add_job(
+            _prune_job, "interval", args=[app], id="prune", days=1, next_run_time=now + PRUNE_DELAY
         )
 
         def request_reload(_signum: int, _frame: object) -> None:

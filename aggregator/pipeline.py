@@ -32,7 +32,7 @@ from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
-from aggregator.store import Storage, StoreTransaction
+from aggregator.store import Storage, StoreTransaction, retention
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
 from aggregator.store.sources import WebSource, save_fetch_state
@@ -151,7 +151,12 @@ def _store_source(
         known_links = tx.known_keys_by_link(source_id, (i.link for i in canonical if i.link))
         entries = dedup.identify(canonical, known_links)
         known = tx.known_items(source_id, (item.key for item in entries))
+        pruned = retention.tombstoned(
+            tx, data.source.key, [item.key for item in entries if item.key not in known]
+        )
         for item in entries:
+            if item.key in pruned:
+                continue  # retention removed it; a source still listing it must not revive it
             write = dedup.decide(
                 item,
                 known.get(item.key),
@@ -515,6 +520,24 @@ def _write_archives(
         ),
         write,
     )
+
+
+def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention.Pruned:
+    """Remove stories older than ``retention.keep`` that no feed shows; keep their identities."""
+    with app.cycle_lock():
+        shown = [
+            item.id
+            for spec in app.feed_specs()
+            for item in app.storage.newest_items(
+                None if spec.key == publish.ALL_FEED else spec.key, app.settings.max_entries
+            )
+        ]
+        pruned = retention.prune(
+            app.storage, now, app.settings.retention_keep, shown, dry_run=dry_run
+        )
+    if not dry_run:
+        log.info("pruned %d items older than %s", len(pruned.items), app.settings.retention_keep)
+    return pruned
 
 
 def update(

@@ -116,3 +116,32 @@ def test_kill_9_at_any_moment_loses_and_doubles_nothing(tmp_path: Path) -> None:
             app.close()
 
     assert stored(projects["killed"]) == stored(projects["clean"])
+
+
+def test_retention_prunes_old_unshown_stories_and_never_revives_them(
+    project: Path, database_url: str
+) -> None:
+    config = project / "config" / "aggregator.toml"
+    config.write_text('[publish]\nmax_entries = 1\n[retention]\nkeep = "30d"\n', encoding="utf-8")
+    settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+    app = pipeline.Aggregator.open(settings)
+    try:
+        pipeline.update(app, NOW)
+        assert app.storage.item_count() == 2
+        later = datetime(2026, 1, 1, tzinfo=UTC)
+        preview = pipeline.prune(app, later, dry_run=True)
+        # 000 (June 4) is every feed's newest entry and stays; 002 (May 26) is shown nowhere.
+        assert [title for _id, title in preview.items] == [
+            "Lee Jae-myung pledges to restore inter-Korean hotline, strengthen U.S. alliance"
+        ]
+        assert app.storage.item_count() == 2  # a dry run removes nothing
+        assert len(pipeline.prune(app, later).items) == 1
+        assert app.storage.item_count() == 1
+        seed = project / "seeds" / "002_605a32e122b5d713.txt"
+        seed.write_text(seed.read_text(encoding="utf-8") + "Edited.\n", encoding="utf-8")
+        report = pipeline.ingest(app, later)
+        assert (report.items_new, report.items_updated) == (0, 0)  # the tombstone holds
+        assert app.storage.item_count() == 1
+        assert not pipeline.prune(app, later).items
+    finally:
+        app.close()

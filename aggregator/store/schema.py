@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -159,4 +159,13 @@ runs = Table(
     # One failure per line: "subject: reason".
     Column("failures", Text, nullable=False, default=""),
     Index("ix_runs_kind_started", "kind", "started"),
+)
+
+# Identities of pruned items (sha256 of source key and item key), so an item that
+# reappears in its source after retention removed it is not ingested again.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("identity", String(64), primary_key=True),
+    Column("pruned", UTCDateTime, nullable=False),
 )

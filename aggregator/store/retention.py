@@ -1,0 +1,83 @@
+"""Retention: prune items past the horizon that no feed shows any more, and remember them.
+
+An item is pruned when it was published before ``now - keep`` and is not among
+the newest entries of any feed (topic feeds and all.xml), nor a story that a
+kept item belongs to. Its identity stays as a tombstone, so a source that
+still lists it does not bring it back. Archive pages already written are files
+and never change, so backfilling readers still find pruned stories there.
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+
+from aggregator.store.schema import items, sources, tombstones
+from aggregator.store.storage import Storage, StoreTransaction
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """Items removed (or, in a dry run, that would be): (entry id, title) pairs."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+def identity(source_key: str, item_key: str) -> str:
+    return hashlib.sha256(f"{source_key}\n{item_key}".encode()).hexdigest()
+
+
+def tombstoned(tx: StoreTransaction, source_key: str, keys: Iterable[str]) -> set[str]:
+    """Which of these item keys of a source were pruned before."""
+    by_identity = {identity(source_key, key): key for key in keys}
+    found: set[str] = set()
+    wanted = list(by_identity)
+    for start in range(0, len(wanted), 500):
+        rows = tx.connection.execute(
+            select(tombstones.c.identity).where(
+                tombstones.c.identity.in_(wanted[start : start + 500])
+            )
+        )
+        found.update(by_identity[row.identity] for row in rows)
+    return found
+
+
+def prune(
+    storage: Storage,
+    now: datetime,
+    keep: timedelta,
+    protected_ids: Sequence[int],
+    *,
+    dry_run: bool = False,
+) -> Pruned:
+    """Remove (or list, with ``dry_run``) items past the horizon that no feed shows."""
+    horizon = now - keep
+    shown = set(protected_ids)
+    with storage.transaction() as tx:
+        rows = tx.connection.execute(
+            select(
+                items.c.id,
+                items.c.story_id,
+                items.c.entry_id,
+                items.c.title,
+                items.c.key,
+                items.c.published,
+                sources.c.key.label("source_key"),
+            )
+            .join(sources, sources.c.id == items.c.source_id)
+            .order_by(items.c.id)
+        ).all()
+        # A story goes as a whole: when every member is past the horizon and no feed shows it.
+        fresh = {r.story_id for r in rows if r.published >= horizon} | shown
+        doomed = [r for r in rows if r.story_id not in fresh]
+        if not dry_run and doomed:
+            tx.connection.execute(
+                insert(tombstones),
+                [{"identity": identity(r.source_key, r.key), "pruned": now} for r in doomed],
+            )
+            ids = [r.id for r in doomed]
+            for start in range(0, len(ids), 500):
+                tx.connection.execute(delete(items).where(items.c.id.in_(ids[start : start + 500])))
+    return Pruned(tuple((r.entry_id, r.title) for r in doomed))
