@@ -20,6 +20,7 @@ from aggregator import (
     evaluation,
     health,
     logs,
+    metrics,
     pipeline,
     workdir,
 )
@@ -272,7 +273,12 @@ def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    server = BackgroundServer(app.settings.feeds_dir, args.host, args.port).start()
+    server = BackgroundServer(
+        app.settings.feeds_dir,
+        args.host,
+        args.port,
+        metrics=lambda: metrics.render(app.storage, app.topics),
+    ).start()
     print(f"serving {app.settings.feeds_dir} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
         daemon.wait_for_signal(threading.Event())

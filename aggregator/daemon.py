@@ -18,7 +18,7 @@ from datetime import timedelta
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from aggregator import classify, pipeline
+from aggregator import classify, metrics, pipeline
 from aggregator.clock import utcnow
 from aggregator.config import load_settings
 from aggregator.errors import AggregatorError
@@ -103,7 +103,13 @@ def run(
     """Run until SIGINT/SIGTERM (or ``stop`` is set); with ``serve``, also serve the feeds."""
     stop = stop or threading.Event()
     with RunLock(app.storage, "daemon", wait=0):
-        server = BackgroundServer(app.settings.feeds_dir, *serve).start() if serve else None
+        server = None
+        if serve:
+            server = BackgroundServer(
+                app.settings.feeds_dir,
+                *serve,
+                metrics=lambda: metrics.render(app.storage, app.topics),
+            ).start()
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},

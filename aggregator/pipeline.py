@@ -16,6 +16,7 @@ daemon cycle and a one-off command never interleave.
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -139,9 +140,12 @@ def _store_source(
     body_hash: str | None,
     now: datetime,
     fetch_state: dict[str, object] | None = None,
-) -> tuple[int, int]:
-    """Write one source, its fetch state and its items in one transaction; (new, updated)."""
-    new = updated = 0
+) -> tuple[int, int, int]:
+    """Write one source, its fetch state and its items in one transaction.
+
+    Returns the counts of new items, updated items, and new items that joined a story.
+    """
+    new = updated = merged = 0
     tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
@@ -175,12 +179,13 @@ def _store_source(
                 story = _find_story(app, tx, source_id, item, slots, bands)
                 if story is not None:
                     tx.join_story(item_id, story, write.published)
+                    merged += 1
             else:
                 updated += 1
             tx.set_bands(item_id, bands)
             matches = classify.classify(item.title, text, app.topics)
             tx.set_topics(item_id, {m.topic_id: m.score for m in matches if m.matched})
-    return new, updated
+    return new, updated, merged
 
 
 def _find_story(
@@ -214,12 +219,22 @@ class _Tally:
     unchanged: int = 0
     new: int = 0
     updated: int = 0
+    merged: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[InputFailure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def stored(self, counts: tuple[int, int]) -> None:
+    def stored(self, counts: tuple[int, int, int]) -> None:
         self.new += counts[0]
         self.updated += counts[1]
+        self.merged += counts[2]
+
+    def counters(self) -> dict[str, int]:
+        """Increments for the shared counters /metrics reports."""
+        counts = {f"fetch:{outcome}": n for outcome, n in self.outcomes.items()}
+        counts.update({"items:new": self.new, "items:updated": self.updated})
+        counts["items:merged"] = self.merged
+        return counts
 
     def report(self) -> IngestReport:
         return IngestReport(
@@ -233,10 +248,12 @@ class _Tally:
 
 
 def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
+    started = time.perf_counter()
     tally = _Tally()
     _ingest_seeds(app, now, tally)
     _ingest_web_sources(app, now, force, tally)
     report = tally.report()
+    app.storage.add_counts(tally.counters())
     app.storage.record_run(
         "ingest",
         now,
@@ -244,6 +261,7 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
         items_new=report.items_new,
         items_updated=report.items_updated,
         failures=report.failures,
+        duration_ms=round((time.perf_counter() - started) * 1000),
     )
     log.info(
         "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d failed",
@@ -367,6 +385,7 @@ def _store_fetched(
         settings=app.settings.fetch,
         rng=app.rng,
     )
+    tally.outcomes[outcome] = tally.outcomes.get(outcome, 0) + 1
     if outcome in ("error", "gone"):
         log.warning("source %s failed: %s", source.url, state.last_error)
         tally.failures.append(InputFailure(source.url, state.last_error or outcome))
@@ -451,6 +470,7 @@ def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> Publi
 
 
 def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
+    started = time.perf_counter()
     reclassified = reclassify(app)
     titles = {t.id: t.title for t in app.topics}
     folder = app.settings.feeds_dir
@@ -491,7 +511,14 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
-    app.storage.record_run("regenerate", now, now, feeds_written=len(written), failures=failures)
+    app.storage.record_run(
+        "regenerate",
+        now,
+        now,
+        feeds_written=len(written),
+        failures=failures,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )
     return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
 
 

@@ -19,6 +19,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 import waitress
+from prometheus_client import CONTENT_TYPE_LATEST
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 log = logging.getLogger("aggregator.server")
@@ -46,8 +47,9 @@ class _Representation:
 class FeedsApp:
     """The WSGI application over one feeds folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, metrics: Callable[[], bytes] | None = None) -> None:
         self.folder = folder.resolve()
+        self.metrics = metrics
         self._cache: dict[Path, tuple[tuple[float, int], _Representation]] = {}
         self._lock = threading.Lock()
 
@@ -56,6 +58,14 @@ class FeedsApp:
         path = environ.get("PATH_INFO", "/") or "/"
         if path == "/":
             path = "/index.html"
+        if path == "/metrics" and self.metrics is not None and method == "GET":
+            body = self.metrics()
+            start_response(
+                "200 OK",
+                [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body))),
+                 ("Cache-Control", "no-store")],
+            )  # fmt: skip
+            return [body]
         if method not in ("GET", "HEAD"):
             return self._plain(
                 start_response,
@@ -173,18 +183,22 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return qualities.get("gzip", qualities.get("x-gzip", qualities.get("*", 0.0))) > 0
 
 
-def make_server(folder: Path, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server for the feeds folder, bound and ready to ``run()``."""
+def make_server(
+    folder: Path, host: str, port: int, metrics: Callable[[], bytes] | None = None
+) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for the feeds folder (and /metrics), bound and ready to ``run()``."""
     return waitress.create_server(
-        FeedsApp(folder), host=host, port=port, ident="aggregator", threads=4
+        FeedsApp(folder, metrics), host=host, port=port, ident="aggregator", threads=4
     )
 
 
 class BackgroundServer:
     """The server on a thread of its own, beside the daemon's scheduler or a waiting main thread."""
 
-    def __init__(self, folder: Path, host: str, port: int) -> None:
-        self.server = make_server(folder, host, port)
+    def __init__(
+        self, folder: Path, host: str, port: int, metrics: Callable[[], bytes] | None = None
+    ) -> None:
+        self.server = make_server(folder, host, port, metrics)
         self.url = f"http://{host}:{self.server.effective_port}/"
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 

@@ -145,3 +145,46 @@ def test_retention_prunes_old_unshown_stories_and_never_revives_them(
         assert not pipeline.prune(app, later).items
     finally:
         app.close()
+
+
+def test_metrics_are_served_from_the_store(project: Path, database_url: str) -> None:
+    from aggregator import metrics
+    from aggregator.server import BackgroundServer
+    from tests.feedserver import FeedServer, Reply
+
+    sources = FeedServer().start()
+    try:
+        good = sources.serve("/good.xml", Reply(body=_wire_feed("good", "Seoul proposes talks")))
+        bad = sources.serve("/bad.xml", Reply(500))
+        (project / "seeds" / "copy.xml").write_bytes(_wire_feed("copy", "Talks offered", " (c)"))
+        config = project / "config" / "aggregator.toml"
+        config.write_text(f'[[sources]]\nurl = "{good}"\n[[sources]]\nurl = "{bad}"\n')
+        settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+        app = pipeline.Aggregator.open(settings)
+        try:
+            pipeline.update(app, NOW)
+            pipeline.update(app, NOW.replace(hour=3), force=True)
+            server = BackgroundServer(
+                settings.feeds_dir, "127.0.0.1", 0, lambda: metrics.render(app.storage, app.topics)
+            ).start()
+            try:
+                import httpx
+
+                response = httpx.get(f"{server.url}metrics")
+            finally:
+                server.stop()
+        finally:
+            app.close()
+    finally:
+        sources.stop()
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    text = response.text
+    assert 'aggregator_fetches_total{outcome="ok"} 1.0' in text
+    assert 'aggregator_fetches_total{outcome="not-modified"} 1.0' in text  # identical body
+    assert 'aggregator_fetches_total{outcome="error"} 2.0' in text
+    assert "aggregator_items_stored_total 4.0" in text  # two seeds, a saved feed, one web entry
+    assert "aggregator_duplicates_merged_total 1.0" in text
+    assert 'aggregator_topic_items{topic="alliance"} 2.0' in text
+    assert "aggregator_last_ingest_timestamp_seconds" in text
+    assert "aggregator_last_regenerate_duration_seconds" in text

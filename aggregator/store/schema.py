@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -158,6 +158,7 @@ runs = Table(
     Column("feeds_written", Integer, nullable=False, default=0),
     # One failure per line: "subject: reason".
     Column("failures", Text, nullable=False, default=""),
+    Column("duration_ms", Integer),
     Index("ix_runs_kind_started", "kind", "started"),
 )
 
@@ -168,4 +169,13 @@ tombstones = Table(
     metadata,
     Column("identity", String(64), primary_key=True),
     Column("pruned", UTCDateTime, nullable=False),
+)
+
+# Counters that only grow, shared by every process on the database (fetches by
+# outcome, items stored, duplicates merged): what /metrics reports.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Integer, nullable=False),
 )

@@ -38,7 +38,15 @@ from aggregator.dedup import (
 )
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
-from aggregator.store.schema import item_bands, item_topics, items, meta, runs, sources
+from aggregator.store.schema import (
+    counters,
+    item_bands,
+    item_topics,
+    items,
+    meta,
+    runs,
+    sources,
+)
 from aggregator.types import Enclosure, InputFailure, Report, SourceInfo, StoredItem
 
 if TYPE_CHECKING:
@@ -59,6 +67,7 @@ class RunRecord:
     items_updated: int
     feeds_written: int
     failures: tuple[str, ...]
+    duration_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -498,7 +507,25 @@ class Storage:
             )
             return [(row.key, row.last_error) for row in rows]
 
-    # The run log.
+    # Counters and the run log.
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Add to the shared counters (creating them at zero)."""
+        with self.transaction() as tx:
+            for name, amount in counts.items():
+                if not amount:
+                    continue
+                changed = tx.connection.execute(
+                    update(counters)
+                    .where(counters.c.name == name)
+                    .values(value=counters.c.value + amount)
+                ).rowcount
+                if not changed:
+                    tx.connection.execute(insert(counters).values(name=name, value=amount))
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(counters.c.name, counters.c.value)).all())
 
     def record_run(
         self,
@@ -510,6 +537,7 @@ class Storage:
         items_updated: int = 0,
         feeds_written: int = 0,
         failures: Sequence[InputFailure] = (),
+        duration_ms: int | None = None,
     ) -> None:
         with self.transaction() as tx:
             tx.connection.execute(
@@ -521,6 +549,7 @@ class Storage:
                     items_updated=items_updated,
                     feeds_written=feeds_written,
                     failures="\n".join(str(f) for f in failures),
+                    duration_ms=duration_ms,
                 )
             )
 
@@ -539,4 +568,5 @@ class Storage:
             row.items_updated,
             row.feeds_written,
             tuple(line for line in row.failures.split("\n") if line),
+            row.duration_ms,
         )
