@@ -254,6 +254,7 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
     _ingest_web_sources(app, now, force, tally)
     report = tally.report()
     app.storage.add_counts(tally.counters())
+    duration_ms = round((time.perf_counter() - started) * 1000)
     app.storage.record_run(
         "ingest",
         now,
@@ -261,15 +262,19 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
         items_new=report.items_new,
         items_updated=report.items_updated,
         failures=report.failures,
-        duration_ms=round((time.perf_counter() - started) * 1000),
+        duration_ms=duration_ms,
     )
     log.info(
-        "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d failed",
+        "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d merged, "
+        "%d failed, in %d ms",
         report.inputs_read,
         report.inputs_unchanged,
         report.items_new,
         report.items_updated,
+        tally.merged,
         len(report.failures),
+        duration_ms,
+        extra={"count": report.items_new, "duration": duration_ms / 1000},
     )
     return report
 
@@ -511,13 +516,22 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
+    duration_ms = round((time.perf_counter() - started) * 1000)
     app.storage.record_run(
         "regenerate",
         now,
         now,
         feeds_written=len(written),
         failures=failures,
-        duration_ms=round((time.perf_counter() - started) * 1000),
+        duration_ms=duration_ms,
+    )
+    log.info(
+        "regenerate: %d files written, %d unchanged, %d failed, in %d ms",
+        len(written),
+        len(unchanged),
+        len(failures),
+        duration_ms,
+        extra={"count": len(written), "duration": duration_ms / 1000},
     )
     return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
 
