@@ -294,7 +294,7 @@ def _ingest_seeds(app: Aggregator, now: datetime, tally: _Tally) -> None:
             tally.unchanged += 1
             continue
         try:
-            data = read_seed(path, app.settings.timezone)
+            data = read_seed(path, app.settings.timezone, now=now)
         except InputError as error:
             log.warning("seed %s not ingested: %s", path, error.reason)
             failures.append(InputFailure(str(path), error.reason))
@@ -316,7 +316,9 @@ class _Fetched:
     parse_error: str | None = None
 
 
-def _fetch_and_parse(app: Aggregator, client: httpx.Client, source: WebSource) -> _Fetched:
+def _fetch_and_parse(
+    app: Aggregator, client: httpx.Client, source: WebSource, now: datetime
+) -> _Fetched:
     settings = app.settings.fetch
     result = fetch(
         client, source.url, settings, etag=source.etag, last_modified=source.last_modified
@@ -333,6 +335,7 @@ def _fetch_and_parse(app: Aggregator, client: httpx.Client, source: WebSource) -
             headers=result.headers,
             base_url=result.url,
             zone=app.settings.timezone,
+            now=now,
             max_entries=settings.max_entries,
         )
     except InputError as error:
@@ -352,7 +355,7 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
         results = run_per_host(
             due,
             lambda source: urlsplit(source.url).netloc.lower(),
-            lambda source: _fetch_and_parse(app, client, source),
+            lambda source: _fetch_and_parse(app, client, source, now),
             workers=settings.workers,
             per_host=settings.per_host,
         )

@@ -3,7 +3,13 @@
 tests/data/topics/examples.jsonl: lines 1-78 were written first and the rules tuned on
 them; lines 79-130 were written next and held back (measured before any further tuning);
 lines 131-145 ("pr-" ids) probe weak spots found afterwards. earlier.jsonl is an
-earlier, independently written set. Every *.jsonl there must keep F1 >= 0.9 per topic.
+earlier, independently written set. wire-2025.jsonl was written blind against those rules
+and scored F1 0.82 / 0.92 / 0.80 (alliance / domestic-politics / inter-korean); the rules
+were then reworked from the vocabulary (standalone groups, Hanja, headline
+abbreviations), not per example. heldout.jsonl was written after that rework and scored
+1.00 / 0.78 / 0.93 on first measurement; two general fixes followed (Korean offices and
+names only set the scene; foreign legislatures named as such). Every *.jsonl there must
+keep F1 >= 0.9 per topic.
 """
 
 import json

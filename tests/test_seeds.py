@@ -1,13 +1,13 @@
 """Seed files, each beside its expected result (tests/data/seeds/NAME.txt + NAME.json).
 
 A regression test is a new pair of files. Expectations give the title, the
-publication time in the page's zone, byline, site name, language, the number of
-paragraphs and how the first and last begin and end; or, for an unusable file,
-a word of the error.
+publication time in the page's zone (null when the page gives none), byline,
+site name, language, the number of paragraphs and how the first and last begin
+and end; or, for an unusable file, a word of the error.
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,11 +16,14 @@ import pytest
 from aggregator.errors import InputError
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text
-from tests.conftest import DATA
+from tests.conftest import DATA, REPO
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SAMPLES = sorted(p for p in (DATA / "seeds").iterdir() if p.suffix != ".json")
-CHROME = ("@", "Time View", "Update Time", "Share", "Leave a Reply", "More News", "©", "Customized")
+CHROME = (
+    "@", "Time View", "Update Time", "Share", "Leave a Reply", "More News", "©", "ⓒ",
+    "Customized", "Views", "조회수", "무단전재", "Published:", "Updated:",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
@@ -36,7 +39,10 @@ def test_seed_parses_as_expected(path: Path) -> None:
     (item,) = data.items
     assert item.key == path.name
     assert item.title == expected["title"]
-    assert item.published == datetime.fromisoformat(expected["published"])
+    published = expected["published"]
+    assert item.published == (datetime.fromisoformat(published) if published else None)
+    assert item.published is None or item.published.utcoffset() == timedelta(0)
+    assert item.updated is None  # the pipeline decides
     assert item.author == expected["author"]
     assert item.site_name == expected["site_name"]
     assert item.language == expected["language"]
@@ -80,3 +86,29 @@ def test_a_saved_feed_is_a_seed_too(tmp_path: Path) -> None:
     assert 'href="https://wire.example/dmz"' in first.content_html
     assert "script" not in first.content_html and "alert" not in first.content_html
     assert second.title == "Second"
+
+
+def test_the_shipped_seeds_are_among_the_samples() -> None:
+    shipped = {p.read_bytes() for p in (REPO / "seeds").glob("*.txt")}
+    assert shipped <= {p.read_bytes() for p in SAMPLES}
+
+
+def test_a_saved_feed_is_recognised_by_content_and_its_future_dates_capped(tmp_path: Path) -> None:
+    path = tmp_path / "saved-without-extension"
+    path.write_bytes(
+        b"\xef\xbb\xbf  \n<feed xmlns='http://www.w3.org/2005/Atom'><title>Wire</title>"
+        b"<entry><id>urn:1</id><title>Drill ends</title>"
+        b"<updated>2031-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    now = datetime.fromisoformat("2025-06-04T00:00:00+00:00")
+    data = read_seed(path, SEOUL, now=now)
+    assert data.source.key == "seed:saved-without-extension" and data.source.kind == "seed"
+    (item,) = data.items
+    assert item.title == "Drill ends" and item.published == now
+
+
+def test_an_empty_saved_feed_is_an_empty_seed(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xml"
+    path.write_bytes(b" \n")
+    with pytest.raises(InputError, match="empty"):
+        read_seed(path, SEOUL)

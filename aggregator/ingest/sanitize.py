@@ -3,11 +3,16 @@
 Whatever a source sends, no script, style, iframe, object, form, event handler
 or javascript:/data: URL reaches a published feed. Relative links and images
 are made absolute against the entry's URL, so they work in any reader.
+``content_to_html`` turns whatever an input gives (HTML or plain text) into the
+clean paragraph HTML items carry.
 """
 
+import re
 from urllib.parse import urljoin
 
 import nh3
+
+from aggregator.text import paragraphs_to_html
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt",
@@ -42,6 +47,9 @@ _DROP_WITH_CONTENT = {
     "title",
 }
 _URL_ATTRIBUTES = {"href", "src", "cite"}
+_BLOCK_TAG = re.compile(r"<(?:p|ul|ol|li|blockquote|h[2-6]|pre|table|figure|dl|hr)\b", re.I)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|(?:<br\s*/?>\s*){2,}", re.I)
 
 
 def sanitize_html(markup: str, base_url: str | None = None) -> str:
@@ -62,3 +70,27 @@ def sanitize_html(markup: str, base_url: str | None = None) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     ).strip()
+
+
+def content_to_html(value: str, media_type: str, base_url: str | None = None) -> str:
+    """Any content a source gives (HTML, XHTML or plain text) as clean paragraph HTML."""
+    if "html" not in media_type:
+        return text_to_html(value)
+    clean = sanitize_html(value, base_url)
+    return clean if _BLOCK_TAG.search(clean) else _inline_to_paragraphs(clean)
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as escaped paragraphs, split at blank lines, whitespace folded."""
+    blocks = (" ".join(block.split()) for block in _BLANK_LINES.split(text))
+    return paragraphs_to_html([block for block in blocks if block])
+
+
+def _inline_to_paragraphs(clean: str) -> str:
+    """Clean markup with no block element (many RSS descriptions) as paragraphs like the rest.
+
+    Split at blank lines or double <br>; each piece goes through the sanitizer
+    again so that an inline element cut in two is closed on both sides.
+    """
+    blocks = (" ".join(block.split()) for block in _PARAGRAPH_BREAK.split(clean))
+    return "\n".join(sanitize_html(f"<p>{block}</p>") for block in blocks if block)

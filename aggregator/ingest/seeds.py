@@ -7,23 +7,28 @@ Text seeds are parsed by rules about the page formats the project meets:
   an optional byline, paragraphs, then share/comment/footer chrome with
   "© All rights reserved © <year> <site name>".
 - *Newspaper export* (e.g. Korea JoongAng Daily): "date YYYY-MM-DD <title>" on
-  the first line, "Published: D Mon. YYYY, HH:MM", one paragraph per line, and
-  sometimes a closing "BY NAME [e-mail]" byline.
+  the first line, "Published: D Mon. YYYY, HH:MM" (maybe an "Updated: ..."
+  line), one paragraph per line, and sometimes a closing "BY NAME [e-mail]".
 - Anything else falls back to a generic heuristic: the first substantial line
-  is the title and the first date near the top is the publication date.
+  is the title and the first date near the top is the publication date (none
+  found: None, and the pipeline uses the time it first saw the item).
 
 Site chrome never reaches an item: chrome lines are recognised by shape
-(``_CHROME``), and the body ends at the first footer line (``_FOOTER``).
+(``_CHROME``), and the body ends at the first footer line (``_FOOTER``),
+English or Korean ("ⓒ 평화일보 무단전재 및 재배포 금지").
+
+Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Korean CP949/EUC-KR.
 """
 
 import re
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aggregator.clock import as_utc
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
-from aggregator.ingest.feeds import looks_like_feed, parse_feed
+from aggregator.ingest.feeds import guess_language, looks_korean, looks_like_feed, parse_feed
 from aggregator.text import paragraphs_to_html
 from aggregator.types import ItemData, SourceData, SourceInfo
 
@@ -54,36 +59,45 @@ _FOOTER = re.compile(
       | leave\s+a\s+(?:reply|comment).*
       | more\s+news\s+of\s+this\s+category.*
       | related\s+(?:news|articles?|posts?)\s*:?
-      | ©.* | \(c\)\s*\d{4}.* | copyright\b.* | all\s+rights\s+reserved.*
+      | [©ⓒ].* | \(c\)\s*\d{4}.* | copyright\b.* | all\s+rights\s+reserved.*
+      | 저작권자.* | 무단\s*전재.*                   # Korean: "copyright holder", "no reproduction"
       | site\s+(?:customized|designed|developed)\s+by.*
       | (?:powered|theme|designed)\s+by\b.*
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b|\ball\s+rights\s+reserved\b", re.I)
+_COPYRIGHT = re.compile(
+    r"[©ⓒ]|\(c\)|\bcopyright\b|\ball\s+rights\s+reserved\b|저작권자|무단\s*전재.*", re.I
+)
 _YEAR = re.compile(r"\b\d{4}\b")
 _NEWSPAPER_FIRST_LINE = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<title>\S.*)$")
-_NEWSPAPER_PUBLISHED = re.compile(r"^\s*published\s*:\s*(?P<when>.+)$", re.IGNORECASE)
+_NEWSPAPER_STAMP = re.compile(r"^(?P<what>published|updated)\s*:\s*(?P<when>.+)$", re.IGNORECASE)
 _CLOSING_BYLINE = re.compile(r"^\s*BY\s+(?P<name>[A-Z][A-Z .,'-]+?)\s*(?:\[[^\]]*\])?\s*$")
 _WORDPRESS_DATE = re.compile(r"^\W*update\s+time\s*:\s*(?P<when>.+)$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\"”’:;)]$")
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def read_seed(path: Path, zone: ZoneInfo) -> SourceData:
-    """Parse one seed file; raises InputError naming the file when it cannot be used."""
+def read_seed(path: Path, zone: ZoneInfo, *, now: datetime | None = None) -> SourceData:
+    """Parse one seed file; raises InputError naming the file when it cannot be used.
+
+    ``zone`` is the zone of times written without one; ``now`` only matters
+    for a saved feed, whose future dates it caps (see ``parse_feed``).
+    """
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise InputError(str(path), f"cannot read: {error.strerror}") from None
     source_key = f"seed:{path.name}"
+    if not raw.strip():
+        raise InputError(str(path), "empty file")
     if looks_like_feed(raw, path.suffix):
-        return parse_feed(raw, source_key=source_key, kind="seed", zone=zone)
+        return parse_feed(raw, source_key=source_key, kind="seed", zone=zone, now=now)
     text = _decode(raw, path)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     if not any(line.strip() for line in lines):
-        raise InputError(str(path), "empty file")
+        raise InputError(str(path), "empty file (whitespace only)")
     article = _parse_newspaper(lines, zone) or _parse_wordpress(lines, zone)
     article = article or _parse_generic(lines, zone)
     if article is None or not article.get("title"):
@@ -107,23 +121,31 @@ def read_seed(path: Path, zone: ZoneInfo) -> SourceData:
     )
 
 
-def guess_language(text: str) -> str:
-    """ "ko" when Hangul makes up a good share of the letters, else "en"."""
-    letters = len(_LETTER.findall(text))
-    return "ko" if letters and len(_HANGUL.findall(text)) / letters > 0.3 else "en"
-
-
 def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (BOM or not), UTF-16 with a BOM (Windows Notepad), else Korean CP949/EUC-KR."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _reject_control_characters(raw.decode("utf-16"), path)
+        except UnicodeDecodeError:
+            raise InputError(str(path), "undecodable: broken UTF-16 text") from None
     if b"\x00" in raw:
         raise InputError(str(path), "binary file (contains NUL bytes), not a text seed")
-    for encoding in ("utf-8-sig", "cp949"):
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            text = raw.decode(encoding)
-            break
+            text = raw.decode("cp949")
         except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError(str(path), "undecodable: neither UTF-8 nor EUC-KR/CP949 text")
+            text = ""
+        # CP949 decodes some Latin-1 byte pairs too; only Hangul shows it was Korean.
+        if not looks_korean(text):
+            raise InputError(
+                str(path), "undecodable: neither UTF-8 nor EUC-KR/CP949 text"
+            ) from None
+    return _reject_control_characters(text, path)
+
+
+def _reject_control_characters(text: str, path: Path) -> str:
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(2, len(text) // 100):
         raise InputError(str(path), "binary file (control characters), not a text seed")
@@ -192,8 +214,13 @@ def _parse_newspaper(lines: list[str], zone: ZoneInfo) -> dict | None:
         return None
     published = find_datetime(head.group("date"), zone)
     rest = lines[first + 1 :]
-    if rest and (stamp := _NEWSPAPER_PUBLISHED.match(rest[0].strip())):
-        published = find_datetime(stamp.group("when"), zone) or published
+    # Header lines below the title: "Published: 26 May. 2025, 11:09", maybe "Updated: ...".
+    while rest:
+        stamp = _NEWSPAPER_STAMP.match(rest[0].strip())
+        if rest[0].strip() and stamp is None:
+            break
+        if stamp is not None and stamp.group("what").lower() == "published":
+            published = find_datetime(stamp.group("when"), zone) or published
         rest = rest[1:]
     author = None
     tail = [line for line in rest if line.strip()]
@@ -252,7 +279,9 @@ def _parse_generic(lines: list[str], zone: ZoneInfo) -> dict | None:
     title_index = None
     for index, line in candidates:
         # A headline has a few words; a lone masthead ("Peninsula Wire") is not one.
-        has_words = len(_LETTER.findall(line)) >= 4 and len(line.split()) >= 3
+        # Korean packs more into a word: "남북 정상회담 개최" is a headline of two.
+        fewest_words = 2 if _HANGUL.search(line) else 3
+        has_words = len(_LETTER.findall(line)) >= 4 and len(line.split()) >= fewest_words
         date_only = find_datetime(line, zone) is not None and len(line.split()) <= 8
         if has_words and not date_only:
             title_index = index

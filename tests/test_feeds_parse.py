@@ -1,0 +1,221 @@
+"""The feedparser adapter and the sanitizer, on real documents with expectations beside them.
+
+Each tests/data/feeds/NAME.<ext> has NAME.json: the call's extras (base_url,
+headers, now), the source fields, the warnings (a phrase each, in order),
+the items (only the fields given are compared; content_has/content_lacks are
+substrings), text that must appear nowhere (lacks_everywhere), or an error.
+A regression test is a new pair of files.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aggregator.errors import InputError
+from aggregator.ingest.feeds import parse_feed
+from aggregator.ingest.sanitize import sanitize_html
+from aggregator.types import ItemData, SourceData
+from tests.conftest import DATA
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SAMPLES = sorted(p for p in (DATA / "feeds").iterdir() if p.suffix != ".json")
+ITEM_FIELDS = ("key", "title", "link", "author", "language")
+DATE_FIELDS = ("published", "updated")
+
+
+def parse(data: bytes, **call: object) -> SourceData:
+    call.setdefault("source_key", "test:feed")
+    call.setdefault("zone", SEOUL)
+    return parse_feed(data, **call)  # type: ignore[arg-type]
+
+
+def everything(data: SourceData) -> str:
+    """Every text field the adapter produced, to search for what must not leak."""
+    source = data.source
+    texts = [source.title, source.link or "", source.feed_id or "", *data.warnings]
+    for item in data.items:
+        texts += [item.key, item.title, item.content_html, item.author or "", item.link or ""]
+        texts += item.categories
+    return "\n".join(texts)
+
+
+def as_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def check_item(item: ItemData, expected: dict) -> None:
+    for name in ITEM_FIELDS:
+        if name in expected and name == "key" and expected["key"] == "sha256:":
+            assert item.key.startswith("sha256:") and len(item.key) == 7 + 64
+        elif name in expected:
+            assert getattr(item, name) == expected[name], name
+    for name in DATE_FIELDS:
+        if name in expected:
+            assert getattr(item, name) == as_datetime(expected[name]), name
+            assert getattr(item, name) is None or getattr(item, name).tzinfo == UTC
+    if "categories" in expected:
+        assert list(item.categories) == expected["categories"]
+    for text in expected.get("content_has", []):
+        assert text in item.content_html
+    for text in expected.get("content_lacks", []):
+        assert text not in item.content_html
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_feed_parses_as_expected(path: Path) -> None:
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    call = dict(expected.get("call", {}))
+    call["now"] = datetime.fromisoformat(call.get("now", NOW.isoformat()))
+    source_key = f"test:{path.name}"
+    if "error" in expected:
+        with pytest.raises(InputError) as caught:
+            parse(path.read_bytes(), source_key=source_key, **call)
+        assert caught.value.subject == source_key
+        assert expected["error"] in caught.value.reason
+        return
+    data = parse(path.read_bytes(), source_key=source_key, **call)
+    assert data.source.key == source_key and data.source.kind == "feed"
+    for name, value in expected.get("source", {}).items():
+        actual = getattr(data.source, name)
+        assert actual == (as_datetime(value) if name == "updated" else value), name
+    assert len(data.warnings) == len(expected["warnings"]), data.warnings
+    for warning, phrase in zip(data.warnings, expected["warnings"], strict=True):
+        assert warning.startswith(f"{source_key}: ") and phrase in warning
+    assert len(data.items) == len(expected["items"])
+    for item, expected_item in zip(data.items, expected["items"], strict=True):
+        check_item(item, expected_item)
+    for text in expected.get("lacks_everywhere", []):
+        assert text not in everything(data)
+
+
+def test_an_external_entity_reads_no_local_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-MARKER", encoding="utf-8")
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
+        "<rss version='2.0'><channel><title>&s;</title><item><title>T &s;</title>"
+        "<link>https://x.example/1</link><description>&s;</description></item></channel></rss>"
+    ).encode()
+    data = parse(document)
+    assert "TOP-SECRET-MARKER" not in everything(data)
+    assert [item.link for item in data.items] == ["https://x.example/1"]
+
+
+def laughs(prolog_padding: str = "") -> str:
+    levels = "".join(
+        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 11)
+    ).replace("&l0;", "lol")
+    return (
+        f'<?xml version="1.0"?>{prolog_padding}<!DOCTYPE x [{levels}]>'
+        "<rss version='2.0'><channel><title>&l10;</title><item><title>&l10;</title>"
+        "<link>https://x.example/2</link></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        laughs().encode(),
+        # The declaration hidden behind more than 64 KB of prolog comments.
+        laughs("<!--" + "x" * 70_000 + "-->").encode(),
+        # The same bomb in UTF-16, which a byte-level check would not see.
+        laughs().replace('version="1.0"', 'version="1.0" encoding="utf-16"').encode("utf-16"),
+    ],
+    ids=["plain", "padded-prolog", "utf-16"],
+)
+def test_an_entity_bomb_is_defused_quickly(document: bytes) -> None:
+    started = time.perf_counter()
+    data = parse(document)
+    assert time.perf_counter() - started < 1.0
+    assert "lollol" not in everything(data)
+    assert any("DOCTYPE with entity declarations removed" in w for w in data.warnings)
+    assert [item.link for item in data.items] == ["https://x.example/2"]
+
+
+def test_a_doctype_inside_content_is_left_alone() -> None:
+    document = (
+        b"<rss version='2.0'><channel><title>XML tips</title><item><title>Doctypes</title>"
+        b"<link>https://x.example/3</link><description><![CDATA[<p>Write "
+        b"&lt;!DOCTYPE x [ ]&gt; like this: <code><!DOCTYPE x [ ]></code></p>]]></description>"
+        b"</item></channel></rss>"
+    )
+    data = parse(document)
+    assert not data.warnings
+    assert "DOCTYPE" in data.items[0].content_html
+
+
+def test_without_now_future_dates_are_left_to_the_pipeline() -> None:
+    document = (DATA / "feeds" / "naive_dates.xml").read_bytes()
+    data = parse(document, now=None)
+    assert data.items[6].published == datetime(2030, 1, 1, tzinfo=UTC)
+    assert not data.warnings
+
+
+BASE = "https://peninsula.example/news/story.html"
+
+
+@pytest.mark.parametrize(
+    ("markup", "kept", "gone"),
+    [
+        ("<p>Hi<script>alert(1)</script></p>", ["<p>Hi</p>"], ["script", "alert"]),
+        ("<style>p{x:y}</style><p>a</p>", ["<p>a</p>"], ["style", "x:y"]),
+        ("<p onclick='x()' onmouseover=y() style='color:red'>a</p>", ["<p>a</p>"], ["on", "red"]),
+        ('<a href="javascript:alert(1)">a</a>', ["<a", ">a</a>"], ["javascript", "alert"]),
+        ('<a href=" JaVaScRiPt:alert(1)">a</a>', [">a</a>"], ["alert"]),
+        ('<a href="java&#x09;script:alert(1)">a</a>', [">a</a>"], ["alert", "script:"]),
+        ('<img src="data:image/svg+xml;base64,PHN2Zz4=">', [], ["data:", "base64"]),
+        ('<a href="vbscript:msgbox(1)">a</a>', [">a</a>"], ["vbscript", "msgbox"]),
+        ("<iframe src='https://evil.example/'></iframe><p>a</p>", ["<p>a</p>"], ["iframe", "evil"]),
+        ("<object data='x.swf'><embed src='x.swf'></object>", [], ["object", "embed", "swf"]),
+        ("<form action='/x'><input name=q><button>Go</button></form>", [], ["form", "input", "Go"]),
+        ("<svg><script>alert(1)</script></svg>", [], ["svg", "alert"]),
+        ("<!--[if IE]><script>alert(1)</script><![endif]--><p>a</p>", ["<p>a</p>"], ["alert"]),
+        (
+            "<base href='https://evil.example/'><meta http-equiv=refresh content='0;x'>",
+            [],
+            ["evil"],
+        ),
+        (
+            "<p>a</p><img src=x onerror=alert(1)>",
+            [f'src="{BASE.rsplit("/", 1)[0]}/x"'],
+            ["onerror"],
+        ),
+        (
+            '<a href="/dmz" target="_blank">DMZ</a>',
+            ['href="https://peninsula.example/dmz"'],
+            ["_blank"],
+        ),
+        ('<a href="//cdn.example/a.jpg">a</a>', ['href="https://cdn.example/a.jpg"'], []),
+        ('<a href="mailto:desk@peninsula.example">mail</a>', ['href="mailto:desk@'], []),
+        ('<a href="#notes">n</a>', [f'href="{BASE}#notes"'], []),
+        ("<p>Kim &amp; Moon &lt;3</p>", ["<p>Kim &amp; Moon &lt;3</p>"], []),
+        ("<p>unclosed <b>bold", ["<p>unclosed <b>bold</b></p>"], []),
+        ("<h1>Big</h1><h2>Section</h2>", ["Big", "<h2>Section</h2>"], ["<h1"]),
+        (
+            "<table><tr><td colspan=2 bgcolor=red>c</td></tr></table>",
+            ['<td colspan="2">c</td>'],
+            ["bgcolor"],
+        ),
+        (
+            "<figure><img src='a.png' alt='A'><figcaption>Cap</figcaption></figure>",
+            ["<figcaption>Cap</figcaption>", 'alt="A"'],
+            [],
+        ),  # fmt: skip
+    ],
+)
+def test_hostile_html_is_sanitized(markup: str, kept: list[str], gone: list[str]) -> None:
+    clean = sanitize_html(markup, BASE)
+    for text in kept:
+        assert text in clean
+    for text in gone:
+        assert text.lower() not in clean.lower()
+
+
+def test_links_get_rel_and_relative_urls_stay_relative_without_a_base() -> None:
+    clean = sanitize_html('<a href="/dmz">DMZ</a><img src="a.png">', None)
+    assert clean == '<a href="/dmz" rel="noopener noreferrer nofollow">DMZ</a><img src="a.png">'
