@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from aggregator import (
@@ -330,6 +331,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _command(
+    group: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    handler: Command,
+    help: str,
+    example: str,
+) -> argparse.ArgumentParser:
+    """A sub-command whose --help describes it and ends with an example."""
+    sub = group.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=f"example: {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(handler=handler)
+    return sub
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aggregator",
@@ -353,16 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, handler: Command, help: str, example: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help,
-            description=help,
-            epilog=f"example: {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        sub.set_defaults(handler=handler)
-        return sub
+    add = partial(_command, commands)
 
     initializing = commands.add_parser(
         "init",
@@ -468,16 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
 
-    def add_action(name: str, handler: Command, help: str, example: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(
-            name,
-            help=help,
-            description=help,
-            epilog=f"example: {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        sub.set_defaults(handler=handler)
-        return sub
+    add_action = partial(_command, actions)
 
     listing = add_action("list", cmd_sources_list, "sources and health", "aggregator sources list")
     listing.add_argument("--json", action="store_true", help="JSON for scripts")
