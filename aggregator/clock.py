@@ -4,7 +4,11 @@ Everything else receives ``now`` as an argument, so tests control time with
 freezegun or by passing a datetime.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# A date further ahead than this is taken as now: a source's wrong clock must not
+# pin its items to the top of every feed.
+FUTURE_SKEW = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:

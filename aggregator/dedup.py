@@ -11,12 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from aggregator.clock import FUTURE_SKEW
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData
-
-# An entry claiming a date further in the future than this is clamped to now:
-# a wrong clock at the source must not pin an item to the top of every feed.
-FUTURE_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ not) in a topic. All datetimes are aware; stored ones are UTC.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+# Starts the disabled reason of a source that answered 410 Gone: config sync never
+# re-enables such a source.
+GONE_MARK = "gone:"
+
 
 @dataclass(frozen=True)
 class SourceInfo:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
+from aggregator.clock import FUTURE_SKEW
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.sanitize import content_to_html, text_to_html
@@ -30,9 +31,6 @@ from aggregator.text import html_to_text
 from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
-# An entry dated further ahead than this is dated now: a source's wrong clock
-# must not pin its items to the top of every feed.
-FUTURE_SKEW = timedelta(minutes=10)
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _XML_DECLARED_ENCODING = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from aggregator.config import FetchSettings
+from aggregator.types import GONE_MARK
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _BACKOFF_BASE = timedelta(minutes=5)
-# Starts the disabled reason of a source that answered 410 Gone; config sync never re-enables it.
-GONE_MARK = "gone:"
 
 
 def freshness(headers: dict[str, str], now: datetime) -> timedelta | None:

@@ -13,8 +13,8 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from aggregator.config import SourceSetting
 from aggregator.errors import AggregatorError
-from aggregator.ingest.schedule import GONE_MARK
 from aggregator.store.schema import sources
+from aggregator.types import GONE_MARK
 
 if TYPE_CHECKING:
     from aggregator.store.storage import Storage, StoreTransaction
