@@ -29,11 +29,15 @@ from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
 from aggregator.opml import Subscription, read_opml, render_opml
+from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
 from aggregator.store import transfer
 from aggregator.store.sources import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+# The commands whose work takes long enough to show progress on a terminal.
+PROGRESS_COMMANDS = {"update", "ingest", "regenerate"}
 
 Command = Callable[[pipeline.Aggregator, argparse.Namespace], int]
 
@@ -49,6 +53,7 @@ def _print_failures(failures: Sequence[object]) -> None:
 
 def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     ingested, published = pipeline.update(app, utcnow(), force=args.force)
+    app.progress.finish()
     _print_failures(ingested.failures + published.failures)
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
@@ -61,6 +66,7 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     report = pipeline.ingest(app, utcnow(), force=args.force)
+    app.progress.finish()
     _print_failures(report.failures)
     print(
         f"ingest: {report.inputs_read} inputs read, {report.inputs_unchanged} unchanged, "
@@ -85,6 +91,7 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
                 print(f"  - {title}")
         return EXIT_OK
     report = pipeline.regenerate(app, utcnow(), args.topic)
+    app.progress.finish()
     for path in report.written:
         print(f"wrote {path}")
     _print_failures(report.failures)
@@ -534,19 +541,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: bool, quiet: bool, log_format: str) -> None:
+def _configure_logging(verbose: bool, quiet: bool, log_format: str) -> logging.Handler:
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logs.configure(level, json_lines=log_format == "json")
-    if not verbose:
+    handler = logs.configure(level, json_lines=log_format == "json")
+    if verbose:
+        # -v: a line per input read and per source fetched.
+        logging.getLogger("aggregator").setLevel(logging.DEBUG)
+    else:
         # APScheduler logs every job start at INFO; only the daemon's own summary matters.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return handler
+
+
+def _progress(args: argparse.Namespace, handler: logging.Handler) -> Progress:
+    """A live progress line on a terminal; nothing with -q, -v (its own lines), or no terminal."""
+    shown = args.command in PROGRESS_COMMANDS and not (args.quiet or args.verbose)
+    if not shown or not sys.stderr.isatty():
+        return Progress()
+    progress = TerminalProgress(sys.stderr)
+    handler.addFilter(ClearProgressLine(progress))
+    return progress
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose, args.quiet, args.log_format)
-    if args.command == "daemon" and not args.quiet:
+    handler = _configure_logging(args.verbose, args.quiet, args.log_format)
+    if args.command == "daemon" and not args.quiet and not args.verbose:
         logging.getLogger("aggregator").setLevel(logging.INFO)
     if args.command == "init":
         return cmd_init(args)
@@ -559,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AggregatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_FAILED
+    app.progress = _progress(args, handler)
     try:
         return args.handler(app, args)
     except LockedError as error:
@@ -571,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     finally:
+        app.progress.finish()
         app.close()
 
 

@@ -29,7 +29,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure(level: int, json_lines: bool) -> None:
+def configure(level: int, json_lines: bool) -> logging.Handler:
+    """Send every record at ``level`` or above to stderr; the handler, for filters."""
     handler = logging.StreamHandler()
     if json_lines:
         handler.setFormatter(JsonFormatter())
@@ -38,3 +39,4 @@ def configure(level: int, json_lines: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    return handler

@@ -33,6 +33,7 @@ from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
+from aggregator.progress import Progress
 from aggregator.store import Storage, StoreTransaction, retention
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
@@ -81,6 +82,8 @@ class Aggregator:
     identity: publish.FeedIdentity = field(init=False)
     # Jitter for backoff; tests seed it for repeatable schedules.
     rng: random.Random = field(default_factory=random.Random)
+    # Where long work reports how far it got (the command line draws it on a terminal).
+    progress: Progress = field(default_factory=Progress)
 
     def __post_init__(self) -> None:
         self.identity = publish.FeedIdentity(
@@ -236,6 +239,9 @@ class _Tally:
         counts["items:merged"] = self.merged
         return counts
 
+    def summary(self) -> str:
+        return f"{self.new} new, {self.updated} updated, {len(self.failures)} failed"
+
     def report(self) -> IngestReport:
         return IngestReport(
             self.read,
@@ -280,30 +286,38 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
 
 
 def _ingest_seeds(app: Aggregator, now: datetime, tally: _Tally) -> None:
-    failures, warnings = tally.failures, tally.warnings
-    for path in _seed_paths(app.settings.seeds_dir):
-        key = f"seed:{path.name}"
-        try:
-            body_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as error:
-            failures.append(InputFailure(str(path), f"cannot read: {error.strerror}"))
-            continue
+    paths = _seed_paths(app.settings.seeds_dir)
+    for done, path in enumerate(paths, 1):
+        _ingest_seed(app, path, now, tally)
+        app.progress.step("seeds", done, len(paths), tally.summary())
+
+
+def _ingest_seed(app: Aggregator, path: Path, now: datetime, tally: _Tally) -> None:
+    key = f"seed:{path.name}"
+    try:
+        body_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        tally.failures.append(InputFailure(str(path), f"cannot read: {error.strerror}"))
+        return
+    with app.storage.transaction() as tx:
+        state = tx.source_state(key)
+    if state is not None and state[1] == body_hash:
+        tally.unchanged += 1
+        log.debug("seed %s unchanged", path, extra={"path": str(path)})
+        return
+    try:
+        data = read_seed(path, app.settings.timezone, now=now)
+    except InputError as error:
+        log.warning("seed %s not ingested: %s", path, error.reason)
+        tally.failures.append(InputFailure(str(path), error.reason))
         with app.storage.transaction() as tx:
-            state = tx.source_state(key)
-        if state is not None and state[1] == body_hash:
-            tally.unchanged += 1
-            continue
-        try:
-            data = read_seed(path, app.settings.timezone, now=now)
-        except InputError as error:
-            log.warning("seed %s not ingested: %s", path, error.reason)
-            failures.append(InputFailure(str(path), error.reason))
-            with app.storage.transaction() as tx:
-                tx.record_source_error(key, "seed", error.reason, now)
-            continue
-        tally.read += 1
-        warnings.extend(data.warnings)
-        tally.stored(_store_source(app, data, body_hash, now))
+            tx.record_source_error(key, "seed", error.reason, now)
+        return
+    tally.read += 1
+    tally.warnings.extend(data.warnings)
+    counts = _store_source(app, data, body_hash, now)
+    tally.stored(counts)
+    log.debug("seed %s: %d new, %d updated", path, counts[0], counts[1], extra={"path": str(path)})
 
 
 @dataclass(frozen=True)
@@ -359,8 +373,9 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
             workers=settings.workers,
             per_host=settings.per_host,
         )
-        for source, fetched in results:
+        for done, (source, fetched) in enumerate(results, 1):
             _store_fetched(app, source, fetched, now, tally)
+            app.progress.step("sources", done, len(due), tally.summary())
 
 
 def _store_fetched(
@@ -400,6 +415,7 @@ def _store_fetched(
     elif outcome == "not-modified":
         tally.unchanged += 1
     if fetched.data is None or outcome != "ok":
+        log.debug("source %s: %s", source.url, outcome, extra={"source": source.url})
         with app.storage.transaction() as tx:
             save_fetch_state(tx, source.id, asdict(state))
         return
@@ -409,6 +425,13 @@ def _store_fetched(
         log.warning("%s", warning)
     counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state))
     tally.stored(counts)
+    log.debug(
+        "source %s: %d new, %d updated",
+        source.url,
+        counts[0],
+        counts[1],
+        extra={"source": source.url},
+    )
 
 
 def rules_fingerprint(topics: tuple[classify.Topic, ...]) -> str:
@@ -500,7 +523,8 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
 
     feed_pages = []
     changed_feeds = []
-    for spec in app.feed_specs():
+    specs = app.feed_specs()
+    for done, spec in enumerate(specs, 1):
         topic = None if spec.key == publish.ALL_FEED else spec.key
         entries = app.storage.newest_items(topic, app.settings.max_entries)
         feed_pages.append(pages.FeedPage(spec, entries))
@@ -512,6 +536,7 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         )
         if write(folder / f"{spec.key}.xml", content):
             changed_feeds.append(app.identity.feed_url(spec.key))
+        app.progress.step("feeds", done, len(specs), f"{len(written)} written")
     title = app.settings.feed_title
     write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
     write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,78 @@ def test_init_creates_a_working_folder_from_the_packaged_defaults(tmp_path: Path
     bare = tmp_path / "bare"
     assert run(tmp_path, "init", str(bare)).returncode == 0
     assert not any((bare / "seeds").iterdir()) and (bare / "feeds").is_dir()
+
+
+def _run_on_a_terminal(project: Path, *args: str) -> tuple[int, str]:
+    """Run the command with stdout and stderr on a pseudo-terminal, as in an interactive shell."""
+    import pty
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", *args],
+        cwd=project,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    output = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed its end
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=60), output.decode()
+
+
+def test_progress_is_drawn_on_a_terminal_and_cleared(project: Path) -> None:
+    status, output = _run_on_a_terminal(project, "update")
+    assert status == 0, output
+    assert "\rseeds 2/2 · 2 new, 0 updated, 0 failed\x1b[K" in output
+    assert "\rfeeds 4/4 · 4 written\x1b[K" in output
+    # The line is erased before the summary, which stays on screen.
+    before_summary, summary = output.rsplit("\r\x1b[K", 1)
+    assert summary.strip() == (
+        "update: 2 new, 0 updated, 0 failed inputs; 10 files written, 0 unchanged in "
+        f"{project / 'feeds'}"
+    )
+
+
+def test_a_warning_during_progress_starts_on_a_clean_line(project: Path) -> None:
+    # Named to come last, so progress for the two good seeds is on screen when it fails.
+    (project / "seeds" / "z-blank.txt").write_text("   \n\n")
+    status, output = _run_on_a_terminal(project, "update")
+    assert status == 1
+    warning = output.index(" WARNING aggregator.pipeline: seed")
+    line = output[output.rfind("\n", 0, warning) + 1 : warning]
+    assert "\rseeds 1/3" in line  # progress was drawn on this line...
+    visible = line.rsplit("\r\x1b[K", 1)[-1]  # ...and erased before the log record
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", visible), repr(line)
+    assert "\rseeds 3/3 · 2 new, 0 updated, 1 failed\x1b[K" in output
+
+
+def test_quiet_or_not_a_terminal_shows_no_progress(project: Path) -> None:
+    piped = run(project, "update")
+    assert piped.returncode == 0
+    assert "\r" not in piped.stderr + piped.stdout
+    assert piped.stdout.startswith("update: 2 new")
+    status, output = _run_on_a_terminal(project, "-q", "update", "--force")
+    assert status == 0
+    assert "\r" not in output.replace("\r\n", "\n")
+    assert "update: 0 new" in output
+
+
+def test_verbose_adds_a_line_per_input(project: Path) -> None:
+    result = run(project, "-v", "update")
+    assert result.returncode == 0
+    lines = [line for line in result.stderr.splitlines() if "aggregator.pipeline: seed" in line]
+    assert len(lines) == 2 and all(line.endswith(": 1 new, 0 updated") for line in lines)
+    assert "ingest: 2 inputs read" in result.stderr
+    again = run(project, "-v", "update")
+    assert again.stderr.count("unchanged") >= 2
