@@ -100,6 +100,8 @@ class Settings:
     max_entries: int
     hub: str | None
     lock_wait: timedelta
+    retry_for: timedelta
+    busy_timeout: timedelta
     daemon: DaemonSettings
     fetch: FetchSettings
     sources: tuple[SourceSetting, ...]
@@ -200,7 +202,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "retention",
         },
     )
-    storage = top.table("storage", {"path", "url", "lock_wait"})
+    storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
     publish = top.table(
@@ -249,6 +251,8 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         max_entries=max_entries,
         hub=hub,
         lock_wait=storage.duration("lock_wait", "60s"),
+        retry_for=storage.duration("retry_for", "60s"),
+        busy_timeout=storage.duration("busy_timeout", "5s"),
         daemon=DaemonSettings(
             ingest_interval=daemon.duration("ingest_interval", "15m"),
             regenerate_interval=daemon.duration("regenerate_interval", "1h"),

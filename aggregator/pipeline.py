@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +38,7 @@ from aggregator.progress import Progress
 from aggregator.store import Storage, StoreTransaction, retention
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
+from aggregator.store.retry import with_retries
 from aggregator.store.sources import WebSource, save_fetch_state
 from aggregator.text import html_to_text
 from aggregator.types import InputFailure, ItemData, SourceData, TopicMatch
@@ -44,6 +46,7 @@ from aggregator.types import InputFailure, ItemData, SourceData, TopicMatch
 log = logging.getLogger("aggregator.pipeline")
 
 RULES_FINGERPRINT = "rules_fingerprint"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Aggregator:
     rng: random.Random = field(default_factory=random.Random)
     # Where long work reports how far it got (the command line draws it on a terminal).
     progress: Progress = field(default_factory=Progress)
+    # The pause between retries of an unavailable database; tests make it instant.
+    sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         self.identity = publish.FeedIdentity(
@@ -97,9 +102,14 @@ class Aggregator:
     def open(cls, settings: Settings) -> "Aggregator":
         """Load the topic rules and open (creating if new) the store."""
         topics = classify.load_topics(settings.topics_dir)
-        storage = Storage(settings.database_url)
+        storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
         try:
-            storage.initialize()
+            with_retries(
+                storage.initialize,
+                what="open",
+                where=storage.display_url,
+                window=settings.retry_for.total_seconds(),
+            )
         except BaseException:
             storage.close()
             raise
@@ -113,6 +123,16 @@ class Aggregator:
 
     def close(self) -> None:
         self.storage.close()
+
+    def retrying(self, what: str, operation: Callable[[], T]) -> T:
+        """Run a whole operation again while the database is briefly locked or unreachable."""
+        return with_retries(
+            operation,
+            what=what,
+            where=self.storage.display_url,
+            window=self.settings.retry_for.total_seconds(),
+            sleep=self.sleep,
+        )
 
     @contextmanager
     def cycle_lock(self) -> Iterator[None]:
@@ -210,8 +230,12 @@ def _find_story(
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:
     """Read every seed file and every due web source (all enabled ones with ``force``)."""
-    with app.cycle_lock():
-        return _ingest(app, now, force)
+
+    def attempt() -> IngestReport:
+        with app.cycle_lock():
+            return _ingest(app, now, force)
+
+    return app.retrying("ingest", attempt)
 
 
 @dataclass
@@ -496,8 +520,12 @@ def preview_rules(app: Aggregator) -> list[RuleChange]:
 
 def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> PublishReport:
     """Publish every feed (or one topic's) from the store; unchanged files are not touched."""
-    with app.cycle_lock():
-        return _regenerate(app, now, only)
+
+    def attempt() -> PublishReport:
+        with app.cycle_lock():
+            return _regenerate(app, now, only)
+
+    return app.retrying("regenerate", attempt)
 
 
 def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
@@ -593,17 +621,21 @@ def _write_archives(
 
 def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention.Pruned:
     """Remove stories older than ``retention.keep`` that no feed shows; keep their identities."""
-    with app.cycle_lock():
-        shown = [
-            item.id
-            for spec in app.feed_specs()
-            for item in app.storage.newest_items(
-                None if spec.key == publish.ALL_FEED else spec.key, app.settings.max_entries
+
+    def attempt() -> retention.Pruned:
+        with app.cycle_lock():
+            shown = [
+                item.id
+                for spec in app.feed_specs()
+                for item in app.storage.newest_items(
+                    None if spec.key == publish.ALL_FEED else spec.key, app.settings.max_entries
+                )
+            ]
+            return retention.prune(
+                app.storage, now, app.settings.retention_keep, shown, dry_run=dry_run
             )
-        ]
-        pruned = retention.prune(
-            app.storage, now, app.settings.retention_keep, shown, dry_run=dry_run
-        )
+
+    pruned = app.retrying("prune", attempt)
     if not dry_run:
         log.info("pruned %d items older than %s", len(pruned.items), app.settings.retention_keep)
     return pruned
@@ -613,6 +645,10 @@ def update(
     app: Aggregator, now: datetime, *, force: bool = False
 ) -> tuple[IngestReport, PublishReport]:
     """One cycle: ingest everything due, then regenerate (rewriting only feeds that changed)."""
-    with app.cycle_lock():
-        ingested = _ingest(app, now, force)
-        return ingested, _regenerate(app, now, None)
+
+    def attempt() -> tuple[IngestReport, PublishReport]:
+        with app.cycle_lock():
+            ingested = _ingest(app, now, force)
+            return ingested, _regenerate(app, now, None)
+
+    return app.retrying("update", attempt)

@@ -14,8 +14,10 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from aggregator.errors import LockedError
+from aggregator.store.retry import is_transient
 from aggregator.store.storage import Storage
 
 _POLL_SECONDS = 0.1
@@ -104,11 +106,17 @@ class RunLock:
             os.close(self._file)
             self._file = None
         if self._connection is not None:
-            if self._held:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._key()}
-                )
-                self._connection.commit()
-            self._connection.close()
-            self._connection = None
-            self._held = False
+            try:
+                if self._held:
+                    self._connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": self._key()}
+                    )
+                    self._connection.commit()
+            except DBAPIError as error:
+                # A lost connection (the server restarted) released its session's lock with it.
+                if not is_transient(error):
+                    raise
+            finally:
+                self._connection.close()
+                self._connection = None
+                self._held = False

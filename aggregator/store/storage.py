@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -38,6 +39,7 @@ from aggregator.dedup import (
 )
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
+from aggregator.store.retry import is_transient
 from aggregator.store.schema import (
     counters,
     item_bands,
@@ -81,13 +83,13 @@ class ItemText:
     canonical: bool
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # WAL lets readers (serve, status) work while a cycle writes; busy_timeout
     # makes a briefly locked database wait instead of failing at once.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -306,11 +308,13 @@ class StoreTransaction:
 class Storage:
     """Opens the database, creates or checks its schema, and hands out transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        # pool_pre_ping: after a PostgreSQL restart, pooled connections are dead;
+        # each checkout tests its connection and replaces a dead one.
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout))
 
     @property
     def sources(self) -> "SourceRegistry":
@@ -328,6 +332,8 @@ class Storage:
         try:
             existing = set(inspect(self.engine).get_table_names())
         except OperationalError as error:
+            if is_transient(error):
+                raise  # the caller's retries may ride it out
             raise AggregatorError(f"cannot open database {self.display_url}: {error}") from None
         if "meta" not in existing:
             schema.metadata.create_all(self.engine)
