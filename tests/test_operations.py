@@ -68,9 +68,10 @@ def test_export_and_import_keep_ids_stories_and_feeds(
         target.close()
 
 
-def test_kill_9_at_any_moment_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    """Kill `aggregator update` at random moments of a large ingest, then run it once more:
-    the same items and byte-identical feeds as a run that was never interrupted."""
+@pytest.mark.parametrize("command", ["update", "daemon"])
+def test_kill_9_at_any_moment_loses_and_doubles_nothing(tmp_path: Path, command: str) -> None:
+    """Kill `aggregator update` (or the daemon) at random moments of a large ingest, then run
+    it once more: the same items and byte-identical feeds as a run never interrupted."""
     entries = corpus.generate(200)
     projects = {}
     for name in ("clean", "killed"):
@@ -86,26 +87,36 @@ def test_kill_9_at_any_moment_loses_and_doubles_nothing(tmp_path: Path) -> None:
         shutil.copytree(Path(__file__).parent.parent / "seeds", root / "seeds", dirs_exist_ok=True)
         projects[name] = root
 
-    def update(root: Path) -> subprocess.Popen:
+    def start(root: Path, command: str) -> subprocess.Popen:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
         return subprocess.Popen(
-            [sys.executable, "-m", "aggregator", "update"],
+            [sys.executable, "-m", "aggregator", command],
             cwd=root, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
 
-    assert update(projects["clean"]).wait(timeout=300) == 0
+    assert start(projects["clean"], "update").wait(timeout=300) == 0
+    clean_feeds = feed_bytes(projects["clean"] / "feeds")
     rng = random.Random(9)
     kills = 0
-    for _ in range(6):
-        process = update(projects["killed"])
+    for _ in range(6 if command == "update" else 4):
+        process = start(projects["killed"], command)
         time.sleep(rng.uniform(0.3, 1.5))  # a real process's own pace decides what it finished
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait(timeout=60)
     assert kills >= 3
-    assert update(projects["killed"]).wait(timeout=300) == 0
-    assert feed_bytes(projects["killed"] / "feeds") == feed_bytes(projects["clean"] / "feeds")
+    process = start(projects["killed"], command)
+    if command == "daemon":
+        # The daemon comes back (its lock died with the killed one) and finishes the work.
+        deadline = time.monotonic() + 120
+        while feed_bytes(projects["killed"] / "feeds") != clean_feeds:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the restarted daemon did not catch up"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=300) == 0
+    assert feed_bytes(projects["killed"] / "feeds") == clean_feeds
     assert not list((projects["killed"] / "feeds").glob(".*"))  # no torn temporary files
 
     def stored(root: Path) -> list[tuple[str, str]]:
