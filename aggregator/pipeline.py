@@ -280,6 +280,7 @@ class _Tally:
 def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
     started = time.perf_counter()
     tally = _Tally()
+    _adopt_rules_if_empty(app)
     _ingest_seeds(app, now, tally)
     _ingest_web_sources(app, now, force, tally)
     report = tally.report()
@@ -456,6 +457,18 @@ def _store_fetched(
         counts[1],
         extra={"source": source.url},
     )
+
+
+def _adopt_rules_if_empty(app: Aggregator) -> None:
+    """In a new store, record the current rules as the ones items are classified with.
+
+    Ingest classifies every item with the current rules, so in a store that was
+    empty nothing needs re-classifying at the first regeneration (which would
+    otherwise classify every item of a large first ingest a second time).
+    """
+    with app.storage.transaction() as tx:
+        if tx.get_meta(RULES_FINGERPRINT) is None and not tx.has_items():
+            tx.set_meta(RULES_FINGERPRINT, rules_fingerprint(app.topics))
 
 
 def rules_fingerprint(topics: tuple[classify.Topic, ...]) -> str:

@@ -209,7 +209,7 @@ def generate(stories: int, feeds: int = 6, seed: int = 2025) -> list[Entry]:
             copies = [(f, title, paragraphs) for f in rng.sample(others, rng.randint(1, 2))]
         elif roll < 0.15:
             copies = [
-                (f, *_edit(rng, title, paragraphs, WIRES[f]))
+                (f, *_edit(rng, title, paragraphs, WIRES[f % len(WIRES)]))
                 for f in rng.sample(others, rng.randint(1, 3))
             ]
         for delay, (feed, copy_title, copy_body) in enumerate(copies, start=1):

@@ -152,7 +152,8 @@ def test_feeds_hold_the_newest_entries_only(project: Path, database_url: str) ->
 
 
 def test_changed_rules_reclassify_stored_items(project: Path, app: pipeline.Aggregator) -> None:
-    pipeline.update(app, NOW)
+    _, published = pipeline.update(app, NOW)
+    assert published.reclassified == 0  # a new store's items were classified by these rules
     rules = project / "config" / "topics" / "alliance.toml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text.replace("threshold =", "threshold = 100000.0 #", 1), encoding="utf-8")

@@ -295,6 +295,9 @@ class StoreTransaction:
                 [{"item_id": item_id, "topic_id": t, "score": s} for t, s in scores.items()],
             )
 
+    def has_items(self) -> bool:
+        return self.connection.execute(select(items.c.id).limit(1)).first() is not None
+
     def get_meta(self, key: str) -> str | None:
         return self.connection.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
 
