@@ -7,6 +7,7 @@ write (or nothing).
 
 import hashlib
 import re
+import struct
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -193,11 +194,12 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 
 def pack(slots: tuple[int, ...]) -> bytes:
-    return b"".join(s.to_bytes(8, "big") for s in slots)
+    """Slots as stored: unsigned 64-bit big-endian integers, one after another."""
+    return struct.pack(f">{len(slots)}Q", *slots)
 
 
 def unpack(data: bytes) -> tuple[int, ...]:
-    return tuple(int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8))
+    return struct.unpack(f">{len(data) // 8}Q", data)
 
 
 # --- Identity within a source, and stories across sources ------------------------------------

@@ -10,7 +10,7 @@ would then skip or repeat stories. Reads only; the publisher decides.
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from aggregator.store.schema import item_topics, items
 from aggregator.store.storage import Storage
@@ -35,8 +35,9 @@ def next_archive_page(
     story = items.c.story_id == items.c.id
     query = select(items.c.id).where(story)
     if topic_id is not None:
-        query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
-            item_topics.c.topic_id == topic_id
+        # EXISTS, not a join: the walk in arrival order stops after ``size`` hits.
+        query = query.where(
+            exists().where(item_topics.c.item_id == items.c.id, item_topics.c.topic_id == topic_id)
         )
     query = query.order_by(items.c.first_seen, items.c.id).limit(size)
     with storage.engine.connect() as connection:

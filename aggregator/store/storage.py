@@ -19,6 +19,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     inspect,
@@ -380,10 +381,19 @@ class Storage:
             return self._load(connection, ids)
 
     def _story_query(self, topic_id: str | None, *columns: object) -> Select:
+        """Canonical items, of one topic if given.
+
+        The topic is a correlated EXISTS, not a join: walking the published-date
+        index newest first and probing each item's topics stops after ``limit``
+        hits, so the cost follows the feed's size, not the store's (a join would
+        collect every item of the topic and sort them all).
+        """
         query = select(*columns).where(items.c.story_id == items.c.id)
         if topic_id is not None:
-            query = query.join(item_topics, item_topics.c.item_id == items.c.id).where(
-                item_topics.c.topic_id == topic_id
+            query = query.where(
+                exists().where(
+                    item_topics.c.item_id == items.c.id, item_topics.c.topic_id == topic_id
+                )
             )
         return query
 
