@@ -66,21 +66,33 @@ class _Matcher:
     acronyms: re.Pattern[str] | None
     cjk: re.Pattern[str] | None
     patterns: re.Pattern[str] | None
+    # A cheap test before each scan: every term's longest word, which any match of the
+    # term contains literally (lower-cased for Latin terms, as written for the others).
+    # A scan runs only when one of its kind's words is in the text, found at C speed.
+    latin_words: tuple[str, ...] = ()
+    acronym_words: tuple[str, ...] = ()
+    cjk_words: tuple[str, ...] = ()
 
     def find(self, text: str, lower: str) -> list[tuple[int, str]]:
         """Where and what matched in ``text`` (``lower`` is its ASCII-lowercased twin)."""
         found: list[tuple[int, str]] = []
-        for regex, haystack in ((self.latin, lower), (self.acronyms, text)):
-            for m in regex.finditer(haystack) if regex else ():
+        for regex, haystack, words in (
+            (self.latin, lower, self.latin_words),
+            (self.acronyms, text, self.acronym_words),
+        ):
+            if regex is None or not any(w in haystack for w in words):
+                continue
+            for m in regex.finditer(haystack):
                 start, end = m.span()
                 before = text[start - 1] if start else " "
                 after = text[end] if end < len(text) else " "
                 if not _is_word(before) and before != "-" and not _is_word(after):
                     found.append((start, text[start:end]))
-        for m in self.cjk.finditer(text) if self.cjk else ():
-            start = m.start()
-            if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
-                found.append((start, m.group()))
+        if self.cjk is not None and any(w in text for w in self.cjk_words):
+            for m in self.cjk.finditer(text):
+                start = m.start()
+                if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+                    found.append((start, m.group()))
         if self.patterns:
             found.extend((m.start(), m.group()) for m in self.patterns.finditer(text))
         return sorted(found)
@@ -164,12 +176,23 @@ def _trie(cores: Sequence[str]) -> str:
     return emit(root)
 
 
+def _longest_word(term: str, kind: str) -> str:
+    """The term's longest word, as any match of the term contains it literally."""
+    term = _canonical(term)
+    if kind == "latin":
+        term = term.translate(_ASCII_LOWER)
+    words = term.split() if kind == "cjk" else re.split(r"[\s-]+", term)
+    return max(words, key=len)
+
+
 def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
     cores: dict[str, list[str]] = {"cjk": [], "acronym": [], "latin": []}
+    words: dict[str, set[str]] = {"cjk": set(), "acronym": set(), "latin": set()}
     for term in terms:
         kind, core = _term_pattern(term)
         cores[kind].append(core)
+        words[kind].add(_longest_word(term, kind))
 
     def alternation(parts: list[str], suffix: str = "") -> re.Pattern[str] | None:
         return re.compile(f"(?:{_trie(parts)}){suffix}") if parts else None
@@ -181,6 +204,9 @@ def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
         patterns=(
             re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
         ),
+        latin_words=tuple(sorted(words["latin"])),
+        acronym_words=tuple(sorted(words["acronym"])),
+        cjk_words=tuple(sorted(words["cjk"])),
     )
 
 

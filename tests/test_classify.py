@@ -364,3 +364,34 @@ def test_topics_compare_by_their_rules_as_written(tmp_path: Path) -> None:
     assert "re.compile" not in repr(first)
     path.write_text(f"{HEAD}{RULE.replace('hotline', 'hotlines')}", encoding="utf-8")
     assert load_topic(path) != first
+
+
+def test_the_literal_pre_check_never_changes_what_matches() -> None:
+    """Skipping a group whose words are absent must give exactly what the full scans give."""
+    import dataclasses
+    import json
+
+    from aggregator.classify import _prepare
+
+    topics = load_topics(REPO / "config" / "topics")
+    groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
+    texts = [
+        json.loads(line)
+        for path in sorted((REPO / "tests" / "data" / "topics").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len(texts) > 300
+    found = 0
+    for example in texts:
+        text = _prepare(example["title"], example.get("body", ""))
+        for group in groups:
+            # The empty string is in every text: these matchers always scan.
+            always = dataclasses.replace(
+                group.matcher, latin_words=("",), acronym_words=("",), cjk_words=("",)
+            )
+            for haystack, lower in ((text.title, text.title_lower), (text.body, text.body_lower)):
+                matches = group.matcher.find(haystack, lower)
+                assert matches == always.find(haystack, lower), (example["id"], group.name)
+                found += len(matches)
+    assert found > 1000  # the examples do exercise the rules
