@@ -267,11 +267,24 @@ def archive_path(key: str, page: int) -> str:
 
 
 def archived_pages(folder: Path, key: str) -> int:
-    """How many archive pages of a feed are written: pages 1..n all exist (0 for none)."""
-    count = 0
-    while (folder / archive_path(key, count + 1)).is_file():
-        count += 1
-    return count
+    """How many archive pages of a feed are written: pages 1..n all exist (0 for none).
+
+    Pages are written in order, so the existing ones are 1..n with no gap: doubling,
+    then halving, finds n in about 2·log2(n) checks, not n (20,000 pages at 1M items).
+    """
+
+    def exists(page: int) -> bool:
+        return (folder / archive_path(key, page)).is_file()
+
+    if not exists(1):
+        return 0
+    low, high = 1, 2  # page ``low`` exists; find a ``high`` that does not
+    while exists(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if exists(middle) else (low, middle)
+    return low
 
 
 def archive_entry_ids(document: bytes) -> list[str]:

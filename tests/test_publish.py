@@ -238,3 +238,15 @@ def test_topic_pages_escape_text_and_link_only_to_the_web() -> None:
         f'href="{BASE}talks.xml">'
     ) in index
     assert "2 entries" in index
+
+
+@pytest.mark.parametrize("written", [0, 1, 2, 3, 7, 8, 9, 100, 1025])
+def test_archived_pages_counts_the_pages_written(tmp_path: Path, written: int) -> None:
+    from aggregator.publish import archive_path, archived_pages
+
+    for page in range(1, written + 1):
+        path = tmp_path / archive_path("alliance", page)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"<feed/>")
+    assert archived_pages(tmp_path, "alliance") == written
+    assert archived_pages(tmp_path, "all") == 0
