@@ -20,12 +20,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
 
 from aggregator.dedup import (
     ItemWrite,
@@ -36,8 +34,6 @@ from aggregator.dedup import (
     pack,
     unpack,
 )
-from aggregator.errors import AggregatorError, SchemaError
-from aggregator.store import schema
 from aggregator.store.schema import (
     counters,
     item_bands,
@@ -324,23 +320,13 @@ class Storage:
         return self.engine.dialect.name
 
     def initialize(self) -> None:
-        """Create the schema in an empty database; refuse one of another version."""
-        try:
-            existing = set(inspect(self.engine).get_table_names())
-        except OperationalError as error:
-            raise AggregatorError(f"cannot open database {self.display_url}: {error}") from None
-        if "meta" not in existing:
-            schema.metadata.create_all(self.engine)
-            with self.transaction() as tx:
-                tx.set_meta("schema_version", str(schema.SCHEMA_VERSION))
-            return
-        with self.transaction() as tx:
-            version = tx.get_meta("schema_version")
-        if version != str(schema.SCHEMA_VERSION):
-            raise SchemaError(
-                f"database {self.display_url} has schema version {version}, "
-                f"this aggregator needs {schema.SCHEMA_VERSION}"
-            )
+        """Create the schema in an empty database; refuse one that is not at the newest revision.
+
+        ``aggregator db upgrade`` (``migrate.upgrade``) migrates an older one.
+        """
+        from aggregator.store import migrate  # migrate needs this module first
+
+        migrate.ensure_current(self)
 
     @property
     def display_url(self) -> str:
