@@ -31,7 +31,7 @@ from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaE
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
-from aggregator.store import transfer
+from aggregator.store import Storage, migrate, transfer
 from aggregator.store.sources import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -338,6 +338,46 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_upgrade(storage: Storage, args: argparse.Namespace) -> int:
+    before, after = migrate.upgrade(storage)
+    if before == after:
+        print(f"db: {storage.display_url} is at revision {after.current}, the newest")
+    else:
+        print(f"db: upgraded {storage.display_url} from {before.described} to {after.described}")
+    return EXIT_OK
+
+
+def cmd_db_current(storage: Storage, args: argparse.Namespace) -> int:
+    found = migrate.state(storage)
+    print(f"db: {storage.display_url} has {found.described}; this aggregator needs {found.head}")
+    if found.up_to_date or found.empty:
+        return EXIT_OK
+    print("run `aggregator db upgrade` to migrate it")
+    return EXIT_INPUT_FAILED
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """The schema commands: they open the database without checking its schema first."""
+    try:
+        storage = Storage(load_settings(find_config(args.config)).database_url)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.db_handler(storage, args)
+    except LockedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except SchemaError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except AggregatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    finally:
+        storage.close()
+
+
 def _command(
     group: "argparse._SubParsersAction[argparse.ArgumentParser]",
     name: str,
@@ -538,7 +578,41 @@ def build_parser() -> argparse.ArgumentParser:
             "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
         )
         sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    _add_db_commands(commands)
     return parser
+
+
+def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    database = commands.add_parser(
+        "db",
+        help="the database schema: show its revision, migrate it",
+        description="Show or migrate the database schema (Alembic revisions shipped inside).",
+        epilog="example: aggregator db upgrade",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    for name, handler, text, example in (
+        (
+            "upgrade",
+            cmd_db_upgrade,
+            "migrate the database to this version's schema (creating it when empty)",
+            "aggregator db upgrade",
+        ),
+        (
+            "current",
+            cmd_db_current,
+            "show the database's schema revision; exit 1 when it needs `db upgrade`",
+            "aggregator db current",
+        ),
+    ):
+        sub = actions.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(db_handler=handler)
 
 
 def _configure_logging(verbose: bool, quiet: bool, log_format: str) -> logging.Handler:
@@ -571,6 +645,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aggregator").setLevel(logging.INFO)
     if args.command == "init":
         return cmd_init(args)
+    if args.command == "db":
+        return run_db(args)
     try:
         settings = load_settings(find_config(args.config))
         app = pipeline.Aggregator.open(settings)

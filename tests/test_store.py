@@ -1,4 +1,5 @@
-"""Storage on real SQLite and real PostgreSQL: aware datetimes, uniqueness, schema version."""
+"""Storage on real SQLite and real PostgreSQL: aware datetimes, uniqueness (schema versions:
+test_migrations.py)."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -7,7 +8,6 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from aggregator import dedup
-from aggregator.errors import SchemaError
 from aggregator.store import Storage
 from aggregator.store.schema import items
 from aggregator.types import ItemData, SourceInfo
@@ -88,15 +88,3 @@ def test_a_future_date_is_clamped_to_now(storage: Storage) -> None:
     _write(storage, item)
     (stored,) = storage.newest_items(None, 10)
     assert stored.published == NOW
-
-
-def test_a_database_of_another_schema_version_is_refused(database_url: str) -> None:
-    storage = Storage(database_url)
-    storage.initialize()
-    with storage.transaction() as tx:
-        tx.set_meta("schema_version", "999")
-    storage.close()
-    reopened = Storage(database_url)
-    with pytest.raises(SchemaError, match="schema version 999"):
-        reopened.initialize()
-    reopened.close()

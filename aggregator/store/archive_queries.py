@@ -10,7 +10,7 @@ would then skip or repeat stories. Reads only; the publisher decides.
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select, tuple_
 
 from aggregator.store.schema import item_topics, items
 from aggregator.store.storage import Storage
@@ -50,11 +50,10 @@ def next_archive_page(
                 .limit(1)
             ).first()
         if last is not None:
+            # A row-value comparison, which both databases answer with a range scan of
+            # the arrival index (the equivalent OR of two conditions reads every row).
             query = query.where(
-                or_(
-                    items.c.first_seen > last.first_seen,
-                    and_(items.c.first_seen == last.first_seen, items.c.id > last.id),
-                )
+                tuple_(items.c.first_seen, items.c.id) > tuple_(last.first_seen, last.id)
             )
         elif pages_written:
             query = query.offset(pages_written * size)

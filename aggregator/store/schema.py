@@ -1,8 +1,9 @@
 """The database schema: every table in one place, and the dialect differences.
 
 Uniqueness is the database's job (unique constraints), so two ingests at once
-cannot create a duplicate. ``SCHEMA_VERSION`` is stored in ``meta`` and bumped
-by every schema change so later versions can migrate an existing database.
+cannot create a duplicate. Every change here comes with an Alembic revision in
+``migrations/versions/`` (see ``migrate.py``); tests check that the migrations
+give exactly these tables.
 """
 
 from datetime import UTC, datetime
@@ -24,8 +25,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
-
-SCHEMA_VERSION = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -124,6 +123,8 @@ items = Table(
     Column("signature", LargeBinary),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),
     Index("ix_items_published", "published", "id"),
+    # Arrival order, which archive pages are cut in: the next page is a range scan.
+    Index("ix_items_arrival", "first_seen", "id"),
 )
 
 # Locality-sensitive band keys of each item's signature: a near-duplicate lookup is a

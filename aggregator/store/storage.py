@@ -22,7 +22,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
@@ -38,8 +37,7 @@ from aggregator.dedup import (
     pack,
     unpack,
 )
-from aggregator.errors import AggregatorError, SchemaError
-from aggregator.store import schema
+from aggregator.errors import AggregatorError
 from aggregator.store.retry import is_transient
 from aggregator.store.schema import (
     counters,
@@ -332,25 +330,18 @@ class Storage:
         return self.engine.dialect.name
 
     def initialize(self) -> None:
-        """Create the schema in an empty database; refuse one of another version."""
+        """Create the schema in an empty database; refuse one that is not at the newest revision.
+
+        ``aggregator db upgrade`` (``migrate.upgrade``) migrates an older one.
+        """
+        from aggregator.store import migrate  # migrate needs this module first
+
         try:
-            existing = set(inspect(self.engine).get_table_names())
+            migrate.ensure_current(self)
         except OperationalError as error:
             if is_transient(error):
                 raise  # the caller's retries may ride it out
             raise AggregatorError(f"cannot open database {self.display_url}: {error}") from None
-        if "meta" not in existing:
-            schema.metadata.create_all(self.engine)
-            with self.transaction() as tx:
-                tx.set_meta("schema_version", str(schema.SCHEMA_VERSION))
-            return
-        with self.transaction() as tx:
-            version = tx.get_meta("schema_version")
-        if version != str(schema.SCHEMA_VERSION):
-            raise SchemaError(
-                f"database {self.display_url} has schema version {version}, "
-                f"this aggregator needs {schema.SCHEMA_VERSION}"
-            )
 
     @property
     def display_url(self) -> str:

@@ -1,0 +1,162 @@
+"""Versioned migrations on real SQLite and PostgreSQL: create, recognise a release's v5, upgrade."""
+
+import threading
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from aggregator.cli import main
+from aggregator.errors import SchemaError
+from aggregator.store import Storage, migrate, schema
+from tests import legacy_v5
+from tests.test_cli import run
+
+
+def differences(storage: Storage) -> list[object]:
+    """What the database's tables, columns and indexes lack or add against schema.py."""
+    with storage.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), schema.metadata)
+
+
+def row_counts(storage: Storage) -> dict[str, int]:
+    with storage.engine.connect() as connection:
+        return {
+            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in schema.metadata.tables.items()
+        }
+
+
+def test_an_empty_database_is_created_at_the_newest_revision_exactly_as_schema_py(
+    database_url: str,
+) -> None:
+    storage = Storage(database_url)
+    try:
+        assert migrate.state(storage).empty
+        storage.initialize()
+        found = migrate.state(storage)
+        assert found.up_to_date and found.current == migrate.head()
+        assert differences(storage) == []
+        with storage.transaction() as tx:
+            # What releases before migrations read: they refuse it instead of writing to it.
+            assert tx.get_meta("schema_version") == migrate.SCHEMA_VERSION_MARK
+        storage.initialize()  # opening it again changes nothing
+        assert migrate.upgrade(storage)[0] == found
+    finally:
+        storage.close()
+
+
+def test_workers_starting_together_on_an_empty_database_create_it_once(
+    database_url: str,
+) -> None:
+    stores = [Storage(database_url) for _ in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(stores))
+
+    def open_store(store: Storage) -> None:
+        start.wait()
+        try:
+            store.initialize()
+        except BaseException as error:  # reported below, with the others
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_store, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert migrate.state(stores[0]).up_to_date
+        assert differences(stores[0]) == []
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
+    database_url: str,
+) -> None:
+    legacy_v5.create(database_url)
+    storage = Storage(database_url)
+    try:
+        before_counts = row_counts(storage)
+        with pytest.raises(SchemaError, match=r"version 5 .*run `aggregator db upgrade`"):
+            storage.initialize()
+        before, after = migrate.upgrade(storage)
+        assert before.current is None and before.legacy_version == "5"
+        assert after.current == migrate.head() and after.up_to_date
+        storage.initialize()
+        assert differences(storage) == []
+        assert row_counts(storage) == before_counts
+
+        web = storage.sources.find(legacy_v5.WEB)
+        assert web is not None
+        assert (web.etag, web.error_count, web.interval and web.interval.total_seconds()) == (
+            '"v1"',
+            2,
+            1800,
+        )
+        assert web.next_fetch == legacy_v5.NEXT_FETCH.replace(tzinfo=UTC)
+        (story,) = storage.newest_items(None, 10)
+        assert story.title == "Seoul proposes talks"
+        assert story.published == legacy_v5.T0.replace(tzinfo=UTC)
+        assert story.topics == ("inter-korean",)
+        assert [r.link for r in story.also_reported_by] == ["https://wire.example.org/1"]
+        assert storage.counts() == {"items:new": 2}
+        run_record = storage.last_run("ingest")
+        assert run_record is not None and run_record.items_new == 2
+        with storage.transaction() as tx:
+            assert tx.get_meta("rules_fingerprint") == "f" * 64
+            assert tx.get_meta("schema_version") == migrate.SCHEMA_VERSION_MARK
+        assert migrate.upgrade(storage)[0].current == migrate.head()  # again: nothing to do
+    finally:
+        storage.close()
+
+
+def test_only_a_v5_database_or_a_known_revision_is_upgraded(database_url: str) -> None:
+    legacy_v5.create(database_url)
+    storage = Storage(database_url)
+    try:
+        with storage.engine.begin() as connection:
+            connection.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
+        with pytest.raises(SchemaError, match="only version 5"):
+            migrate.upgrade(storage)
+        with storage.engine.begin() as connection:
+            connection.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
+        migrate.upgrade(storage)
+        with storage.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        for attempt in (storage.initialize, lambda: migrate.upgrade(storage)):
+            with pytest.raises(SchemaError, match="9999_future.*newer"):
+                attempt()
+    finally:
+        storage.close()
+
+
+def test_commands_refuse_an_out_of_date_database_until_db_upgrade(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    legacy_v5.create(f"sqlite:///{project / 'aggregator.db'}")
+    refused = run(project, "update")
+    assert refused.returncode == 2, refused.stderr
+    assert "schema version 5 (before migrations)" in refused.stderr
+    assert "run `aggregator db upgrade`" in refused.stderr
+
+    config = ["--config", str(project / "config" / "aggregator.toml")]
+    assert main([*config, "db", "current"]) == 1
+    assert "run `aggregator db upgrade`" in capsys.readouterr().out
+    assert main([*config, "db", "upgrade"]) == 0
+    assert f"to revision {migrate.head()}" in capsys.readouterr().out
+    assert main([*config, "db", "upgrade"]) == 0
+    assert "the newest" in capsys.readouterr().out
+    assert main([*config, "db", "current"]) == 0
+
+    updated = run(project, "update")
+    assert updated.returncode == 0, updated.stderr
+    assert "2 new" in updated.stdout
+    # The story stored before the upgrade is published beside the new ones.
+    assert b"Seoul proposes talks" in (project / "feeds" / "all.xml").read_bytes()
