@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -28,10 +29,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from aggregator import classify, dedup, pages, publish, websub
+from aggregator.analysis import analyze, text_key
 from aggregator.config import Settings
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
+from aggregator.ingest.parallel import Analyses, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
@@ -163,9 +166,12 @@ def _store_source(
     body_hash: str | None,
     now: datetime,
     fetch_state: dict[str, object] | None = None,
+    analyses: Analyses | None = None,
 ) -> tuple[int, int, int]:
     """Write one source, its fetch state and its items in one transaction.
 
+    ``analyses`` are the items' signatures and topics when a worker process
+    already worked them out; any item without one is analysed here.
     Returns the counts of new items, updated items, and new items that joined a story.
     """
     new = updated = merged = 0
@@ -193,10 +199,9 @@ def _store_source(
             )
             if write is None:
                 continue
-            text = html_to_text(item.content_html)
-            slots = dedup.signature(f"{item.title}\n{text}")
+            analysis = (analyses or {}).get(text_key(item)) or analyze(item, app.topics)
+            slots, bands = analysis.slots, list(analysis.bands)
             item_id = tx.write_item(source_id, write, now, slots)
-            bands = dedup.band_keys(slots) if slots else []
             if write.id is None:
                 new += 1
                 story = _find_story(app, tx, source_id, item, slots, bands)
@@ -205,9 +210,8 @@ def _store_source(
                     merged += 1
             else:
                 updated += 1
-            tx.set_bands(item_id, bands)
-            matches = classify.classify(item.title, text, app.topics)
-            tx.set_topics(item_id, {m.topic_id: m.score for m in matches if m.matched})
+            tx.set_bands(item_id, bands, new=write.id is None)
+            tx.set_topics(item_id, dict(analysis.topics), new=write.id is None)
     return new, updated, merged
 
 
@@ -353,11 +357,17 @@ class _Fetched:
     body_hash: str | None = None
     data: SourceData | None = None
     parse_error: str | None = None
+    analyses: Analyses | None = None  # worked out by a worker process
 
 
 def _fetch_and_parse(
-    app: Aggregator, client: httpx.Client, source: WebSource, now: datetime
+    app: Aggregator,
+    client: httpx.Client,
+    pool: Executor | None,
+    source: WebSource,
+    now: datetime,
 ) -> _Fetched:
+    """Fetch a source (in a thread) and parse a new body (in a worker process when there is one)."""
     settings = app.settings.fetch
     result = fetch(
         client, source.url, settings, etag=source.etag, last_modified=source.last_modified
@@ -367,19 +377,21 @@ def _fetch_and_parse(
     body_hash = hashlib.sha256(result.body).hexdigest()
     if body_hash == source.body_hash:
         return _Fetched(result, body_hash)
+    options = {
+        "source_key": source.key,
+        "headers": dict(result.headers),
+        "base_url": result.url,
+        "zone": app.settings.timezone,
+        "now": now,
+        "max_entries": settings.max_entries,
+    }
+    if pool is not None:
+        data, analyses, reason = pool.submit(parse_and_analyze, result.body, **options).result()
+        return _Fetched(result, body_hash, data, reason, analyses)
     try:
-        data = parse_feed(
-            result.body,
-            source_key=source.key,
-            headers=result.headers,
-            base_url=result.url,
-            zone=app.settings.timezone,
-            now=now,
-            max_entries=settings.max_entries,
-        )
+        return _Fetched(result, body_hash, parse_feed(result.body, **options))
     except InputError as error:
         return _Fetched(result, body_hash, parse_error=error.reason)
-    return _Fetched(result, body_hash, data)
 
 
 def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tally) -> None:
@@ -390,11 +402,11 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
     if not due:
         return
     settings = app.settings.fetch
-    with make_client(settings) as client:
+    with make_client(settings) as client, worker_pool(app.topics, len(due)) as pool:
         results = run_per_host(
             due,
             lambda source: urlsplit(source.url).netloc.lower(),
-            lambda source: _fetch_and_parse(app, client, source, now),
+            lambda source: _fetch_and_parse(app, client, pool, source, now),
             workers=settings.workers,
             per_host=settings.per_host,
         )
@@ -448,7 +460,7 @@ def _store_fetched(
     tally.warnings.extend(fetched.data.warnings)
     for warning in fetched.data.warnings:
         log.warning("%s", warning)
-    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state))
+    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state), fetched.analyses)
     tally.stored(counts)
     log.debug(
         "source %s: %d new, %d updated",

@@ -6,6 +6,7 @@ fetch limits are real and short.
 """
 
 import gzip
+import logging
 import os
 import random
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ import pytest
 
 from aggregator import pipeline
 from aggregator.config import load_settings
+from aggregator.ingest import parallel
+from tests import corpus
+from tests.conftest import write_config
 from tests.feedserver import FeedServer, Reply, endless, trickle
 
 NOW = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
@@ -351,3 +355,51 @@ def test_malformed_but_usable_invalid_utf8_and_big_feeds(server: FeedServer, pro
     assert any(t.startswith("Caf") and "talks" in t for t in titles)
     assert sum(t.startswith("Story ") for t in titles) == 100  # the per-fetch cap
     assert any("only the first 100 taken" in w for w in ingested.warnings)
+
+
+def test_parsing_on_worker_processes_stores_exactly_what_one_process_stores(
+    server: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Enough sources to use the worker processes; the same run parsed in the main process
+    (the threshold raised out of reach) must give the same items, stories, topics and feeds.
+
+    One fetch thread, so both runs store the sources in the same order: which copy of a
+    story is canonical depends on which source is stored first.
+    """
+    entries = corpus.generate(150, feeds=parallel.MIN_SOURCES + 4, seed=11)
+    urls = [
+        server.serve(
+            f"/wire{feed}.xml",
+            Reply(200, corpus.rss(feed, entries), {"Content-Type": "application/rss+xml"}),
+        )
+        for feed in range(parallel.MIN_SOURCES + 4)
+    ]
+    outcomes = {}
+    for mode in ("workers", "main process"):
+        if mode == "main process":
+            monkeypatch.setattr(parallel, "MIN_SOURCES", 10_000)
+        root = tmp_path / mode.replace(" ", "-")
+        sources = "".join(f'\n[[sources]]\nurl = "{u}"\n' for u in urls)
+        write_config(root, FETCH + "workers = 1\n" + sources)
+        settings = load_settings(root / "config" / "aggregator.toml", environ={})
+        app = pipeline.Aggregator.open(settings)
+        try:
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="aggregator.ingest"):
+                ingested, _ = pipeline.update(app, NOW)
+            used_workers = "worker processes" in caplog.text
+            stored = sorted(
+                (i.entry_id, i.title, i.topics, len(i.also_reported_by))
+                for i in app.storage.newest_items(None, 10_000)
+            )
+        finally:
+            app.close()
+        feeds = {p.name: p.read_bytes() for p in sorted((root / "feeds").glob("*.xml"))}
+        outcomes[mode] = (used_workers, ingested.items_new, stored, feeds)
+    assert outcomes["workers"][0] and not outcomes["main process"][0]
+    assert outcomes["workers"][1] == len(entries)
+    assert any(also for *_, also in outcomes["workers"][2])  # some stories did merge
+    assert outcomes["workers"][1:] == outcomes["main process"][1:]

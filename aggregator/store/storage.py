@@ -218,8 +218,10 @@ class StoreTransaction:
             if row.signature
         ]
 
-    def set_bands(self, item_id: int, keys: Sequence[int]) -> None:
-        self.connection.execute(delete(item_bands).where(item_bands.c.item_id == item_id))
+    def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
+        """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""
+        if not new:
+            self.connection.execute(delete(item_bands).where(item_bands.c.item_id == item_id))
         if keys:
             self.connection.execute(
                 insert(item_bands), [{"band_key": k, "item_id": item_id} for k in set(keys)]
@@ -285,9 +287,10 @@ class StoreTransaction:
         self.connection.execute(update(items).where(items.c.id == write.id).values(**values))
         return write.id
 
-    def set_topics(self, item_id: int, scores: dict[str, float]) -> None:
-        """Replace an item's topic assignments."""
-        self.connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
+    def set_topics(self, item_id: int, scores: dict[str, float], *, new: bool = False) -> None:
+        """Replace an item's topic assignments (``new``: it has none yet, nothing to delete)."""
+        if not new:
+            self.connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
         if scores:
             self.connection.execute(
                 insert(item_topics),

@@ -1,0 +1,37 @@
+"""What an item's own text says, worked out before it is stored: signature, band keys, topics.
+
+Pure functions of the item and the topic rules, with no store or clock, so an
+ingest can work them out in worker processes while the main process writes.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aggregator import classify, dedup
+from aggregator.text import html_to_text
+from aggregator.types import ItemData
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    """An item's MinHash signature (None when too short), its band keys, its topics' scores."""
+
+    slots: tuple[int, ...] | None
+    bands: tuple[int, ...]
+    topics: tuple[tuple[str, float], ...]
+
+
+def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
+    text = html_to_text(item.content_html)
+    slots = dedup.signature(f"{item.title}\n{text}")
+    matches = classify.classify(item.title, text, topics)
+    return ItemAnalysis(
+        slots,
+        tuple(dedup.band_keys(slots)) if slots else (),
+        tuple((m.topic_id, m.score) for m in matches if m.matched),
+    )
+
+
+def text_key(item: ItemData) -> tuple[str, str]:
+    """What an analysis depends on, to find it again after dedup re-keys the item."""
+    return item.title, item.content_html

@@ -1,0 +1,90 @@
+"""Parsing fetched bodies and analysing their items on every core.
+
+Fetching is waiting, and stays in threads; parsing and analysing are Python
+work that threads cannot run side by side (the GIL). With enough sources due,
+an ingest hands them to a pool of worker processes, one per core, while the
+main process writes what is ready to the database. Workers start from a clean
+interpreter (forkserver), never as a fork of a process with threads running.
+"""
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aggregator import classify
+from aggregator.analysis import ItemAnalysis, analyze, text_key
+from aggregator.errors import InputError
+from aggregator.ingest.feeds import parse_feed
+from aggregator.types import SourceData
+
+log = logging.getLogger("aggregator.ingest")
+
+# Below this many sources to parse, starting workers costs more than it saves.
+MIN_SOURCES = 8
+
+_topics: tuple[classify.Topic, ...] = ()  # each worker's copy of the rules
+
+
+def _start_worker(topics: tuple[classify.Topic, ...]) -> None:
+    global _topics
+    _topics = topics
+
+
+Analyses = dict[tuple[str, str], ItemAnalysis]
+
+
+def parse_and_analyze(
+    body: bytes,
+    *,
+    source_key: str,
+    headers: dict[str, str],
+    base_url: str,
+    zone: ZoneInfo,
+    now: datetime,
+    max_entries: int,
+) -> tuple[SourceData | None, Analyses, str | None]:
+    """In a worker: the parsed source and its items' analyses, or the reason it is no feed.
+
+    The reason travels as text: an exception with its own constructor does not
+    survive the trip between processes intact.
+    """
+    try:
+        data = parse_feed(
+            body,
+            source_key=source_key,
+            headers=headers,
+            base_url=base_url,
+            zone=zone,
+            now=now,
+            max_entries=max_entries,
+        )
+    except InputError as error:
+        return None, {}, error.reason
+    return data, {text_key(item): analyze(item, _topics) for item in data.items}, None
+
+
+def worker_count() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+@contextmanager
+def worker_pool(topics: Sequence[classify.Topic], sources: int) -> Iterator[Executor | None]:
+    """A pool of worker processes for an ingest of ``sources`` sources; None when not worth it."""
+    workers = worker_count()
+    if sources < MIN_SOURCES or workers < 2:
+        yield None
+        return
+    log.debug("parsing %d sources on %d worker processes", sources, workers)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(tuple(topics),),
+    ) as pool:
+        yield pool
