@@ -140,9 +140,11 @@ def _store_source(
     body_hash: str | None,
     now: datetime,
     fetch_state: dict[str, object] | None = None,
+    holder: str | None = None,
 ) -> tuple[int, int, int]:
     """Write one source, its fetch state and its items in one transaction.
 
+    With ``holder`` (a worker's id) only while that worker's lease holds, releasing it.
     Returns the counts of new items, updated items, and new items that joined a story.
     """
     new = updated = merged = 0
@@ -150,7 +152,7 @@ def _store_source(
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
         if fetch_state is not None:
-            save_fetch_state(tx, source_id, fetch_state)
+            save_fetch_state(tx, source_id, fetch_state, holder)
         canonical = tuple(dedup.with_canonical_link(item, tracking) for item in data.items)
         known_links = tx.known_keys_by_link(source_id, (i.link for i in canonical if i.link))
         entries = dedup.identify(canonical, known_links)
@@ -364,7 +366,12 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
 
 
 def _store_fetched(
-    app: Aggregator, source: WebSource, fetched: _Fetched, now: datetime, tally: _Tally
+    app: Aggregator,
+    source: WebSource,
+    fetched: _Fetched,
+    now: datetime,
+    tally: _Tally,
+    holder: str | None = None,
 ) -> None:
     result = fetched.result
     outcome, error = result.outcome, result.error
@@ -401,13 +408,13 @@ def _store_fetched(
         tally.unchanged += 1
     if fetched.data is None or outcome != "ok":
         with app.storage.transaction() as tx:
-            save_fetch_state(tx, source.id, asdict(state))
+            save_fetch_state(tx, source.id, asdict(state), holder)
         return
     tally.read += 1
     tally.warnings.extend(fetched.data.warnings)
     for warning in fetched.data.warnings:
         log.warning("%s", warning)
-    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state))
+    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state), holder)
     tally.stored(counts)
 
 
