@@ -24,6 +24,7 @@ from aggregator import (
     metrics,
     pipeline,
     workdir,
+    worker,
 )
 from aggregator.clock import utcnow
 from aggregator.config import find_config, load_settings, parse_duration
@@ -278,6 +279,10 @@ def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> in
 
 def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return daemon.run(app, serve=(args.host, args.port) if args.serve else None)
+
+
+def cmd_worker(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return worker.run(app)
 
 
 def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
@@ -567,6 +572,13 @@ def build_parser() -> argparse.ArgumentParser:
         "aggregator daemon --serve --port 8080",
     )
     running.add_argument("--serve", action="store_true", help="also serve the feeds over HTTP")
+    add(
+        "worker",
+        cmd_worker,
+        "fetch due web sources with other workers on one PostgreSQL database (claims with "
+        "leases), regenerate and prune in one place at a time; until SIGINT/SIGTERM",
+        "aggregator --config /srv/aggregator/config/aggregator.toml worker",
+    )
     serving = add(
         "serve",
         cmd_serve,
@@ -641,7 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = _configure_logging(args.verbose, args.quiet, args.log_format)
-    if args.command == "daemon" and not args.quiet and not args.verbose:
+    if args.command in ("daemon", "worker") and not args.quiet and not args.verbose:
         logging.getLogger("aggregator").setLevel(logging.INFO)
     if args.command == "init":
         return cmd_init(args)

@@ -40,6 +40,15 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """How `aggregator worker` shares the fetching with other workers on one database."""
+
+    lease: timedelta = timedelta(minutes=10)  # how long a claim holds; longer than one batch
+    batch: int = 16  # sources claimed at once
+    poll_interval: timedelta = timedelta(seconds=10)  # how often an idle worker looks again
+
+
+@dataclass(frozen=True)
 class FetchSettings:
     """How web sources are fetched: politeness, limits and parallelism."""
 
@@ -108,6 +117,7 @@ class Settings:
     dedup: DedupSettings
     status: StatusSettings
     retention_keep: timedelta
+    worker: WorkerSettings = WorkerSettings()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -200,6 +210,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "dedup",
             "status",
             "retention",
+            "worker",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
@@ -262,6 +273,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         dedup=_dedup_settings(top),
         status=_status_settings(top),
         retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
+        worker=_worker_settings(top),
+    )
+
+
+def _worker_settings(top: _Table) -> WorkerSettings:
+    worker = top.table("worker", {"lease", "batch", "poll_interval"})
+    return WorkerSettings(
+        lease=worker.duration("lease", "10m"),
+        batch=_positive_int(worker, "batch", 16),
+        poll_interval=worker.duration("poll_interval", "10s"),
     )
 
 

@@ -36,3 +36,7 @@ class LockedError(AggregatorError):
 
 class SchemaError(AggregatorError):
     """The database schema is newer or older than this version understands."""
+
+
+class LeaseLost(AggregatorError):
+    """A worker's claim on a source lapsed and another worker took it (issue #8)."""

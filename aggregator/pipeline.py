@@ -167,11 +167,13 @@ def _store_source(
     now: datetime,
     fetch_state: dict[str, object] | None = None,
     analyses: Analyses | None = None,
+    holder: str | None = None,
 ) -> tuple[int, int, int]:
     """Write one source, its fetch state and its items in one transaction.
 
     ``analyses`` are the items' signatures and topics when a worker process
-    already worked them out; any item without one is analysed here.
+    already worked them out; any item without one is analysed here. With
+    ``holder`` (a worker's id) only while that worker's lease holds, releasing it.
     Returns the counts of new items, updated items, and new items that joined a story.
     """
     new = updated = merged = 0
@@ -179,7 +181,7 @@ def _store_source(
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
         if fetch_state is not None:
-            save_fetch_state(tx, source_id, fetch_state)
+            save_fetch_state(tx, source_id, fetch_state, holder)
         canonical = tuple(dedup.with_canonical_link(item, tracking) for item in data.items)
         known_links = tx.known_keys_by_link(source_id, (i.link for i in canonical if i.link))
         entries = dedup.identify(canonical, known_links)
@@ -416,7 +418,12 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
 
 
 def _store_fetched(
-    app: Aggregator, source: WebSource, fetched: _Fetched, now: datetime, tally: _Tally
+    app: Aggregator,
+    source: WebSource,
+    fetched: _Fetched,
+    now: datetime,
+    tally: _Tally,
+    holder: str | None = None,
 ) -> None:
     result = fetched.result
     outcome, error = result.outcome, result.error
@@ -454,13 +461,21 @@ def _store_fetched(
     if fetched.data is None or outcome != "ok":
         log.debug("source %s: %s", source.url, outcome, extra={"source": source.url})
         with app.storage.transaction() as tx:
-            save_fetch_state(tx, source.id, asdict(state))
+            save_fetch_state(tx, source.id, asdict(state), holder)
         return
     tally.read += 1
     tally.warnings.extend(fetched.data.warnings)
     for warning in fetched.data.warnings:
         log.warning("%s", warning)
-    counts = _store_source(app, fetched.data, state.body_hash, now, asdict(state), fetched.analyses)
+    counts = _store_source(
+        app,
+        fetched.data,
+        state.body_hash,
+        now,
+        asdict(state),
+        analyses=fetched.analyses,
+        holder=holder,
+    )
     tally.stored(counts)
     log.debug(
         "source %s: %d new, %d updated",

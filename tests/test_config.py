@@ -29,6 +29,9 @@ def test_every_setting_has_a_default(tmp_path: Path) -> None:
     assert settings.daemon.ingest_interval == timedelta(minutes=15)
     assert settings.daemon.regenerate_interval == timedelta(hours=1)
     assert settings.lock_wait == timedelta(seconds=60)
+    assert settings.worker.lease == timedelta(minutes=10)
+    assert settings.worker.batch == 16
+    assert settings.worker.poll_interval == timedelta(seconds=10)
 
 
 def test_a_config_outside_a_config_folder_is_its_own_root(tmp_path: Path) -> None:

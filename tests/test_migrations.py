@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from aggregator.cli import main
 from aggregator.errors import SchemaError
@@ -92,6 +92,10 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
         storage.initialize()
         assert differences(storage) == []
         assert row_counts(storage) == before_counts
+        with storage.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("sources")}
+            assert {"claimed_by", "lease_until"} <= columns  # revision 0002: workers' leases
+            assert connection.execute(text("SELECT count(claimed_by) FROM sources")).scalar() == 0
 
         web = storage.sources.find(legacy_v5.WEB)
         assert web is not None

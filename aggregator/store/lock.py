@@ -3,12 +3,15 @@
 SQLite: an advisory file lock (flock) beside the database file, released by
 the kernel if the holder dies. PostgreSQL: a session advisory lock, released
 by the server when the holder's connection drops. Either way a crashed
-process never leaves a stale lock behind.
+process never leaves a stale lock behind. A thread may take a lock it already
+holds again (a worker's pass holds the cycle lock while it calls pipeline
+functions that take it too).
 """
 
 import fcntl
 import hashlib
 import os
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +24,14 @@ from aggregator.store.retry import is_transient
 from aggregator.store.storage import Storage
 
 _POLL_SECONDS = 0.1
+_thread_holdings = threading.local()
+
+
+def _holdings() -> dict[tuple[str, str], int]:
+    """How many times this thread has entered each lock it holds, by (database, name)."""
+    if not hasattr(_thread_holdings, "locks"):
+        _thread_holdings.locks = {}
+    return _thread_holdings.locks
 
 
 class RunLock:
@@ -33,8 +44,16 @@ class RunLock:
         self._file: int | None = None
         self._connection: Connection | None = None
         self._held = False
+        self._nested = False
+        self._schema: str | None = None
+        self._identity = (storage.engine.url.render_as_string(hide_password=False), name)
 
     def __enter__(self) -> "RunLock":
+        holdings = _holdings()
+        if holdings.get(self._identity):
+            holdings[self._identity] += 1
+            self._nested = True
+            return self
         deadline = time.monotonic() + self.wait
         while not self._try_acquire():
             if time.monotonic() >= deadline:
@@ -42,6 +61,7 @@ class RunLock:
                 self.release()
                 raise LockedError(message)
             time.sleep(_POLL_SECONDS)
+        holdings[self._identity] = 1
         return self
 
     def __exit__(
@@ -59,7 +79,12 @@ class RunLock:
         return Path(f"{database}.{self.name}.lock")
 
     def _key(self) -> int:
-        digest = hashlib.sha256(f"aggregator:{self.name}".encode()).digest()
+        # Advisory locks are per database, so the key names the schema too: two
+        # aggregators in two schemas of one database do not lock each other out.
+        assert self._connection is not None
+        if self._schema is None:
+            self._schema = self._connection.execute(text("SELECT current_schema()")).scalar()
+        digest = hashlib.sha256(f"aggregator:{self._schema}:{self.name}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def _try_acquire(self) -> bool:
@@ -101,6 +126,13 @@ class RunLock:
         )
 
     def release(self) -> None:
+        holdings = _holdings()
+        if self._nested:
+            holdings[self._identity] -= 1
+            self._nested = False
+            return
+        if self._file is not None or self._held:
+            holdings.pop(self._identity, None)
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             os.close(self._file)

@@ -87,6 +87,10 @@ sources = Table(
     Column("last_status", String(32)),
     Column("last_success", UTCDateTime),
     Column("disabled_reason", Text),
+    # A worker's claim: its id, and when the claim lapses (a dead worker's sources are due
+    # again then). Cleared in the transaction that stores what the worker fetched.
+    Column("claimed_by", String(255)),
+    Column("lease_until", UTCDateTime),
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, or_, select, update
 
 from aggregator.config import SourceSetting
-from aggregator.errors import AggregatorError
+from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.schema import sources
 from aggregator.types import GONE_MARK
 
@@ -48,7 +48,7 @@ class WebSource:
         return self.name or self.title or self.url
 
 
-def _web_source(row: Any) -> WebSource:
+def web_source(row: Any) -> WebSource:
     return WebSource(
         id=row.id,
         key=row.key,
@@ -82,7 +82,7 @@ class SourceRegistry:
             rows = connection.execute(
                 select(sources).where(sources.c.kind == "feed").order_by(sources.c.id)
             )
-            return [_web_source(row) for row in rows]
+            return [web_source(row) for row in rows]
 
     def due(self, now: datetime) -> list[WebSource]:
         """Enabled web sources whose next fetch time has come (never-fetched ones first)."""
@@ -92,11 +92,13 @@ class SourceRegistry:
                 sources.c.kind == "feed",
                 sources.c.enabled.is_(True),
                 or_(sources.c.next_fetch.is_(None), sources.c.next_fetch <= now),
+                # A source a worker is fetching now is not due for anyone else.
+                or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now),
             )
             .order_by(sources.c.next_fetch.is_not(None), sources.c.next_fetch, sources.c.id)
         )
         with self.storage.engine.connect() as connection:
-            return [_web_source(row) for row in connection.execute(query)]
+            return [web_source(row) for row in connection.execute(query)]
 
     def find(self, reference: str) -> WebSource | None:
         """A source by its URL (first or current) or its name."""
@@ -183,6 +185,23 @@ class SourceRegistry:
                     )
 
 
-def save_fetch_state(tx: "StoreTransaction", source_id: int, state: dict[str, Any]) -> None:
-    """Write the politeness and health columns decided for a source after a fetch."""
-    tx.connection.execute(update(sources).where(sources.c.id == source_id).values(**state))
+def save_fetch_state(
+    tx: "StoreTransaction", source_id: int, state: dict[str, Any], holder: str | None = None
+) -> None:
+    """Write the politeness and health columns decided for a source after a fetch.
+
+    A worker (``holder``) writes only while it still holds the source's claim, and
+    releases it in the same transaction; a claim taken over by another worker after
+    this one's lease ran out raises LeaseLost, and the caller's transaction is undone.
+    """
+    query = update(sources).where(sources.c.id == source_id)
+    if holder is None:
+        tx.connection.execute(query.values(**state))
+        return
+    released = tx.connection.execute(
+        query.where(sources.c.claimed_by == holder).values(
+            **state, claimed_by=None, lease_until=None
+        )
+    )
+    if released.rowcount != 1:
+        raise LeaseLost(f"source {source_id}: the claim of {holder} lapsed and was taken over")

@@ -1,0 +1,269 @@
+"""`aggregator worker`: one of several processes (or machines) sharing one database's work.
+
+    each pass, until SIGINT/SIGTERM:
+        claim due web sources, a batch at a time, until none is due (store.leases.claim)
+        fetch a batch in parallel; store each source in one transaction that also sets
+            its next fetch time and releases its claim (the pipeline's own functions)
+        read the seed files every daemon.ingest_interval
+        regenerate when any worker changed items (and every daemon.regenerate_interval)
+        prune once a day
+    then wait worker.poll_interval
+
+Seeds, regeneration and pruning happen in one place at a time, under the database's
+cycle lock (a PostgreSQL advisory lock) tried without waiting: another worker doing
+the job right now is as good. A change stored while someone else regenerates moves
+the changes marker, so the next pass of any worker publishes it.
+
+SQLite has one writer: there a worker holds the daemon lock (a second worker or a
+daemon is refused with a message) and each pass holds the cycle lock, so a one-off
+`update` waits for it as for a daemon cycle.
+
+SIGINT/SIGTERM: fetches in flight finish and are stored, claims not yet fetched are
+released, and the worker exits 0. After kill -9 its claims lapse after worker.lease.
+"""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from aggregator import daemon, pipeline
+from aggregator.clock import utcnow
+from aggregator.errors import AggregatorError, LeaseLost, LockedError
+from aggregator.ingest.http import make_client, run_per_host
+from aggregator.store import leases
+from aggregator.store.lock import RunLock
+from aggregator.store.sources import WebSource
+
+log = logging.getLogger("aggregator.worker")
+# Regenerations in a row while other workers keep changing items, before fetching again.
+MAX_REGENERATIONS = 3
+PRUNE_INTERVAL = timedelta(days=1)
+
+
+def worker_id() -> str:
+    """This process's name on its claims: host, process id, and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Worker:
+    """The passes of one worker process over one open store."""
+
+    def __init__(
+        self,
+        app: pipeline.Aggregator,
+        holder: str,
+        stop: threading.Event,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.app = app
+        self.holder = holder
+        self.stop = stop
+        self.clock = clock
+        self.next_seeds: datetime | None = None
+        self.next_prune = clock() + daemon.PRUNE_DELAY
+
+    def loop(self) -> None:
+        """Run passes until ``stop`` is set; release every claim on the way out."""
+        try:
+            with make_client(self.app.settings.fetch) as client:
+                while not self.stop.is_set():
+                    try:
+                        with self._pass_lock():
+                            self.run_pass(client)
+                    except AggregatorError as error:
+                        # A busy or unreachable database: the next pass retries.
+                        log.error("worker pass failed: %s", error)
+                    self.stop.wait(self.app.settings.worker.poll_interval.total_seconds())
+        finally:
+            leases.release(self.app.storage, self.holder)
+
+    def run_pass(self, client: httpx.Client) -> pipeline.IngestReport:
+        started, timer = self.clock(), time.perf_counter()
+        tally = pipeline._Tally()
+        self.fetch_due(client, tally)
+        now = self.clock()
+        if self.next_seeds is None or now >= self.next_seeds:
+            with self._in_one_place() as mine:
+                if mine:
+                    self.app.storage.sources.sync_config(self.app.settings.sources)
+                    pipeline._ingest_seeds(self.app, now, tally)
+                    self.next_seeds = now + self.app.settings.daemon.ingest_interval
+        report = tally.report()
+        if tally.outcomes or report.inputs_read or report.failures:
+            self._record(tally, report, started, timer)
+        if report.changed:
+            leases.note_changes(self.app.storage)
+        self.publish(self.clock())
+        if self.clock() >= self.next_prune:
+            with self._in_one_place() as mine:
+                if mine:
+                    pipeline.prune(self.app, self.clock())
+                    self.next_prune = self.clock() + PRUNE_INTERVAL
+        return report
+
+    def fetch_due(self, client: httpx.Client, tally: pipeline._Tally) -> None:
+        """Claim and fetch batches of due sources until none is due (or stopping)."""
+        settings = self.app.settings
+        while not self.stop.is_set():
+            now = self.clock()
+            batch = leases.claim(
+                self.app.storage, self.holder, now, settings.worker.lease, settings.worker.batch
+            )
+            if not batch:
+                return
+            self._fetch_batch(client, batch, now, tally)
+
+    def _fetch_batch(
+        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: pipeline._Tally
+    ) -> None:
+        def fetch(source: WebSource) -> pipeline._Fetched | None:
+            if self.stop.is_set():
+                return None  # stopping: not started, released below
+            return pipeline._fetch_and_parse(self.app, client, None, source, now)
+
+        done: set[int] = set()
+        try:
+            for source, fetched in run_per_host(
+                batch,
+                lambda source: urlsplit(source.url).netloc.lower(),
+                fetch,
+                workers=self.app.settings.fetch.workers,
+                per_host=self.app.settings.fetch.per_host,
+            ):
+                if fetched is None:
+                    continue
+                try:
+                    pipeline._store_fetched(self.app, source, fetched, now, tally, self.holder)
+                except LeaseLost as error:
+                    log.warning("not stored, another worker has it now: %s", error)
+                done.add(source.id)
+        finally:
+            leases.release(self.app.storage, self.holder, [s.id for s in batch if s.id not in done])
+
+    def publish(self, now: datetime) -> None:
+        """Regenerate when items changed since the last regeneration, or when it is time."""
+        storage = self.app.storage
+        last = storage.last_run("regenerate")
+        interval = self.app.settings.daemon.regenerate_interval
+        if leases.pending_changes(storage) is None and last and now - last.finished < interval:
+            return
+        with self._in_one_place() as mine:
+            if not mine:
+                return  # another worker is regenerating; a later pass covers what it missed
+            for _ in range(MAX_REGENERATIONS):
+                marker = leases.pending_changes(storage)
+                pipeline.regenerate(self.app, self.clock())
+                if marker is not None:
+                    leases.mark_published(storage, marker)
+                if leases.pending_changes(storage) is None:
+                    return
+
+    def _record(
+        self, tally: pipeline._Tally, report: pipeline.IngestReport, started: datetime, timer: float
+    ) -> None:
+        duration_ms = round((time.perf_counter() - timer) * 1000)
+        self.app.storage.add_counts(tally.counters())
+        self.app.storage.record_run(
+            "ingest",
+            started,
+            self.clock(),
+            items_new=report.items_new,
+            items_updated=report.items_updated,
+            failures=report.failures,
+            duration_ms=duration_ms,
+        )
+        log.info(
+            "worker %s: %d fetched, %d unchanged, %d new items, %d updated, %d failed, in %d ms",
+            self.holder,
+            sum(tally.outcomes.values()),
+            report.inputs_unchanged,
+            report.items_new,
+            report.items_updated,
+            len(report.failures),
+            duration_ms,
+            extra={"count": report.items_new, "duration": duration_ms / 1000},
+        )
+
+    def _pass_lock(self) -> AbstractContextManager[object]:
+        """On SQLite a whole pass holds the cycle lock (one writer); on PostgreSQL none does."""
+        if self.app.storage.dialect == "postgresql":
+            return nullcontext()
+        return RunLock(self.app.storage, "cycle", wait=self.app.settings.lock_wait.total_seconds())
+
+    @contextmanager
+    def _in_one_place(self) -> Iterator[bool]:
+        """The cycle lock if nobody holds it (True), else False at once."""
+        lock = RunLock(self.app.storage, "cycle", wait=0)
+        try:
+            lock.__enter__()
+        except LockedError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+
+
+@contextmanager
+def _single_writer(app: pipeline.Aggregator) -> Iterator[None]:
+    """On SQLite, the daemon lock: one worker (or daemon) per database file."""
+    if app.storage.dialect == "postgresql":
+        yield
+        return
+    lock = RunLock(app.storage, "daemon", wait=0)
+    try:
+        lock.__enter__()
+    except LockedError as error:
+        raise LockedError(
+            f"{error}. SQLite has one writer: run one worker (or one daemon) on it; "
+            "several workers need PostgreSQL"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run(
+    app: pipeline.Aggregator,
+    stop: threading.Event | None = None,
+    *,
+    holder: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> int:
+    """Work until SIGINT/SIGTERM (or ``stop`` is set); 0 after a clean stop."""
+    stop = stop or threading.Event()
+    worker = Worker(app, holder or worker_id(), stop, clock)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            worker.loop()
+        except BaseException as error:  # re-raised in the main thread below
+            failures.append(error)
+        finally:
+            stop.set()
+
+    with _single_writer(app):
+        log.info("worker %s started on %s", worker.holder, app.storage.display_url)
+        thread = threading.Thread(target=work, name="worker")
+        thread.start()
+        try:
+            daemon.wait_for_signal(stop)
+        finally:
+            stop.set()
+            thread.join()
+    if failures:
+        raise failures[0]
+    log.info("worker %s stopped", worker.holder)
+    return 0
