@@ -97,18 +97,20 @@ class Corpus:
     def story_of(self) -> dict[str, int]:
         return {e.link: e.story for f in self.feeds for e in f.entries}
 
-    def copies(self) -> tuple[int, int]:
-        """(exact copies, edited copies): entries that repeat a story of another feed."""
+    def copies(self) -> dict[str, tuple[str, str]]:
+        """Entries repeating a story another feed told first: link -> (kind, first link).
+
+        ``kind`` is "exact" for a verbatim copy, "near" for an edited one.
+        """
         first: dict[int, Entry] = {}
-        exact = edited = 0
+        found = {}
         for feed in self.feeds:
             for entry in feed.entries:
                 original = first.setdefault(entry.story, entry)
-                if original is entry:
-                    continue
-                same = (original.title, original.paragraphs) == (entry.title, entry.paragraphs)
-                exact, edited = exact + same, edited + (not same)
-        return exact, edited
+                if original is not entry:
+                    same = (original.title, original.paragraphs) == (entry.title, entry.paragraphs)
+                    found[entry.link] = ("exact" if same else "near", original.link)
+        return found
 
 
 def _unrelated_sentence(rng: random.Random) -> str:
