@@ -22,7 +22,9 @@ Measures, as medians (min, max) of --runs runs:
 "in-process" times are what the subject reports of its own work (aggregator's
 runs table, reader's update_feeds call); "process" adds interpreter start-up
 and imports. Targets (issue #7) are judged on the in-process figures.
---profile DIR adds one unmeasured run of each aggregator command under py-spy.
+--profile DIR adds one unmeasured run of each aggregator command under py-spy
+(the first --sources count, every regeneration); ingests of 1,000 sources
+or more are measured --large-runs times (default 1), as each takes minutes.
 """
 
 import argparse
@@ -49,6 +51,7 @@ from tests.benchmarks import feedcorpus, harness, storefill
 AUTHORITY = "aggregator.localhost,2026"
 RATE, PER_SOURCE = "entries/s", "ms/source"
 REGENERATE = "aggregator regenerate, in-process"
+LARGE = 1000  # sources: an ingest this large is measured --large-runs times
 
 
 class Results:
@@ -182,7 +185,9 @@ def _reader_rounds(
     add("reader 304 round, peak RSS", again.peak_mb, "MB")
 
 
-def bench_ingest(args: argparse.Namespace, sources: int, results: Results) -> None:
+def bench_ingest(
+    args: argparse.Namespace, sources: int, results: Results, *, runs: int, profile: bool
+) -> None:
     """First ingest and 304 round of ``sources`` feeds, aggregator and reader, run after run."""
     data = feedcorpus.generate(sources, args.entries)
     section = f"ingest {sources}x{args.entries}"
@@ -192,7 +197,7 @@ def bench_ingest(args: argparse.Namespace, sources: int, results: Results) -> No
     urls = [server.url(feed.path) for feed in data.feeds]
     per_host = args.per_host or args.workers
     try:
-        if args.profile:  # one more run under py-spy, not measured
+        if profile:  # one more run under py-spy, not measured
             with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
                 project = harness.make_project(
                     Path(tmp), urls, workers=args.workers, per_host=per_host
@@ -200,7 +205,7 @@ def bench_ingest(args: argparse.Namespace, sources: int, results: Results) -> No
                 named = args.profile / f"ingest-{sources}"
                 harness.aggregator(project, "update", profile=Path(f"{named}-first.json"))
                 harness.aggregator(project, "update", "--force", profile=Path(f"{named}-304.json"))
-        for run in range(args.runs):
+        for run in range(runs):
             with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
                 folder = Path(tmp)
                 project = harness.make_project(
@@ -213,7 +218,7 @@ def bench_ingest(args: argparse.Namespace, sources: int, results: Results) -> No
                         "correctness: " + ", ".join(f"{k} {v}" for k, v in checked.items())
                     )
                 _reader_rounds(folder, urls, data, args.reader_workers, add, notes)
-            print(f"  {section}: run {run + 1} of {args.runs} done", flush=True)
+            _say(f"{section}: run {run + 1} of {runs} done")
     finally:
         server.stop()
     results.notes.extend(f"{section}: {note}" for note in dict.fromkeys(notes))
@@ -378,6 +383,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a couple of minutes")
     parser.add_argument("--runs", type=int, help="measured runs of each (default 3; quick 2)")
     parser.add_argument("--sources", help="source counts for ingest (default 200,1000; quick 50)")
+    parser.add_argument(
+        "--large-runs",
+        type=int,
+        default=1,
+        help=f"measured runs of ingests of {LARGE:,} sources or more (default 1: ~10 min each)",
+    )
     parser.add_argument("--entries", type=int, default=50, help="entries per source (default 50)")
     parser.add_argument("--sizes", help="stored items (default 10000,100000,1000000; quick 10000)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="for regeneration")
@@ -392,7 +403,12 @@ def main() -> None:
     parser.add_argument(
         "--regen-bands", action="store_true", help="also fill item_bands for regeneration"
     )
-    parser.add_argument("--profile", type=Path, help="py-spy speedscope profiles into this folder")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="also run aggregator once under py-spy (first --sources, every regeneration), "
+        "writing speedscope profiles here (summarize with profile_summary)",
+    )
     args = parser.parse_args()
     args.runs = args.runs or (2 if args.quick else 3)
     sources = _numbers(args.sources or ("50" if args.quick else "200,1000"))
@@ -405,7 +421,9 @@ def main() -> None:
     results = Results()
     if "ingest" in sections:
         for count in sources:
-            bench_ingest(args, count, results)
+            runs = args.runs if count < LARGE else args.large_runs
+            profile = bool(args.profile) and count == sources[0]
+            bench_ingest(args, count, results, runs=runs, profile=profile)
     if "peers" in sections:
         bench_peers(args, sources[0], results)
     if "regen" in sections:
