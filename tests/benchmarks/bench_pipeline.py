@@ -29,6 +29,7 @@ or more are measured --large-runs times (default 1), as each takes minutes.
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -416,7 +417,7 @@ def main() -> None:
     sections = set(args.sections.split(","))
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, load = time.perf_counter(), os.getloadavg()[0]
     harness.peer_python()
     results = Results()
     if "ingest" in sections:
@@ -434,7 +435,8 @@ def main() -> None:
     print(
         f"\nwall time {time.perf_counter() - started:.0f}s; runs {args.runs}; aggregator "
         f"fetch.workers {args.workers}, per_host {args.per_host or args.workers}; "
-        f"reader workers {args.reader_workers}"
+        f"reader workers {args.reader_workers}; 1-min load average {load:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end (other processes share the {os.cpu_count()} cores)"
     )
 
 

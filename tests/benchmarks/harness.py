@@ -2,9 +2,12 @@
 aggregator project folders, the peers' venv, and PostgreSQL schemas of their own.
 
 Each subject runs as a child process, as a user would run it, so its peak
-resident memory is its own: ``os.wait4`` returns the rusage of that one child
-(``ru_maxrss``, its high-water mark), which RUSAGE_CHILDREN cannot tell apart
-once several children have run.
+resident memory is its own. It is started by a small launcher (``_LAUNCHER``)
+that reports the subject's ``ru_maxrss`` from ``os.wait4``: Linux carries a
+parent's high-water mark over into a child it forks (or vforks) and execs, so
+a subject started straight from this process would report at least this
+process's own peak (~150 MB once a corpus is loaded); the launcher's is ~10 MB.
+RUSAGE_CHILDREN would not do either: it is the largest of all children so far.
 """
 
 import hashlib
@@ -13,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,20 +48,36 @@ class Finished:
         return self
 
 
+# Runs argv[2:], then writes "seconds peak_kb" into the file argv[1]; exits as the child did.
+_LAUNCHER = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{time.perf_counter() - started} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Finished:
-    """Run ``argv`` to completion; its own peak RSS comes from wait4, not from RUSAGE_CHILDREN."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``argv`` to completion through the launcher; its wall time and its own peak RSS."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as report,
+    ):
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, report.name]
+        done = subprocess.run([*launcher, *argv], cwd=cwd, env=env, stdout=out, stderr=err)
+        seconds, peak_kb = report.read().split()
         out.seek(0)
         err.seek(0)
         return Finished(
-            seconds,
-            usage.ru_maxrss / 1024,  # kilobytes on Linux
-            child.returncode,
+            float(seconds),
+            int(peak_kb) / 1024,  # ru_maxrss is in kilobytes on Linux
+            done.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
         )

@@ -5,13 +5,18 @@
 py-spy records active (non-idle) samples of every thread. For each function
 this prints its inclusive share (samples with it anywhere on the stack, each
 sample counted once) and its self share (samples where it is the leaf), over
-all threads, and which threads the samples came from.
+all threads, and which threads the samples came from. Samples of pool threads
+parked waiting for work are left out.
 """
 
 import argparse
 import json
+import re
 from collections import Counter
 from pathlib import Path
+
+# Threads parked waiting for work, which py-spy does not always tell from running ones.
+IDLE = re.compile(r"^(_worker \(concurrent/futures/thread\.py\)|wait \(threading\.py\))$")
 
 
 def _label(frame: dict[str, object]) -> str:
@@ -20,7 +25,12 @@ def _label(frame: dict[str, object]) -> str:
         if marker in where:
             where = where.split(marker, 1)[1]
             break
-    return f"{frame['name']} ({where}:{frame.get('line', '')})"
+    return f"{frame['name']} ({where})"  # by function: a function's lines add up
+
+
+def _running(frames: list[str], stack: list[int]) -> bool:
+    """A pool thread's sample inside a work item is work, even if the leaf looks idle."""
+    return any(frames[i].startswith("_WorkItem.run") for i in stack)
 
 
 def summarize(path: Path, top: int) -> str:
@@ -30,9 +40,13 @@ def summarize(path: Path, top: int) -> str:
     leaf: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     total = 0.0
+    idle = 0.0
     for profile in document["profiles"]:
-        name = profile.get("name", "?").rsplit(" ", 1)[-1].strip('"')
+        name = profile.get("name", "?").rsplit(" ", 1)[-1].strip('"') or "main"
         for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
+            if stack and IDLE.search(frames[stack[-1]]) and not _running(frames, stack):
+                idle += weight
+                continue
             total += weight
             threads["fetch threads" if name.startswith("fetch") else name] += weight
             for label in {frames[i] for i in stack}:
@@ -40,7 +54,7 @@ def summarize(path: Path, top: int) -> str:
             if stack:
                 leaf[frames[stack[-1]]] += weight
     unit = document["profiles"][0].get("unit", "samples") if document["profiles"] else ""
-    lines = [f"{path.name}: {total:.1f} {unit} sampled; by thread: "]
+    lines = [f"{path.name}: {total:.1f} {unit} active ({idle:.1f} idle left out); by thread: "]
     lines[0] += ", ".join(f"{t} {w / total:.0%}" for t, w in threads.most_common())
     lines.append("inclusive  self  function")
     for label, weight in inclusive.most_common(top):
