@@ -40,13 +40,14 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from aggregator import classify, pipeline
 from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from aggregator.store import Storage
 from aggregator.store.schema import items
+from aggregator.store.storage import MAX_STORY_CANDIDATES
 from tests.benchmarks import feedcorpus, harness, storefill
 
 AUTHORITY = "aggregator.localhost,2026"
@@ -89,11 +90,27 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def check_store(database_url: str, data: feedcorpus.Corpus) -> dict[str, int]:
-    """How the stored items compare with the corpus' truth."""
+def check_store(database_url: str, data: feedcorpus.Corpus) -> dict[str, object]:
+    """How the stored items compare with the corpus' truth.
+
+    For copies left unmerged it also counts the earlier items of other sources
+    that shared a band key with them: the near-duplicate lookup reads at most
+    ``MAX_STORY_CANDIDATES`` of those, in no particular order.
+    """
     storage = Storage(database_url)
     with storage.engine.connect() as connection:
-        rows = connection.execute(select(items.c.id, items.c.link, items.c.story_id)).all()
+        rows = connection.execute(
+            select(items.c.id, items.c.link, items.c.story_id, items.c.source_id)
+        ).all()
+        copies = data.copies()
+        ids = {row.link: row for row in rows}
+        crowded = [
+            connection.execute(_band_sharers, {"id": row.id, "source": row.source_id}).scalar_one()
+            for link, (_kind, original) in copies.items()
+            if (row := ids.get(link)) is not None
+            and original in ids
+            and row.story_id != ids[original].story_id
+        ]
     storage.close()
     link_of = {row.id: row.link for row in rows}
     story_of = {row.link: row.story_id for row in rows}
@@ -104,7 +121,6 @@ def check_store(database_url: str, data: feedcorpus.Corpus) -> dict[str, int]:
         if row.story_id != row.id and truth[link_of[row.story_id]] != truth[row.link]
     )
     missed = {"exact": 0, "near": 0}
-    copies = data.copies()
     for link, (kind, original) in copies.items():
         if link in story_of and original in story_of and story_of[link] != story_of[original]:
             missed[kind] += 1
@@ -119,7 +135,17 @@ def check_store(database_url: str, data: feedcorpus.Corpus) -> dict[str, int]:
         "edited copies": len(copies) - exact,
         "edited copies not merged": missed["near"],
         "wrongly merged": wrong,
+        "earlier items sharing a band with each unmerged copy (candidate cap "
+        f"{MAX_STORY_CANDIDATES})": sorted(crowded),
     }
+
+
+_band_sharers = text(
+    "SELECT COUNT(DISTINCT other.item_id) FROM item_bands AS mine"
+    " JOIN item_bands AS other ON other.band_key = mine.band_key"
+    " JOIN items ON items.id = other.item_id"
+    " WHERE mine.item_id = :id AND other.item_id < :id AND items.source_id != :source"
+)
 
 
 def _aggregator_rounds(

@@ -196,12 +196,15 @@ def generate(feeds: int, entries: int, seed: int = 7) -> Corpus:
         wire = f"{corpus.WIRES[index % len(corpus.WIRES)]} {index}"
         mine: list[Entry] = []
         told: list[Entry] = []  # this feed's first tellings; copies come only from other feeds
+        carried: set[int] = set()
         for number in range(entries):
             roll = rng.random()
             author, category = rng.choice(AUTHORS), rng.choice(["politics", "nk", "world", "biz"])
             link = f"https://wire{index}.example/{2025}/{number:05d}"
-            if originals and roll < EXACT_SHARE + NEAR_SHARE:
-                origin = rng.choice(originals)[1]
+            origin = rng.choice(originals)[1] if originals else None
+            # A wire carries a story once: two copies in one feed could not both join it.
+            if origin and origin.story not in carried and roll < EXACT_SHARE + NEAR_SHARE:
+                carried.add(origin.story)
                 title, paragraphs = origin.title, origin.paragraphs
                 if roll >= EXACT_SHARE:
                     title, paragraphs = corpus._edit(rng, title, paragraphs, wire)  # noqa: SLF001

@@ -17,6 +17,7 @@ they exist), page n is written by aggregator's own ``publish.write_archives``.
 Writing all n pages would take hours at 1M items (see the report).
 """
 
+import functools
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,7 @@ def fingerprint(topics_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@functools.cache  # the same for every fill of a run; computing it takes a minute
 def _pool(topics: tuple[classify.Topic, ...], seed: int) -> list[dict[str, object]]:
     """Generated stories with what the pipeline derives from each: topics, signature, hash."""
     rng = random.Random(seed)
