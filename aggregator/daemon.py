@@ -131,7 +131,9 @@ def run(
             args=[app],
             id="regenerate",
             seconds=daemon_settings.regenerate_interval.total_seconds(),
-            next_run_time=now + daemon_settings.regenerate_interval,
+            # Also once at start: a daemon killed mid-regeneration left files behind the
+            # store, and an ingest that finds nothing new would not bring them up to date.
+            next_run_time=now,
         )
 
         scheduler.add_job(

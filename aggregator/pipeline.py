@@ -38,13 +38,13 @@ from aggregator.ingest.parallel import Analyses, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
-from aggregator.store import Storage, StoreTransaction, retention
+from aggregator.store import Storage, retention
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
 from aggregator.store.sources import WebSource, save_fetch_state
 from aggregator.text import html_to_text
-from aggregator.types import InputFailure, ItemData, SourceData, TopicMatch
+from aggregator.types import InputFailure, SourceData, TopicMatch
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -186,9 +186,9 @@ def _store_source(
         known_links = tx.known_keys_by_link(source_id, (i.link for i in canonical if i.link))
         entries = dedup.identify(canonical, known_links)
         known = tx.known_items(source_id, (item.key for item in entries))
-        pruned = retention.tombstoned(
-            tx, data.source.key, [item.key for item in entries if item.key not in known]
-        )
+        unknown = [item for item in entries if item.key not in known]
+        pruned = retention.tombstoned(tx, data.source.key, [item.key for item in unknown])
+        identities = tx.stories_by_identity(source_id, ((i.link, i.key) for i in unknown))
         for item in entries:
             if item.key in pruned:
                 continue  # retention removed it; a source still listing it must not revive it
@@ -206,7 +206,10 @@ def _store_source(
             item_id = tx.write_item(source_id, write, now, slots)
             if write.id is None:
                 new += 1
-                story = _find_story(app, tx, source_id, item, slots, bands)
+                story = identities.story(item.link, item.key)
+                if story is None and slots is not None:
+                    candidates = tx.story_candidates(source_id, bands)
+                    story = dedup.choose_story(slots, candidates, app.settings.dedup.similarity)
                 if story is not None:
                     tx.join_story(item_id, story, write.published)
                     merged += 1
@@ -215,23 +218,6 @@ def _store_source(
             tx.set_bands(item_id, bands, new=write.id is None)
             tx.set_topics(item_id, dict(analysis.topics), new=write.id is None)
     return new, updated, merged
-
-
-def _find_story(
-    app: Aggregator,
-    tx: StoreTransaction,
-    source_id: int,
-    item: ItemData,
-    slots: tuple[int, ...] | None,
-    bands: list[int],
-) -> int | None:
-    """The story a new item joins: same link or global id elsewhere, else a near-duplicate."""
-    # Only ids that are URIs are meant to be global; "1" or "post-7" in two feeds are not.
-    story = tx.story_by_identity(source_id, item.link, item.key)
-    if story is not None or slots is None:
-        return story
-    candidates = tx.story_candidates(source_id, bands)
-    return dedup.choose_story(slots, candidates, app.settings.dedup.similarity)
 
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:

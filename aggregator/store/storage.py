@@ -54,7 +54,23 @@ if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
 
 
-MAX_STORY_CANDIDATES = 200
+@dataclass(frozen=True)
+class StoryIdentities:
+    """Stories found by link hash and by global id hash (see ``stories_by_identity``)."""
+
+    by_link_hash: dict[str, int]
+    by_key_hash: dict[str, int]
+
+    def story(self, link: str | None, key: str) -> int | None:
+        stories = (
+            self.by_link_hash.get(link_hash(link) or ""),
+            self.by_key_hash.get(global_key_hash(key) or ""),
+        )
+        return min((s for s in stories if s is not None), default=None)
+
+
+# Near-duplicate candidates compared per new item, the ones sharing the most bands.
+MAX_STORY_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -182,41 +198,53 @@ class StoreTransaction:
                 found[wanted[row.link_hash]] = row.key
         return found
 
-    def story_by_identity(self, source_id: int, link: str | None, key: str) -> int | None:
-        """The story of an item from another source with the same canonical link or global id."""
-        stories = []
-        for column, value in (
-            (items.c.link_hash, link_hash(link)),
-            (items.c.key_hash, global_key_hash(key)),
+    def stories_by_identity(
+        self, source_id: int, identities: Iterable[tuple[str | None, str]]
+    ) -> "StoryIdentities":
+        """Stories of other sources' items with the same canonical link or global id.
+
+        One query per kind of identity for a whole source's new items, not two per item.
+        """
+        wanted = list(identities)
+        found = StoryIdentities({}, {})
+        for column, hashes, into in (
+            (items.c.link_hash, {link_hash(link) for link, _ in wanted}, found.by_link_hash),
+            (items.c.key_hash, {global_key_hash(key) for _, key in wanted}, found.by_key_hash),
         ):
-            if value is not None:
-                stories.append(
-                    self.connection.execute(
-                        select(func.min(items.c.story_id)).where(
-                            column == value, items.c.source_id != source_id
-                        )
-                    ).scalar()
+            values = sorted(h for h in hashes if h is not None)
+            for start in range(0, len(values), 500):
+                rows = self.connection.execute(
+                    select(column, func.min(items.c.story_id))
+                    .where(column.in_(values[start : start + 500]), items.c.source_id != source_id)
+                    .group_by(column)
                 )
-        return min((s for s in stories if s is not None), default=None)
+                into.update({value: story for value, story in rows})
+        return found
 
     def story_candidates(self, source_id: int, keys: Sequence[int]) -> list[StoryCandidate]:
-        """Items of other sources sharing a band key with a signature: near-duplicate candidates."""
+        """Items of other sources sharing band keys with a signature: near-duplicate candidates.
+
+        Ranked by how many bands they share: a near-duplicate shares many, an item
+        that only talks about the same subject one or two. News on one subject shares
+        bands widely, so only the best-ranked few are compared, which bounds the cost
+        of a lookup however crowded the index gets.
+        """
         if not keys:
             return []
+        shared = (
+            select(item_bands.c.item_id, func.count().label("shared"))
+            .where(item_bands.c.band_key.in_(list(keys)))
+            .group_by(item_bands.c.item_id)
+            .subquery()
+        )
         rows = self.connection.execute(
             select(items.c.id, items.c.story_id, items.c.signature)
-            .join(item_bands, item_bands.c.item_id == items.c.id)
-            .where(item_bands.c.band_key.in_(list(keys)), items.c.source_id != source_id)
-            .distinct()
-            # A band shared by very many items is boilerplate, not a story; bounding the
-            # candidates keeps a lookup's cost flat as the store grows.
+            .join(shared, shared.c.item_id == items.c.id)
+            .where(items.c.source_id != source_id, items.c.signature.is_not(None))
+            .order_by(shared.c.shared.desc(), items.c.id)
             .limit(MAX_STORY_CANDIDATES)
         )
-        return [
-            StoryCandidate(row.id, row.story_id, unpack(row.signature))
-            for row in rows
-            if row.signature
-        ]
+        return [StoryCandidate(row.id, row.story_id, unpack(row.signature)) for row in rows]
 
     def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
         """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""

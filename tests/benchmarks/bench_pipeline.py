@@ -95,7 +95,7 @@ def check_store(database_url: str, data: feedcorpus.Corpus) -> dict[str, object]
 
     For copies left unmerged it also counts the earlier items of other sources
     that shared a band key with them: the near-duplicate lookup reads at most
-    ``MAX_STORY_CANDIDATES`` of those, in no particular order.
+    ``MAX_STORY_CANDIDATES`` of those, the ones sharing the most bands.
     """
     storage = Storage(database_url)
     with storage.engine.connect() as connection:
