@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -54,6 +55,36 @@ if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
 
 
+# Near-duplicate candidates compared per new item, the ones sharing the most bands.
+MAX_STORY_CANDIDATES = 20
+
+
+# Statements run for every item an ingest writes, built once: building a statement
+# object costs more than running it on SQLite.
+_SHARED_BANDS = (
+    select(item_bands.c.item_id, func.count().label("shared"))
+    .where(item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)))
+    .group_by(item_bands.c.item_id)
+    .subquery()
+)
+_STORY_CANDIDATES = (
+    select(items.c.id, items.c.story_id, items.c.signature)
+    .join(_SHARED_BANDS, _SHARED_BANDS.c.item_id == items.c.id)
+    .where(items.c.source_id != bindparam("other_than"), items.c.signature.is_not(None))
+    .order_by(_SHARED_BANDS.c.shared.desc(), items.c.id)
+    .limit(MAX_STORY_CANDIDATES)
+)
+_INSERT_ITEM = insert(items)
+_SET_STORY = (
+    update(items).where(items.c.id == bindparam("item")).values(story_id=bindparam("story"))
+)
+_UPDATE_ITEM = update(items).where(items.c.id == bindparam("item"))
+_INSERT_BANDS = insert(item_bands)
+_DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
+_INSERT_TOPICS = insert(item_topics)
+_DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
+
+
 @dataclass(frozen=True)
 class StoryIdentities:
     """Stories found by link hash and by global id hash (see ``stories_by_identity``)."""
@@ -67,10 +98,6 @@ class StoryIdentities:
             self.by_key_hash.get(global_key_hash(key) or ""),
         )
         return min((s for s in stories if s is not None), default=None)
-
-
-# Near-duplicate candidates compared per new item, the ones sharing the most bands.
-MAX_STORY_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -231,28 +258,18 @@ class StoreTransaction:
         """
         if not keys:
             return []
-        shared = (
-            select(item_bands.c.item_id, func.count().label("shared"))
-            .where(item_bands.c.band_key.in_(list(keys)))
-            .group_by(item_bands.c.item_id)
-            .subquery()
-        )
         rows = self.connection.execute(
-            select(items.c.id, items.c.story_id, items.c.signature)
-            .join(shared, shared.c.item_id == items.c.id)
-            .where(items.c.source_id != source_id, items.c.signature.is_not(None))
-            .order_by(shared.c.shared.desc(), items.c.id)
-            .limit(MAX_STORY_CANDIDATES)
+            _STORY_CANDIDATES, {"band_keys": list(keys), "other_than": source_id}
         )
         return [StoryCandidate(row.id, row.story_id, unpack(row.signature)) for row in rows]
 
     def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
         """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""
         if not new:
-            self.connection.execute(delete(item_bands).where(item_bands.c.item_id == item_id))
+            self.connection.execute(_DELETE_BANDS, {"item": item_id})
         if keys:
             self.connection.execute(
-                insert(item_bands), [{"band_key": k, "item_id": item_id} for k in set(keys)]
+                _INSERT_BANDS, [{"band_key": k, "item_id": item_id} for k in set(keys)]
             )
 
     def join_story(self, item_id: int, story_id: int, reported: datetime) -> None:
@@ -299,29 +316,22 @@ class StoreTransaction:
             "signature": pack(slots) if slots else None,
         }
         if write.id is None:
+            new = {"source_id": source_id, "key": item.key, "entry_id": write.entry_id}
             item_id = self.connection.execute(
-                insert(items).values(
-                    source_id=source_id,
-                    key=item.key,
-                    entry_id=write.entry_id,
-                    first_seen=now,
-                    **values,
-                )
+                _INSERT_ITEM, {**new, "first_seen": now, **values}
             ).inserted_primary_key[0]
-            self.connection.execute(
-                update(items).where(items.c.id == item_id).values(story_id=item_id)
-            )
+            self.connection.execute(_SET_STORY, {"item": item_id, "story": item_id})
             return item_id
-        self.connection.execute(update(items).where(items.c.id == write.id).values(**values))
+        self.connection.execute(_UPDATE_ITEM, {"item": write.id, **values})
         return write.id
 
     def set_topics(self, item_id: int, scores: dict[str, float], *, new: bool = False) -> None:
         """Replace an item's topic assignments (``new``: it has none yet, nothing to delete)."""
         if not new:
-            self.connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
+            self.connection.execute(_DELETE_TOPICS, {"item": item_id})
         if scores:
             self.connection.execute(
-                insert(item_topics),
+                _INSERT_TOPICS,
                 [{"item_id": item_id, "topic_id": t, "score": s} for t, s in scores.items()],
             )
 
