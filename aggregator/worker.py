@@ -5,7 +5,8 @@
         fetch a batch in parallel; store each source in one transaction that also sets
             its next fetch time and releases its claim (the pipeline's own functions)
         read the seed files every daemon.ingest_interval
-        regenerate when any worker changed items (and every daemon.regenerate_interval)
+        regenerate when any worker changed items (and every daemon.regenerate_interval),
+            unless worker.publish is false (feeds written on another machine)
         prune once a day
     then wait worker.poll_interval
 
@@ -34,6 +35,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 
 from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
@@ -91,18 +93,23 @@ class Worker:
         tally = pipeline._Tally()
         self.fetch_due(client, tally)
         now = self.clock()
+        seeded = False
         if self.next_seeds is None or now >= self.next_seeds:
             with self._in_one_place() as mine:
                 if mine:
                     self.app.storage.sources.sync_config(self.app.settings.sources)
                     pipeline._ingest_seeds(self.app, now, tally)
                     self.next_seeds = now + self.app.settings.daemon.ingest_interval
+                    seeded = True
         report = tally.report()
-        if tally.outcomes or report.inputs_read or report.failures:
+        # Recorded when something was fetched, and at the seeds' pace (as the daemon's
+        # ingest job), so `status` does not report a quiet worker as stale.
+        if tally.outcomes or report.inputs_read or report.failures or seeded:
             self._record(tally, report, started, timer)
         if report.changed:
             leases.note_changes(self.app.storage)
-        self.publish(self.clock())
+        if self.app.settings.worker.publish:
+            self.publish(self.clock())
         if self.clock() >= self.next_prune:
             with self._in_one_place() as mine:
                 if mine:
@@ -145,6 +152,14 @@ class Worker:
                     pipeline._store_fetched(self.app, source, fetched, now, tally, self.holder)
                 except LeaseLost as error:
                     log.warning("not stored, another worker has it now: %s", error)
+                except IntegrityError as error:
+                    # A one-off `update` (which takes no claims) stored the same items at the
+                    # same moment; its write stands, and this transaction was undone.
+                    log.warning(
+                        "source %s not stored: stored at once by another run: %s",
+                        source.url,
+                        str(error.orig).splitlines()[0],
+                    )
                 done.add(source.id)
         finally:
             leases.release(self.app.storage, self.holder, [s.id for s in batch if s.id not in done])

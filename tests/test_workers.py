@@ -170,6 +170,33 @@ def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
         reference.close()
 
 
+def test_a_worker_that_does_not_publish_leaves_it_to_one_that_does(
+    project: Path, database_url: str, server: FeedServer
+) -> None:
+    workload = Workload(server, 5)
+    quiet = open_app(project, database_url, extra="")
+    config = project / "config" / "aggregator.toml"
+    config.write_text(CONFIG.replace("[worker]\n", "[worker]\npublish = false\n"))
+    elsewhere = pipeline.Aggregator.open(
+        load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+    )
+    try:
+        assert not elsewhere.settings.worker.publish
+        workload.add_to(quiet.storage)
+        with make_client(quiet.settings.fetch) as client:
+            fetcher = Worker(elsewhere, "far", threading.Event(), clock=lambda: NOW)
+            assert fetcher.run_pass(client).items_new == 5 + 2
+            assert not (project / "feeds" / "all.xml").exists()
+            assert leases.pending_changes(quiet.storage) is not None
+            publisher = Worker(quiet, "near", threading.Event(), clock=lambda: NOW)
+            assert publisher.run_pass(client).items_new == 0
+        assert (project / "feeds" / "all.xml").read_bytes().count(b"<entry") == 5 + 2
+        assert leases.pending_changes(quiet.storage) is None
+    finally:
+        elsewhere.close()
+        quiet.close()
+
+
 def start_worker(project: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
     environment.update(env or {})
