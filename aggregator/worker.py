@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
@@ -49,6 +49,11 @@ log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
 MAX_REGENERATIONS = 3
 PRUNE_INTERVAL = timedelta(days=1)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def worker_id() -> str:
@@ -81,9 +86,9 @@ class Worker:
                     try:
                         with self._pass_lock():
                             self.run_pass(client)
-                    except AggregatorError as error:
+                    except (AggregatorError, OperationalError) as error:
                         # A busy or unreachable database: the next pass retries.
-                        log.error("worker pass failed: %s", error)
+                        log.error("worker pass failed: %s", _first_line(error))
                     self.stop.wait(self.app.settings.worker.poll_interval.total_seconds())
         finally:
             leases.release(self.app.storage, self.holder)
@@ -158,8 +163,13 @@ class Worker:
                     log.warning(
                         "source %s not stored: stored at once by another run: %s",
                         source.url,
-                        str(error.orig).splitlines()[0],
+                        _first_line(error),
                     )
+                except OperationalError as error:
+                    # A deadlock with another worker, or a dropped connection, undid this
+                    # source's transaction: its claim is released below, for the next pass.
+                    log.error("source %s not stored: %s", source.url, _first_line(error))
+                    continue
                 done.add(source.id)
         finally:
             leases.release(self.app.storage, self.holder, [s.id for s in batch if s.id not in done])

@@ -132,6 +132,26 @@ def test_concurrent_claims_never_overlap(postgres_url: str, server: FeedServer) 
     assert sum(1 for ids in got.values() if ids) > 1  # they really shared the work
 
 
+def test_workers_add_to_the_shared_counters_at_once(postgres_url: str) -> None:
+    stores = [Storage(postgres_url) for _ in range(6)]
+    stores[0].initialize()
+    start = threading.Barrier(len(stores))
+
+    def add(store: Storage) -> None:
+        start.wait()
+        for n in range(30):  # each a new counter, which all of them create at once
+            store.add_counts({f"new:{n}": 1, "items:new": 2, "unused": 0})
+
+    threads = [threading.Thread(target=add, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stores[0].counts() == {"items:new": 360} | {f"new:{n}": 6 for n in range(30)}
+    for store in stores:
+        store.close()
+
+
 def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
     project: Path, tmp_path: Path, database_url: str, server: FeedServer
 ) -> None:

@@ -53,7 +53,7 @@ class SchemaState:
     @property
     def described(self) -> str:
         if self.empty:
-            return "empty"
+            return "no tables yet"
         if self.current is None:
             return f"schema version {self.legacy_version} (before migrations)"
         return f"revision {self.current}"

@@ -24,6 +24,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aggregator.dedup import (
     ItemWrite,
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 
 MAX_STORY_CANDIDATES = 200
+# INSERT … ON CONFLICT, where the dialect has it.
+_UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 @dataclass(frozen=True)
@@ -496,7 +500,22 @@ class Storage:
     # Counters and the run log.
 
     def add_counts(self, counts: dict[str, int]) -> None:
-        """Add to the shared counters (creating them at zero)."""
+        """Add to the shared counters (creating them at zero).
+
+        One upsert on PostgreSQL and SQLite: workers add to the same counters at once, and
+        an update-then-insert would let two of them insert the same new counter. In name
+        order, so two transactions never wait on each other's rows crosswise.
+        """
+        rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
+        if rows and self.dialect in _UPSERTS:
+            upsert = _UPSERTS[self.dialect](counters)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[counters.c.name],
+                set_={"value": counters.c.value + upsert.excluded.value},
+            )
+            with self.transaction() as tx:
+                tx.connection.execute(upsert, rows)
+            return
         with self.transaction() as tx:
             for name, amount in counts.items():
                 if not amount:
