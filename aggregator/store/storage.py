@@ -24,8 +24,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aggregator.dedup import (
     ItemWrite,
@@ -37,6 +35,7 @@ from aggregator.dedup import (
     unpack,
 )
 from aggregator.store.schema import (
+    UPSERTS,
     counters,
     item_bands,
     item_topics,
@@ -52,8 +51,6 @@ if TYPE_CHECKING:
 
 
 MAX_STORY_CANDIDATES = 200
-# INSERT … ON CONFLICT, where the dialect has it.
-_UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 @dataclass(frozen=True)
@@ -507,8 +504,8 @@ class Storage:
         order, so two transactions never wait on each other's rows crosswise.
         """
         rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
-        if rows and self.dialect in _UPSERTS:
-            upsert = _UPSERTS[self.dialect](counters)
+        if rows and self.dialect in UPSERTS:
+            upsert = UPSERTS[self.dialect](counters)
             upsert = upsert.on_conflict_do_update(
                 index_elements=[counters.c.name],
                 set_={"value": counters.c.value + upsert.excluded.value},
