@@ -46,6 +46,7 @@ class WorkerSettings:
     lease: timedelta = timedelta(minutes=10)  # how long a claim holds; longer than one batch
     batch: int = 16  # sources claimed at once
     poll_interval: timedelta = timedelta(seconds=10)  # how often an idle worker looks again
+    publish: bool = True  # False: leave regenerating to workers on the machine with feeds/
 
 
 @dataclass(frozen=True)
@@ -278,11 +279,12 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
 
 
 def _worker_settings(top: _Table) -> WorkerSettings:
-    worker = top.table("worker", {"lease", "batch", "poll_interval"})
+    worker = top.table("worker", {"lease", "batch", "poll_interval", "publish"})
     return WorkerSettings(
         lease=worker.duration("lease", "10m"),
         batch=_positive_int(worker, "batch", 16),
         poll_interval=worker.duration("poll_interval", "10s"),
+        publish=worker.get("publish", bool, True),
     )
 
 

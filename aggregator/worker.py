@@ -5,7 +5,8 @@
         fetch a batch in parallel; store each source in one transaction that also sets
             its next fetch time and releases its claim (the pipeline's own functions)
         read the seed files every daemon.ingest_interval
-        regenerate when any worker changed items (and every daemon.regenerate_interval)
+        regenerate when any worker changed items (and every daemon.regenerate_interval),
+            unless worker.publish is false (feeds written on another machine)
         prune once a day
     then wait worker.poll_interval
 
@@ -34,6 +35,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
@@ -47,6 +49,11 @@ log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
 MAX_REGENERATIONS = 3
 PRUNE_INTERVAL = timedelta(days=1)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def worker_id() -> str:
@@ -79,9 +86,9 @@ class Worker:
                     try:
                         with self._pass_lock():
                             self.run_pass(client)
-                    except AggregatorError as error:
+                    except (AggregatorError, OperationalError) as error:
                         # A busy or unreachable database: the next pass retries.
-                        log.error("worker pass failed: %s", error)
+                        log.error("worker pass failed: %s", _first_line(error))
                     self.stop.wait(self.app.settings.worker.poll_interval.total_seconds())
         finally:
             leases.release(self.app.storage, self.holder)
@@ -91,18 +98,23 @@ class Worker:
         tally = pipeline._Tally()
         self.fetch_due(client, tally)
         now = self.clock()
+        seeded = False
         if self.next_seeds is None or now >= self.next_seeds:
             with self._in_one_place() as mine:
                 if mine:
                     self.app.storage.sources.sync_config(self.app.settings.sources)
                     pipeline._ingest_seeds(self.app, now, tally)
                     self.next_seeds = now + self.app.settings.daemon.ingest_interval
+                    seeded = True
         report = tally.report()
-        if tally.outcomes or report.inputs_read or report.failures:
+        # Recorded when something was fetched, and at the seeds' pace (as the daemon's
+        # ingest job), so `status` does not report a quiet worker as stale.
+        if tally.outcomes or report.inputs_read or report.failures or seeded:
             self._record(tally, report, started, timer)
         if report.changed:
             leases.note_changes(self.app.storage)
-        self.publish(self.clock())
+        if self.app.settings.worker.publish:
+            self.publish(self.clock())
         if self.clock() >= self.next_prune:
             with self._in_one_place() as mine:
                 if mine:
@@ -145,6 +157,19 @@ class Worker:
                     pipeline._store_fetched(self.app, source, fetched, now, tally, self.holder)
                 except LeaseLost as error:
                     log.warning("not stored, another worker has it now: %s", error)
+                except IntegrityError as error:
+                    # A one-off `update` (which takes no claims) stored the same items at the
+                    # same moment; its write stands, and this transaction was undone.
+                    log.warning(
+                        "source %s not stored: stored at once by another run: %s",
+                        source.url,
+                        _first_line(error),
+                    )
+                except OperationalError as error:
+                    # A deadlock with another worker, or a dropped connection, undid this
+                    # source's transaction: its claim is released below, for the next pass.
+                    log.error("source %s not stored: %s", source.url, _first_line(error))
+                    continue
                 done.add(source.id)
         finally:
             leases.release(self.app.storage, self.holder, [s.id for s in batch if s.id not in done])

@@ -32,6 +32,7 @@ def test_every_setting_has_a_default(tmp_path: Path) -> None:
     assert settings.worker.lease == timedelta(minutes=10)
     assert settings.worker.batch == 16
     assert settings.worker.poll_interval == timedelta(seconds=10)
+    assert settings.worker.publish
 
 
 def test_a_config_outside_a_config_folder_is_its_own_root(tmp_path: Path) -> None:

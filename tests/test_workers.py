@@ -132,6 +132,26 @@ def test_concurrent_claims_never_overlap(postgres_url: str, server: FeedServer) 
     assert sum(1 for ids in got.values() if ids) > 1  # they really shared the work
 
 
+def test_workers_add_to_the_shared_counters_at_once(postgres_url: str) -> None:
+    stores = [Storage(postgres_url) for _ in range(6)]
+    stores[0].initialize()
+    start = threading.Barrier(len(stores))
+
+    def add(store: Storage) -> None:
+        start.wait()
+        for n in range(30):  # each a new counter, which all of them create at once
+            store.add_counts({f"new:{n}": 1, "items:new": 2, "unused": 0})
+
+    threads = [threading.Thread(target=add, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stores[0].counts() == {"items:new": 360} | {f"new:{n}": 6 for n in range(30)}
+    for store in stores:
+        store.close()
+
+
 def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
     project: Path, tmp_path: Path, database_url: str, server: FeedServer
 ) -> None:
@@ -168,6 +188,33 @@ def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
     finally:
         app.close()
         reference.close()
+
+
+def test_a_worker_that_does_not_publish_leaves_it_to_one_that_does(
+    project: Path, database_url: str, server: FeedServer
+) -> None:
+    workload = Workload(server, 5)
+    quiet = open_app(project, database_url, extra="")
+    config = project / "config" / "aggregator.toml"
+    config.write_text(CONFIG.replace("[worker]\n", "[worker]\npublish = false\n"))
+    elsewhere = pipeline.Aggregator.open(
+        load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
+    )
+    try:
+        assert not elsewhere.settings.worker.publish
+        workload.add_to(quiet.storage)
+        with make_client(quiet.settings.fetch) as client:
+            fetcher = Worker(elsewhere, "far", threading.Event(), clock=lambda: NOW)
+            assert fetcher.run_pass(client).items_new == 5 + 2
+            assert not (project / "feeds" / "all.xml").exists()
+            assert leases.pending_changes(quiet.storage) is not None
+            publisher = Worker(quiet, "near", threading.Event(), clock=lambda: NOW)
+            assert publisher.run_pass(client).items_new == 0
+        assert (project / "feeds" / "all.xml").read_bytes().count(b"<entry") == 5 + 2
+        assert leases.pending_changes(quiet.storage) is None
+    finally:
+        elsewhere.close()
+        quiet.close()
 
 
 def start_worker(project: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:

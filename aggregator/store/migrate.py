@@ -53,7 +53,7 @@ class SchemaState:
     @property
     def described(self) -> str:
         if self.empty:
-            return "empty"
+            return "no tables yet"
         if self.current is None:
             return f"schema version {self.legacy_version} (before migrations)"
         return f"revision {self.current}"
@@ -136,8 +136,12 @@ def upgrade(storage: Storage) -> tuple[SchemaState, SchemaState]:
 
 
 def _upgrade(storage: Storage, *, empty_only: bool) -> tuple[SchemaState, SchemaState]:
-    # One transaction: on PostgreSQL a failed migration leaves the database as it was.
+    # One transaction, so a migration that fails or is killed leaves the database as it
+    # was. SQLite can roll back DDL too, but Python's driver commits before each DDL
+    # statement unless a transaction was begun explicitly.
     with storage.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         before = _state(connection)
         if before.up_to_date or (empty_only and not before.empty):
             # Someone else created it while this process waited for the lock.

@@ -24,7 +24,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
+
+# INSERT … ON CONFLICT (an atomic upsert), by dialect, where the dialect has it.
+UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -41,6 +41,7 @@ from aggregator.dedup import (
 from aggregator.errors import AggregatorError
 from aggregator.store.retry import is_transient
 from aggregator.store.schema import (
+    UPSERTS,
     counters,
     item_bands,
     item_topics,
@@ -561,7 +562,22 @@ class Storage:
     # Counters and the run log.
 
     def add_counts(self, counts: dict[str, int]) -> None:
-        """Add to the shared counters (creating them at zero)."""
+        """Add to the shared counters (creating them at zero).
+
+        One upsert on PostgreSQL and SQLite: workers add to the same counters at once, and
+        an update-then-insert would let two of them insert the same new counter. In name
+        order, so two transactions never wait on each other's rows crosswise.
+        """
+        rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
+        if rows and self.dialect in UPSERTS:
+            upsert = UPSERTS[self.dialect](counters)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[counters.c.name],
+                set_={"value": counters.c.value + upsert.excluded.value},
+            )
+            with self.transaction() as tx:
+                tx.connection.execute(upsert, rows)
+            return
         with self.transaction() as tx:
             for name, amount in counts.items():
                 if not amount:
