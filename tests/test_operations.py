@@ -155,8 +155,10 @@ def test_retention_prunes_old_unshown_stories_and_never_revives_them(
             "Lee Jae-myung pledges to restore inter-Korean hotline, strengthen U.S. alliance"
         ]
         assert app.storage.item_count() == 2  # a dry run removes nothing
+        assert app.storage.last_run("regenerate") is not None
         assert len(pipeline.prune(app, later).items) == 1
         assert app.storage.item_count() == 1
+        assert app.storage.last_run("regenerate") is None  # the run log is pruned too
         seed = project / "seeds" / "002_605a32e122b5d713.txt"
         seed.write_text(seed.read_text(encoding="utf-8") + "Edited.\n", encoding="utf-8")
         report = pipeline.ingest(app, later)

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, exists, insert, select
 
-from aggregator.store.schema import items, sources, tombstones
+from aggregator.store.schema import items, runs, sources, tombstones
 from aggregator.store.storage import Storage, StoreTransaction
 
 
@@ -54,30 +54,45 @@ def prune(
 ) -> Pruned:
     """Remove (or list, with ``dry_run``) items past the horizon that no feed shows."""
     horizon = now - keep
-    shown = set(protected_ids)
+    shown = sorted(set(protected_ids))
+    member = items.alias("member")
+    # A story goes as a whole: when every member is past the horizon and no feed shows
+    # it. Selected by the database, so a daily prune reads what goes, not the store.
+    fresh_member = exists().where(
+        member.c.story_id == items.c.story_id, member.c.published >= horizon
+    )
+    query = (
+        select(
+            items.c.id,
+            items.c.story_id,
+            items.c.entry_id,
+            items.c.title,
+            items.c.key,
+            sources.c.key.label("source_key"),
+        )
+        .join(sources, sources.c.id == items.c.source_id)
+        .where(items.c.published < horizon, ~fresh_member)
+        .order_by(items.c.id)
+    )
     with storage.transaction() as tx:
-        rows = tx.connection.execute(
-            select(
-                items.c.id,
-                items.c.story_id,
-                items.c.entry_id,
-                items.c.title,
-                items.c.key,
-                items.c.published,
-                sources.c.key.label("source_key"),
-            )
-            .join(sources, sources.c.id == items.c.source_id)
-            .order_by(items.c.id)
-        ).all()
-        # A story goes as a whole: when every member is past the horizon and no feed shows it.
-        fresh = {r.story_id for r in rows if r.published >= horizon} | shown
-        doomed = [r for r in rows if r.story_id not in fresh]
-        if not dry_run and doomed:
-            tx.connection.execute(
-                insert(tombstones),
-                [{"identity": identity(r.source_key, r.key), "pruned": now} for r in doomed],
-            )
+        kept = set(shown)
+        if shown:  # the stories the protected items belong to
+            for start in range(0, len(shown), 500):
+                kept.update(
+                    tx.connection.execute(
+                        select(items.c.story_id).where(items.c.id.in_(shown[start : start + 500]))
+                    ).scalars()
+                )
+        doomed = [r for r in tx.connection.execute(query) if r.story_id not in kept]
+        if not dry_run:
+            if doomed:
+                tx.connection.execute(
+                    insert(tombstones),
+                    [{"identity": identity(r.source_key, r.key), "pruned": now} for r in doomed],
+                )
             ids = [r.id for r in doomed]
             for start in range(0, len(ids), 500):
                 tx.connection.execute(delete(items).where(items.c.id.in_(ids[start : start + 500])))
+            # The run log goes with the same horizon, so it does not grow without bound either.
+            tx.connection.execute(delete(runs).where(runs.c.started < horizon))
     return Pruned(tuple((r.entry_id, r.title) for r in doomed))
