@@ -155,7 +155,7 @@ def test_workers_add_to_the_shared_counters_at_once(postgres_url: str) -> None:
 def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
     project: Path, tmp_path: Path, database_url: str, server: FeedServer
 ) -> None:
-    workload = Workload(server, 40)
+    workload = Workload(server, 20)
     reference = open_app(
         project, f"sqlite:///{tmp_path / 'reference.db'}", '[publish]\nfolder = "reference"\n'
     )
@@ -166,7 +166,7 @@ def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
         worker = Worker(app, "w1", threading.Event(), clock=lambda: clock[0])
         with make_client(app.settings.fetch) as client:
             report = worker.run_pass(client)
-            assert (report.items_new, report.failures) == (40 + 2, ())  # and the two seeds
+            assert (report.items_new, report.failures) == (20 + 2, ())  # and the two seeds
             assert set(workload.hits().values()) == {1}
             published = feed_files(app.settings.feeds_dir)
             assert leases.claims(app.storage) == {}
@@ -174,7 +174,7 @@ def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
 
             workload.round = 1
             clock[0] = NOW + timedelta(hours=1)  # every source is due again
-            assert worker.run_pass(client).items_new == 40
+            assert worker.run_pass(client).items_new == 20
             assert set(workload.hits().values()) == {2}
             assert worker.run_pass(client).items_new == 0  # nothing due: nothing fetched
             assert set(workload.hits().values()) == {2}

@@ -4,7 +4,7 @@ The feeds they publish must be byte-identical to a single-process `update` over 
 same sources; the local server's request log shows each source fetched once a round.
 A new round starts when the test makes every source due (what an hour passing
 does); a killed worker's claims lapse when the test moves their lease into the past.
-The default run uses 100 sources; `python -m pytest -m slow` runs 500 (CI runs both).
+The default run uses 60 sources; `python -m pytest -m slow` runs 500 (CI runs both).
 """
 
 import os
@@ -70,7 +70,7 @@ def stored(storage: Storage) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    "count", [pytest.param(100, id="100"), pytest.param(500, id="500", marks=pytest.mark.slow)]
+    "count", [pytest.param(60, id="60"), pytest.param(500, id="500", marks=pytest.mark.slow)]
 )
 def test_workers_share_rounds_exactly_once_survive_kill_9_and_publish_like_one_process(
     project: Path, postgres_url: str, count: int

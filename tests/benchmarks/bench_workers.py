@@ -13,8 +13,9 @@ divided by the sources. Prints the median (and min/max) of the runs.
 
 On a 2-CPU machine shared with other work (PostgreSQL, the server and the workers
 all on it), 2026-11-28: 1 worker 57/s, 2 workers 69/s, 4 workers 59/s (51-104),
-14.7 round trips per source. Storing (not the network) is the limit there: more
-workers help only with more CPUs, for PostgreSQL and for the workers.
+14.7 round trips per source; under heavier load from other jobs 46, 47 and 39/s.
+Storing (not the network) is the limit there: more workers help only with more
+CPUs, for PostgreSQL and for the workers.
 """
 
 import argparse
