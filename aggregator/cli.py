@@ -286,13 +286,16 @@ def cmd_worker(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    from_database = app.settings.publish_to_database
     server = BackgroundServer(
         app.settings.feeds_dir,
         args.host,
         args.port,
         metrics=lambda: metrics.render(app.storage, app.topics),
+        storage=app.storage if from_database else None,
     ).start()
-    print(f"serving {app.settings.feeds_dir} at {server.url} (Ctrl-C to stop)", flush=True)
+    what = app.storage.display_url if from_database else app.settings.feeds_dir
+    print(f"serving the feeds in {what} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
         daemon.wait_for_signal(threading.Event())
     finally:

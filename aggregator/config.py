@@ -109,6 +109,8 @@ class Settings:
     feed_title: str
     max_entries: int
     hub: str | None
+    # Published files also kept in the database, for `serve` on machines without feeds/.
+    publish_to_database: bool
     lock_wait: timedelta
     retry_for: timedelta
     busy_timeout: timedelta
@@ -218,7 +220,8 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
     publish = top.table(
-        "publish", {"folder", "base_url", "id_authority", "title", "max_entries", "hub"}
+        "publish",
+        {"folder", "base_url", "id_authority", "title", "max_entries", "hub", "to_database"},
     )
     hub = publish.text("hub", "") or None
     if hub is not None and not re.match(r"^https?://[^/]+", hub):
@@ -262,6 +265,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         feed_title=publish.text("title", "Korean Peninsula news"),
         max_entries=max_entries,
         hub=hub,
+        publish_to_database=publish.get("to_database", bool, False),
         lock_wait=storage.duration("lock_wait", "60s"),
         retry_for=storage.duration("retry_for", "60s"),
         busy_timeout=storage.duration("busy_timeout", "5s"),

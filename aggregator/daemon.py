@@ -109,6 +109,7 @@ def run(
                 app.settings.feeds_dir,
                 *serve,
                 metrics=lambda: metrics.render(app.storage, app.topics),
+                storage=app.storage if app.settings.publish_to_database else None,
             ).start()
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},

@@ -38,7 +38,7 @@ from aggregator.ingest.parallel import Analyses, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
-from aggregator.store import Storage, retention
+from aggregator.store import Storage, published, retention
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
@@ -566,6 +566,8 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
 
     def write(path: Path, content: bytes) -> bool:
         """Write one file; a failure (disk full, no permission) is reported, the rest go on."""
+        if app.settings.publish_to_database:
+            published.save(app.storage, path.relative_to(folder).as_posix(), content, now)
         try:
             changed = publish.write_if_changed(path, content)
         except OSError as error:

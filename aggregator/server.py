@@ -22,6 +22,8 @@ import waitress
 from prometheus_client import CONTENT_TYPE_LATEST
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from aggregator.store import Storage, published
+
 log = logging.getLogger("aggregator.server")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
@@ -45,12 +47,22 @@ class _Representation:
 
 
 class FeedsApp:
-    """The WSGI application over one feeds folder."""
+    """The WSGI application over one feeds folder, or over the files published to the database.
 
-    def __init__(self, folder: Path, metrics: Callable[[], bytes] | None = None) -> None:
+    With ``storage`` (publish.to_database), the files are read from the database, so
+    any machine with its URL serves the same bytes under the same ETags.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        metrics: Callable[[], bytes] | None = None,
+        storage: Storage | None = None,
+    ) -> None:
         self.folder = folder.resolve()
         self.metrics = metrics
-        self._cache: dict[Path, tuple[tuple[float, int], _Representation]] = {}
+        self.storage = storage
+        self._cache: dict[Path, tuple[object, _Representation]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -75,7 +87,8 @@ class FeedsApp:
             )
         # Only names the publisher writes; "..", "%2e%2e", "//" and directories never match.
         file = self.folder / path.lstrip("/")
-        representation = self._load(file) if _SERVED.match(path) else None
+        load = self._load if self.storage is None else self._load_published
+        representation = load(file) if _SERVED.match(path) else None
         if representation is None:
             return self._plain(
                 start_response, "404 Not Found", b"not found\n", head=method == "HEAD"
@@ -147,6 +160,27 @@ class FeedsApp:
             self._cache[file] = (key, representation)
         return representation
 
+    def _load_published(self, file: Path) -> _Representation | None:
+        """A published file's bytes from the database, re-read only when its digest changes."""
+        assert self.storage is not None
+        path = file.relative_to(self.folder).as_posix()
+        found = published.digest_of(self.storage, path)
+        if found is None:
+            return None
+        with self._lock:
+            cached = self._cache.get(file)
+            if cached and cached[0] == found:
+                return cached[1]
+        body = published.content_of(self.storage, path)
+        if body is None:
+            return None  # removed in between
+        representation = _Representation(
+            body, gzip.compress(body, mtime=0), found[0][:32], found[1].timestamp()
+        )
+        with self._lock:
+            self._cache[file] = (found, representation)
+        return representation
+
     @staticmethod
     def _plain(
         start_response: StartResponse,
@@ -184,11 +218,15 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 def make_server(
-    folder: Path, host: str, port: int, metrics: Callable[[], bytes] | None = None
+    folder: Path,
+    host: str,
+    port: int,
+    metrics: Callable[[], bytes] | None = None,
+    storage: Storage | None = None,
 ) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server for the feeds folder (and /metrics), bound and ready to ``run()``."""
+    """A waitress server for the feeds (and /metrics), bound and ready to ``run()``."""
     return waitress.create_server(
-        FeedsApp(folder, metrics), host=host, port=port, ident="aggregator", threads=4
+        FeedsApp(folder, metrics, storage), host=host, port=port, ident="aggregator", threads=4
     )
 
 
@@ -196,9 +234,14 @@ class BackgroundServer:
     """The server on a thread of its own, beside the daemon's scheduler or a waiting main thread."""
 
     def __init__(
-        self, folder: Path, host: str, port: int, metrics: Callable[[], bytes] | None = None
+        self,
+        folder: Path,
+        host: str,
+        port: int,
+        metrics: Callable[[], bytes] | None = None,
+        storage: Storage | None = None,
     ) -> None:
-        self.server = make_server(folder, host, port, metrics)
+        self.server = make_server(folder, host, port, metrics, storage)
         self.url = f"http://{host}:{self.server.effective_port}/"
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 

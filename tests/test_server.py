@@ -253,3 +253,50 @@ def test_serve_and_daemon_serve_stop_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_any_machine_serves_the_feeds_from_the_database(
+    project: Path, tmp_path: Path, database_url: str
+) -> None:
+    """publish.to_database: one machine publishes; another, with only the database URL and
+    no feeds folder of its own, serves the same bytes under the same validators."""
+    config = f'[storage]\nurl = "{database_url}"\n[publish]\nto_database = true\nmax_entries = 1\n'
+    publisher = open_app(project, config)
+    elsewhere = tmp_path / "elsewhere"
+    write_config(elsewhere, config)
+    server_app = pipeline.Aggregator.open(
+        load_settings(elsewhere / "config" / "aggregator.toml", environ={})
+    )
+    server = BackgroundServer(
+        server_app.settings.feeds_dir, "127.0.0.1", 0, storage=server_app.storage
+    ).start()
+    try:
+        pipeline.update(publisher, NOW)
+        published = project / "feeds"
+        assert not (elsewhere / "feeds").exists()
+        names = ["alliance.xml", "all.xml", "index.html", "feeds.opml", "archive/all/1.xml"]
+        with httpx.Client(base_url=server.url, headers={"Accept-Encoding": "identity"}) as client:
+            for name in names:
+                response = client.get(name)
+                assert response.status_code == 200, name
+                assert response.content == (published / name).read_bytes(), name
+            etag = client.get("all.xml").headers["etag"]
+            assert client.get("all.xml", headers={"If-None-Match": etag}).status_code == 304
+            assert client.get("archive/all/9.xml").status_code == 404
+            assert client.get("../config/aggregator.toml").status_code == 404
+
+            (project / "seeds" / "new.txt").write_text(
+                "Seoul and Pyongyang reopen the liaison hotline\n\nPublished: 12 Jun. 2025, "
+                "09:00\n\nThe two Koreas restored the inter-Korean liaison hotline on Thursday, "
+                "the unification ministry said.\n",
+                encoding="utf-8",
+            )
+            pipeline.update(publisher, NOW)
+            changed = client.get("all.xml", headers={"If-None-Match": etag})
+            assert changed.status_code == 200
+            assert changed.content == (published / "all.xml").read_bytes()
+            assert b"liaison hotline" in changed.content
+    finally:
+        server.stop()
+        server_app.close()
+        publisher.close()

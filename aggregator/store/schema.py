@@ -181,6 +181,17 @@ tombstones = Table(
     Column("pruned", UTCDateTime, nullable=False),
 )
 
+# Published files (feeds, archive pages, HTML pages, OPML), by path in the feeds
+# folder, when publish.to_database is on: what `serve` answers from on any machine.
+published_files = Table(
+    "published_files",
+    metadata,
+    Column("path", String(512), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("modified", UTCDateTime, nullable=False),
+)
+
 # Counters that only grow, shared by every process on the database (fetches by
 # outcome, items stored, duplicates merged): what /metrics reports.
 counters = Table(

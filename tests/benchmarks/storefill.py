@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Select, Table, func, insert, select, text
 
 from aggregator import classify, dedup, pipeline, publish
-from aggregator.store import Storage, schema
+from aggregator.store import Storage, migrate
 from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.schema import item_bands, item_topics, items, sources
 from aggregator.text import html_to_text
@@ -48,7 +48,7 @@ def fingerprint(topics_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in [Path(__file__), Path(feedcorpus.__file__), *sorted(topics_dir.glob("*.toml"))]:
         digest.update(path.read_bytes())
-    digest.update(str(schema.SCHEMA_VERSION).encode())
+    digest.update(migrate.head().encode())
     return digest.hexdigest()[:12]
 
 
