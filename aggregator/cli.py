@@ -372,18 +372,24 @@ def run_db(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return args.db_handler(storage, args)
+        return _reporting_errors(lambda: args.db_handler(storage, args))
+    finally:
+        storage.close()
+
+
+def _reporting_errors(run: Callable[[], int]) -> int:
+    """Run a command; an error it reports is printed and becomes its exit status."""
+    try:
+        return run()
     except LockedError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BUSY
-    except SchemaError as error:
+    except (UsageError, SchemaError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except AggregatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_FAILED
-    finally:
-        storage.close()
 
 
 def _command(
@@ -663,8 +669,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return run_db(args)
     try:
-        settings = load_settings(find_config(args.config))
-        app = pipeline.Aggregator.open(settings)
+        app = pipeline.Aggregator.open(load_settings(find_config(args.config)))
     except (ConfigError, SchemaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -673,16 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT_FAILED
     app.progress = _progress(args, handler)
     try:
-        return args.handler(app, args)
-    except LockedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BUSY
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except AggregatorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INPUT_FAILED
+        return _reporting_errors(lambda: args.handler(app, args))
     finally:
         app.progress.finish()
         app.close()

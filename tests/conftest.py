@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,20 @@ def _postgres_schema_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin.dispose()
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(server: str = POSTGRES_SERVER, prefix: str = "t") -> Iterator[str]:
+    """The URL of a fresh schema on a PostgreSQL server, dropped with everything in it after."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
+        yield f"{server}?options=-csearch_path%3D{schema}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -26,16 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from aggregator.store import Storage
 from aggregator.store.schema import sources
-from tests.conftest import write_config
+from tests.conftest import POSTGRES_SERVER, postgres_schema, write_config
 from tests.feedserver import FeedServer
 from tests.workload import Workload
 
@@ -72,20 +69,6 @@ def child() -> int:
         Path(os.environ[COUNT_FILE_ENV]).write_text(str(statements))
 
 
-@contextmanager
-def fresh_schema(server: str) -> Iterator[str]:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def done(storage: Storage, count: int) -> bool:
     with storage.engine.connect() as connection:
         fetched, claimed = connection.execute(
@@ -110,7 +93,10 @@ def one_run(server_url: str, count: int, workers: int, delay: float) -> tuple[fl
 
     for n in range(count):
         feeds.serve(f"/s{n}.xml", timed)
-    with tempfile.TemporaryDirectory() as folder, fresh_schema(server_url) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        postgres_schema(server_url, prefix="bench") as url,
+    ):
         root = Path(folder)
         write_config(root, CONFIG)  # with the shipped topic rules: classifying is part of storing
         storage = Storage(url)
@@ -154,9 +140,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--database",
-        default=os.environ.get(
-            "AGGREGATOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=POSTGRES_SERVER,
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

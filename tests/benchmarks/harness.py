@@ -16,20 +16,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from tests import conftest
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("AGGREGATOR_BENCH_CACHE", Path.home() / ".cache" / "aggregator-bench"))
-POSTGRES_SERVER = os.environ.get(
-    "AGGREGATOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_SERVER = conftest.POSTGRES_SERVER
 
 
 @dataclass(frozen=True)
@@ -161,16 +158,6 @@ def peers(*args: str, cwd: Path) -> Finished:
     )
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL schema, dropped afterwards (as tests/conftest.py does)."""
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def postgres_schema() -> AbstractContextManager[str]:
+    """The URL of a fresh PostgreSQL schema, dropped afterwards (as the tests do)."""
+    return conftest.postgres_schema(POSTGRES_SERVER, prefix="bench")
