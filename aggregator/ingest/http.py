@@ -184,4 +184,6 @@ def run_per_host(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
         futures: dict[Future[R], T] = {pool.submit(limited, job): job for job in jobs}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            # Popped, so a result (a fetched body, a parsed feed) is freed once handled,
+            # not kept until the last source is done: memory follows the pool, not the run.
+            yield futures.pop(future), future.result()
