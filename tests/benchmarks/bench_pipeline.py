@@ -257,9 +257,10 @@ def _filled_sqlite(size: int, topics: tuple[classify.Topic, ...], bands: bool) -
     path = harness.CACHE / f"store-{size}-{tag}{'-bands' if bands else ''}.db"
     if not path.exists():
         harness.CACHE.mkdir(parents=True, exist_ok=True)
-        building = path.with_suffix(".building")
-        for stale in harness.CACHE.glob(f"{building.name}*"):
+        # Stores of this size that older code filled are stale: 5 GB at 1M items.
+        for stale in harness.CACHE.glob(f"store-{size}-*"):
             stale.unlink()
+        building = path.with_suffix(".building")
         started = time.perf_counter()
         _fill(f"sqlite:///{building}", size, topics, bands)
         building.rename(path)
