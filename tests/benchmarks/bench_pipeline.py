@@ -386,7 +386,8 @@ def main() -> None:
                 bench_regen(args, size, backend, results)
     results.print(targets(results))
     print(
-        f"\nwall time {time.perf_counter() - started:.0f}s; runs {args.runs}; aggregator "
+        f"\nwall time {time.perf_counter() - started:.0f}s; runs {args.runs} "
+        f"({args.large_runs} for {LARGE:,}+ sources); aggregator "
         f"fetch.workers {args.workers}, per_host {args.per_host or args.workers}; "
         f"reader workers {args.reader_workers}; 1-min load average {load:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end (other processes share the {os.cpu_count()} cores)"
