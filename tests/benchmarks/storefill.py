@@ -34,7 +34,7 @@ from aggregator.types import ItemData
 from tests.benchmarks import feedcorpus
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
-POOL = 3000
+POOL = 3000  # stories at most; a small store uses one for every 20 items
 SOURCES = 1000
 JOIN_SHARE = 0.10
 BATCH = 10_000
@@ -53,11 +53,11 @@ def fingerprint(topics_dir: Path) -> str:
 
 
 @functools.cache  # the same for every fill of a run; computing it takes a minute
-def _pool(topics: tuple[classify.Topic, ...], seed: int) -> list[dict[str, object]]:
+def _pool(topics: tuple[classify.Topic, ...], seed: int, count: int) -> list[dict[str, object]]:
     """Generated stories with what the pipeline derives from each: topics, signature, hash."""
     rng = random.Random(seed)
     stories = []
-    for _ in range(POOL):
+    for _ in range(count):
         title, paragraphs = feedcorpus._story(rng, feedcorpus.ENTRY_BYTES - 520)  # noqa: SLF001
         html = feedcorpus._html(paragraphs)  # noqa: SLF001
         body = html_to_text(html)
@@ -90,7 +90,7 @@ def fill(
     ingest reads; it triples the time a fill takes.
     """
     rng = random.Random(size)
-    pool = _pool(topics, seed=2026)
+    pool = _pool(topics, seed=2026, count=min(POOL, max(100, size // 20)))
     with storage.transaction() as tx:
         tx.connection.execute(
             insert(sources),
@@ -112,7 +112,7 @@ def fill(
     labels: list[dict[str, object]] = []
     recent: list[tuple[int, int]] = []  # (id, source) of recent canonical items
     for n in range(1, size + 1):
-        story = pool[rng.randrange(POOL)]
+        story = pool[rng.randrange(len(pool))]
         source = rng.randrange(1, SOURCES + 1)
         source_key = f"https://wire{source}.example/feed.xml"
         link = f"https://wire{source}.example/news/{n}"
