@@ -559,6 +559,7 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     reclassified = reclassify(app)
     titles = {t.id: t.title for t in app.topics}
     folder = app.settings.feeds_dir
+    publish.remove_temporaries(folder)
     written: list[Path] = []
     unchanged: list[Path] = []
 

@@ -10,6 +10,7 @@ import hashlib
 import html
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -337,6 +338,27 @@ def write_archives(
             break  # the write failed (and was reported); the next regeneration retries
         pages, archived = page, [story.entry_id for story in stories[:size]]
     return pages or None
+
+
+_TEMPORARY = re.compile(r"^\.[a-z0-9-]+\.(?:xml|html|opml)\.[A-Za-z0-9_]+$")
+
+
+def remove_temporaries(folder: Path) -> int:
+    """Delete temporary files a killed run left beside the published ones; how many.
+
+    ``write_if_changed`` removes its temporary file on any error, but not when the
+    process is killed outright. Only the one regenerating process (it holds the cycle
+    lock) writes here, so whatever temporary file exists now is such a leftover.
+    """
+    removed = 0
+    for directory in [folder, *folder.glob("archive/*")]:
+        for path in directory.glob(".*"):
+            if _TEMPORARY.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.info("removed %d temporary files left by an interrupted run", removed)
+    return removed
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:

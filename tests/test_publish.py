@@ -250,3 +250,23 @@ def test_archived_pages_counts_the_pages_written(tmp_path: Path, written: int) -
         path.write_bytes(b"<feed/>")
     assert archived_pages(tmp_path, "alliance") == written
     assert archived_pages(tmp_path, "all") == 0
+
+
+def test_temporaries_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
+    import tempfile
+
+    from aggregator.publish import remove_temporaries, write_if_changed
+
+    archive = tmp_path / "archive" / "alliance"
+    archive.mkdir(parents=True)
+    left = [
+        tempfile.mkstemp(prefix=".all.xml.", dir=tmp_path)[1],
+        tempfile.mkstemp(prefix=".index.html.", dir=tmp_path)[1],
+        tempfile.mkstemp(prefix=".3.xml.", dir=archive)[1],
+    ]
+    write_if_changed(tmp_path / "all.xml", b"<feed/>")
+    (tmp_path / ".htaccess").write_text("kept: not ours")
+    assert remove_temporaries(tmp_path) == 3
+    assert not any(Path(p).exists() for p in left)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".htaccess", "all.xml", "archive"]
+    assert remove_temporaries(tmp_path) == 0
