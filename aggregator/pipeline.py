@@ -374,7 +374,10 @@ def _fetch_and_parse(
         "max_entries": settings.max_entries,
     }
     if pool is not None:
-        data, analyses, reason = pool.submit(parse_and_analyze, result.body, **options).result()
+        first_fetch = source.body_hash is None
+        data, analyses, reason = pool.submit(
+            parse_and_analyze, result.body, **options, analyze_items=first_fetch
+        ).result()
         return _Fetched(result, body_hash, data, reason, analyses)
     try:
         return _Fetched(result, body_hash, parse_feed(result.body, **options))

@@ -47,8 +47,13 @@ def parse_and_analyze(
     zone: ZoneInfo,
     now: datetime,
     max_entries: int,
+    analyze_items: bool,
 ) -> tuple[SourceData | None, Analyses, str | None]:
-    """In a worker: the parsed source and its items' analyses, or the reason it is no feed.
+    """In a worker: the parsed source (and its items' analyses), or the reason it is no feed.
+
+    ``analyze_items`` is for a source's first fetch, where every item is new. A later
+    body holds mostly items the store already has, which need no analysis; its few
+    new ones are analysed by the main process as it writes them.
 
     The reason travels as text: an exception with its own constructor does not
     survive the trip between processes intact.
@@ -65,6 +70,8 @@ def parse_and_analyze(
         )
     except InputError as error:
         return None, {}, error.reason
+    if not analyze_items:
+        return data, {}, None
     return data, {text_key(item): analyze(item, _topics) for item in data.items}, None
 
 

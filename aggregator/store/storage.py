@@ -569,26 +569,15 @@ class Storage:
         order, so two transactions never wait on each other's rows crosswise.
         """
         rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
-        if rows and self.dialect in UPSERTS:
-            upsert = UPSERTS[self.dialect](counters)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[counters.c.name],
-                set_={"value": counters.c.value + upsert.excluded.value},
-            )
-            with self.transaction() as tx:
-                tx.connection.execute(upsert, rows)
+        if not rows:
             return
+        upsert = UPSERTS[self.dialect](counters)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[counters.c.name],
+            set_={"value": counters.c.value + upsert.excluded.value},
+        )
         with self.transaction() as tx:
-            for name, amount in counts.items():
-                if not amount:
-                    continue
-                changed = tx.connection.execute(
-                    update(counters)
-                    .where(counters.c.name == name)
-                    .values(value=counters.c.value + amount)
-                ).rowcount
-                if not changed:
-                    tx.connection.execute(insert(counters).values(name=name, value=amount))
+            tx.connection.execute(upsert, rows)
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as connection:
