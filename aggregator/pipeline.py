@@ -29,8 +29,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from aggregator import classify, dedup, pages, publish, websub
-from aggregator.analysis import analyze, text_key
+from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.config import Settings
+from aggregator.dedup import ItemWrite
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
@@ -43,6 +44,7 @@ from aggregator.store.archive_queries import next_archive_page
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
 from aggregator.store.sources import WebSource, save_fetch_state
+from aggregator.store.storage import StoreTransaction, StoryIdentities
 from aggregator.text import html_to_text
 from aggregator.types import InputFailure, SourceData, TopicMatch
 
@@ -176,7 +178,7 @@ def _store_source(
     ``holder`` (a worker's id) only while that worker's lease holds, releasing it.
     Returns the counts of new items, updated items, and new items that joined a story.
     """
-    new = updated = merged = 0
+    updated = 0
     tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now)
@@ -189,6 +191,7 @@ def _store_source(
         unknown = [item for item in entries if item.key not in known]
         pruned = retention.tombstoned(tx, data.source.key, [item.key for item in unknown])
         identities = tx.stories_by_identity(source_id, ((i.link, i.key) for i in unknown))
+        inserts: list[tuple[ItemWrite, ItemAnalysis]] = []
         for item in entries:
             if item.key in pruned:
                 continue  # retention removed it; a source still listing it must not revive it
@@ -202,22 +205,42 @@ def _store_source(
             if write is None:
                 continue
             analysis = (analyses or {}).get(text_key(item)) or analyze(item, app.topics)
-            slots, bands = analysis.slots, list(analysis.bands)
-            item_id = tx.write_item(source_id, write, now, slots)
             if write.id is None:
-                new += 1
-                story = identities.story(item.link, item.key)
-                if story is None and slots is not None:
-                    candidates = tx.story_candidates(source_id, bands)
-                    story = dedup.choose_story(slots, candidates, app.settings.dedup.similarity)
-                if story is not None:
-                    tx.join_story(item_id, story, write.published)
-                    merged += 1
-            else:
-                updated += 1
-            tx.set_bands(item_id, bands, new=write.id is None)
-            tx.set_topics(item_id, dict(analysis.topics), new=write.id is None)
-    return new, updated, merged
+                inserts.append((write, analysis))
+                continue
+            updated += 1
+            tx.update_item(write, analysis.slots)
+            tx.set_bands(write.id, analysis.bands)
+            tx.set_topics(write.id, dict(analysis.topics))
+        merged = _insert_new(app, tx, source_id, inserts, identities, now)
+    return len(inserts), updated, merged
+
+
+def _insert_new(
+    app: Aggregator,
+    tx: StoreTransaction,
+    source_id: int,
+    inserts: list[tuple[ItemWrite, ItemAnalysis]],
+    identities: StoryIdentities,
+    now: datetime,
+) -> int:
+    """Write a source's new items together, a few statements for all of them; how many
+    joined a story told by another source (same link or global id, or near-duplicate text).
+    """
+    if not inserts:
+        return 0
+    stories = [identities.story(write.item.link, write.item.key) for write, _ in inserts]
+    unplaced = [n for n, story in enumerate(stories) if story is None and inserts[n][1].slots]
+    candidates = tx.story_candidates(source_id, [inserts[n][1].bands for n in unplaced])
+    threshold = app.settings.dedup.similarity
+    for n, found in zip(unplaced, candidates, strict=True):
+        stories[n] = dedup.choose_story(inserts[n][1].slots, found, threshold)
+    ids = tx.insert_items(source_id, [(write, a.slots) for write, a in inserts], now)
+    published = [write.published for write, _ in inserts]
+    tx.assign_stories(list(zip(ids, stories, published, strict=True)))
+    tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
+    tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
+    return sum(story is not None for story in stories)
 
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:

@@ -23,8 +23,11 @@ def _write(storage: Storage, item: ItemData, now: datetime = NOW) -> dedup.ItemW
         write = dedup.decide(
             item, known, authority="example.org,2026", source_key=SOURCE.key, now=now
         )
-        if write is not None:
-            tx.write_item(source_id, write, now)
+        if write is not None and write.id is None:
+            (item_id,) = tx.insert_items(source_id, [(write, None)], now)
+            tx.assign_stories([(item_id, None, write.published)])
+        elif write is not None:
+            tx.update_item(write, None)
         return write
 
 

@@ -5,6 +5,7 @@ Dialect differences live here and in ``schema.UTCDateTime``.
 """
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,30 +61,60 @@ if TYPE_CHECKING:
 MAX_STORY_CANDIDATES = 20
 
 
-# Statements run for every item an ingest writes, built once: building a statement
+# Statements run for every source an ingest writes, built once: building a statement
 # object costs more than running it on SQLite.
-_SHARED_BANDS = (
-    select(item_bands.c.item_id, func.count().label("shared"))
-    .where(item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)))
-    .group_by(item_bands.c.item_id)
-    .subquery()
+_BAND_MEMBERS = (
+    select(item_bands.c.band_key, item_bands.c.item_id)
+    .join(items, items.c.id == item_bands.c.item_id)
+    .where(
+        item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)),
+        items.c.source_id != bindparam("other_than"),
+        items.c.signature.is_not(None),
+    )
 )
-_STORY_CANDIDATES = (
-    select(items.c.id, items.c.story_id, items.c.signature)
-    .join(_SHARED_BANDS, _SHARED_BANDS.c.item_id == items.c.id)
-    .where(items.c.source_id != bindparam("other_than"), items.c.signature.is_not(None))
-    .order_by(_SHARED_BANDS.c.shared.desc(), items.c.id)
-    .limit(MAX_STORY_CANDIDATES)
+_SIGNATURES = select(items.c.id, items.c.story_id, items.c.signature).where(
+    items.c.id.in_(bindparam("ids", expanding=True))
 )
-_INSERT_ITEM = insert(items)
+_UPDATED = select(items.c.id, items.c.updated).where(
+    items.c.id.in_(bindparam("ids", expanding=True))
+)
+# Unordered RETURNING lets both dialects insert many rows per statement; the key
+# (unique within a source) says which id went to which item.
+_INSERT_ITEMS = insert(items).returning(items.c.key, items.c.id)
 _SET_STORY = (
     update(items).where(items.c.id == bindparam("item")).values(story_id=bindparam("story"))
+)
+_MOVE_UPDATED = (
+    update(items).where(items.c.id == bindparam("item")).values(updated=bindparam("moved"))
 )
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item"))
 _INSERT_BANDS = insert(item_bands)
 _DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
 _INSERT_TOPICS = insert(item_topics)
 _DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
+
+
+def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
+    """The columns an item's publishable fields and signature fill, on insert or update."""
+    item = write.item
+    return {
+        "title": item.title,
+        "content_html": item.content_html,
+        "published": write.published,
+        "updated": write.updated,
+        "author": item.author,
+        "site_name": item.site_name,
+        "link": item.link,
+        "language": item.language,
+        "content_hash": write.content_hash,
+        "categories": json.dumps(list(item.categories), ensure_ascii=False),
+        "enclosures": json.dumps(
+            [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
+        ),
+        "link_hash": link_hash(item.link),
+        "key_hash": global_key_hash(item.key),
+        "signature": pack(slots) if slots else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -249,92 +280,121 @@ class StoreTransaction:
                 into.update({value: story for value, story in rows})
         return found
 
-    def story_candidates(self, source_id: int, keys: Sequence[int]) -> list[StoryCandidate]:
-        """Items of other sources sharing band keys with a signature: near-duplicate candidates.
+    def story_candidates(
+        self, source_id: int, band_sets: Sequence[Sequence[int]]
+    ) -> list[list[StoryCandidate]]:
+        """For each set of band keys: items of other sources sharing bands with it.
 
-        Ranked by how many bands they share: a near-duplicate shares many, an item
-        that only talks about the same subject one or two. News on one subject shares
-        bands widely, so only the best-ranked few are compared, which bounds the cost
-        of a lookup however crowded the index gets.
+        These are a new item's near-duplicate candidates, ranked by how many bands
+        they share: a near-duplicate shares many, an item that only talks about the
+        same subject one or two. News on one subject shares bands widely, so only the
+        best-ranked few are compared, which bounds the cost however crowded the index
+        gets. One query answers a whole source's new items: its own items are never
+        candidates, so what it is writing cannot change the answer.
         """
-        if not keys:
-            return []
-        rows = self.connection.execute(
-            _STORY_CANDIDATES, {"band_keys": list(keys), "other_than": source_id}
-        )
-        return [StoryCandidate(row.id, row.story_id, unpack(row.signature)) for row in rows]
+        wanted = sorted({key for keys in band_sets for key in keys})
+        members: dict[int, list[int]] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self.connection.execute(
+                _BAND_MEMBERS, {"band_keys": wanted[start : start + 500], "other_than": source_id}
+            )
+            for band_key, item_id in rows:
+                members.setdefault(band_key, []).append(item_id)
+        ranked = []
+        for keys in band_sets:
+            shared = Counter(item for key in set(keys) for item in members.get(key, ()))
+            best = sorted(shared, key=lambda item: (-shared[item], item))
+            ranked.append(best[:MAX_STORY_CANDIDATES])
+        found: dict[int, StoryCandidate] = {}
+        chosen = sorted({item for best in ranked for item in best})
+        for start in range(0, len(chosen), 500):
+            rows = self.connection.execute(_SIGNATURES, {"ids": chosen[start : start + 500]})
+            found.update(
+                (row.id, StoryCandidate(row.id, row.story_id, unpack(row.signature)))
+                for row in rows
+            )
+        return [[found[item] for item in best] for best in ranked]
+
+    def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
+        """Index new items' band keys (item id -> keys), in one statement."""
+        rows = [{"band_key": k, "item_id": item} for item, keys in bands.items() for k in set(keys)]
+        if rows:
+            self.connection.execute(_INSERT_BANDS, rows)
 
     def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
         """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""
         if not new:
             self.connection.execute(_DELETE_BANDS, {"item": item_id})
-        if keys:
-            self.connection.execute(
-                _INSERT_BANDS, [{"band_key": k, "item_id": item_id} for k in set(keys)]
-            )
+        self.add_bands({item_id: keys})
 
-    def join_story(self, item_id: int, story_id: int, reported: datetime) -> None:
-        """Make an item a member of a story, and move the canonical entry's ``updated`` forward.
+    def assign_stories(self, stories: Sequence[tuple[int, int | None, datetime]]) -> None:
+        """Put new items in their stories: (item id, story joined or None, when it was published).
 
-        The canonical entry now lists another source, so readers should see it change.
-        Its new ``updated`` is when that source published (at least a second later than
-        before): a function of the data, so an interrupted and a clean run agree.
+        An item that joined no story is its own. When one joins a story, the story's
+        canonical entry now lists another source, so readers should see it change:
+        its ``updated`` moves to when that source published, at least a second later
+        than before. That is a function of the data, so an interrupted and a clean run
+        agree.
         """
         self.connection.execute(
-            update(items).where(items.c.id == item_id).values(story_id=story_id)
+            _SET_STORY, [{"item": item, "story": story or item} for item, story, _ in stories]
         )
-        current = self.connection.execute(
-            select(items.c.updated).where(items.c.id == story_id)
-        ).scalar_one()
-        moved = max(current + timedelta(seconds=1), reported)
-        self.connection.execute(update(items).where(items.c.id == story_id).values(updated=moved))
+        joined = [(story, reported) for _, story, reported in stories if story is not None]
+        if not joined:
+            return
+        stories_joined = sorted({story for story, _ in joined})
+        rows = self.connection.execute(_UPDATED, {"ids": stories_joined})
+        updated = {story: when for story, when in rows}
+        for story, reported in joined:
+            updated[story] = max(updated[story] + timedelta(seconds=1), reported)
+        self.connection.execute(
+            _MOVE_UPDATED, [{"item": story, "moved": moved} for story, moved in updated.items()]
+        )
 
-    def write_item(
+    def insert_items(
         self,
         source_id: int,
-        write: ItemWrite,
+        writes: Sequence[tuple[ItemWrite, tuple[int, ...] | None]],
         now: datetime,
-        slots: tuple[int, ...] | None = None,
-    ) -> int:
-        """Insert a new item (its own story until joined) or update one in place; its id."""
-        item = write.item
-        values = {
-            "title": item.title,
-            "content_html": item.content_html,
-            "published": write.published,
-            "updated": write.updated,
-            "author": item.author,
-            "site_name": item.site_name,
-            "link": item.link,
-            "language": item.language,
-            "content_hash": write.content_hash,
-            "categories": json.dumps(list(item.categories), ensure_ascii=False),
-            "enclosures": json.dumps(
-                [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
-            ),
-            "link_hash": link_hash(item.link),
-            "key_hash": global_key_hash(item.key),
-            "signature": pack(slots) if slots else None,
-        }
-        if write.id is None:
-            new = {"source_id": source_id, "key": item.key, "entry_id": write.entry_id}
-            item_id = self.connection.execute(
-                _INSERT_ITEM, {**new, "first_seen": now, **values}
-            ).inserted_primary_key[0]
-            self.connection.execute(_SET_STORY, {"item": item_id, "story": item_id})
-            return item_id
-        self.connection.execute(_UPDATE_ITEM, {"item": write.id, **values})
-        return write.id
+    ) -> list[int]:
+        """Insert a source's new items (with their signatures) in one statement; their ids.
+
+        Each is its own story until ``assign_stories`` says otherwise.
+        """
+        if not writes:
+            return []
+        rows = [
+            {
+                "source_id": source_id,
+                "key": write.item.key,
+                "entry_id": write.entry_id,
+                "first_seen": now,
+                **_item_values(write, slots),
+            }
+            for write, slots in writes
+        ]
+        ids = {key: item for key, item in self.connection.execute(_INSERT_ITEMS, rows)}
+        return [ids[write.item.key] for write, _ in writes]
+
+    def update_item(self, write: ItemWrite, slots: tuple[int, ...] | None) -> None:
+        """Rewrite a stored item in place (an edit its source published)."""
+        self.connection.execute(_UPDATE_ITEM, {"item": write.id, **_item_values(write, slots)})
+
+    def add_topics(self, topics: dict[int, dict[str, float]]) -> None:
+        """Record new items' topic assignments (item id -> topic -> score), in one statement."""
+        rows = [
+            {"item_id": item, "topic_id": topic, "score": score}
+            for item, scores in topics.items()
+            for topic, score in scores.items()
+        ]
+        if rows:
+            self.connection.execute(_INSERT_TOPICS, rows)
 
     def set_topics(self, item_id: int, scores: dict[str, float], *, new: bool = False) -> None:
         """Replace an item's topic assignments (``new``: it has none yet, nothing to delete)."""
         if not new:
             self.connection.execute(_DELETE_TOPICS, {"item": item_id})
-        if scores:
-            self.connection.execute(
-                _INSERT_TOPICS,
-                [{"item_id": item_id, "topic_id": t, "score": s} for t, s in scores.items()],
-            )
+        self.add_topics({item_id: scores})
 
     def has_items(self) -> bool:
         return self.connection.execute(select(items.c.id).limit(1)).first() is not None
