@@ -10,6 +10,7 @@ import re
 import struct
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from operator import eq
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aggregator.clock import FUTURE_SKEW
@@ -143,9 +144,14 @@ def shingles(text: str) -> set[bytes]:
     Korean is written with varying spacing (한미 동맹 / 한미동맹), so Hangul runs are
     shingled as spacing-free character 4-grams instead.
     """
-    words = _WORD.findall(normalize(text).casefold())
-    latin = [w for w in words if not _HANGUL.search(w)]
-    hangul = "".join(w for w in words if _HANGUL.search(w))
+    latin: list[str] = []
+    hangul_words: list[str] = []
+    for word in _WORD.findall(normalize(text).casefold()):
+        # max() is a cheap first test: a word whose highest character comes before
+        # the Hangul block has none.
+        korean = max(word) >= "\uac00" and _HANGUL.search(word)
+        (hangul_words if korean else latin).append(word)
+    hangul = "".join(hangul_words)
     found = {" ".join(latin[i : i + 3]).encode() for i in range(max(len(latin) - 2, 0))}
     found.update(hangul[i : i + 4].encode() for i in range(max(len(hangul) - 3, 0)))
     return found
@@ -189,6 +195,8 @@ def band_keys(slots: tuple[int, ...]) -> list[int]:
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard similarity of two signatures (share of equal, non-empty slots)."""
+    if len(a) == len(b) and _EMPTY not in a and _EMPTY not in b:  # usual; counted at C speed
+        return sum(map(eq, a, b)) / len(a)
     used = [(x, y) for x, y in zip(a, b, strict=True) if x != _EMPTY or y != _EMPTY]
     return sum(x == y for x, y in used) / len(used) if used else 0.0
 

@@ -7,6 +7,16 @@ import unicodedata
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote|tr)\s*>|<br\s*/?>", re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+# What folding would change; most paragraphs hold none of it, and looking for these is
+# much cheaper than a substitution scanning every character.
+_ODD_BLANKS = ("  ", "\t", "\r", "\f", "\v", "\u00a0")
+
+
+def _fold_blanks(text: str) -> str:
+    """Runs of blanks as one space each."""
+    if any(blank in text for blank in _ODD_BLANKS):
+        return _SPACE.sub(" ", text)
+    return text
 
 
 def paragraphs_to_html(paragraphs: tuple[str, ...] | list[str]) -> str:
@@ -18,10 +28,10 @@ def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: tags dropped, entities decoded, blocks on own lines."""
     with_breaks = _BLOCK_END.sub("\n", markup)
     text = html.unescape(_TAG.sub(" ", with_breaks))
-    lines = (_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    lines = (_fold_blanks(line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
 def normalize(text: str) -> str:
     """NFKC-normalise and fold whitespace: the form text is compared and matched in."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _fold_blanks(unicodedata.normalize("NFKC", text)).strip()
