@@ -302,7 +302,9 @@ class StoreTransaction:
                 members.setdefault(band_key, []).append(item_id)
         ranked = []
         for keys in band_sets:
-            shared = Counter(item for key in set(keys) for item in members.get(key, ()))
+            shared: Counter[int] = Counter()
+            for key in set(keys):
+                shared.update(members.get(key, ()))
             best = sorted(shared, key=lambda item: (-shared[item], item))
             ranked.append(best[:MAX_STORY_CANDIDATES])
         found: dict[int, StoryCandidate] = {}
