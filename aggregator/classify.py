@@ -29,9 +29,10 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 import re
 import tomllib
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from re import _constants, _parser  # parsed patterns, for what their matches must contain
 
 from aggregator.errors import ConfigError
 from aggregator.text import normalize
@@ -47,6 +48,17 @@ _GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
+_TOKEN = re.compile(r"[a-z0-9]+")  # what the pre-check of Latin terms and acronyms looks up
+_HAN_RUN = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]+")  # ... and of Korean terms
+_FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]+")
+# Letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
+_FOLDS = re.compile(r"[\u0130\u0131\u017f\u212a]")
+_ASCII = re.compile(r"[\x00-\x7f]+")
+_DASHES = re.compile(r"[‐‑‒–—―]")
+_NORTH = re.compile(r"\bN\.\s?(?=Korea)")
+_SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
+_US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
+_LINE_BREAK = re.compile(r"[^\S\n]*\n[^\S\n]*")  # with the spaces around it
 
 
 def _is_word(char: str) -> bool:
@@ -55,47 +67,106 @@ def _is_word(char: str) -> bool:
 
 
 @dataclass(frozen=True)
+class _Field:
+    """A title or a body in matching form, with what the pre-checks of every group look up.
+
+    ``lower`` is ``text`` with ASCII letters lower-cased (same length, so positions
+    agree); ``tokens`` its runs of ASCII letters and digits; ``han`` the first one and
+    two characters of each run of Hangul and Hanja in ``text``; ``folds`` whether the
+    text has a letter that case-insensitive matching equates with an ASCII one.
+    """
+
+    text: str
+    lower: str
+    tokens: frozenset[str]
+    han: frozenset[str]
+    folds: bool
+
+
+def _field(text: str) -> _Field:
+    lower = text.lower()
+    if not text.isascii():  # str.lower also changes non-ASCII letters (É, Σ), which must stay
+        others = _ASCII.sub("", text)
+        if others.lower() != others:
+            lower = text.translate(_ASCII_LOWER)
+    runs = _HAN_RUN.findall(text)
+    han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
+    tokens = frozenset(_TOKEN.findall(lower))
+    return _Field(text, lower, tokens, han, _FOLDS.search(text) is not None)
+
+
+@dataclass(frozen=True)
 class _Matcher:
     """A group's terms compiled for speed: plain literal alternations, which ``re``
     scans by their first characters, with the word-boundary checks done in Python on
     the few matches. Latin terms are matched in ASCII-lowercased text (same length,
     so positions agree); acronyms and Korean terms in the text as written.
+
+    A scan runs only when its kind's pre-check finds what any match must contain,
+    by set look-ups in the ``_Field``, so most groups cost next to nothing on most
+    texts. None means no pre-check (always scan). Latin and acronym terms: a run of
+    ASCII letters and digits of each term, which any match has as a whole token of
+    the lower-cased text (the last run of a term may carry an "s" or "es" ending).
+    Korean terms: the first one or two Hangul or Hanja characters of a run in the
+    term's first word, with which a run in the text begins. Patterns: strings, each
+    with whether case is ignored, of which every match contains one (``_needles``).
     """
 
     latin: re.Pattern[str] | None
     acronyms: re.Pattern[str] | None
     cjk: re.Pattern[str] | None
     patterns: re.Pattern[str] | None
-    # A cheap test before each scan: every term's longest word, which any match of the
-    # term contains literally (lower-cased for Latin terms, as written for the others).
-    # A scan runs only when one of its kind's words is in the text, found at C speed.
-    latin_words: tuple[str, ...] = ()
-    acronym_words: tuple[str, ...] = ()
-    cjk_words: tuple[str, ...] = ()
+    latin_keys: frozenset[str] | None = None
+    acronym_keys: frozenset[str] | None = None
+    cjk_keys: frozenset[str] | None = None
+    needles: tuple[tuple[str, bool], ...] | None = None
 
-    def find(self, text: str, lower: str) -> list[tuple[int, str]]:
-        """Where and what matched in ``text`` (``lower`` is its ASCII-lowercased twin)."""
+    def find(self, field: _Field) -> list[tuple[int, str]]:
+        """Where and what matched in the field, in order."""
         found: list[tuple[int, str]] = []
-        for regex, haystack, words in (
-            (self.latin, lower, self.latin_words),
-            (self.acronyms, text, self.acronym_words),
+        text = field.text
+        if self.latin is not None and (
+            self.latin_keys is None or not self.latin_keys.isdisjoint(field.tokens)
         ):
-            if regex is None or not any(w in haystack for w in words):
-                continue
-            for m in regex.finditer(haystack):
-                start, end = m.span()
-                before = text[start - 1] if start else " "
-                after = text[end] if end < len(text) else " "
-                if not _is_word(before) and before != "-" and not _is_word(after):
-                    found.append((start, text[start:end]))
-        if self.cjk is not None and any(w in text for w in self.cjk_words):
+            self._latin(self.latin, field.lower, text, found)
+        if self.acronyms is not None and (
+            self.acronym_keys is None or not self.acronym_keys.isdisjoint(field.tokens)
+        ):
+            self._latin(self.acronyms, text, text, found)
+        if self.cjk is not None and (
+            self.cjk_keys is None or not self.cjk_keys.isdisjoint(field.han)
+        ):
             for m in self.cjk.finditer(text):
                 start = m.start()
                 if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
                     found.append((start, m.group()))
-        if self.patterns:
+        if self.patterns is not None and self._may_match(field):
             found.extend((m.start(), m.group()) for m in self.patterns.finditer(text))
-        return sorted(found)
+        found.sort()
+        return found
+
+    @staticmethod
+    def _latin(
+        regex: re.Pattern[str], haystack: str, text: str, found: list[tuple[int, str]]
+    ) -> None:
+        """The regex's matches in ``haystack`` that stand as whole words in ``text``."""
+        for m in regex.finditer(haystack):
+            start, end = m.span()
+            before = text[start - 1] if start else " "
+            after = text[end] if end < len(text) else " "
+            if not _is_word(before) and before != "-" and not _is_word(after):
+                found.append((start, text[start:end]))
+
+    def _may_match(self, field: _Field) -> bool:
+        if self.needles is None:
+            return True
+        for needle, folded in self.needles:
+            if folded:
+                if field.folds or needle in field.lower:
+                    return True
+            elif needle in field.text:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -127,26 +198,58 @@ class Topic:
     requires: tuple[RuleGroup, ...] = ()
 
 
-def _canonical(text: str) -> str:
-    """The form both rules and items are matched in: NFKC, plain quotes and dashes, "US"."""
-    text = normalize(text).replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[‐‑‒–—―]", "-", text)
+def _abbreviations(text: str) -> str:
     # Headline abbreviations: "N. Korea", "S. Korean" (Yonhap's style) name the Koreas.
-    text = re.sub(r"\bN\.\s?(?=Korea)", "North ", text)
-    text = re.sub(r"\bS\.\s?(?=Korea)", "South ", text)
-    return re.sub(r"\bU\.(S|N|K)\.(?=\W|$)", r"U\1", text)
+    if "N." in text:
+        text = _NORTH.sub("North ", text)
+    if "S." in text:
+        text = _SOUTH.sub("South ", text)
+    return text
 
 
-def _term_pattern(term: str) -> tuple[str, str]:
-    """Which kind of term this is ("cjk", "acronym" or "latin") and its regex."""
+def _canonical(text: str, lines: bool = False) -> str:
+    """The form both rules and items are matched in: NFKC, plain quotes and dashes, "US".
+
+    With ``lines`` (a body), each line is made canonical as if on its own, as paragraphs
+    are scored on their own; the steps that cannot reach across a line break run over
+    the whole text at once, which costs a fraction of a call per line.
+    """
+    if not lines:
+        text = _abbreviations(normalize(text))
+    else:
+        # NFKC and the folding of spaces never touch a line break, so only the ends of
+        # lines need stripping; a line that becomes empty would be lost at the ends.
+        whole = _LINE_BREAK.sub("\n", normalize(text))
+        if whole.count("\n") != text.count("\n"):
+            whole = "\n".join(normalize(line) for line in text.split("\n"))
+        text = whole
+        if "N." in text or "S." in text:  # their "N. Korea" must not reach the next line
+            text = "\n".join(_abbreviations(line) for line in text.split("\n"))
+    if "’" in text or "‘" in text:
+        text = text.replace("’", "'").replace("‘", "'")
+    text = _DASHES.sub("-", text)
+    return _US.sub(r"U\1", text) if "U." in text else text
+
+
+def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None]:
+    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex, and the
+    strings its pre-check looks for (see ``_Matcher``)."""
     term = _canonical(term)
     if _CJK.search(term):
-        return "cjk", r"\s?".join(re.escape(part) for part in term.split())
+        core = r"\s?".join(re.escape(part) for part in term.split())
+        run = _HAN_RUN.search(term.split()[0])
+        return "cjk", core, frozenset([run.group()[:2]]) if run else None
     kind = "acronym" if term.isupper() and len(term) > 1 else "latin"
     if kind == "latin":
         term = term.translate(_ASCII_LOWER)
-    words = [re.escape(word) for word in re.split(r"[\s-]+", term) if word]
-    return kind, r"[\s-]+".join(words)
+    words = [word for word in re.split(r"[\s-]+", term) if word]
+    written = " ".join(words).translate(_ASCII_LOWER)
+    runs = _TOKEN.findall(written)
+    key = max(runs, key=len) if runs else None
+    keys = (
+        frozenset([key, f"{key}s", f"{key}es"] if written.endswith(key) else [key]) if key else None
+    )
+    return kind, r"[\s-]+".join(re.escape(word) for word in words), keys
 
 
 _ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
@@ -176,37 +279,77 @@ def _trie(cores: Sequence[str]) -> str:
     return emit(root)
 
 
-def _longest_word(term: str, kind: str) -> str:
-    """The term's longest word, as any match of the term contains it literally."""
-    term = _canonical(term)
-    if kind == "latin":
-        term = term.translate(_ASCII_LOWER)
-    words = term.split() if kind == "cjk" else re.split(r"[\s-]+", term)
-    return max(words, key=len)
+def _needles(items: Iterable, ignore_case: bool) -> set[tuple[str, bool]] | None:
+    """Strings, each with whether case is ignored, of which any match of the parsed regex
+    ``items`` contains one; None when it needs none that can be looked for directly.
+
+    Runs of literal characters are such strings, and so are those of a group, of every
+    branch of an alternation, or of a part repeated at least once; of the candidates,
+    the set whose shortest string is longest. A string that ignores case is looked for
+    in lower-cased text, so only ASCII, Hangul and Hanja letters may be in it.
+    """
+    best: set[tuple[str, bool]] | None = None
+
+    def consider(found: set[tuple[str, bool]] | None) -> None:
+        nonlocal best
+        if found and all(not folded or _FOLDABLE.fullmatch(s) for s, folded in found):
+            shortest = min(len(s) for s, _ in found)
+            if best is None or shortest > min(len(s) for s, _ in best):
+                best = found
+
+    run: list[str] = []
+    for op, value in (*items, (None, None)):
+        if op is _constants.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            consider({("".join(run).translate(_ASCII_LOWER) if ignore_case else "".join(run),
+                       ignore_case)})  # fmt: skip
+            run = []
+        if op is _constants.SUBPATTERN:
+            _, add, remove, sub = value
+            consider(_needles(sub, bool((ignore_case or add & re.I) and not remove & re.I)))
+        elif op is _constants.BRANCH:
+            branches = [_needles(branch, ignore_case) for branch in value[1]]
+            if all(branches):
+                consider(set().union(*branches))
+        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and value[0] >= 1:
+            consider(_needles(value[2], ignore_case))
+    return best
 
 
 def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
     cores: dict[str, list[str]] = {"cjk": [], "acronym": [], "latin": []}
-    words: dict[str, set[str]] = {"cjk": set(), "acronym": set(), "latin": set()}
+    keys: dict[str, set[str] | None] = {"cjk": set(), "acronym": set(), "latin": set()}
     for term in terms:
-        kind, core = _term_pattern(term)
+        kind, core, term_keys = _term_pattern(term)
         cores[kind].append(core)
-        words[kind].add(_longest_word(term, kind))
+        known = keys[kind]
+        keys[kind] = None if known is None or term_keys is None else known | term_keys
 
     def alternation(parts: list[str], suffix: str = "") -> re.Pattern[str] | None:
         return re.compile(f"(?:{_trie(parts)}){suffix}") if parts else None
 
+    def frozen(kind: str) -> frozenset[str] | None:
+        found = keys[kind]
+        return None if found is None else frozenset(found)
+
+    combined = "|".join(f"(?:{p})" for p in patterns)
+    needles = None
+    if patterns:
+        parsed = _parser.parse(combined, re.IGNORECASE)
+        found = _needles(parsed, bool(parsed.state.flags & re.IGNORECASE))
+        needles = None if found is None else tuple(sorted(found))
     return _Matcher(
         latin=alternation(cores["latin"], _SUFFIX),
         acronyms=alternation(cores["acronym"], _SUFFIX),
         cjk=alternation(cores["cjk"]),
-        patterns=(
-            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
-        ),
-        latin_words=tuple(sorted(words["latin"])),
-        acronym_words=tuple(sorted(words["acronym"])),
-        cjk_words=tuple(sorted(words["cjk"])),
+        patterns=re.compile(combined, re.IGNORECASE) if patterns else None,
+        latin_keys=frozen("latin"),
+        acronym_keys=frozen("acronym"),
+        cjk_keys=frozen("cjk"),
+        needles=needles,
     )
 
 
@@ -316,44 +459,36 @@ class _Text:
     """An item's title and body in matching form, the body as one string so each group
     scans it once; ``starts`` are where its paragraphs begin."""
 
-    title: str
-    title_lower: str
-    body: str
-    body_lower: str
+    title: _Field
+    body: _Field
     starts: tuple[int, ...]
 
 
 def _prepare(title: str, body: str) -> _Text:
-    canonical_title = _canonical(title)
-    paragraphs = [_canonical(p) for p in body.split("\n") if p.strip()]
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    joined = _canonical("\n".join(paragraphs), lines=True) if paragraphs else ""
     starts, offset = [], 0
-    for paragraph in paragraphs:
+    for paragraph in joined.split("\n") if paragraphs else ():
         starts.append(offset)
         offset += len(paragraph) + 1
-    joined = "\n".join(paragraphs)
-    return _Text(
-        canonical_title,
-        canonical_title.translate(_ASCII_LOWER),
-        joined,
-        joined.translate(_ASCII_LOWER),
-        tuple(starts),
-    )
+    return _Text(_field(_canonical(title)), _field(joined), tuple(starts))
 
 
 def _hits(group: RuleGroup, text: _Text) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    in_title = [found for _, found in group.matcher.find(text.title, text.title_lower)]
+    in_title = [found for _, found in group.matcher.find(text.title)]
     if in_title:
         hits.append(
             RuleHit(_label(group, in_title), "title", len(in_title), group.weight * TITLE_FACTOR)
         )
-    in_body = group.matcher.find(text.body, text.body_lower)
+    in_body = group.matcher.find(text.body)
     if in_body:
+        starts = text.starts
         factors = sorted(
-            (
-                1.0 if bisect_right(text.starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
+            [
+                1.0 if bisect_right(starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
                 for at, _ in in_body
-            ),
+            ],
             reverse=True,
         )
         contribution = sum(f * REPEAT_FACTOR**k for k, f in enumerate(factors))
@@ -383,8 +518,7 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
             missing = tuple(
                 g.name
                 for g in topic.requires
-                if not g.matcher.find(text.title, text.title_lower)
-                and not g.matcher.find(text.body, text.body_lower)
+                if not g.matcher.find(text.title) and not g.matcher.find(text.body)
             )
         matched = score >= topic.threshold and not missing
         matches.append(
