@@ -28,6 +28,7 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +59,8 @@ _DASHES = re.compile(r"[‐‑‒–—―]")
 _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
-_LINE_BREAK = re.compile(r"[^\S\n]*\n[^\S\n]*")  # with the spaces around it
+_LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
+_UNFOLDED = re.compile(r"[\t\r\f\v\u00a0]| {2}")  # what normalize() folds but single spaces
 
 
 def _is_word(char: str) -> bool:
@@ -89,7 +91,7 @@ def _field(text: str) -> _Field:
         others = _ASCII.sub("", text)
         if others.lower() != others:
             lower = text.translate(_ASCII_LOWER)
-    runs = _HAN_RUN.findall(text)
+    runs = () if text.isascii() else _HAN_RUN.findall(text)
     han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
     tokens = frozenset(_TOKEN.findall(lower))
     return _Field(text, lower, tokens, han, _FOLDS.search(text) is not None)
@@ -217,9 +219,12 @@ def _canonical(text: str, lines: bool = False) -> str:
     if not lines:
         text = _abbreviations(normalize(text))
     else:
-        # NFKC and the folding of spaces never touch a line break, so only the ends of
-        # lines need stripping; a line that becomes empty would be lost at the ends.
-        whole = _LINE_BREAK.sub("\n", normalize(text))
+        # NFKC and the folding of spaces never touch a line break: one call does for all
+        # lines, but for stripping each line; a line that becomes empty would be lost.
+        whole = unicodedata.normalize("NFKC", text)
+        whole = normalize(whole) if _UNFOLDED.search(whole) else whole.strip()
+        if _LINE_EDGE.search(whole):
+            whole = "\n".join(line.strip() for line in whole.split("\n"))
         if whole.count("\n") != text.count("\n"):
             whole = "\n".join(normalize(line) for line in text.split("\n"))
         text = whole
