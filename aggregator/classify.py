@@ -59,6 +59,8 @@ _DASHES = re.compile(r"[‐‑‒–—―]")
 _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
+_Need = tuple  # see _needs
+_NOTHING = re.compile(r"(?!)")
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
 _UNFOLDED = re.compile(r"[\t\r\f\v\u00a0]| {2}")  # what normalize() folds but single spaces
 
@@ -80,9 +82,15 @@ class _Field:
 
     text: str
     lower: str
+    backwards: str  # text reversed
+    lower_backwards: str
     tokens: frozenset[str]
     han: frozenset[str]
     folds: bool
+    # A pattern's matches, found once though groups of two topics may share the pattern.
+    patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def _field(text: str) -> _Field:
@@ -94,7 +102,34 @@ def _field(text: str) -> _Field:
     runs = () if text.isascii() else _HAN_RUN.findall(text)
     han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
     tokens = frozenset(_TOKEN.findall(lower))
-    return _Field(text, lower, tokens, han, _FOLDS.search(text) is not None)
+    folds = _FOLDS.search(text) is not None
+    return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
+
+
+def _spans(
+    keys: Iterable[str], haystack: str, backwards: str, breaks: re.Pattern[str]
+) -> list[tuple[int, int]]:
+    """The stretches of ``haystack`` between two characters that ``breaks`` finds, which
+    no match can contain, around each place where one of ``keys`` is.
+
+    A scan of each stretch finds what a scan of the whole would find in it, and a
+    stretch without a key has no match to find.
+    """
+    places = []
+    for key in keys:
+        at = haystack.find(key)
+        while at >= 0:
+            places.append(at)
+            at = haystack.find(key, at + 1)
+    places.sort()
+    size, spans, end = len(haystack), [], -1
+    for at in places:
+        if at > end:
+            before = breaks.search(backwards, size - at)
+            after = breaks.search(haystack, at)
+            end = after.start() if after else size
+            spans.append((size - before.start() if before else 0, end))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -106,12 +141,13 @@ class _Matcher:
 
     A scan runs only when its kind's pre-check finds what any match must contain,
     by set look-ups in the ``_Field``, so most groups cost next to nothing on most
-    texts. None means no pre-check (always scan). Latin and acronym terms: a run of
+    texts, and a scan covers only the stretches around them (``_spans``). None means no
+    pre-check (always scan the whole). Latin and acronym terms: a run of
     ASCII letters and digits of each term, which any match has as a whole token of
     the lower-cased text (the last run of a term may carry an "s" or "es" ending).
     Korean terms: the first one or two Hangul or Hanja characters of a run in the
-    term's first word, with which a run in the text begins. Patterns: strings, each
-    with whether case is ignored, of which every match contains one (``_needles``).
+    term's first word, with which a run in the text begins. Patterns: strings that
+    every match contains (``_needs``).
     """
 
     latin: re.Pattern[str] | None
@@ -121,54 +157,64 @@ class _Matcher:
     latin_keys: frozenset[str] | None = None
     acronym_keys: frozenset[str] | None = None
     cjk_keys: frozenset[str] | None = None
-    needles: tuple[tuple[str, bool], ...] | None = None
+    needs: _Need | None = None
+    # What no match of the kind contains: a character of none of its terms, nor a space.
+    latin_breaks: re.Pattern[str] = _NOTHING
+    cjk_breaks: re.Pattern[str] = _NOTHING
 
     def find(self, field: _Field) -> list[tuple[int, str]]:
         """Where and what matched in the field, in order."""
         found: list[tuple[int, str]] = []
         text = field.text
-        if self.latin is not None and (
-            self.latin_keys is None or not self.latin_keys.isdisjoint(field.tokens)
-        ):
-            self._latin(self.latin, field.lower, text, found)
+        whole = [(0, len(text))]
+        if self.latin is not None:
+            if self.latin_keys is None:
+                spans = whole
+            else:
+                keys = self.latin_keys.intersection(field.tokens)
+                spans = _spans(keys, field.lower, field.lower_backwards, self.latin_breaks)
+            for start, end in spans:
+                self._latin(self.latin, field.lower, text, found, start, end)
         if self.acronyms is not None and (
             self.acronym_keys is None or not self.acronym_keys.isdisjoint(field.tokens)
         ):
-            self._latin(self.acronyms, text, text, found)
-        if self.cjk is not None and (
-            self.cjk_keys is None or not self.cjk_keys.isdisjoint(field.han)
-        ):
-            for m in self.cjk.finditer(text):
-                start = m.start()
-                if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
-                    found.append((start, m.group()))
-        if self.patterns is not None and self._may_match(field):
-            found.extend((m.start(), m.group()) for m in self.patterns.finditer(text))
+            self._latin(self.acronyms, text, text, found, 0, len(text))
+        if self.cjk is not None:
+            if self.cjk_keys is None:
+                spans = whole
+            else:
+                keys = self.cjk_keys.intersection(field.han)
+                spans = _spans(keys, text, field.backwards, self.cjk_breaks)
+            for start, end in spans:
+                for m in self.cjk.finditer(text, start, end):
+                    at = m.start()
+                    if not at or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+                        found.append((at, m.group()))
+        if self.patterns is not None and (self.needs is None or _holds(self.needs, field)):
+            matches = field.patterns.get(self.patterns)
+            if matches is None:
+                matches = [(m.start(), m.group()) for m in self.patterns.finditer(text)]
+                field.patterns[self.patterns] = matches
+            found.extend(matches)
         found.sort()
         return found
 
     @staticmethod
     def _latin(
-        regex: re.Pattern[str], haystack: str, text: str, found: list[tuple[int, str]]
+        regex: re.Pattern[str],
+        haystack: str,
+        text: str,
+        found: list[tuple[int, str]],
+        start: int,
+        end: int,
     ) -> None:
-        """The regex's matches in ``haystack`` that stand as whole words in ``text``."""
-        for m in regex.finditer(haystack):
+        """The regex's matches in ``haystack[start:end]`` that stand as whole words in ``text``."""
+        for m in regex.finditer(haystack, start, end):
             start, end = m.span()
             before = text[start - 1] if start else " "
             after = text[end] if end < len(text) else " "
             if not _is_word(before) and before != "-" and not _is_word(after):
                 found.append((start, text[start:end]))
-
-    def _may_match(self, field: _Field) -> bool:
-        if self.needles is None:
-            return True
-        for needle, folded in self.needles:
-            if folded:
-                if field.folds or needle in field.lower:
-                    return True
-            elif needle in field.text:
-                return True
-        return False
 
 
 @dataclass(frozen=True)
@@ -236,14 +282,14 @@ def _canonical(text: str, lines: bool = False) -> str:
     return _US.sub(r"U\1", text) if "U." in text else text
 
 
-def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None]:
-    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex, and the
-    strings its pre-check looks for (see ``_Matcher``)."""
+def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None, str]:
+    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex, the strings
+    its pre-check looks for and the characters its matches have (see ``_Matcher``)."""
     term = _canonical(term)
     if _CJK.search(term):
         core = r"\s?".join(re.escape(part) for part in term.split())
         run = _HAN_RUN.search(term.split()[0])
-        return "cjk", core, frozenset([run.group()[:2]]) if run else None
+        return "cjk", core, frozenset([run.group()[:2]]) if run else None, term
     kind = "acronym" if term.isupper() and len(term) > 1 else "latin"
     if kind == "latin":
         term = term.translate(_ASCII_LOWER)
@@ -254,7 +300,8 @@ def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None]:
     keys = (
         frozenset([key, f"{key}s", f"{key}es"] if written.endswith(key) else [key]) if key else None
     )
-    return kind, r"[\s-]+".join(re.escape(word) for word in words), keys
+    core = r"[\s-]+".join(re.escape(word) for word in words)
+    return kind, core, keys, f"{term}-'se"  # with what separators and endings add
 
 
 _ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
@@ -284,52 +331,60 @@ def _trie(cores: Sequence[str]) -> str:
     return emit(root)
 
 
-def _needles(items: Iterable, ignore_case: bool) -> set[tuple[str, bool]] | None:
-    """Strings, each with whether case is ignored, of which any match of the parsed regex
-    ``items`` contains one; None when it needs none that can be looked for directly.
+def _needs(items: Iterable, ignore_case: bool) -> _Need | None:
+    """What any match of the parsed regex ``items`` contains, as a tree of ("text", string,
+    whether case is ignored), ("all", needs) and ("any", needs); None when nothing that
+    can be looked for directly.
 
-    Runs of literal characters are such strings, and so are those of a group, of every
-    branch of an alternation, or of a part repeated at least once; of the candidates,
-    the set whose shortest string is longest. A string that ignores case is looked for
-    in lower-cased text, so only ASCII, Hangul and Hanja letters may be in it.
+    A run of literal characters is needed, and so is what a group, a part repeated at
+    least once, or every branch of an alternation needs. A string that ignores case is
+    looked for in lower-cased text, so only ASCII, Hangul and Hanja letters may be in it.
     """
-    best: set[tuple[str, bool]] | None = None
-
-    def consider(found: set[tuple[str, bool]] | None) -> None:
-        nonlocal best
-        if found and all(not folded or _FOLDABLE.fullmatch(s) for s, folded in found):
-            shortest = min(len(s) for s, _ in found)
-            if best is None or shortest > min(len(s) for s, _ in best):
-                best = found
-
+    needs: list[_Need | None] = []
     run: list[str] = []
     for op, value in (*items, (None, None)):
         if op is _constants.LITERAL:
             run.append(chr(value))
             continue
         if run:
-            consider({("".join(run).translate(_ASCII_LOWER) if ignore_case else "".join(run),
-                       ignore_case)})  # fmt: skip
+            text = "".join(run)
+            if not ignore_case:
+                needs.append(("text", text, False))
+            elif _FOLDABLE.fullmatch(text):
+                needs.append(("text", text.translate(_ASCII_LOWER), True))
             run = []
         if op is _constants.SUBPATTERN:
             _, add, remove, sub = value
-            consider(_needles(sub, bool((ignore_case or add & re.I) and not remove & re.I)))
+            needs.append(_needs(sub, bool((ignore_case or add & re.I) and not remove & re.I)))
         elif op is _constants.BRANCH:
-            branches = [_needles(branch, ignore_case) for branch in value[1]]
+            branches = [_needs(branch, ignore_case) for branch in value[1]]
             if all(branches):
-                consider(set().union(*branches))
+                needs.append(("any", branches))
         elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and value[0] >= 1:
-            consider(_needles(value[2], ignore_case))
-    return best
+            needs.append(_needs(value[2], ignore_case))
+    known = [need for need in needs if need is not None]
+    return (known[0] if len(known) == 1 else ("all", known)) if known else None
+
+
+def _holds(need: _Need, field: _Field) -> bool:
+    """Whether the field has what the need asks (see ``_needs``)."""
+    if need[0] == "text":
+        _, text, folded = need
+        return (field.folds or text in field.lower) if folded else text in field.text
+    if need[0] == "all":
+        return all(_holds(part, field) for part in need[1])
+    return any(_holds(part, field) for part in need[1])
 
 
 def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
     cores: dict[str, list[str]] = {"cjk": [], "acronym": [], "latin": []}
     keys: dict[str, set[str] | None] = {"cjk": set(), "acronym": set(), "latin": set()}
+    chars: dict[str, set[str]] = {"cjk": set(), "acronym": set(), "latin": set()}
     for term in terms:
-        kind, core, term_keys = _term_pattern(term)
+        kind, core, term_keys, written = _term_pattern(term)
         cores[kind].append(core)
+        chars[kind].update(written)
         known = keys[kind]
         keys[kind] = None if known is None or term_keys is None else known | term_keys
 
@@ -340,12 +395,14 @@ def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
         found = keys[kind]
         return None if found is None else frozenset(found)
 
+    def breaks(kind: str) -> re.Pattern[str]:
+        return re.compile(f"[^\\s{''.join(re.escape(c) for c in sorted(chars[kind]))}]")
+
     combined = "|".join(f"(?:{p})" for p in patterns)
-    needles = None
+    needs = None
     if patterns:
         parsed = _parser.parse(combined, re.IGNORECASE)
-        found = _needles(parsed, bool(parsed.state.flags & re.IGNORECASE))
-        needles = None if found is None else tuple(sorted(found))
+        needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
     return _Matcher(
         latin=alternation(cores["latin"], _SUFFIX),
         acronyms=alternation(cores["acronym"], _SUFFIX),
@@ -354,7 +411,9 @@ def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
         latin_keys=frozen("latin"),
         acronym_keys=frozen("acronym"),
         cjk_keys=frozen("cjk"),
-        needles=needles,
+        needs=needs,
+        latin_breaks=breaks("latin"),
+        cjk_breaks=breaks("cjk"),
     )
 
 

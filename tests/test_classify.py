@@ -386,9 +386,9 @@ def test_the_pre_checks_never_change_what_matches() -> None:
     for example in texts:
         text = _prepare(example["title"], example.get("body", ""))
         for group in groups:
-            # Without keys or needles (None), a matcher always scans.
+            # Without keys or needs (None), a matcher always scans.
             always = dataclasses.replace(
-                group.matcher, latin_keys=None, acronym_keys=None, cjk_keys=None, needles=None
+                group.matcher, latin_keys=None, acronym_keys=None, cjk_keys=None, needs=None
             )
             for field in (text.title, text.body):
                 matches = group.matcher.find(field)
