@@ -50,6 +50,8 @@ _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
 _TOKEN = re.compile(r"[a-z0-9]+")  # what the pre-check of Latin terms and acronyms looks up
+_TOKEN_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper() else 32
+                     for c in range(256))  # fmt: skip
 _HAN_RUN = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]+")  # ... and of Korean terms
 _FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]+")
 # Letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
@@ -101,7 +103,9 @@ def _field(text: str) -> _Field:
             lower = text.translate(_ASCII_LOWER)
     runs = () if text.isascii() else _HAN_RUN.findall(text)
     han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
-    tokens = frozenset(_TOKEN.findall(lower))
+    # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
+    # ASCII) at C speed; finding each with a regex costs three times as much.
+    tokens = frozenset(lower.encode().translate(_TOKEN_BYTES).decode("ascii").split())
     folds = _FOLDS.search(text) is not None
     return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
 
@@ -170,9 +174,10 @@ class _Matcher:
         if self.latin is not None:
             if self.latin_keys is None:
                 spans = whole
-            else:
-                keys = self.latin_keys.intersection(field.tokens)
+            elif keys := self.latin_keys.intersection(field.tokens):
                 spans = _spans(keys, field.lower, field.lower_backwards, self.latin_breaks)
+            else:
+                spans = []
             for start, end in spans:
                 self._latin(self.latin, field.lower, text, found, start, end)
         if self.acronyms is not None and (
@@ -182,9 +187,10 @@ class _Matcher:
         if self.cjk is not None:
             if self.cjk_keys is None:
                 spans = whole
-            else:
-                keys = self.cjk_keys.intersection(field.han)
+            elif keys := self.cjk_keys.intersection(field.han):
                 spans = _spans(keys, text, field.backwards, self.cjk_breaks)
+            else:
+                spans = []
             for start, end in spans:
                 for m in self.cjk.finditer(text, start, end):
                     at = m.start()
