@@ -62,7 +62,6 @@ _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
 _Need = tuple  # see _needs
-_NOTHING = re.compile(r"(?!)")
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
 _UNFOLDED = re.compile(r"[\t\r\f\v\u00a0]| {2}")  # what normalize() folds but single spaces
 
@@ -84,12 +83,9 @@ class _Field:
 
     text: str
     lower: str
-    backwards: str  # text reversed
-    lower_backwards: str
     tokens: frozenset[str]
     han: frozenset[str]
     folds: bool
-    # A pattern's matches, found once though groups of two topics may share the pattern.
     patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -106,13 +102,10 @@ def _field(text: str) -> _Field:
     # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
     # ASCII) at C speed; finding each with a regex costs three times as much.
     tokens = frozenset(lower.encode().translate(_TOKEN_BYTES).decode("ascii").split())
-    folds = _FOLDS.search(text) is not None
-    return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
+    return _Field(text, lower, tokens, han, _FOLDS.search(text) is not None)
 
 
-def _spans(
-    keys: Iterable[str], haystack: str, backwards: str, breaks: re.Pattern[str]
-) -> list[tuple[int, int]]:
+def _spans(keys: Iterable[str], haystack: str, breaks: re.Pattern[str]) -> list[tuple[int, int]]:
     """The stretches of ``haystack`` between two characters that ``breaks`` finds, which
     no match can contain, around each place where one of ``keys`` is.
 
@@ -127,8 +120,10 @@ def _spans(
             at = haystack.find(key, at + 1)
     places.sort()
     size, spans, end = len(haystack), [], -1
+    backwards = None
     for at in places:
         if at > end:
+            backwards = backwards or haystack[::-1]
             before = breaks.search(backwards, size - at)
             after = breaks.search(haystack, at)
             end = after.start() if after else size
@@ -137,90 +132,70 @@ def _spans(
 
 
 @dataclass(frozen=True)
-class _Matcher:
-    """A group's terms compiled for speed: plain literal alternations, which ``re``
-    scans by their first characters, with the word-boundary checks done in Python on
-    the few matches. Latin terms are matched in ASCII-lowercased text (same length,
-    so positions agree); acronyms and Korean terms in the text as written.
+class _Scan:
+    """A group's terms of one kind ("latin", "acronym" or "cjk") compiled for speed: a
+    plain literal alternation, which ``re`` scans by its first characters, with the
+    word-boundary checks done in Python on the few matches. Latin terms are matched in
+    ASCII-lowercased text (same length, so positions agree), the others as written.
 
-    A scan runs only when its kind's pre-check finds what any match must contain,
-    by set look-ups in the ``_Field``, so most groups cost next to nothing on most
-    texts, and a scan covers only the stretches around them (``_spans``). None means no
-    pre-check (always scan the whole). Latin and acronym terms: a run of
-    ASCII letters and digits of each term, which any match has as a whole token of
-    the lower-cased text (the last run of a term may carry an "s" or "es" ending).
-    Korean terms: the first one or two Hangul or Hanja characters of a run in the
-    term's first word, with which a run in the text begins. Patterns: strings that
-    every match contains (``_needs``).
+    It scans only the stretches of text around its ``keys`` (``_spans``), which any
+    match contains, and only when the ``_Field`` has one, found by a set look-up: for
+    Latin terms and acronyms a run of ASCII letters and digits of each term, which any
+    match has as a whole token of the lower-cased text (a term's last run may carry an
+    "s" or "es" ending); for Korean terms the first one or two characters of a run of
+    Hangul or Hanja in the term's first word, with which a run in the text begins. No
+    keys (None): it scans the whole text. ``breaks`` finds what no match contains.
     """
 
-    latin: re.Pattern[str] | None
-    acronyms: re.Pattern[str] | None
-    cjk: re.Pattern[str] | None
-    patterns: re.Pattern[str] | None
-    latin_keys: frozenset[str] | None = None
-    acronym_keys: frozenset[str] | None = None
-    cjk_keys: frozenset[str] | None = None
+    kind: str
+    regex: re.Pattern[str]
+    keys: frozenset[str] | None
+    breaks: re.Pattern[str]
+
+    def find(self, field: _Field, found: list[tuple[int, str]]) -> None:
+        text, cjk = field.text, self.kind == "cjk"
+        if self.keys is None:
+            spans = [(0, len(text))]
+        elif keys := self.keys.intersection(field.han if cjk else field.tokens):
+            spans = _spans(keys, text if cjk else field.lower, self.breaks)
+        else:
+            return
+        haystack = field.lower if self.kind == "latin" else text
+        for start, end in spans:
+            for m in self.regex.finditer(haystack, start, end):
+                at, end = m.span()
+                before = text[at - 1] if at else " "
+                if cjk:
+                    if not (before.isalnum() or before == "_"):
+                        found.append((at, m.group()))
+                    continue
+                after = text[end] if end < len(text) else " "
+                if not _is_word(before) and before != "-" and not _is_word(after):
+                    found.append((at, text[at:end]))
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """A group's terms by kind, and its patterns with what any of their matches contains
+    (``_needs``; None: nothing known, always scan)."""
+
+    scans: tuple[_Scan, ...] = ()
+    patterns: re.Pattern[str] | None = None
     needs: _Need | None = None
-    # What no match of the kind contains: a character of none of its terms, nor a space.
-    latin_breaks: re.Pattern[str] = _NOTHING
-    cjk_breaks: re.Pattern[str] = _NOTHING
 
     def find(self, field: _Field) -> list[tuple[int, str]]:
         """Where and what matched in the field, in order."""
         found: list[tuple[int, str]] = []
-        text = field.text
-        whole = [(0, len(text))]
-        if self.latin is not None:
-            if self.latin_keys is None:
-                spans = whole
-            elif keys := self.latin_keys.intersection(field.tokens):
-                spans = _spans(keys, field.lower, field.lower_backwards, self.latin_breaks)
-            else:
-                spans = []
-            for start, end in spans:
-                self._latin(self.latin, field.lower, text, found, start, end)
-        if self.acronyms is not None and (
-            self.acronym_keys is None or not self.acronym_keys.isdisjoint(field.tokens)
-        ):
-            self._latin(self.acronyms, text, text, found, 0, len(text))
-        if self.cjk is not None:
-            if self.cjk_keys is None:
-                spans = whole
-            elif keys := self.cjk_keys.intersection(field.han):
-                spans = _spans(keys, text, field.backwards, self.cjk_breaks)
-            else:
-                spans = []
-            for start, end in spans:
-                for m in self.cjk.finditer(text, start, end):
-                    at = m.start()
-                    if not at or not (text[at - 1].isalnum() or text[at - 1] == "_"):
-                        found.append((at, m.group()))
+        for scan in self.scans:
+            scan.find(field, found)
         if self.patterns is not None and (self.needs is None or _holds(self.needs, field)):
             matches = field.patterns.get(self.patterns)
-            if matches is None:
-                matches = [(m.start(), m.group()) for m in self.patterns.finditer(text)]
+            if matches is None:  # groups of two topics may share a pattern
+                matches = [(m.start(), m.group()) for m in self.patterns.finditer(field.text)]
                 field.patterns[self.patterns] = matches
             found.extend(matches)
         found.sort()
         return found
-
-    @staticmethod
-    def _latin(
-        regex: re.Pattern[str],
-        haystack: str,
-        text: str,
-        found: list[tuple[int, str]],
-        start: int,
-        end: int,
-    ) -> None:
-        """The regex's matches in ``haystack[start:end]`` that stand as whole words in ``text``."""
-        for m in regex.finditer(haystack, start, end):
-            start, end = m.span()
-            before = text[start - 1] if start else " "
-            after = text[end] if end < len(text) else " "
-            if not _is_word(before) and before != "-" and not _is_word(after):
-                found.append((start, text[start:end]))
 
 
 @dataclass(frozen=True)
@@ -236,7 +211,7 @@ class RuleGroup:
     terms: tuple[str, ...]
     patterns: tuple[str, ...] = ()
     standalone: bool = False
-    matcher: _Matcher = field(default=_Matcher(None, None, None, None), repr=False, compare=False)
+    matcher: _Matcher = field(default=_Matcher(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -307,7 +282,7 @@ def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None, str]:
         frozenset([key, f"{key}s", f"{key}es"] if written.endswith(key) else [key]) if key else None
     )
     core = r"[\s-]+".join(re.escape(word) for word in words)
-    return kind, core, keys, f"{term}-'se"  # with what separators and endings add
+    return kind, core, keys, f"{written}-'se"  # with what separators and endings add
 
 
 _ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
@@ -384,43 +359,31 @@ def _holds(need: _Need, field: _Field) -> bool:
 
 def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
-    cores: dict[str, list[str]] = {"cjk": [], "acronym": [], "latin": []}
-    keys: dict[str, set[str] | None] = {"cjk": set(), "acronym": set(), "latin": set()}
-    chars: dict[str, set[str]] = {"cjk": set(), "acronym": set(), "latin": set()}
+    cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
+    keys: dict[str, set[str] | None] = {"latin": set(), "acronym": set(), "cjk": set()}
+    chars: dict[str, set[str]] = {"latin": set(), "acronym": set(), "cjk": set()}
     for term in terms:
         kind, core, term_keys, written = _term_pattern(term)
         cores[kind].append(core)
         chars[kind].update(written)
         known = keys[kind]
         keys[kind] = None if known is None or term_keys is None else known | term_keys
-
-    def alternation(parts: list[str], suffix: str = "") -> re.Pattern[str] | None:
-        return re.compile(f"(?:{_trie(parts)}){suffix}") if parts else None
-
-    def frozen(kind: str) -> frozenset[str] | None:
-        found = keys[kind]
-        return None if found is None else frozenset(found)
-
-    def breaks(kind: str) -> re.Pattern[str]:
-        return re.compile(f"[^\\s{''.join(re.escape(c) for c in sorted(chars[kind]))}]")
-
-    combined = "|".join(f"(?:{p})" for p in patterns)
-    needs = None
-    if patterns:
-        parsed = _parser.parse(combined, re.IGNORECASE)
-        needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
-    return _Matcher(
-        latin=alternation(cores["latin"], _SUFFIX),
-        acronyms=alternation(cores["acronym"], _SUFFIX),
-        cjk=alternation(cores["cjk"]),
-        patterns=re.compile(combined, re.IGNORECASE) if patterns else None,
-        latin_keys=frozen("latin"),
-        acronym_keys=frozen("acronym"),
-        cjk_keys=frozen("cjk"),
-        needs=needs,
-        latin_breaks=breaks("latin"),
-        cjk_breaks=breaks("cjk"),
+    scans = tuple(
+        _Scan(
+            kind,
+            re.compile(f"(?:{_trie(cores[kind])}){'' if kind == 'cjk' else _SUFFIX}"),
+            None if keys[kind] is None else frozenset(keys[kind]),
+            re.compile(f"[^\\s{''.join(re.escape(c) for c in sorted(chars[kind]))}]"),
+        )
+        for kind in cores
+        if cores[kind]
     )
+    if not patterns:
+        return _Matcher(scans)
+    combined = "|".join(f"(?:{p})" for p in patterns)
+    parsed = _parser.parse(combined, re.IGNORECASE)
+    needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
+    return _Matcher(scans, re.compile(combined, re.IGNORECASE), needs)
 
 
 def _strings(path: Path, key: str, value: object, required: bool) -> tuple[str, ...]:
