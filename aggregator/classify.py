@@ -63,7 +63,7 @@ _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
 _Need = tuple  # see _needs
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
-_UNFOLDED = re.compile(r"[\t\r\f\v\u00a0]| {2}")  # what normalize() folds but single spaces
+_UNFOLDED = ("\t", "\r", "\f", "\v", "\u00a0", "  ")  # what normalize() folds but single spaces
 
 
 def _is_word(char: str) -> bool:
@@ -249,7 +249,7 @@ def _canonical(text: str, lines: bool = False) -> str:
         # NFKC and the folding of spaces never touch a line break: one call does for all
         # lines, but for stripping each line; a line that becomes empty would be lost.
         whole = unicodedata.normalize("NFKC", text)
-        whole = normalize(whole) if _UNFOLDED.search(whole) else whole.strip()
+        whole = normalize(whole) if any(s in whole for s in _UNFOLDED) else whole.strip()
         if _LINE_EDGE.search(whole):
             whole = "\n".join(line.strip() for line in whole.split("\n"))
         if whole.count("\n") != text.count("\n"):
@@ -259,7 +259,8 @@ def _canonical(text: str, lines: bool = False) -> str:
             text = "\n".join(_abbreviations(line) for line in text.split("\n"))
     if "’" in text or "‘" in text:
         text = text.replace("’", "'").replace("‘", "'")
-    text = _DASHES.sub("-", text)
+    if any(dash in text for dash in "‐‑‒–—―"):  # a dozen str scans cost less than one regex
+        text = _DASHES.sub("-", text)
     return _US.sub(r"U\1", text) if "U." in text else text
 
 
