@@ -62,6 +62,7 @@ _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
 _Need = tuple  # see _needs
+_JOIN = 80  # characters between two stretches below which one scan covers both
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
 _UNFOLDED = ("\t", "\r", "\f", "\v", "\u00a0", "  ")  # what normalize() folds but single spaces
 
@@ -83,6 +84,8 @@ class _Field:
 
     text: str
     lower: str
+    backwards: str  # text reversed
+    lower_backwards: str
     tokens: frozenset[str]
     han: frozenset[str]
     folds: bool
@@ -102,15 +105,20 @@ def _field(text: str) -> _Field:
     # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
     # ASCII) at C speed; finding each with a regex costs three times as much.
     tokens = frozenset(lower.encode().translate(_TOKEN_BYTES).decode("ascii").split())
-    return _Field(text, lower, tokens, han, _FOLDS.search(text) is not None)
+    folds = _FOLDS.search(text) is not None
+    return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
 
 
-def _spans(keys: Iterable[str], haystack: str, breaks: re.Pattern[str]) -> list[tuple[int, int]]:
+def _spans(
+    keys: Iterable[str], haystack: str, backwards: str, breaks: re.Pattern[str]
+) -> list[tuple[int, int]]:
     """The stretches of ``haystack`` between two characters that ``breaks`` finds, which
-    no match can contain, around each place where one of ``keys`` is.
+    no match can contain, around each place where one of ``keys`` is (``backwards`` is
+    ``haystack`` reversed, to look back with a regex).
 
     A scan of each stretch finds what a scan of the whole would find in it, and a
-    stretch without a key has no match to find.
+    stretch without a key has no match to find. Stretches close to each other are
+    joined, as scanning what lies between costs less than one more scan.
     """
     places = []
     for key in keys:
@@ -119,15 +127,17 @@ def _spans(keys: Iterable[str], haystack: str, breaks: re.Pattern[str]) -> list[
             places.append(at)
             at = haystack.find(key, at + 1)
     places.sort()
-    size, spans, end = len(haystack), [], -1
-    backwards = None
+    size, spans, end = len(haystack), [], -_JOIN
     for at in places:
         if at > end:
-            backwards = backwards or haystack[::-1]
-            before = breaks.search(backwards, size - at)
             after = breaks.search(haystack, at)
-            end = after.start() if after else size
-            spans.append((size - before.start() if before else 0, end))
+            stop = after.start() if after else size
+            if at - end < _JOIN:
+                spans[-1] = (spans[-1][0], stop)
+            else:
+                before = breaks.search(backwards, size - at)
+                spans.append((size - before.start() if before else 0, stop))
+            end = stop
     return spans
 
 
@@ -157,7 +167,11 @@ class _Scan:
         if self.keys is None:
             spans = [(0, len(text))]
         elif keys := self.keys.intersection(field.han if cjk else field.tokens):
-            spans = _spans(keys, text if cjk else field.lower, self.breaks)
+            spans = (
+                _spans(keys, text, field.backwards, self.breaks)
+                if cjk
+                else _spans(keys, field.lower, field.lower_backwards, self.breaks)
+            )
         else:
             return
         haystack = field.lower if self.kind == "latin" else text
