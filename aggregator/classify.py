@@ -104,7 +104,8 @@ def _field(text: str) -> _Field:
     han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
     # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
     # ASCII) at C speed; finding each with a regex costs three times as much.
-    tokens = frozenset(lower.encode().translate(_TOKEN_BYTES).decode("ascii").split())
+    ascii_runs = lower.encode("utf-8", "surrogatepass").translate(_TOKEN_BYTES).decode("ascii")
+    tokens = frozenset(ascii_runs.split())
     folds = _FOLDS.search(text) is not None
     return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
 
@@ -177,15 +178,15 @@ class _Scan:
         haystack = field.lower if self.kind == "latin" else text
         for start, end in spans:
             for m in self.regex.finditer(haystack, start, end):
-                at, end = m.span()
+                at, stop = m.span()
                 before = text[at - 1] if at else " "
                 if cjk:
                     if not (before.isalnum() or before == "_"):
                         found.append((at, m.group()))
                     continue
-                after = text[end] if end < len(text) else " "
+                after = text[stop] if stop < len(text) else " "
                 if not _is_word(before) and before != "-" and not _is_word(after):
-                    found.append((at, text[at:end]))
+                    found.append((at, text[at:stop]))
 
 
 @dataclass(frozen=True)

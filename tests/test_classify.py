@@ -200,6 +200,13 @@ def test_hanja_abbreviations_in_korean_headlines() -> None:
     assert topics_of('北, 경의선 도로 폭파…軍 "남북 연결 완전 차단"') == {"inter-korean"}
 
 
+def test_text_that_cannot_be_encoded_still_classifies() -> None:
+    """A JSON feed can carry a lone surrogate ("\\ud800"), which UTF-8 cannot encode."""
+    title = "\ud800Seoul and Pyongyang agree to resume inter-Korean talks\ud800"
+    (match,) = [m for m in classify(title, "\ud800South Korea said\ud800", TOPICS) if m.matched]
+    assert (match.topic_id, match.score) == ("inter-korean", 19.5)
+
+
 @pytest.mark.parametrize(
     ("title", "body"),
     [
