@@ -192,20 +192,11 @@ class _Scan:
 @dataclass(frozen=True)
 class _Matcher:
     """A group's terms by kind, and its patterns with what any of their matches contains
-    (``_needs``; None: nothing known, always scan).
-
-    When the patterns' matches are at most ``width`` long and an attempt looks at most
-    ``reach`` characters past where it starts, a match must start within ``width`` of a
-    place where one of the ``witnesses`` is (one string of each match, from ``needs``),
-    so only those stretches are searched, each in a text cut ``reach`` past its end.
-    """
+    (``_needs``; None: nothing known, always scan)."""
 
     scans: tuple[_Scan, ...] = ()
     patterns: re.Pattern[str] | None = None
     needs: _Need | None = None
-    witnesses: tuple[tuple[str, bool], ...] | None = None
-    width: int = 0
-    reach: int = 0
 
     def find(self, field: _Field) -> list[tuple[int, str]]:
         """Where and what matched in the field, in order."""
@@ -215,34 +206,10 @@ class _Matcher:
         if self.patterns is not None and (self.needs is None or _holds(self.needs, field)):
             matches = field.patterns.get(self.patterns)
             if matches is None:  # groups of two topics may share a pattern
-                matches = field.patterns[self.patterns] = self._search(field)
+                matches = [(m.start(), m.group()) for m in self.patterns.finditer(field.text)]
+                field.patterns[self.patterns] = matches
             found.extend(matches)
         found.sort()
-        return found
-
-    def _search(self, field: _Field) -> list[tuple[int, str]]:
-        assert self.patterns is not None
-        text = field.text
-        if self.witnesses is None or field.folds:
-            return [(m.start(), m.group()) for m in self.patterns.finditer(text)]
-        stretches = []
-        for string, folded in self.witnesses:
-            haystack = field.lower if folded else text
-            at = haystack.find(string)
-            while at >= 0:
-                stretches.append((max(0, at + len(string) - self.width), at))
-                at = haystack.find(string, at + 1)
-        stretches.sort()
-        found: list[tuple[int, str]] = []
-        done = 0  # where the previous match ended
-        for start, last in stretches:
-            start = max(start, done)
-            while start <= last:
-                m = self.patterns.search(text, start, last + self.reach)
-                if m is None or m.start() > last:
-                    break
-                found.append((m.start(), m.group()))
-                start = done = m.end()
         return found
 
 
@@ -396,43 +363,6 @@ def _needs(items: Iterable, ignore_case: bool) -> _Need | None:
     return (known[0] if len(known) == 1 else ("all", known)) if known else None
 
 
-def _witnesses(need: _Need) -> list[tuple[str, bool]]:
-    """Strings of which any match that has what ``need`` asks contains one."""
-    if need[0] == "text":
-        return [(need[1], need[2])]
-    options = [_witnesses(part) for part in need[1]]
-    if need[0] == "any":
-        return [string for option in options for string in option]
-    return max(options, key=lambda option: min(len(string) for string, _ in option))
-
-
-def _ahead(items: Iterable) -> int | None:
-    """How far past its widest match an attempt of the parsed regex may look ("$", "\\b",
-    lookarounds); None when that has no bound or is not known."""
-    ahead = 2
-    for op, value in items:
-        if op in (_constants.LITERAL, _constants.NOT_LITERAL, _constants.IN, _constants.ANY):
-            continue
-        if op is _constants.AT:
-            continue
-        if op in (_constants.ASSERT, _constants.ASSERT_NOT):
-            parts, extra = [value[1]], value[1].getwidth()[1]
-        elif op is _constants.SUBPATTERN:
-            parts, extra = [value[3]], 0
-        elif op is _constants.BRANCH:
-            parts, extra = value[1], 0
-        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
-            parts, extra = [value[2]], 0
-        else:
-            return None
-        for part in parts:
-            inner = _ahead(part)
-            if inner is None or extra >= _constants.MAXREPEAT:
-                return None
-            ahead = max(ahead, extra + inner)
-    return ahead
-
-
 def _holds(need: _Need, field: _Field) -> bool:
     """Whether the field has what the need asks (see ``_needs``)."""
     if need[0] == "text":
@@ -469,11 +399,7 @@ def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     combined = "|".join(f"(?:{p})" for p in patterns)
     parsed = _parser.parse(combined, re.IGNORECASE)
     needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
-    regex = re.compile(combined, re.IGNORECASE)
-    (shortest, width), ahead = parsed.getwidth(), _ahead(parsed)
-    if needs is None or ahead is None or not 0 < shortest <= width < _constants.MAXREPEAT:
-        return _Matcher(scans, regex, needs)
-    return _Matcher(scans, regex, needs, tuple(_witnesses(needs)), width, width + ahead)
+    return _Matcher(scans, re.compile(combined, re.IGNORECASE), needs)
 
 
 def _strings(path: Path, key: str, value: object, required: bool) -> tuple[str, ...]:
