@@ -28,10 +28,12 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
+import unicodedata
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from re import _constants, _parser  # parsed patterns, for what their matches must contain
 
 from aggregator.errors import ConfigError
 from aggregator.text import normalize
@@ -47,6 +49,22 @@ _GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
+_TOKEN = re.compile(r"[a-z0-9]+")  # what the pre-check of Latin terms and acronyms looks up
+_TOKEN_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper() else 32
+                     for c in range(256))  # fmt: skip
+_HAN_RUN = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]+")  # ... and of Korean terms
+_FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]+")
+# Letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
+_FOLDS = re.compile(r"[\u0130\u0131\u017f\u212a]")
+_ASCII = re.compile(r"[\x00-\x7f]+")
+_DASHES = re.compile(r"[‐‑‒–—―]")
+_NORTH = re.compile(r"\bN\.\s?(?=Korea)")
+_SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
+_US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
+_Need = tuple  # see _needs
+_JOIN = 80  # characters between two stretches below which one scan covers both
+_LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
+_UNFOLDED = ("\t", "\r", "\f", "\v", "\u00a0", "  ")  # what normalize() folds but single spaces
 
 
 def _is_word(char: str) -> bool:
@@ -55,47 +73,144 @@ def _is_word(char: str) -> bool:
 
 
 @dataclass(frozen=True)
-class _Matcher:
-    """A group's terms compiled for speed: plain literal alternations, which ``re``
-    scans by their first characters, with the word-boundary checks done in Python on
-    the few matches. Latin terms are matched in ASCII-lowercased text (same length,
-    so positions agree); acronyms and Korean terms in the text as written.
+class _Field:
+    """A title or a body in matching form, with what the pre-checks of every group look up.
+
+    ``lower`` is ``text`` with ASCII letters lower-cased (same length, so positions
+    agree); ``tokens`` its runs of ASCII letters and digits; ``han`` the first one and
+    two characters of each run of Hangul and Hanja in ``text``; ``folds`` whether the
+    text has a letter that case-insensitive matching equates with an ASCII one.
     """
 
-    latin: re.Pattern[str] | None
-    acronyms: re.Pattern[str] | None
-    cjk: re.Pattern[str] | None
-    patterns: re.Pattern[str] | None
-    # A cheap test before each scan: every term's longest word, which any match of the
-    # term contains literally (lower-cased for Latin terms, as written for the others).
-    # A scan runs only when one of its kind's words is in the text, found at C speed.
-    latin_words: tuple[str, ...] = ()
-    acronym_words: tuple[str, ...] = ()
-    cjk_words: tuple[str, ...] = ()
+    text: str
+    lower: str
+    backwards: str  # text reversed
+    lower_backwards: str
+    tokens: frozenset[str]
+    han: frozenset[str]
+    folds: bool
+    patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def find(self, text: str, lower: str) -> list[tuple[int, str]]:
-        """Where and what matched in ``text`` (``lower`` is its ASCII-lowercased twin)."""
-        found: list[tuple[int, str]] = []
-        for regex, haystack, words in (
-            (self.latin, lower, self.latin_words),
-            (self.acronyms, text, self.acronym_words),
-        ):
-            if regex is None or not any(w in haystack for w in words):
-                continue
-            for m in regex.finditer(haystack):
-                start, end = m.span()
-                before = text[start - 1] if start else " "
-                after = text[end] if end < len(text) else " "
+
+def _field(text: str) -> _Field:
+    lower = text.lower()
+    if not text.isascii():  # str.lower also changes non-ASCII letters (É, Σ), which must stay
+        others = _ASCII.sub("", text)
+        if others.lower() != others:
+            lower = text.translate(_ASCII_LOWER)
+    runs = () if text.isascii() else _HAN_RUN.findall(text)
+    han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
+    # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
+    # ASCII) at C speed; finding each with a regex costs three times as much.
+    ascii_runs = lower.encode("utf-8", "surrogatepass").translate(_TOKEN_BYTES).decode("ascii")
+    tokens = frozenset(ascii_runs.split())
+    folds = _FOLDS.search(text) is not None
+    return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
+
+
+def _spans(
+    keys: Iterable[str], haystack: str, backwards: str, breaks: re.Pattern[str]
+) -> list[tuple[int, int]]:
+    """The stretches of ``haystack`` between two characters that ``breaks`` finds, which
+    no match can contain, around each place where one of ``keys`` is (``backwards`` is
+    ``haystack`` reversed, to look back with a regex).
+
+    A scan of each stretch finds what a scan of the whole would find in it, and a
+    stretch without a key has no match to find. Stretches close to each other are
+    joined, as scanning what lies between costs less than one more scan.
+    """
+    places = []
+    for key in keys:
+        at = haystack.find(key)
+        while at >= 0:
+            places.append(at)
+            at = haystack.find(key, at + 1)
+    places.sort()
+    size, spans, end = len(haystack), [], -_JOIN
+    for at in places:
+        if at > end:
+            after = breaks.search(haystack, at)
+            stop = after.start() if after else size
+            if at - end < _JOIN:
+                spans[-1] = (spans[-1][0], stop)
+            else:
+                before = breaks.search(backwards, size - at)
+                spans.append((size - before.start() if before else 0, stop))
+            end = stop
+    return spans
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """A group's terms of one kind ("latin", "acronym" or "cjk") compiled for speed: a
+    plain literal alternation, which ``re`` scans by its first characters, with the
+    word-boundary checks done in Python on the few matches. Latin terms are matched in
+    ASCII-lowercased text (same length, so positions agree), the others as written.
+
+    It scans only the stretches of text around its ``keys`` (``_spans``), which any
+    match contains, and only when the ``_Field`` has one, found by a set look-up: for
+    Latin terms and acronyms a run of ASCII letters and digits of each term, which any
+    match has as a whole token of the lower-cased text (a term's last run may carry an
+    "s" or "es" ending); for Korean terms the first one or two characters of a run of
+    Hangul or Hanja in the term's first word, with which a run in the text begins. No
+    keys (None): it scans the whole text. ``breaks`` finds what no match contains.
+    """
+
+    kind: str
+    regex: re.Pattern[str]
+    keys: frozenset[str] | None
+    breaks: re.Pattern[str]
+
+    def find(self, field: _Field, found: list[tuple[int, str]]) -> None:
+        text, cjk = field.text, self.kind == "cjk"
+        if self.keys is None:
+            spans = [(0, len(text))]
+        elif keys := self.keys.intersection(field.han if cjk else field.tokens):
+            spans = (
+                _spans(keys, text, field.backwards, self.breaks)
+                if cjk
+                else _spans(keys, field.lower, field.lower_backwards, self.breaks)
+            )
+        else:
+            return
+        haystack = field.lower if self.kind == "latin" else text
+        for start, end in spans:
+            for m in self.regex.finditer(haystack, start, end):
+                at, stop = m.span()
+                before = text[at - 1] if at else " "
+                if cjk:
+                    if not (before.isalnum() or before == "_"):
+                        found.append((at, m.group()))
+                    continue
+                after = text[stop] if stop < len(text) else " "
                 if not _is_word(before) and before != "-" and not _is_word(after):
-                    found.append((start, text[start:end]))
-        if self.cjk is not None and any(w in text for w in self.cjk_words):
-            for m in self.cjk.finditer(text):
-                start = m.start()
-                if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
-                    found.append((start, m.group()))
-        if self.patterns:
-            found.extend((m.start(), m.group()) for m in self.patterns.finditer(text))
-        return sorted(found)
+                    found.append((at, text[at:stop]))
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """A group's terms by kind, and its patterns with what any of their matches contains
+    (``_needs``; None: nothing known, always scan)."""
+
+    scans: tuple[_Scan, ...] = ()
+    patterns: re.Pattern[str] | None = None
+    needs: _Need | None = None
+
+    def find(self, field: _Field) -> list[tuple[int, str]]:
+        """Where and what matched in the field, in order."""
+        found: list[tuple[int, str]] = []
+        for scan in self.scans:
+            scan.find(field, found)
+        if self.patterns is not None and (self.needs is None or _holds(self.needs, field)):
+            matches = field.patterns.get(self.patterns)
+            if matches is None:  # groups of two topics may share a pattern
+                matches = [(m.start(), m.group()) for m in self.patterns.finditer(field.text)]
+                field.patterns[self.patterns] = matches
+            found.extend(matches)
+        found.sort()
+        return found
 
 
 @dataclass(frozen=True)
@@ -111,7 +226,7 @@ class RuleGroup:
     terms: tuple[str, ...]
     patterns: tuple[str, ...] = ()
     standalone: bool = False
-    matcher: _Matcher = field(default=_Matcher(None, None, None, None), repr=False, compare=False)
+    matcher: _Matcher = field(default=_Matcher(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -127,26 +242,63 @@ class Topic:
     requires: tuple[RuleGroup, ...] = ()
 
 
-def _canonical(text: str) -> str:
-    """The form both rules and items are matched in: NFKC, plain quotes and dashes, "US"."""
-    text = normalize(text).replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[‐‑‒–—―]", "-", text)
+def _abbreviations(text: str) -> str:
     # Headline abbreviations: "N. Korea", "S. Korean" (Yonhap's style) name the Koreas.
-    text = re.sub(r"\bN\.\s?(?=Korea)", "North ", text)
-    text = re.sub(r"\bS\.\s?(?=Korea)", "South ", text)
-    return re.sub(r"\bU\.(S|N|K)\.(?=\W|$)", r"U\1", text)
+    if "N." in text:
+        text = _NORTH.sub("North ", text)
+    if "S." in text:
+        text = _SOUTH.sub("South ", text)
+    return text
 
 
-def _term_pattern(term: str) -> tuple[str, str]:
-    """Which kind of term this is ("cjk", "acronym" or "latin") and its regex."""
+def _canonical(text: str, lines: bool = False) -> str:
+    """The form both rules and items are matched in: NFKC, plain quotes and dashes, "US".
+
+    With ``lines`` (a body), each line is made canonical as if on its own, as paragraphs
+    are scored on their own; the steps that cannot reach across a line break run over
+    the whole text at once, which costs a fraction of a call per line.
+    """
+    if not lines:
+        text = _abbreviations(normalize(text))
+    else:
+        # NFKC and the folding of spaces never touch a line break: one call does for all
+        # lines, but for stripping each line; a line that becomes empty would be lost.
+        whole = unicodedata.normalize("NFKC", text)
+        whole = normalize(whole) if any(s in whole for s in _UNFOLDED) else whole.strip()
+        if _LINE_EDGE.search(whole):
+            whole = "\n".join(line.strip() for line in whole.split("\n"))
+        if whole.count("\n") != text.count("\n"):
+            whole = "\n".join(normalize(line) for line in text.split("\n"))
+        text = whole
+        if "N." in text or "S." in text:  # their "N. Korea" must not reach the next line
+            text = "\n".join(_abbreviations(line) for line in text.split("\n"))
+    if "’" in text or "‘" in text:
+        text = text.replace("’", "'").replace("‘", "'")
+    if any(dash in text for dash in "‐‑‒–—―"):  # a dozen str scans cost less than one regex
+        text = _DASHES.sub("-", text)
+    return _US.sub(r"U\1", text) if "U." in text else text
+
+
+def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None, str]:
+    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex, the strings
+    its pre-check looks for and the characters its matches have (see ``_Matcher``)."""
     term = _canonical(term)
     if _CJK.search(term):
-        return "cjk", r"\s?".join(re.escape(part) for part in term.split())
+        core = r"\s?".join(re.escape(part) for part in term.split())
+        run = _HAN_RUN.search(term.split()[0])
+        return "cjk", core, frozenset([run.group()[:2]]) if run else None, term
     kind = "acronym" if term.isupper() and len(term) > 1 else "latin"
     if kind == "latin":
         term = term.translate(_ASCII_LOWER)
-    words = [re.escape(word) for word in re.split(r"[\s-]+", term) if word]
-    return kind, r"[\s-]+".join(words)
+    words = [word for word in re.split(r"[\s-]+", term) if word]
+    written = " ".join(words).translate(_ASCII_LOWER)
+    runs = _TOKEN.findall(written)
+    key = max(runs, key=len) if runs else None
+    keys = (
+        frozenset([key, f"{key}s", f"{key}es"] if written.endswith(key) else [key]) if key else None
+    )
+    core = r"[\s-]+".join(re.escape(word) for word in words)
+    return kind, core, keys, f"{written}-'se"  # with what separators and endings add
 
 
 _ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
@@ -176,38 +328,78 @@ def _trie(cores: Sequence[str]) -> str:
     return emit(root)
 
 
-def _longest_word(term: str, kind: str) -> str:
-    """The term's longest word, as any match of the term contains it literally."""
-    term = _canonical(term)
-    if kind == "latin":
-        term = term.translate(_ASCII_LOWER)
-    words = term.split() if kind == "cjk" else re.split(r"[\s-]+", term)
-    return max(words, key=len)
+def _needs(items: Iterable, ignore_case: bool) -> _Need | None:
+    """What any match of the parsed regex ``items`` contains, as a tree of ("text", string,
+    whether case is ignored), ("all", needs) and ("any", needs); None when nothing that
+    can be looked for directly.
+
+    A run of literal characters is needed, and so is what a group, a part repeated at
+    least once, or every branch of an alternation needs. A string that ignores case is
+    looked for in lower-cased text, so only ASCII, Hangul and Hanja letters may be in it.
+    """
+    needs: list[_Need | None] = []
+    run: list[str] = []
+    for op, value in (*items, (None, None)):
+        if op is _constants.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            text = "".join(run)
+            if not ignore_case:
+                needs.append(("text", text, False))
+            elif _FOLDABLE.fullmatch(text):
+                needs.append(("text", text.translate(_ASCII_LOWER), True))
+            run = []
+        if op is _constants.SUBPATTERN:
+            _, add, remove, sub = value
+            needs.append(_needs(sub, bool((ignore_case or add & re.I) and not remove & re.I)))
+        elif op is _constants.BRANCH:
+            branches = [_needs(branch, ignore_case) for branch in value[1]]
+            if all(branches):
+                needs.append(("any", branches))
+        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and value[0] >= 1:
+            needs.append(_needs(value[2], ignore_case))
+    known = [need for need in needs if need is not None]
+    return (known[0] if len(known) == 1 else ("all", known)) if known else None
+
+
+def _holds(need: _Need, field: _Field) -> bool:
+    """Whether the field has what the need asks (see ``_needs``)."""
+    if need[0] == "text":
+        _, text, folded = need
+        return (field.folds or text in field.lower) if folded else text in field.text
+    if need[0] == "all":
+        return all(_holds(part, field) for part in need[1])
+    return any(_holds(part, field) for part in need[1])
 
 
 def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
-    cores: dict[str, list[str]] = {"cjk": [], "acronym": [], "latin": []}
-    words: dict[str, set[str]] = {"cjk": set(), "acronym": set(), "latin": set()}
+    cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
+    keys: dict[str, set[str] | None] = {"latin": set(), "acronym": set(), "cjk": set()}
+    chars: dict[str, set[str]] = {"latin": set(), "acronym": set(), "cjk": set()}
     for term in terms:
-        kind, core = _term_pattern(term)
+        kind, core, term_keys, written = _term_pattern(term)
         cores[kind].append(core)
-        words[kind].add(_longest_word(term, kind))
-
-    def alternation(parts: list[str], suffix: str = "") -> re.Pattern[str] | None:
-        return re.compile(f"(?:{_trie(parts)}){suffix}") if parts else None
-
-    return _Matcher(
-        latin=alternation(cores["latin"], _SUFFIX),
-        acronyms=alternation(cores["acronym"], _SUFFIX),
-        cjk=alternation(cores["cjk"]),
-        patterns=(
-            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
-        ),
-        latin_words=tuple(sorted(words["latin"])),
-        acronym_words=tuple(sorted(words["acronym"])),
-        cjk_words=tuple(sorted(words["cjk"])),
+        chars[kind].update(written)
+        known = keys[kind]
+        keys[kind] = None if known is None or term_keys is None else known | term_keys
+    scans = tuple(
+        _Scan(
+            kind,
+            re.compile(f"(?:{_trie(cores[kind])}){'' if kind == 'cjk' else _SUFFIX}"),
+            None if keys[kind] is None else frozenset(keys[kind]),
+            re.compile(f"[^\\s{''.join(re.escape(c) for c in sorted(chars[kind]))}]"),
+        )
+        for kind in cores
+        if cores[kind]
     )
+    if not patterns:
+        return _Matcher(scans)
+    combined = "|".join(f"(?:{p})" for p in patterns)
+    parsed = _parser.parse(combined, re.IGNORECASE)
+    needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
+    return _Matcher(scans, re.compile(combined, re.IGNORECASE), needs)
 
 
 def _strings(path: Path, key: str, value: object, required: bool) -> tuple[str, ...]:
@@ -316,44 +508,36 @@ class _Text:
     """An item's title and body in matching form, the body as one string so each group
     scans it once; ``starts`` are where its paragraphs begin."""
 
-    title: str
-    title_lower: str
-    body: str
-    body_lower: str
+    title: _Field
+    body: _Field
     starts: tuple[int, ...]
 
 
 def _prepare(title: str, body: str) -> _Text:
-    canonical_title = _canonical(title)
-    paragraphs = [_canonical(p) for p in body.split("\n") if p.strip()]
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    joined = _canonical("\n".join(paragraphs), lines=True) if paragraphs else ""
     starts, offset = [], 0
-    for paragraph in paragraphs:
+    for paragraph in joined.split("\n") if paragraphs else ():
         starts.append(offset)
         offset += len(paragraph) + 1
-    joined = "\n".join(paragraphs)
-    return _Text(
-        canonical_title,
-        canonical_title.translate(_ASCII_LOWER),
-        joined,
-        joined.translate(_ASCII_LOWER),
-        tuple(starts),
-    )
+    return _Text(_field(_canonical(title)), _field(joined), tuple(starts))
 
 
 def _hits(group: RuleGroup, text: _Text) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    in_title = [found for _, found in group.matcher.find(text.title, text.title_lower)]
+    in_title = [found for _, found in group.matcher.find(text.title)]
     if in_title:
         hits.append(
             RuleHit(_label(group, in_title), "title", len(in_title), group.weight * TITLE_FACTOR)
         )
-    in_body = group.matcher.find(text.body, text.body_lower)
+    in_body = group.matcher.find(text.body)
     if in_body:
+        starts = text.starts
         factors = sorted(
-            (
-                1.0 if bisect_right(text.starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
+            [
+                1.0 if bisect_right(starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
                 for at, _ in in_body
-            ),
+            ],
             reverse=True,
         )
         contribution = sum(f * REPEAT_FACTOR**k for k, f in enumerate(factors))
@@ -383,8 +567,7 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
             missing = tuple(
                 g.name
                 for g in topic.requires
-                if not g.matcher.find(text.title, text.title_lower)
-                and not g.matcher.find(text.body, text.body_lower)
+                if not g.matcher.find(text.title) and not g.matcher.find(text.body)
             )
         matched = score >= topic.threshold and not missing
         matches.append(
