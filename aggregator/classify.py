@@ -28,7 +28,6 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +63,6 @@ _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
 _Need = tuple  # see _needs
 _JOIN = 80  # characters between two stretches below which one scan covers both
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
-_UNFOLDED = ("\t", "\r", "\f", "\v", "\u00a0", "  ")  # what normalize() folds but single spaces
 
 
 def _is_word(char: str) -> bool:
@@ -263,8 +261,7 @@ def _canonical(text: str, lines: bool = False) -> str:
     else:
         # NFKC and the folding of spaces never touch a line break: one call does for all
         # lines, but for stripping each line; a line that becomes empty would be lost.
-        whole = unicodedata.normalize("NFKC", text)
-        whole = normalize(whole) if any(s in whole for s in _UNFOLDED) else whole.strip()
+        whole = normalize(text)
         if _LINE_EDGE.search(whole):
             whole = "\n".join(line.strip() for line in whole.split("\n"))
         if whole.count("\n") != text.count("\n"):
