@@ -1,0 +1,394 @@
+"""The lxml fast reader gives exactly what the feedparser path gives, or steps aside.
+
+Every document here is parsed twice: by ``parse_feed`` (fast path first) and by
+``feeds._parse_with_feedparser`` (the reference), and the two SourceData must
+be equal field by field. Each case also says whether the fast path must take
+it, so the comparison cannot pass by always falling back.
+"""
+
+import json
+import time
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aggregator.errors import InputError
+from aggregator.ingest import feeds, xmlfeeds
+from aggregator.types import SourceData
+from tests.benchmarks import feedcorpus
+from tests.conftest import DATA
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SAMPLES = sorted(p for p in (DATA / "feeds").iterdir() if p.suffix != ".json")
+# Fixtures the fast path must take; the others must fall back.
+FAST_SAMPLES = {
+    "empty_channel.xml",
+    "microblog_no_titles.xml",
+    "naive_dates.xml",
+    "rss10_korean.rdf",
+    "rss20_relative_links.xml",
+}
+
+
+def outcome(parse, data: bytes, **call: object) -> SourceData | str:  # noqa: ANN001
+    call.setdefault("source_key", "test:feed")
+    call.setdefault("zone", SEOUL)
+    call.setdefault("now", NOW)
+    try:
+        return parse(data, **call)
+    except InputError as error:
+        return f"InputError: {error.reason}"
+
+
+def assert_same(data: bytes, fast: bool, **call: object) -> None:
+    """Both paths agree on ``data``; the fast reader took it exactly when ``fast``."""
+    headers = {k.lower(): v for k, v in dict(call.get("headers") or {}).items()}  # type: ignore[call-overload]
+    assert (xmlfeeds.read(data, headers) is not None) == fast
+    expected = outcome(feeds._parse_with_feedparser, data, **call)  # noqa: SLF001
+    actual = outcome(feeds.parse_feed, data, **call)
+    if isinstance(expected, str) or isinstance(actual, str):
+        assert actual == expected
+        return
+    assert actual.source == expected.source
+    assert actual.warnings == expected.warnings
+    assert actual.refresh_hint == expected.refresh_hint
+    assert len(actual.items) == len(expected.items)
+    for mine, reference in zip(actual.items, expected.items, strict=True):
+        for field in fields(reference):
+            assert getattr(mine, field.name) == getattr(reference, field.name), field.name
+    assert actual == expected
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_fixture_documents(path: Path) -> None:
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    call = dict(expected.get("call", {}))
+    call["now"] = datetime.fromisoformat(call.get("now", NOW.isoformat()))
+    assert_same(path.read_bytes(), path.name in FAST_SAMPLES, **call)
+
+
+CORPUS = feedcorpus.generate(9, 12)
+
+
+@pytest.mark.parametrize("feed", CORPUS.feeds, ids=[f.path for f in CORPUS.feeds])
+def test_benchmark_corpus(feed: feedcorpus.Feed) -> None:
+    headers = {"Content-Type": feed.content_type}
+    assert_same(feed.body, True, headers=headers, base_url=f"https://x.example{feed.path}")
+    assert_same(feed.body, True, base_url=f"https://x.example{feed.path}")
+    assert_same(feed.body, True, max_entries=5, now=datetime(2025, 6, 1, 3, tzinfo=UTC))
+
+
+UTF8_PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
+RSS_NAMESPACES = (
+    ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+)
+
+
+def rss(
+    items: str,
+    channel: str = "<title>Wire</title><link>https://w.example/</link>",
+    namespaces: str = RSS_NAMESPACES,
+    prolog: str = UTF8_PROLOG,
+) -> bytes:
+    return (
+        f'{prolog}<rss version="2.0"{namespaces}><channel>{channel}{items}</channel></rss>'
+    ).encode()
+
+
+ATOM_HEAD = '<title>A</title><id>urn:a</id><link href="https://a.example/"/>'
+
+
+def atom(entries: str, head: str = ATOM_HEAD) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"'
+        f' xml:lang="ko">{head}{entries}</feed>'
+    ).encode()
+
+
+HANGUL = "한반도 평화 통일"
+CASES = {
+    # name: (document, fast path expected)
+    "cdata": (
+        rss(
+            "<item><title><![CDATA[A <b>bold</b> move]]></title><link>https://w.example/1</link>"
+            "<description><![CDATA[<p>Hi & <a href='/x'>x</a></p>]]></description></item>"
+        ),
+        True,
+    ),
+    "entities": (
+        rss(
+            "<item><title>AT&amp;T &#x D55C; &#xD55C;&#54620; &lt;3</title>"
+            "<link>https://w.example/a?b=1&amp;c=2</link><description>&lt;p&gt;x&lt;/p&gt;"
+            "</description></item>"
+        ).replace(b"&#x D55C; ", b""),
+        True,
+    ),
+    "html-in-title": (
+        rss("<item><title>&lt;b&gt;Kim&lt;/b&gt; &amp;amp; Moon</title><guid>g1</guid></item>"),
+        True,
+    ),
+    "missing-guid-and-link": (
+        rss("<item><title>Only a title</title><description>Body text</description></item>"),
+        True,
+    ),
+    "guid-not-permalink": (
+        rss(
+            '<item><title>T</title><guid isPermaLink="false">urn:x:1</guid></item>'
+            '<item><title>U</title><guid isPermaLink="false">/rel/2</guid>'
+            "<link>https://w.example/2</link></item>"
+        ),
+        True,
+    ),
+    "guid-permalink-relative": (
+        rss("<item><title>T</title><guid>/news/1</guid></item>", "<title>W</title><link>/</link>"),
+        True,
+    ),
+    "description-and-content-encoded": (
+        rss(
+            "<item><title>T</title><link>https://w.example/3</link><description>Short</description>"
+            "<content:encoded><![CDATA[<p>Full <b>text</b></p>]]></content:encoded></item>"
+            "<item><title>U</title><content:encoded><![CDATA[<p>Full first</p>]]></content:encoded>"
+            "<description>Then short</description></item>"
+            "<item><title>V</title><content:encoded>  </content:encoded>"
+            "<description>Only this</description></item>"
+        ),
+        True,
+    ),
+    "odd-dates": (
+        rss(
+            "<item><title>a</title><pubDate>2025.06.04 10:00</pubDate></item>"
+            "<item><title>b</title><pubDate>Wed, 04 Jun 2025 10:00:00 KST</pubDate></item>"
+            "<item><title>c</title><pubDate>2025-06-04T10:00:00</pubDate></item>"
+            "<item><title>d</title><pubDate>yesterday</pubDate></item>"
+            "<item><title>e</title><pubDate></pubDate><dc:date>2025-06-03</dc:date></item>"
+            "<item><title>f</title><dc:date>2025-06-03T01:02:03+09:00</dc:date></item>"
+            "<item><title>g</title><pubDate>2031-01-01T00:00:00Z</pubDate></item>",
+            "<title>W</title><lastBuildDate>Wed, 04 Jun 2025 18:00:00 +0900</lastBuildDate>"
+            "<pubDate>Tue, 03 Jun 2025 18:00:00 GMT</pubDate>",
+        ),
+        True,
+    ),
+    "missing-dates": (
+        rss("<item><title>No date</title><link>https://w.example/n</link></item>"),
+        True,
+    ),
+    "hangul-everywhere": (
+        rss(
+            f"<item><title>{HANGUL}</title><link>https://w.example/{HANGUL}</link>"
+            f"<guid>https://w.example/{HANGUL}</guid><dc:creator>{HANGUL}</dc:creator>"
+            f"<category>{HANGUL}</category><description>&lt;p&gt;{HANGUL}&lt;/p&gt;</description>"
+            f"<enclosure url='https://w.example/{HANGUL}.mp3' type='Audio/MPEG' length='12'/>"
+            "</item>",
+            f"<title>{HANGUL}</title><link>https://w.example/</link><language>ko-KR</language>"
+            "<ttl>30</ttl>",
+        ),
+        True,
+    ),
+    "bom": (b"\xef\xbb\xbf" + rss("<item><title>BOM</title><guid>b1</guid></item>"), True),
+    "no-declaration": (
+        rss("<item><title>T</title><guid>b2</guid></item>", prolog=""),
+        True,
+    ),
+    "declared-euc-kr": (
+        rss(
+            f"<item><title>{HANGUL}</title></item>",
+            prolog='<?xml version="1.0" encoding="euc-kr"?>',
+        )
+        .decode()
+        .encode("euc-kr"),
+        False,
+    ),
+    "mojibake-and-c1": (
+        rss(
+            "<item><title>caf\u00c3\u00a9 \u0093quoted\u0094</title><guid>m1</guid>"
+            "<description>na\u00efve</description></item>"
+        ),
+        True,
+    ),
+    "authors": (
+        rss(
+            "<item><title>a</title><author>desk@w.example (Lee Soo-min)</author></item>"
+            "<item><title>b</title><author>desk@w.example</author></item>"
+            "<item><title>c</title><author>Lee &lt;lee@w.example&gt;</author></item>"
+            "<item><title>d</title><dc:creator>Kim</dc:creator></item>"
+            "<item><title>e</title><author>kim@news.example.co.kr (김)</author></item>"
+        ),
+        True,
+    ),
+    "categories": (
+        rss(
+            "<item><title>a</title><category domain='d'>X</category><category>Y</category>"
+            "<category domain='d'></category><category>X</category><dc:subject>Z</dc:subject>"
+            "</item>"
+        ),
+        True,
+    ),
+    "channel-extras": (
+        rss(
+            "<item><title>T</title><comments>https://w.example/c</comments>"
+            "<slash:comments>3</slash:comments><atom:link rel='self' href='https://w.example/s'/>"
+            "</item>",
+            "<title>W</title><link>https://w.example/</link><description>About</description>"
+            "<atom:link rel='self' type='application/rss+xml' href='https://w.example/feed'/>"
+            "<image><url>https://w.example/i.png</url><title>W</title><link>https://w.example/</link>"
+            "</image><generator>gen</generator><sy:updatePeriod>hourly</sy:updatePeriod>"
+            "<sy:updateFrequency>2</sy:updateFrequency><managingEditor>e@w.example (E)"
+            "</managingEditor><webMaster>w@w.example</webMaster><copyright>c</copyright>",
+            namespaces=' xmlns:atom="http://www.w3.org/2005/Atom"'
+            ' xmlns:slash="http://purl.org/rss/1.0/modules/slash/"'
+            ' xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"',
+        ),
+        True,
+    ),
+    "atom-link-alternate-in-rss": (
+        rss(
+            "<item><title>T</title><atom:link href='https://w.example/alt'/></item>",
+            namespaces=' xmlns:atom="http://www.w3.org/2005/Atom"',
+        ),
+        True,
+    ),
+    "unknown-namespace": (
+        rss(
+            "<item><title>T</title><x:thing>1</x:thing><x:other a='1'>2</x:other></item>",
+            namespaces=' xmlns:x="https://unknown.example/ns"',
+        ),
+        True,
+    ),
+    "relative-links-xml-base": (
+        rss('<item xml:base="https://b.example/dir/"><title>T</title><link>rel</link></item>'),
+        False,
+    ),
+    "namespace-declared-below-root": (
+        rss('<item><title>T</title><x:y xmlns:x="https://unknown.example/">1</x:y></item>'),
+        False,
+    ),
+    "media-rss": (
+        rss(
+            "<item><title>T</title><media:title>M</media:title></item>",
+            namespaces=' xmlns:media="http://search.yahoo.com/mrss/"',
+        ),
+        False,
+    ),
+    "itunes": (
+        rss(
+            "<item><title>T</title><itunes:author>I</itunes:author></item>",
+            namespaces=' xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
+        ),
+        False,
+    ),
+    "two-titles": (rss("<item><title>A</title><title>B</title></item>"), False),
+    "markup-in-description": (
+        rss("<item><title>A</title><description><p>x</p></description></item>"),
+        False,
+    ),
+    "source": (
+        rss("<item><title>A</title><source url='https://s.example/'>S</source></item>"),
+        False,
+    ),
+    "rss-0.91": (rss("<item><title>A</title></item>").replace(b'"2.0"', b'"0.91"'), False),
+    "atom-basic": (
+        atom(
+            '<entry><title type="html">&lt;b&gt;T&lt;/b&gt;</title><id>tag:a,2025:1</id>'
+            '<link rel="alternate" href="https://a.example/1"/><updated>2025-06-04T10:00:00+09:00'
+            "</updated><author><name>김</name><email>k@a.example</email></author>"
+            '<category term="nk" label="N"/><summary type="html">&lt;p&gt;S&lt;/p&gt;</summary>'
+            '<content type="html">&lt;p&gt;C &lt;a href="x"&gt;x&lt;/a&gt;&lt;/p&gt;</content>'
+            "</entry>"
+        ),
+        True,
+    ),
+    "atom-text-and-no-link": (
+        atom(
+            "<entry><title>T &amp; &lt;U&gt;</title><id>https://a.example/2</id>"
+            '<link rel="self" href="https://a.example/api/2"/>'
+            '<link rel="enclosure" type="audio/mpeg" length="99" href="/a.mp3"/>'
+            "<published>2025-06-04T10:00:00Z</published>"
+            '<content type="text" xml:lang="en">Line one\n\nLine &lt;two&gt;</content></entry>'
+            "<entry><id>urn:uuid:3</id><content>Plain</content><summary>Sum</summary>"
+            "<author><name>Only</name><uri>/me</uri></author><contributor><name>C</name>"
+            "</contributor></entry>"
+        ),
+        True,
+    ),
+    "atom-xhtml": (
+        atom(
+            '<entry><title>T</title><id>urn:x</id><content type="xhtml">'
+            '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></content></entry>'
+        ),
+        False,
+    ),
+    "atom-content-src": (
+        atom('<entry><title>T</title><id>urn:y</id><content src="https://a.example/c"/></entry>'),
+        False,
+    ),
+    "atom-two-authors": (
+        atom(
+            "<entry><title>T</title><id>urn:z</id><author><name>A</name></author>"
+            "<author><name>B</name></author></entry>"
+        ),
+        False,
+    ),
+    "atom-0.3": (
+        b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>'
+        b"<entry><title>T</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>",
+        False,
+    ),
+    "undefined-entity": (rss("<item><title>&nbsp;T</title></item>"), False),
+    "not-well-formed": (rss("<item><title>T</item>"), False),
+    "html-page": (b"<html><head><title>x</title></head><body>hi</body></html>", False),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_edge_cases(name: str) -> None:
+    document, fast = CASES[name]
+    assert_same(document, fast, base_url="https://base.example/page")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "fast"),
+    [
+        ("application/rss+xml; charset=utf-8", True),
+        ("application/xml", True),
+        ('application/rss+xml; charset="UTF-8"', True),
+        ("text/xml", False),  # us-ascii by RFC 3023, and the document has Hangul
+        ("text/xml; charset=utf-8", True),
+        ("text/html; charset=utf-8", False),
+        ("application/rss+xml; charset=euc-kr", False),
+    ],
+)
+def test_http_content_types(content_type: str, fast: bool) -> None:
+    document = rss(f"<item><title>{HANGUL}</title><guid>h1</guid></item>")
+    assert_same(document, fast, headers={"Content-Type": content_type})
+
+
+def test_ascii_text_xml_takes_the_fast_path() -> None:
+    document = rss("<item><title>ASCII only</title><guid>h2</guid></item>")
+    assert_same(document, True, headers={"Content-Type": "text/xml"})
+
+
+def test_a_billion_laughs_falls_back_and_is_defused() -> None:
+    levels = "".join(
+        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 11)
+    ).replace("&l0;", "lol")
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE x [{levels}]><rss version="2.0"><channel>'
+        "<title>&l10;</title><item><title>&l10;</title><link>https://x.example/2</link></item>"
+        "</channel></rss>"
+    ).encode()
+    started = time.perf_counter()
+    assert xmlfeeds.read(document, {}) is None
+    data = feeds.parse_feed(document, source_key="t", zone=SEOUL)
+    assert time.perf_counter() - started < 1.0
+    assert any("DOCTYPE with entity declarations removed" in w for w in data.warnings)
+    assert_same(document, False)
+
+
+def test_an_entity_reference_in_the_body_without_a_doctype_falls_back() -> None:
+    document = rss("<item><title>&xxe;</title></item>")
+    assert xmlfeeds.read(document, {}) is None
