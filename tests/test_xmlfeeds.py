@@ -207,6 +207,8 @@ CASES = {
         rss(
             "<item><title>caf\u00c3\u00a9 \u0093quoted\u0094</title><guid>m1</guid>"
             "<description>na\u00efve</description></item>"
+            f"<item><title>{HANGUL} \u0093q\u0094 \u00c3\u00a9</title><guid>m2</guid>"
+            f"<description>{HANGUL}\u0080</description></item>"
         ),
         True,
     ),
@@ -325,6 +327,20 @@ CASES = {
     "atom-content-src": (
         atom('<entry><title>T</title><id>urn:y</id><content src="https://a.example/c"/></entry>'),
         False,
+    ),
+    "two-contents": (
+        rss(
+            "<item><title>T</title><content:encoded>a</content:encoded>"
+            "<content:encoded>b</content:encoded></item>"
+        ),
+        False,
+    ),
+    "triple-slash-links": (
+        rss(
+            "<item><title>T</title><link>https:///w.example/3</link>"
+            "<guid>http:///w.example/g</guid></item>"
+        ),
+        True,
     ),
     "atom-two-authors": (
         atom(

@@ -104,6 +104,7 @@ _FIRST_LINE_ENCODING = re.compile(rb"""^<\?.*encoding=['"](.*?)['"].*\?>""")
 _FIRST_ELEMENT = re.compile(rb"<\w")
 _DECLARATION = re.compile(rb"<!(?!--)")
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+_BEYOND_LATIN_1 = re.compile("[^\x00-\xff]")
 _NAMED_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
 _XML_TYPES = ("application/xml", "application/xml-dtd", "application/xml-external-parsed-entity")
 _TEXT_XML_TYPES = ("text/xml", "text/xml-external-parsed-entity")
@@ -155,7 +156,7 @@ def _read(
     if root.getparent() is not None or root.getprevious() is not None:
         raise _Refused("content beside the root element")
     _check_namespaces(body, root)
-    reader = _Reader()
+    reader = _Reader(scoped_languages=b"xml:lang" in body)
     if root.tag == "rss":
         reader.rss(root)
     elif root.tag == f"{{{ATOM}}}feed":
@@ -249,7 +250,7 @@ def _name(element: etree._Element) -> str:
 def _attributes(element: etree._Element, rdf: bool = False) -> dict[str, str]:
     """Attributes as feedparser's handlers see them: names and rel/type values lower case."""
     found: dict[str, str] = {}
-    for key, value in element.attrib.items():
+    for key, value in element.items():
         if key[0] == "{":
             if key == _XML_LANG:
                 continue
@@ -265,13 +266,6 @@ def _attributes(element: etree._Element, rdf: bool = False) -> dict[str, str]:
     return found
 
 
-def _language(element: etree._Element, inherited: str | None) -> str | None:
-    lang = element.get(_XML_LANG)
-    if lang is None:
-        return inherited
-    return lang or None
-
-
 def _text(element: etree._Element) -> str:
     """The element's character data; markup inside it is feedparser's to interpret."""
     if len(element):
@@ -279,16 +273,22 @@ def _text(element: etree._Element) -> str:
     return element.text or ""
 
 
+def _joined(uri: str) -> str:
+    """feedparser's join of ``uri`` to an empty base: only "scheme:///x" changes."""
+    return _urljoin("", uri) if ":///" in uri else uri
+
+
 def _cooked(text: str, uri: bool = False) -> str:
     """What feedparser stores for an element's text (its ``pop``, sanitizer off)."""
     text = text.strip()
-    if uri and text:
-        text = _urljoin("", text)
+    if uri:
+        text = _joined(text)
     if text.isascii():
         return text
-    with suppress(UnicodeEncodeError, UnicodeDecodeError):
-        # UTF-8 read as Latin-1 somewhere upstream is read again as UTF-8.
-        text = text.encode("iso-8859-1").decode("utf-8")
+    if not _BEYOND_LATIN_1.search(text):
+        with suppress(UnicodeDecodeError):
+            # UTF-8 read as Latin-1 somewhere upstream is read again as UTF-8.
+            text = text.encode("iso-8859-1").decode("utf-8")
     return text.translate(_cp1252) if _C1_CONTROLS.search(text) else text
 
 
@@ -305,10 +305,28 @@ class _AuthorContext:
 class _Reader:
     """One document's ``feed`` and ``entries``, built the way feedparser's handlers build them."""
 
-    def __init__(self) -> None:
-        self.feed: dict[str, Any] = FeedParserDict()
+    def __init__(self, scoped_languages: bool) -> None:
+        self.scoped_languages = scoped_languages  # whether the document has xml:lang at all
+        self.feed: dict[str, Any] = {}
         self.entries: list[dict[str, Any]] = []
         self.atom_version = False
+        self.names: dict[object, str] = {}  # tag -> feedparser's name for it, in this document
+
+    def _language(self, element: etree._Element, inherited: str | None) -> str | None:
+        """The xml:lang in scope ("" means none), as feedparser tracks it."""
+        if not self.scoped_languages:
+            return inherited
+        lang = element.get(_XML_LANG)
+        if lang is None:
+            return inherited
+        return lang or None
+
+    def _name(self, element: etree._Element) -> str:
+        tag = element.tag
+        name = self.names.get(tag)
+        if name is None:
+            name = self.names[tag] = _name(element)
+        return name
 
     def rss(self, root: etree._Element) -> None:
         if root.nsmap.get(None) is not None:
@@ -316,11 +334,11 @@ class _Reader:
         _attributes(root)
         if not root.get("version", "").startswith("2."):
             raise _Refused("RSS other than 2.x")
-        lang = _language(root, None)
+        lang = self._language(root, None)
         if lang:
             self.feed["language"] = lang.replace("_", "-")
         channels = list(root)
-        if len(channels) != 1 or _name(channels[0]) != "channel":
+        if len(channels) != 1 or self._name(channels[0]) != "channel":
             raise _Refused("RSS without exactly one channel")
         self.channel(channels[0], lang)
 
@@ -331,7 +349,7 @@ class _Reader:
             raise _Refused("Atom not in the default namespace, or with RSS 1.0")
         self.atom_version = True
         _attributes(root)
-        lang = _language(root, None)
+        lang = self._language(root, None)
         if lang:
             self.feed["language"] = lang.replace("_", "-")
         self.channel(root, lang)
@@ -340,17 +358,17 @@ class _Reader:
         if root.nsmap.get(None) != RSS1 or ATOM in root.nsmap.values():
             raise _Refused("RDF that is not plain RSS 1.0")
         _attributes(root, rdf=True)
-        lang = _language(root, None)  # feedparser takes no feed language from rdf:RDF
+        lang = self._language(root, None)  # feedparser takes no feed language from rdf:RDF
         seen_channel = False
         for child in root:
-            name = _name(child)
+            name = self._name(child)
             if name == "channel" and not seen_channel:
                 seen_channel = True
                 if set(_attributes(child, rdf=True)) - {"rdf:about", "about"}:
                     raise _Refused("attributes on the channel")
-                self.channel(child, _language(child, lang), rdf=True)
+                self.channel(child, self._language(child, lang), rdf=True)
             elif name == "item":
-                self.entry(child, _language(child, lang), rdf=True)
+                self.entry(child, self._language(child, lang), rdf=True)
             elif name in ("image", "textinput") and seen_channel:
                 # Before the channel, an image's title would hide the channel's from feedparser.
                 self._inert_group(child, _GROUP_PARTS[name], rdf=True)
@@ -363,8 +381,8 @@ class _Reader:
         feed = self.feed
         seen: set[str] = set()
         for child in channel:
-            name = _name(child)
-            child_lang = _language(child, lang)
+            name = self._name(child)
+            child_lang = self._language(child, lang)
             if name in ("item", "entry") and not rdf:
                 self.entry(child, child_lang)
             elif name in _TITLES:
@@ -395,8 +413,8 @@ class _Reader:
             elif name == "items" and rdf:
                 self._no_attributes(child)
                 for part in child.iterdescendants():
-                    if _name(part) not in _RDF_LIST:
-                        raise _Refused(f"{_name(part)} in RSS 1.0 items")
+                    if self._name(part) not in _RDF_LIST:
+                        raise _Refused(f"{self._name(part)} in RSS 1.0 items")
                     _attributes(part, rdf=True)
             elif name in _INERT_IN_FEED:
                 _attributes(child)
@@ -405,7 +423,7 @@ class _Reader:
                 self._unknown(feed, child, name, rdf)
 
     def entry(self, item: etree._Element, lang: str | None, rdf: bool = False) -> None:
-        entry: dict[str, Any] = FeedParserDict()
+        entry: dict[str, Any] = {}
         attributes = _attributes(item, rdf=rdf)
         if set(attributes) - {"rdf:about", "about"}:
             raise _Refused("attributes on an entry")
@@ -414,8 +432,8 @@ class _Reader:
         seen: set[str] = set()
         has_content = False
         for child in item:
-            name = _name(child)
-            child_lang = _language(child, lang)
+            name = self._name(child)
+            child_lang = self._language(child, lang)
             if name in _TITLES:
                 self._once(seen, "title")
                 entry["title"], entry["title_detail"] = self._content(
@@ -437,6 +455,7 @@ class _Reader:
                     child, child_lang, default
                 )
             elif name in ("content_encoded", "content"):
+                self._once(seen, "content")
                 has_content = True
                 default = "text/html" if name == "content_encoded" else "text/plain"
                 value, detail = self._content(child, child_lang, default)
@@ -459,6 +478,12 @@ class _Reader:
                 _text(child)
             else:
                 self._unknown(entry, child, name, rdf)
+        if "links" in entry:  # what feedparser's dict derives from the links on demand
+            entry["enclosures"] = [
+                {key: value for key, value in link.items() if key != "rel"}
+                for link in entry["links"]
+                if link["rel"] == "enclosure"
+            ]
         self.entries.append(entry)
 
     @staticmethod
@@ -486,12 +511,13 @@ class _Reader:
         if (
             not self.atom_version
             and media_type == "text/plain"
+            and ("</" in raw or "&" in raw)  # looks_like_html needs a close tag or an entity
             and _FeedParserMixin.looks_like_html(raw)
         ):
             media_type = "text/html"
         value = _cooked(raw)
         language = lang.replace("_", "-") if lang else lang
-        detail = FeedParserDict(type=media_type, language=language, base="", value=value)
+        detail = {"type": media_type, "language": language, "base": "", "value": value}
         return value, detail
 
     def _link(self, context: dict[str, Any], element: etree._Element, in_entry: bool) -> None:
@@ -502,8 +528,8 @@ class _Reader:
         attributes = _FeedParserMixin._enforce_href(attributes)  # noqa: SLF001 (its own rule)
         if "href" in attributes:
             _text(element)
-            attributes["href"] = _urljoin("", attributes["href"])
-        link = FeedParserDict(attributes)
+            attributes["href"] = _joined(attributes["href"])
+        link = dict(attributes)
         context.setdefault("links", []).append(link)
         if "href" in attributes:
             if (
@@ -515,7 +541,8 @@ class _Reader:
         value = _cooked(_text(element), uri=True)
         if in_entry:
             value = value.replace("&amp;", "&")
-        value = _NAMED_REFERENCE.sub(r"&\g<1>", value)
+        if "&" in value:
+            value = _NAMED_REFERENCE.sub(r"&\g<1>", value)
         context["link"] = value
         if value:
             link["href"] = value
@@ -524,7 +551,7 @@ class _Reader:
         _text(element)
         attributes = _FeedParserMixin._enforce_href(_attributes(element))  # noqa: SLF001
         attributes["rel"] = "enclosure"
-        entry.setdefault("links", []).append(FeedParserDict(attributes))
+        entry.setdefault("links", []).append(attributes)
 
     def _guid(self, context: dict[str, Any], element: etree._Element) -> None:
         attributes = _attributes(element)
@@ -546,11 +573,11 @@ class _Reader:
     def _author(self, entry: dict[str, Any], element: etree._Element) -> None:
         """The author (text, or Atom person parts) and feedparser's split of it."""
         self._no_attributes(element)
-        entry["authors"] = [FeedParserDict()]
+        entry["authors"] = [{}]
         if len(element):
             parts = self._person(element)
             if parts:
-                entry["author_detail"] = FeedParserDict(parts)
+                entry["author_detail"] = dict(parts)
             entry["authors"][-1].update(parts)
             entry["author"] = ""
         else:
@@ -564,7 +591,7 @@ class _Reader:
             raise _Refused("text beside person parts")
         parts = {}
         for part in element:
-            key = _PERSON_PARTS.get(_name(part))
+            key = _PERSON_PARTS.get(self._name(part))
             if key is None or key in parts or (part.tail or "").strip():
                 raise _Refused("an unexpected person part")
             self._no_attributes(part)
@@ -578,17 +605,17 @@ class _Reader:
             raise _Refused("attributes on a category")
         tags = context.setdefault("tags", [])
         if attributes.get("term"):
-            tags.append(FeedParserDict(term=attributes["term"]))
+            tags.append({"term": attributes["term"]})
         value = _cooked(_text(element))
         if value:
-            tags.append(FeedParserDict(term=value))
+            tags.append({"term": value})
 
     def _inert_group(self, element: etree._Element, parts: set[str], rdf: bool = False) -> None:
         """<image> or <textInput> of a channel: feedparser keeps them apart from the feed's keys."""
         _attributes(element, rdf=rdf)
         for part in element:
-            if _name(part) not in parts:
-                raise _Refused(f"{_name(part)} in {element.tag}")
+            if self._name(part) not in parts:
+                raise _Refused(f"{self._name(part)} in {element.tag}")
             _attributes(part)
             _text(part)
 
@@ -600,8 +627,8 @@ class _Reader:
             raise _Refused(f"element {name}")
         attributes = _attributes(element, rdf=rdf)
         if attributes:
-            context[name] = FeedParserDict(attributes)
+            context[name] = attributes
             for part in element:
-                self._unknown({}, part, _name(part), rdf)
+                self._unknown({}, part, self._name(part), rdf)
             return
         context[name] = _cooked(_text(element), uri=name in _FeedParserMixin.can_be_relative_uri)
