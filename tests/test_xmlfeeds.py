@@ -270,6 +270,17 @@ CASES = {
         rss('<item><title>T</title><x:y xmlns:x="https://unknown.example/">1</x:y></item>'),
         False,
     ),
+    "media-rss-inert": (
+        rss(
+            "<item><title>T</title><media:content url='https://w.example/a.jpg' medium='image'>"
+            "<media:thumbnail url='https://w.example/t.jpg'/><media:credit>AP</media:credit>"
+            "</media:content><media:group><media:content url='https://w.example/b.jpg'/>"
+            "</media:group><media:category>Politics</media:category><category>X</category>"
+            "</item>",
+            namespaces=' xmlns:media="http://search.yahoo.com/mrss/"',
+        ),
+        True,
+    ),
     "media-rss": (
         rss(
             "<item><title>T</title><media:title>M</media:title></item>",
@@ -486,6 +497,12 @@ RSS_ITEM_PARTS = [
     "<media:title>{t}</media:title>", "<summary>{t}</summary>", "<language>ko</language>",
     "<title xml:lang='{lang}'>{t}</title>", "<slash:comments>3</slash:comments>",
     "<date>{d}</date>", "<wfw:commentRss>{u}</wfw:commentRss>",
+    "<media:content url='{u}' medium='image'/>", "<media:thumbnail url='{u}'/>",
+    "<media:content url='{u}'><media:thumbnail url='{u}'/><media:credit>{t}</media:credit>"
+    "</media:content>", "<media:group><media:content url='{u}'/><media:title>{t}</media:title>"
+    "</media:group>", "<media:group><media:content url='{u}'/></media:group>",
+    "<media:category scheme='s'>{t}</media:category>", "<media:keywords>a, b</media:keywords>",
+    "<media:description>{t}</media:description>", "<media:thumbnail>{u}</media:thumbnail>",
 ]  # fmt: skip
 RSS_CHANNEL_PARTS = [
     "<lastBuildDate>{d}</lastBuildDate>", "<pubDate>{d}</pubDate>", "<ttl>60</ttl>",

@@ -29,7 +29,8 @@ does not handle with certainty:
 * an element feedparser gives meaning to that is not listed below in its
   place, markup (child elements) inside text, Atom xhtml, base64 or
   out-of-line (src) content, a second title, summary, description, date or
-  author in one entry, images, sources, Media RSS, iTunes and the like.
+  author in one entry, images and sources in entries, Media RSS titles, descriptions and
+  keywords, iTunes and the like.
 
 The parser resolves no entities, loads no DTD and touches no network, so
 neither "billion laughs" nor external entities can reach it.
@@ -77,7 +78,7 @@ _TITLES = {"title", "dc_title"}
 _PUBLISHED = {"published", "pubdate", "issued", "dcterms_issued"}
 _UPDATED = {"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"}
 _AUTHORS = {"author", "dc_creator", "dc_author"}
-_CATEGORIES = {"category", "dc_subject"}
+_CATEGORIES = {"category", "dc_subject", "media_category"}
 # The parts of a channel's image and text input that keep feedparser in that context.
 _GROUP_PARTS = {
     "image": {"title", "link", "url", "width", "height", "description"},
@@ -96,6 +97,17 @@ _INERT_IN_ENTRY = {
     "dc_contributor", "created", "dcterms_created", "expirationdate", "dc_publisher",
     "webmaster", "generator", "info",
 }  # fmt: skip
+# Media RSS that feedparser files under media_* keys (or "href", "credit", "license"), which
+# the adapter never reads; media:title, media:description and media:keywords are not among them.
+_INERT_MEDIA = {
+    "media_thumbnail", "media_credit", "media_rating", "media_restriction", "media_license",
+    "media_player",
+}  # fmt: skip
+# The Media RSS elements feedparser lets enclose others, and what they may enclose here.
+_MEDIA_GROUPS = {
+    "media_content": _INERT_MEDIA,
+    "media_group": _INERT_MEDIA | {"media_content"},
+}
 
 _XML_DECLARATION = re.compile(rb"<\?xml(?P<attributes>[^>]*)\?>")
 _VERSION_1_0 = re.compile(rb"""\sversion\s*=\s*["']1\.0["']""")
@@ -417,9 +429,11 @@ class _Reader:
                     if self._name(part) not in _RDF_LIST:
                         raise _Refused(f"{self._name(part)} in RSS 1.0 items")
                     _attributes(part, rdf=True)
-            elif name in _INERT_IN_FEED:
+            elif name in _INERT_IN_FEED or name in _INERT_MEDIA:
                 _attributes(child)
                 _text(child)
+            elif name in _MEDIA_GROUPS:
+                self._media_group(child, name)
             else:
                 self._unknown(feed, child, name, rdf)
 
@@ -474,9 +488,11 @@ class _Reader:
                 self._person(child)
             elif name in _CATEGORIES:
                 self._category(entry, child)
-            elif name in _INERT_IN_ENTRY:
+            elif name in _INERT_IN_ENTRY or name in _INERT_MEDIA:
                 _attributes(child)
                 _text(child)
+            elif name in _MEDIA_GROUPS:
+                self._media_group(child, name)
             else:
                 self._unknown(entry, child, name, rdf)
         if "links" in entry:  # what feedparser's dict derives from the links on demand
@@ -625,6 +641,19 @@ class _Reader:
                 raise _Refused(f"{self._name(part)} in {element.tag}")
             _attributes(part)
             _text(part)
+
+    def _media_group(self, element: etree._Element, name: str) -> None:
+        """media:content or media:group: inert, provided what they enclose is inert too."""
+        _attributes(element)
+        for part in element:
+            part_name = self._name(part)
+            if part_name not in _MEDIA_GROUPS[name]:
+                raise _Refused(f"{part_name} in {name}")
+            if part_name in _MEDIA_GROUPS:
+                self._media_group(part, part_name)
+            else:
+                _attributes(part)
+                _text(part)
 
     def _unknown(
         self, context: dict[str, Any], element: etree._Element, name: str, rdf: bool
