@@ -28,14 +28,15 @@ does not handle with certainty:
   attributes other than xml:lang (and rdf:about/rdf:resource in RSS 1.0);
 * an element feedparser gives meaning to that is not listed below in its
   place, markup (child elements) inside text, Atom xhtml, base64 or
-  out-of-line (src) content, a second title, summary, description, date or
-  author in one entry, images and sources in entries, Media RSS titles, descriptions and
-  keywords, iTunes and the like.
+  out-of-line (src) content, a second title, summary, content, id, date or
+  author in one entry, images and sources in entries, Media RSS titles,
+  descriptions and keywords, iTunes and the like.
 
 The parser resolves no entities, loads no DTD and touches no network, so
 neither "billion laughs" nor external entities can reach it.
 """
 
+import codecs
 import re
 from collections.abc import Mapping
 from contextlib import suppress
@@ -72,7 +73,8 @@ _RESERVED = {
     *FeedParserDict.keymap,
 }  # fmt: skip
 _HTML_TYPES = _FeedParserMixin.html_types
-_TEXT_TYPES = {"text/plain", *_HTML_TYPES}
+_TEXT_TYPES = {"text/plain", *_HTML_TYPES}  # content feedparser also keeps as the summary
+_PLAIN_OR_HTML = {"text/plain", "text/html"}  # what the fast reader takes in text constructs
 
 _TITLES = {"title", "dc_title"}
 _PUBLISHED = {"published", "pubdate", "issued", "dcterms_issued"}
@@ -121,8 +123,6 @@ _BEYOND_LATIN_1 = re.compile("[^\x00-\xff]")
 _NAMED_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
 _XML_TYPES = ("application/xml", "application/xml-dtd", "application/xml-external-parsed-entity")
 _TEXT_XML_TYPES = ("text/xml", "text/xml-external-parsed-entity")
-_UTF8_NAMES = {"utf-8", "utf8", "utf_8", "u8", "utf", "cp65001"}
-_ASCII_NAMES = {"us-ascii", "ascii", "us_ascii", "646", "iso646-us", "ansi_x3.4-1968"}
 
 
 class _Refused(Exception):
@@ -201,10 +201,13 @@ def _check_encoding(body: bytes, headers: Mapping[str, str]) -> None:
             chosen = charset or "us-ascii"
         else:
             raise _Refused("not an XML media type")
-    chosen = chosen.lower()
-    if chosen in _ASCII_NAMES and body.isascii():
+    try:
+        codec = codecs.lookup(chosen).name  # feedparser decodes with Python's codecs
+    except LookupError:
+        raise _Refused(f"unknown encoding {chosen}") from None
+    if codec == "ascii" and body.isascii():
         return
-    if chosen not in _UTF8_NAMES:
+    if codec != "utf-8":
         raise _Refused(f"encoding {chosen}")
     try:
         body.decode("utf-8")
@@ -353,6 +356,7 @@ class _Reader:
         channels = list(root)
         if len(channels) != 1 or self._name(channels[0]) != "channel":
             raise _Refused("RSS without exactly one channel")
+        self._no_attributes(channels[0])  # feedparser reads lastmod and href on a channel
         self.channel(channels[0], lang)
 
     def atom(self, root: etree._Element) -> None:
@@ -389,8 +393,7 @@ class _Reader:
                 raise _Refused(f"RSS 1.0 {name} outside the channel")
 
     def channel(self, channel: etree._Element, lang: str | None, rdf: bool = False) -> None:
-        if channel.tag == "channel":  # <feed>'s and RSS 1.0's were checked with their roots
-            self._no_attributes(channel)
+        """The feed-level elements of an RSS channel or an Atom feed, and its entries."""
         feed = self.feed
         seen: set[str] = set()
         for child in channel:
@@ -522,7 +525,7 @@ class _Reader:
         if set(attributes) - {"type"}:
             raise _Refused("src, mode or other attributes on text")
         media_type = _FeedParserMixin.map_content_type(attributes.get("type", default_type))
-        if media_type not in _TEXT_TYPES - {"application/xhtml+xml"}:
+        if media_type not in _PLAIN_OR_HTML:
             raise _Refused(f"content of type {media_type}")
         raw = _text(element).strip()
         if (
