@@ -580,3 +580,41 @@ def test_random_documents(seed: int) -> None:
         taken += fast
         assert_same(document, fast, base_url="https://base.example/page")
     assert taken >= 25  # about 40% of these documents are plain enough for the fast path
+
+
+PROLOGS = [
+    "", "<?xml version='1.0'?>", '<?xml version="1.0" encoding="UTF-8"?>',
+    "<?xml version='1.0' encoding='utf8'?>", "<?xml version='1.0' encoding='ascii'?>",
+    "<?xml version='1.0' encoding='iso-8859-1'?>", "<?xml version='1.1'?>",
+    "<?xml version='1.0' standalone='yes'?>", " <?xml version='1.0'?>",
+    "<?xml version='1.0'?>\n<!-- c -->\n", "<?xml version='1.0'?><?xml-stylesheet href='s.xsl'?>",
+    "<?xml-stylesheet href='s.xsl'?>", "<!DOCTYPE rss>", "\n\n",
+    "<?xml version='1.0' encoding='bogus'?>",
+    "<?xml version='1.0'?><!DOCTYPE rss PUBLIC '-//Netscape Communications//DTD RSS 0.91//EN'"
+    " 'http://my.netscape.com/publish/formats/rss-0.91.dtd'>",
+]  # fmt: skip
+HEADER_SETS = [
+    None, {"Content-Type": "application/rss+xml"}, {"Content-Type": "text/xml"},
+    {"Content-Type": "text/xml; charset=UTF-8"},
+    {"Content-Type": "application/xml; charset=latin-1"},
+    {"Content-Type": "text/html"}, {"Content-Type": "Application/XML"}, {"Server": "no type"},
+    {"Content-Type": "application/rss+xml", "Content-Location": "https://c.example/"},
+    {"content-type": 'application/rss+xml; charset="utf8"; x=y'},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("prolog", PROLOGS)
+def test_prologs_byte_order_marks_and_headers(prolog: str) -> None:
+    """The encoding feedparser would settle on decides, with what HTTP said, whether to go fast."""
+    for text in (HANGUL, "ASCII"):
+        body = f"<rss version='2.0'><channel><title>{text}</title><item><title>T</title>"
+        body += "<guid>g</guid></item></channel></rss>"
+        for bom in (b"", b"\xef\xbb\xbf"):
+            for headers in HEADER_SETS:
+                document = bom + (prolog + body).encode()
+                lowered = {k.lower(): v for k, v in (headers or {}).items()}
+                assert_same(document, xmlfeeds.read(document, lowered) is not None, headers=headers)
+    plain = (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{HANGUL}</title></channel></rss>"
+    )
+    assert xmlfeeds.read(plain.encode(), {"content-type": "application/rss+xml"}) is not None
