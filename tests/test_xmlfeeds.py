@@ -618,3 +618,47 @@ def test_prologs_byte_order_marks_and_headers(prolog: str) -> None:
         f"<?xml version='1.0'?><rss version='2.0'><channel><title>{HANGUL}</title></channel></rss>"
     )
     assert xmlfeeds.read(plain.encode(), {"content-type": "application/rss+xml"}) is not None
+
+
+def other_tests_documents() -> dict[str, tuple[bytes, bool]]:
+    """The feeds other tests hand the parser (name: document, fast path expected)."""
+    from tests import corpus, workload  # noqa: PLC0415 (only this test needs them)
+    from tests.test_dedup import _wire_feed  # noqa: PLC0415
+    from tests.test_feeds_parse import laughs  # noqa: PLC0415
+    from tests.test_web_sources import rss as web_rss  # noqa: PLC0415
+
+    entries = corpus.generate(20, 3)
+    documents = {f"corpus-{n}": (corpus.rss(n, entries), True) for n in range(3)}
+    documents |= {f"workload-{n}": (workload.feed_body(n, n + 1), True) for n in range(3)}
+    documents["web-ttl"] = (web_rss("A", "B", extra="<ttl>180</ttl>"), True)
+    documents["web-euc-kr"] = (web_rss("남북 대화", encoding="euc-kr"), False)
+    documents["web-sy"] = (
+        web_rss("B")
+        .replace(
+            b"<rss version", b'<rss xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" version'
+        )
+        .replace(b"<title>Peninsula", b"<sy:updatePeriod>daily</sy:updatePeriod><title>Peninsula"),
+        True,
+    )
+    documents["dedup-wire"] = (_wire_feed("wire", "Seoul proposes talks", " extra"), True)
+    documents["laughs"] = (laughs().encode(), False)
+    documents["seed-bom-atom"] = (
+        b"\xef\xbb\xbf  \n<feed xmlns='http://www.w3.org/2005/Atom'><title>Wire</title>"
+        b"<entry><id>urn:1</id><title>Drill ends</title>"
+        b"<updated>2031-01-01T00:00:00Z</updated></entry></feed>",
+        True,
+    )
+    documents["doctype-in-cdata"] = (
+        b"<rss version='2.0'><channel><title>XML tips</title><item><title>Doctypes</title>"
+        b"<link>https://x.example/3</link><description><![CDATA[<p>Write "
+        b"&lt;!DOCTYPE x [ ]&gt; like this: <code><!DOCTYPE x [ ]></code></p>]]></description>"
+        b"</item></channel></rss>",
+        True,
+    )
+    return documents
+
+
+@pytest.mark.parametrize("name", list(other_tests_documents()))
+def test_documents_of_other_tests(name: str) -> None:
+    document, fast = other_tests_documents()[name]
+    assert_same(document, fast, base_url="https://base.example/page")
