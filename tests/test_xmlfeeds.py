@@ -462,6 +462,20 @@ def test_a_billion_laughs_falls_back_and_is_defused() -> None:
     assert_same(document, False)
 
 
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<!-- <a --><!DOCTYPE rss [<!ENTITY x "y">]>',
+        "<?pi <a ?><!DOCTYPE rss>",
+        "<!-- -- --><!DOCTYPE rss SYSTEM 'file:///etc/passwd'>",
+    ],
+)
+def test_a_doctype_behind_markup_lookalikes_falls_back(prolog: str) -> None:
+    document = rss("<item><title>T</title><guid>g</guid></item>", prolog=prolog)
+    assert xmlfeeds.read(document, {}) is None
+    assert_same(document, False)
+
+
 def test_an_entity_reference_in_the_body_without_a_doctype_falls_back() -> None:
     document = rss("<item><title>&xxe;</title></item>")
     assert xmlfeeds.read(document, {}) is None

@@ -115,8 +115,8 @@ _XML_DECLARATION = re.compile(rb"<\?xml(?P<attributes>[^>]*)\?>")
 _VERSION_1_0 = re.compile(rb"""\sversion\s*=\s*["']1\.0["']""")
 # What feedparser takes for the declared encoding: a first-line processing instruction's.
 _FIRST_LINE_ENCODING = re.compile(rb"""^<\?.*encoding=['"](.*?)['"].*\?>""")
-_FIRST_ELEMENT = re.compile(rb"<\w")
-_DECLARATION = re.compile(rb"<!(?!--)")
+# What may come before the root element, DOCTYPE aside: white space, PIs, comments.
+_PROLOG_PART = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 # The C1 controls feedparser maps to the windows-1252 characters they stand for.
 _CP1252_MAPPED = tuple(chr(code) for code in _cp1252)
 _BEYOND_LATIN_1 = re.compile("[^\x00-\xff]")
@@ -150,8 +150,7 @@ def _read(
     declaration = _XML_DECLARATION.match(body)
     if declaration and not _VERSION_1_0.search(declaration["attributes"]):
         raise _Refused("not XML 1.0")
-    first = _FIRST_ELEMENT.search(body)
-    if first is None or _DECLARATION.search(body, 0, first.start()):
+    if not _root_follows_prolog(body):
         raise _Refused("a DOCTYPE or other declaration")
     parser = etree.XMLParser(
         encoding="utf-8",
@@ -166,6 +165,8 @@ def _read(
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError:
         raise _Refused("not well-formed") from None
+    if root.getroottree().docinfo.internalDTD is not None:  # defence in depth: see the scan
+        raise _Refused("a DOCTYPE")
     _check_namespaces(body, root)
     reader = _Reader(scoped_languages=b"xml:lang" in body)
     if root.tag == "rss":
@@ -177,6 +178,14 @@ def _read(
     else:
         raise _Refused("not RSS 2.0, RSS 1.0 or Atom 1.0")
     return reader.feed, reader.entries
+
+
+def _root_follows_prolog(body: bytes) -> bool:
+    """Whether the root element follows a prolog of only white space, PIs and comments."""
+    position = 0
+    while part := _PROLOG_PART.match(body, position):
+        position = part.end()
+    return body[position : position + 1] == b"<" and body[position + 1 : position + 2] != b"!"
 
 
 def _check_encoding(body: bytes, headers: Mapping[str, str]) -> None:
@@ -449,9 +458,10 @@ class _Reader:
             entry["id"] = attributes["rdf:about"]
         seen: set[str] = set()
         has_content = False
+        names = self.names
         for child in item:
-            name = self._name(child)
-            child_lang = self._language(child, lang)
+            name = names.get(child.tag) or self._name(child)
+            child_lang = self._language(child, lang) if self.scoped_languages else lang
             if name in _TITLES:
                 self._once(seen, "title")
                 entry["title"], entry["title_detail"] = self._content(
@@ -522,7 +532,7 @@ class _Reader:
     ) -> tuple[str, dict[str, Any]]:
         """A text construct's value and detail (type, language, base, value)."""
         attributes = _attributes(element)
-        if set(attributes) - {"type"}:
+        if attributes and attributes.keys() - {"type"}:
             raise _Refused("src, mode or other attributes on text")
         media_type = _FeedParserMixin.map_content_type(attributes.get("type", default_type))
         if media_type not in _PLAIN_OR_HTML:
