@@ -2,7 +2,7 @@
 
 Why: feedparser walks every element through Python SAX callbacks, which made
 parsing most of the cost of ingesting a feed; libxml2 builds the same tree
-about forty times faster. The feedparser adapter in ``feeds`` stays the
+tens of times faster. The feedparser adapter in ``feeds`` stays the
 reference: this module answers, for the documents it accepts, the very
 ``feed`` and ``entries`` values feedparser 6 (sanitizer and URI resolver off)
 would give for the keys the adapter reads, so the adapter cannot tell which
