@@ -429,15 +429,34 @@ def test_edge_cases(name: str) -> None:
         ("application/rss+xml; charset=utf-8", True),
         ("application/xml", True),
         ('application/rss+xml; charset="UTF-8"', True),
-        ("text/xml", False),  # us-ascii by RFC 3023, and the document has Hangul
+        # us-ascii by RFC 3023: feedparser reads the declared UTF-8 and complains
+        ("text/xml", True),
         ("text/xml; charset=utf-8", True),
-        ("text/html; charset=utf-8", False),
-        ("application/rss+xml; charset=euc-kr", False),
+        ("text/html; charset=utf-8", True),  # read, with a complaint about the media type
+        ("application/rss+xml; charset=euc-kr", True),  # UTF-8 bytes are no EUC-KR
+        ("application/octet-stream", True),
+        ("text/plain; charset=windows-1252", True),  # these UTF-8 bytes are no windows-1252
     ],
 )
 def test_http_content_types(content_type: str, fast: bool) -> None:
     document = rss(f"<item><title>{HANGUL}</title><guid>h1</guid></item>")
     assert_same(document, fast, headers={"Content-Type": content_type})
+
+
+def test_a_charset_that_decodes_to_other_text_falls_back() -> None:
+    document = rss("<item><title>caf\u00e9</title><guid>h3</guid></item>")  # \xc3\xa9: "Ã©"
+    assert_same(document, False, headers={"Content-Type": "text/xml; charset=windows-1252"})
+
+
+def test_a_complaint_about_the_encoding_is_the_same_warning() -> None:
+    document = rss(f"<item><title>{HANGUL}</title><guid>h1</guid></item>")
+    data = feeds.parse_feed(
+        document, source_key="k", headers={"Content-Type": "text/xml"}, zone=SEOUL
+    )
+    assert data.warnings == (
+        "k: malformed feed, usable entries kept "
+        "(document declared as us-ascii, but parsed as utf-8)",
+    )
 
 
 def test_ascii_text_xml_takes_the_fast_path() -> None:

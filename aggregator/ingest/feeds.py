@@ -108,9 +108,10 @@ def parse_feed(
             data, source_key=source_key, kind=kind, headers=response_headers,
             base_url=base_url, zone=zone, now=now, max_entries=max_entries,
         )  # fmt: skip
-    feed, entries = fast
-    return _source_data(feed, entries, [], source_key=source_key, kind=kind, base_url=base_url,
-                        zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+    feed, entries, problem = fast
+    warnings = [] if problem is None else [_malformed(source_key, problem)]
+    return _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
+                        base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
 
 
 def _parse_with_feedparser(
@@ -145,12 +146,14 @@ def _parse_with_feedparser(
         problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise InputError(source_key, f"not a feed: {problem}")
     if parsed.bozo:
-        warnings.append(
-            f"{source_key}: malformed feed, usable entries kept ({parsed.bozo_exception})"
-        )
+        warnings.append(_malformed(source_key, parsed.bozo_exception))
 
     return _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
                         base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+
+
+def _malformed(source_key: str, problem: object) -> str:
+    return f"{source_key}: malformed feed, usable entries kept ({problem})"
 
 
 def _source_data(

@@ -15,9 +15,9 @@ joins, HTML guessing and author e-mail splitting.
 It refuses (``read`` answers None and the caller uses feedparser) whatever it
 does not handle with certainty:
 
-* bytes that are not UTF-8 (or ASCII where the HTTP header implies ASCII), a
-  declared or HTTP charset other than those, a Content-Type that is not XML,
-  Content-Location or Content-Language headers (feedparser uses them as base
+* documents feedparser would not decode as UTF-8 (or ASCII, for ASCII bytes),
+  or would decode only after asking chardet, Content-Location or
+  Content-Language headers (feedparser uses them as base
   URI and language), any DOCTYPE (entity declarations are the existing path's
   business: it strips them), XML that libxml2 finds malformed;
 * other formats: RSS 0.9x, Atom 0.3, CDF, a root in an unexpected namespace;
@@ -37,6 +37,7 @@ neither "billion laughs" nor external entities can reach it.
 """
 
 import codecs
+import functools
 import re
 from collections.abc import Mapping
 from contextlib import suppress
@@ -44,6 +45,7 @@ from typing import Any
 
 from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
+from feedparser.encodings import lazy_chardet_encoding
 from feedparser.mixin import _cp1252, _FeedParserMixin
 from feedparser.urls import _urljoin
 from feedparser.util import FeedParserDict
@@ -125,15 +127,21 @@ _XML_TYPES = ("application/xml", "application/xml-dtd", "application/xml-externa
 _TEXT_XML_TYPES = ("text/xml", "text/xml-external-parsed-entity")
 
 
+# feed, entries, and feedparser's complaint about the document (its "bozo" message) if any.
+Parsed = tuple[dict[str, Any], list[dict[str, Any]], str | None]
+# Where feedparser would ask chardet to guess (when chardet is installed).
+_CHARDET = object()
+
+
 class _Refused(Exception):
     """The document needs feedparser: something here is not handled with certainty."""
 
 
-def read(
-    data: bytes, response_headers: Mapping[str, str]
-) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """``(feed, entries)`` as feedparser would give them, or None when feedparser must read it.
+def read(data: bytes, response_headers: Mapping[str, str]) -> Parsed | None:
+    """``(feed, entries, problem)`` as feedparser would give them, or None if it must read it.
 
+    ``problem`` is feedparser's bozo message for a document it reads whole
+    but complains of (a media type that is not XML, a charset it overrode).
     ``response_headers`` have lower-case names.
     """
     try:
@@ -142,11 +150,9 @@ def read(
         return None
 
 
-def _read(
-    data: bytes, response_headers: Mapping[str, str]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _read(data: bytes, response_headers: Mapping[str, str]) -> Parsed:
     body = data.removeprefix(b"\xef\xbb\xbf")
-    _check_encoding(body, response_headers)
+    problem = _encoding_problem(body, response_headers, bom=len(body) < len(data))
     declaration = _XML_DECLARATION.match(body)
     if declaration and not _VERSION_1_0.search(declaration["attributes"]):
         raise _Refused("not XML 1.0")
@@ -177,7 +183,7 @@ def _read(
         reader.rdf(root)
     else:
         raise _Refused("not RSS 2.0, RSS 1.0 or Atom 1.0")
-    return reader.feed, reader.entries
+    return reader.feed, reader.entries, problem
 
 
 def _root_follows_prolog(body: bytes) -> bool:
@@ -188,40 +194,93 @@ def _root_follows_prolog(body: bytes) -> bool:
     return body[position : position + 1] == b"<" and body[position + 1 : position + 2] != b"!"
 
 
-def _check_encoding(body: bytes, headers: Mapping[str, str]) -> None:
-    """Refuse unless feedparser would read ``body`` as UTF-8 (or ASCII) without complaint."""
+def _encoding_problem(body: bytes, headers: Mapping[str, str], bom: bool) -> str | None:
+    """feedparser's complaint about the encoding or media type (its bozo message), if any.
+
+    Refuses unless feedparser would end up decoding ``body`` as UTF-8, or as
+    ASCII when it is all ASCII: its RFC 3023 rules pick an encoding from the
+    HTTP charset, the media type and the XML declaration, then try others in
+    turn, complaining when the first choice fails or the media type is not XML.
+    """
     if "content-location" in headers or "content-language" in headers:
         raise _Refused("a base URI or language from HTTP")
     found = _FIRST_LINE_ENCODING.match(body)
     declared = found.group(1).decode("utf-8", "replace").lower() if found else ""
-    if not headers:
-        chosen = declared or "utf-8"
-    elif "content-type" not in headers:
-        raise _Refused("no Content-Type")
+    if bom and any(mark in declared for mark in ("16", "32", "ucs", "unicode")):
+        raise _Refused("a UTF-16 or UTF-32 declaration after a UTF-8 byte order mark")
+    media_type, charset = _content_type(headers.get("content-type") or "")
+    xml = True
+    if media_type in _XML_TYPES or (
+        media_type.startswith("application/") and media_type.endswith("+xml")
+    ):
+        chosen = charset or declared or "utf-8"
+    elif media_type in _TEXT_XML_TYPES or (
+        media_type.startswith("text/") and media_type.endswith("+xml")
+    ):
+        chosen = charset or "us-ascii"
+    elif media_type.startswith("text/"):
+        chosen, xml = charset or "us-ascii", False
+    elif headers and "content-type" not in headers:
+        chosen, xml = declared or "iso-8859-1", False
     else:
-        media_type, charset = _content_type(headers["content-type"])
-        if media_type in _XML_TYPES or (
-            media_type.startswith("application/") and media_type.endswith("+xml")
-        ):
-            chosen = charset or declared or "utf-8"
-        elif media_type in _TEXT_XML_TYPES or (
-            media_type.startswith("text/") and media_type.endswith("+xml")
-        ):
-            chosen = charset or "us-ascii"
-        else:
-            raise _Refused("not an XML media type")
+        chosen, xml = declared or "utf-8", False
+    problem = None
+    if headers and not xml:
+        problem = (
+            f"{headers['content-type']} is not an XML media type"
+            if "content-type" in headers
+            else "no Content-type specified"
+        )
+    tried = []
+    for candidate in (chosen, declared, "utf-8" if bom else "", _CHARDET, "utf-8"):
+        if candidate is _CHARDET:
+            if lazy_chardet_encoding is not None:
+                raise _Refused("an encoding chardet would guess")
+            continue
+        if not candidate or candidate in tried:
+            continue
+        tried.append(candidate)
+        if _decodes_as_itself(body, candidate):
+            break
+    else:
+        raise _Refused("not UTF-8")
+    if candidate != chosen:
+        problem = f"document declared as {chosen}, but parsed as {candidate}"
+    return problem
+
+
+def _decodes_as_itself(body: bytes, encoding: str) -> bool:
+    """Whether feedparser's decoding with ``encoding`` succeeds, giving the UTF-8 reading.
+
+    Refuses when it would succeed with another reading (windows-1252, say).
+    """
     try:
-        codec = codecs.lookup(chosen).name  # feedparser decodes with Python's codecs
+        codec = codecs.lookup(encoding).name
     except LookupError:
-        raise _Refused(f"unknown encoding {chosen}") from None
-    if codec == "ascii" and body.isascii():
-        return
-    if codec != "utf-8":
-        raise _Refused(f"encoding {chosen}")
+        return False
+    if codec == "ascii" or (codec != "utf-8" and body.isascii()):
+        if not body.isascii():
+            return False
+        if not _reads_ascii_as_ascii(codec):
+            raise _Refused(f"ASCII read as {encoding}")
+        return True
     try:
-        body.decode("utf-8")
+        body.decode(codec)
     except UnicodeDecodeError:
-        raise _Refused("not UTF-8") from None
+        return False
+    if codec != "utf-8":
+        raise _Refused(f"read as {encoding}")
+    return True
+
+
+@functools.cache
+def _reads_ascii_as_ascii(codec: str) -> bool:
+    """Whether ``codec`` decodes every ASCII byte to the same character (UTF-7 does not)."""
+    ascii_bytes = bytes(range(128))
+    try:
+        return ascii_bytes.decode(codec) == ascii_bytes.decode("ascii")
+    except UnicodeDecodeError:
+        return False
 
 
 def _content_type(value: str) -> tuple[str, str]:
