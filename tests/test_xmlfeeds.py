@@ -448,6 +448,20 @@ def test_a_charset_that_decodes_to_other_text_falls_back() -> None:
     assert_same(document, False, headers={"Content-Type": "text/xml; charset=windows-1252"})
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "<rss version='2.0'><channel><title>T</title></channel></rss>".encode("utf-16-le"),
+        "<rss version='2.0'><channel><title>T</title></channel></rss>".encode("utf-32"),
+        b'<?xml version="1.0" encoding="\xff\xfe"?><rss version="2.0"><channel/></rss>',
+    ],
+    ids=["utf-16-unmarked", "utf-32", "encoding-name-not-utf-8"],
+)
+def test_other_encoding_marks_fall_back(document: bytes) -> None:
+    assert xmlfeeds.read(document, {}) is None
+    assert xmlfeeds.read(document, {"content-type": "text/xml"}) is None
+
+
 def test_a_complaint_about_the_encoding_is_the_same_warning() -> None:
     document = rss(f"<item><title>{HANGUL}</title><guid>h1</guid></item>")
     data = feeds.parse_feed(

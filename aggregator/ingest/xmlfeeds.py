@@ -129,6 +129,8 @@ _TEXT_XML_TYPES = ("text/xml", "text/xml-external-parsed-entity")
 
 # feed, entries, and feedparser's complaint about the document (its "bozo" message) if any.
 Parsed = tuple[dict[str, Any], list[dict[str, Any]], str | None]
+# Byte order marks and first bytes from which feedparser infers UTF-16, UTF-32 or EBCDIC.
+_OTHER_MARKS = (b"\xfe\xff", b"\xff\xfe", b"\x4c\x6f\xa7\x94")
 # Where feedparser would ask chardet to guess (when chardet is installed).
 _CHARDET = object()
 
@@ -204,8 +206,13 @@ def _encoding_problem(body: bytes, headers: Mapping[str, str], bom: bool) -> str
     """
     if "content-location" in headers or "content-language" in headers:
         raise _Refused("a base URI or language from HTTP")
+    if body.startswith(_OTHER_MARKS) or b"\x00" in body[:4]:
+        raise _Refused("a UTF-16, UTF-32 or EBCDIC mark")
     found = _FIRST_LINE_ENCODING.match(body)
-    declared = found.group(1).decode("utf-8", "replace").lower() if found else ""
+    try:
+        declared = found.group(1).decode("utf-8").lower() if found else ""
+    except UnicodeDecodeError:  # feedparser raises on this
+        raise _Refused("an encoding name that is not UTF-8") from None
     if bom and any(mark in declared for mark in ("16", "32", "ucs", "unicode")):
         raise _Refused("a UTF-16 or UTF-32 declaration after a UTF-8 byte order mark")
     media_type, charset = _content_type(headers.get("content-type") or "")
