@@ -17,7 +17,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    String,
     bindparam,
+    cast,
     create_engine,
     delete,
     event,
@@ -63,15 +65,19 @@ MAX_STORY_CANDIDATES = 20
 
 # Statements run for every source an ingest writes, built once: building a statement
 # object costs more than running it on SQLite.
+# Each wanted band key with the items that have it, as one joined string per key, read
+# from the band index alone: crowded keys list hundreds of items, and one row each, or
+# a look at each item's row, would cost more than the rest of the lookup. (An item has
+# band keys only when it has a signature.)
 _BAND_MEMBERS = (
-    select(item_bands.c.band_key, item_bands.c.item_id)
-    .join(items, items.c.id == item_bands.c.item_id)
-    .where(
-        item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)),
-        items.c.source_id != bindparam("other_than"),
-        items.c.signature.is_not(None),
+    select(
+        item_bands.c.band_key,
+        func.aggregate_strings(cast(item_bands.c.item_id, String), ","),
     )
+    .where(item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)))
+    .group_by(item_bands.c.band_key)
 )
+_SOURCE_ITEMS = select(items.c.id).where(items.c.source_id == bindparam("source"))
 _SIGNATURES = select(items.c.id, items.c.story_id, items.c.signature).where(
     items.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -293,13 +299,12 @@ class StoreTransaction:
         candidates, so what it is writing cannot change the answer.
         """
         wanted = sorted({key for keys in band_sets for key in keys})
+        own = set(self.connection.execute(_SOURCE_ITEMS, {"source": source_id}).scalars())
         members: dict[int, list[int]] = {}
         for start in range(0, len(wanted), 500):
-            rows = self.connection.execute(
-                _BAND_MEMBERS, {"band_keys": wanted[start : start + 500], "other_than": source_id}
-            )
-            for band_key, item_id in rows:
-                members.setdefault(band_key, []).append(item_id)
+            chunk = {"band_keys": wanted[start : start + 500]}
+            for key, joined in self.connection.execute(_BAND_MEMBERS, chunk):
+                members[key] = [i for i in map(int, joined.split(",")) if i not in own]
         ranked = []
         for keys in band_sets:
             shared: Counter[int] = Counter()
