@@ -12,7 +12,8 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -353,10 +354,39 @@ def write_archives(
     of up to ``limit`` stories that follow the last page, oldest first. Only a
     full page is written, and a written page is never written again, so it may
     be cached forever; adding stories never changes it. ``write`` writes files in
-    order and stops at the first it cannot write, so the pages on disk are always
-    1..n with no gap.
+    order and stops at the first it cannot write (and reports it).
+
+    Each batch of pages is written while the next one is rendered, so the file
+    system's work (creating and syncing files) overlaps the rendering on another
+    core. Batches are written one at a time, in page order, and none after one
+    that failed, so the pages on disk are always 1..n with no gap.
     """
     pages = archived_pages(folder, spec.key)
+    batches = _page_batches(folder, spec, entries, size, following, pages)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer") as writer:
+        writing: Future[int] | None = None
+        expected = 0
+        for files in batches:  # the next batch renders while ``writing`` runs
+            if writing is not None:
+                done = writing.result()
+                pages, writing = pages + done, None
+                if done < expected:
+                    break  # the failure was reported; the next regeneration retries
+            writing, expected = writer.submit(_write_pages, write, files), len(files)
+        if writing is not None:
+            pages += writing.result()
+    return pages or None
+
+
+def _page_batches(
+    folder: Path,
+    spec: FeedSpec,
+    entries: Entries,
+    size: int,
+    following: Callable[[Sequence[str], int, int], Sequence[int]],
+    pages: int,
+) -> Iterator[list[tuple[Path, bytes]]]:
+    """The feed's next complete archive pages after page ``pages``, rendered a batch at a time."""
     archived: Sequence[str] = []
     if pages:
         last = folder / archive_path(spec.key, pages)
@@ -371,27 +401,31 @@ def write_archives(
         ids = following(archived, pages, limit)
         stories = entries.by_id(ids)
         cut = [stories[start : start + size] for start in range(0, len(stories) - size + 1, size)]
-        files = [
-            (
-                folder / archive_path(spec.key, pages + n),
-                render_feed(
-                    spec,
-                    page[::-1],
-                    entries.identity,
-                    prev_archive=pages + n - 1 if pages + n > 1 else None,
-                    archive_page=pages + n,
-                ),
-            )
-            for n, page in enumerate(cut, 1)
-        ]
-        if files:
-            write(files)
-        for (path, _), page in zip(files, cut, strict=True):
-            if not path.is_file():
-                return pages or None  # the write failed (and was reported); the next run retries
-            pages, archived = pages + 1, [e.entry_id for e in page]
+        if cut:
+            yield [
+                (
+                    folder / archive_path(spec.key, pages + n),
+                    render_feed(
+                        spec,
+                        page[::-1],
+                        entries.identity,
+                        prev_archive=pages + n - 1 if pages + n > 1 else None,
+                        archive_page=pages + n,
+                    ),
+                )
+                for n, page in enumerate(cut, 1)
+            ]
+            pages, archived = pages + len(cut), [e.entry_id for e in cut[-1]]
         if len(ids) < limit:
-            return pages or None
+            return
+
+
+def _write_pages(
+    write: Callable[[Sequence[tuple[Path, bytes]]], object], files: Sequence[tuple[Path, bytes]]
+) -> int:
+    """Write a batch of pages; how many of them, from the first, are on disk now."""
+    write(files)
+    return next((n for n, (path, _) in enumerate(files) if not path.is_file()), len(files))
 
 
 _TEMPORARY = re.compile(r"^\.[a-z0-9-]+\.(?:xml|html|opml)\.[A-Za-z0-9_]+$")

@@ -349,6 +349,25 @@ class StoreTransaction:
             self.connection.execute(update(meta).where(meta.c.key == key).values(value=value))
 
 
+# The items columns a StoredItem holds: not the dedup hashes and signature, which are
+# large and only ingest reads.
+_ITEM_FIELDS = (
+    items.c.id,
+    items.c.entry_id,
+    items.c.key,
+    items.c.title,
+    items.c.content_html,
+    items.c.published,
+    items.c.updated,
+    items.c.author,
+    items.c.site_name,
+    items.c.link,
+    items.c.language,
+    items.c.story_id,
+    items.c.enclosures,
+)
+
+
 class Storage:
     """Opens the database, creates or checks its schema, and hands out transactions."""
 
@@ -479,8 +498,10 @@ class Storage:
         if not ids:
             return []
         rows = connection.execute(
-            select(items, sources.c.key.label("source_key"), sources.c.title.label("source_title"))
-            .add_columns(
+            select(
+                *_ITEM_FIELDS,
+                sources.c.key.label("source_key"),
+                sources.c.title.label("source_title"),
                 sources.c.link.label("source_link"),
                 sources.c.feed_id.label("source_feed_id"),
                 sources.c.feed_updated.label("source_updated"),
