@@ -230,11 +230,35 @@ def render_feed(
 ) -> bytes:
     """The Atom document of one feed (or of one of its archive pages), determined by its inputs.
 
+    feedgen generates the document (see ``feed_generator``); the entries, rendered
+    by ``Entries``, go in before its end tag, where feedgen would have put them.
+    """
+    updated = max((e.updated for e in entries), default=EMPTY_FEED_UPDATED)
+    generator = feed_generator(
+        spec, identity, updated, prev_archive=prev_archive, archive_page=archive_page
+    )
+    document = generator.atom_str(pretty=True, encoding="UTF-8")
+    if not entries:
+        return document
+    if not document.endswith(_FEED_END):
+        raise RuntimeError("feedgen's document does not end with </feed>: cannot add entries")
+    return document[: -len(_FEED_END)] + b"".join(e.xml for e in entries) + _FEED_END
+
+
+def feed_generator(
+    spec: FeedSpec,
+    identity: FeedIdentity,
+    updated: datetime,
+    *,
+    prev_archive: int | None = None,
+    archive_page: int | None = None,
+) -> FeedGenerator:
+    """feedgen's generator of a feed's (or an archive page's) document, all but its entries.
+
     ``prev_archive`` links the subscription document (or a page) to the archive
     page before it (RFC 5005 §4); ``archive_page`` makes this an archive page,
     marked fh:archive, linked to the subscription document as "current" and to
-    the page after it as "next-archive". feedgen generates the document; the
-    entries, rendered by ``Entries``, go in before its end tag.
+    the page after it as "next-archive". ``updated`` is the newest entry's.
     """
     generator = FeedGenerator()
     extra = _FeedLinks()
@@ -279,14 +303,9 @@ def render_feed(
     generator.subtitle(spec.subtitle)
     generator.author({"name": identity.author})
     generator.generator("aggregator", version=__version__, uri=HOMEPAGE)
-    generator.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
+    generator.updated(updated)
     generator.register_extension("history", lambda: extra, None, atom=True, rss=False)
-    document = generator.atom_str(pretty=True, encoding="UTF-8")
-    if not entries:
-        return document
-    if not document.endswith(_FEED_END):
-        raise RuntimeError("feedgen's document does not end with </feed>: cannot add entries")
-    return document[: -len(_FEED_END)] + b"".join(e.xml for e in entries) + _FEED_END
+    return generator
 
 
 def _content(item: StoredItem) -> str:
