@@ -418,7 +418,8 @@ def _page_batches(
     limit = size * PAGES_PER_BATCH
     while True:
         ids = following(archived, pages, limit)
-        stories = entries.by_id(ids)
+        # Only the stories of complete pages are loaded: usually there are none.
+        stories = entries.by_id(ids[: len(ids) - len(ids) % size])
         cut = [stories[start : start + size] for start in range(0, len(stories) - size + 1, size)]
         if cut:
             yield [
