@@ -93,7 +93,7 @@ class _FeedLinks(BaseExtension):
         return feed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A stored item as an Atom entry, serialized once for every document that shows it."""
 
