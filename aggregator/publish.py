@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
@@ -93,9 +94,12 @@ class _FeedLinks(BaseExtension):
         return feed
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A stored item as an Atom entry, serialized once for every document that shows it."""
+class Entry(NamedTuple):
+    """A stored item as an Atom entry, serialized once for every document that shows it.
+
+    A named tuple: the garbage collector stops tracking a tuple of strings, bytes
+    and dates, and a regeneration keeps thousands of these.
+    """
 
     entry_id: str
     updated: datetime
