@@ -129,10 +129,16 @@ class Entries:
         cache_bytes: int = 64 * 2**20,
     ) -> None:
         self.identity = identity
-        self.topic_titles = topic_titles
         self._load = load
         self._cache: dict[int, Entry] = {}
         self._room = cache_bytes
+        # The same for every entry of a topic, and of a source.
+        self._categories = {
+            topic: {"term": topic, "scheme": identity.category_scheme}
+            | ({"label": title} if title else {})
+            for topic, title in topic_titles.items()
+        }
+        self._source_ids: dict[str, str] = {}
 
     def entry(self, item: StoredItem) -> Entry:
         """The item's entry, rendered now unless it already was."""
@@ -144,6 +150,19 @@ class Entries:
                 self._cache[item.id] = entry
                 self._room -= len(entry.xml)
         return entry
+
+    def category(self, topic: str) -> dict[str, str] | None:
+        """A topic's atom:category attributes (term, scheme, label), or None for no such topic."""
+        return self._categories.get(topic)
+
+    def source_id(self, item: StoredItem) -> str:
+        """The atom:source id: the source feed's own id, or one made from the source's key."""
+        if item.source_feed_id:
+            return item.source_feed_id
+        made = self._source_ids.get(item.source_key)
+        if made is None:
+            made = self._source_ids[item.source_key] = self.identity.source_id(item.source_key)
+        return made
 
     def by_id(self, ids: Sequence[int]) -> list[Entry]:
         """The entries of stored items in the order of ``ids``, loading the unrendered ones at once.
@@ -168,7 +187,6 @@ def _entry_element(item: StoredItem, entries: Entries) -> etree._Element:
     §4.2.11: feedgen's own writes only title and link, which the W3C validator
     rejects) and xml:lang when the language is known.
     """
-    identity = entries.identity
     entry = etree.Element("entry")
     etree.SubElement(entry, "id").text = item.entry_id
     etree.SubElement(entry, "title").text = item.title
@@ -179,13 +197,8 @@ def _entry_element(item: StoredItem, entries: Entries) -> etree._Element:
     content.text = _content(item) or None  # feedgen writes no text for empty content
     content.set("type", "html")
     for topic in item.topics:
-        label = entries.topic_titles.get(topic)
-        if label is not None:
-            category = etree.SubElement(
-                entry, "category", term=topic, scheme=identity.category_scheme
-            )
-            if label:
-                category.set("label", label)
+        if (category := entries.category(topic)) is not None:
+            etree.SubElement(entry, "category", category)
     etree.SubElement(entry, "published").text = item.published.isoformat()
     if item.link:
         etree.SubElement(entry, "link", href=item.link, rel="alternate", type="text/html")
@@ -196,7 +209,7 @@ def _entry_element(item: StoredItem, entries: Entries) -> etree._Element:
         length = str(enclosure.length) if enclosure.length is not None else None
         _link(entry, href=enclosure.url, rel="enclosure", type=enclosure.type, length=length)
     source = etree.SubElement(entry, "source")
-    etree.SubElement(source, "id").text = item.source_feed_id or identity.source_id(item.source_key)
+    etree.SubElement(source, "id").text = entries.source_id(item)
     etree.SubElement(source, "title").text = item.site_name or item.source_title
     etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
     if item.source_link:
