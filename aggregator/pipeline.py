@@ -17,7 +17,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -40,7 +40,7 @@ from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
 from aggregator.store import Storage, published, retention
-from aggregator.store.archive_queries import next_archive_page
+from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
 from aggregator.store.sources import WebSource, save_fetch_state
@@ -591,31 +591,44 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
 
     failures: list[InputFailure] = []
 
-    def write(path: Path, content: bytes) -> bool:
-        """Write one file; a failure (disk full, no permission) is reported, the rest go on."""
+    def write_all(files: Sequence[tuple[Path, bytes]]) -> list[Path]:
+        """Write files in order; those that changed. At the first that cannot be written (disk
+        full, no permission) it stops: that one is reported, it and the rest are left as they
+        were. The database copies go first, in one transaction, so a crash between the two
+        never leaves a file the database lacks (the next run writes a missing file again).
+        """
         if app.settings.publish_to_database:
-            published.save(app.storage, path.relative_to(folder).as_posix(), content, now)
-        try:
-            changed = publish.write_if_changed(path, content)
-        except OSError as error:
-            log.error("cannot write %s: %s (the previous file is intact)", path, error.strerror)
-            failures.append(InputFailure(str(path), f"cannot write: {error.strerror}"))
-            return False
-        (written if changed else unchanged).append(path)
+            named = [(path.relative_to(folder).as_posix(), content) for path, content in files]
+            published.save(app.storage, named, now)
+        changed = []
+        for path, content in files:
+            try:
+                (changed if publish.write_if_changed(path, content) else unchanged).append(path)
+            except OSError as error:
+                log.error("cannot write %s: %s (the previous file is intact)", path, error.strerror)
+                failures.append(InputFailure(str(path), f"cannot write: {error.strerror}"))
+                break
+        written.extend(changed)
         return changed
+
+    def write(path: Path, content: bytes) -> bool:
+        """Write one file; whether it changed. A failure is reported, the other files go on."""
+        return bool(write_all([(path, content)]))
 
     feed_pages = []
     changed_feeds = []
     specs = app.feed_specs()
+    # Every entry is rendered once, for all the documents that show it.
+    entries = publish.Entries(app.identity, titles, app.storage.items_by_id)
     for done, spec in enumerate(specs, 1):
         topic = None if spec.key == publish.ALL_FEED else spec.key
-        entries = app.storage.newest_items(topic, app.settings.max_entries)
-        feed_pages.append(pages.FeedPage(spec, entries))
+        newest = app.storage.newest_items(topic, app.settings.max_entries)
+        feed_pages.append(pages.FeedPage(spec, newest))
         if only is not None and spec.key != only:
             continue
-        newest_archive = _write_archives(app, spec, topic, titles, write)
+        newest_archive = _write_archives(app, spec, topic, entries, write_all)
         content = publish.render_feed(
-            spec, entries, app.identity, titles, prev_archive=newest_archive
+            spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
         )
         if write(folder / f"{spec.key}.xml", content):
             changed_feeds.append(app.identity.feed_url(spec.key))
@@ -651,8 +664,8 @@ def _write_archives(
     app: Aggregator,
     spec: publish.FeedSpec,
     topic: str | None,
-    titles: dict[str, str],
-    write: Callable[[Path, bytes], bool],
+    entries: publish.Entries,
+    write: Callable[[Sequence[tuple[Path, bytes]]], object],
 ) -> int | None:
     """Write the feed's archive pages that became complete; the newest page's number.
 
@@ -664,11 +677,10 @@ def _write_archives(
     return publish.write_archives(
         app.settings.feeds_dir,
         spec,
-        app.identity,
-        titles,
+        entries,
         size,
-        lambda archived, pages_written: next_archive_page(
-            app.storage, topic, archived, pages_written, size
+        lambda archived, pages_written, limit: next_archive_stories(
+            app.storage, topic, archived, pages_written, size, limit
         ),
         write,
     )

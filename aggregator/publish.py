@@ -12,12 +12,14 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -70,54 +72,12 @@ class FeedIdentity:
         return f"{self.base_url}topics/"
 
 
-class _Provenance(BaseEntryExtension):
-    """Writes a complete atom:source (id, title, updated, link; RFC 4287 §4.2.11).
-
-    feedgen's own ``source()`` writes only title and link, which the W3C
-    validator rejects; this extension writes the element itself.
-    """
-
-    def __init__(self) -> None:
-        self.values: tuple[str, str, datetime, str | None] | None = None
-
-    def set(self, source_id: str, title: str, updated: datetime, link: str | None) -> None:
-        self.values = (source_id, title, updated, link)
-
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        if self.values is None:
-            return entry
-        source_id, title, updated, link = self.values
-        source = etree.SubElement(entry, "source")
-        etree.SubElement(source, "id").text = source_id
-        etree.SubElement(source, "title").text = title
-        etree.SubElement(source, "updated").text = updated.isoformat()
-        if link:
-            etree.SubElement(source, "link", rel="alternate", href=link)
-        return entry
-
-
-class _Links(BaseEntryExtension):
-    """Writes an entry's links with all their attributes.
-
-    feedgen 1.0.0 drops rel, type, title and length from entry links (its
-    serialising loop shadows its own variable), so "related" and "enclosure"
-    links would come out as plain alternates.
-    """
-
-    def __init__(self) -> None:
-        self.links: list[dict[str, str]] = []
-
-    def add(self, **attributes: str | None) -> None:
-        self.links.append({k: v for k, v in attributes.items() if v is not None})
-
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        for attributes in self.links:
-            etree.SubElement(entry, "link", attributes)
-        return entry
-
-
 class _FeedLinks(BaseExtension):
-    """Feed-level links feedgen does not know (RFC 5005 archives, WebSub hub) and fh:archive."""
+    """Feed-level links feedgen does not know (RFC 5005 archives, WebSub hub) and fh:archive.
+
+    feedgen calls this after writing its own links and before adding entries, so
+    appending puts them after feedgen's links.
+    """
 
     def __init__(self) -> None:
         self.links: list[dict[str, str]] = []
@@ -127,42 +87,196 @@ class _FeedLinks(BaseExtension):
         return {"fh": HISTORY_NS} if self.archive else {}
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
-        # After feedgen's own links, before the entries.
-        position = next((i for i, e in enumerate(feed) if e.tag == "entry"), len(feed))
-        for offset, attributes in enumerate(self.links):
-            feed.insert(position + offset, etree.Element("link", attributes))
+        for attributes in self.links:
+            etree.SubElement(feed, "link", attributes)
         if self.archive:
-            feed.insert(position + len(self.links), etree.Element(f"{{{HISTORY_NS}}}archive"))
+            etree.SubElement(feed, f"{{{HISTORY_NS}}}archive")
         return feed
 
 
-class _Language(BaseEntryExtension):
-    """Sets xml:lang on an entry whose language is known (feedgen has no entry-level setter)."""
+class Entry(NamedTuple):
+    """A stored item as an Atom entry, serialized once for every document that shows it.
 
-    def __init__(self) -> None:
-        self.language: str | None = None
+    A named tuple: the garbage collector stops tracking a tuple of strings, bytes
+    and dates, and a regeneration keeps thousands of these.
+    """
 
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        if self.language:
-            entry.set("{http://www.w3.org/XML/1998/namespace}lang", self.language)
+    entry_id: str
+    updated: datetime
+    xml: bytes  # the <entry> element, indented as a child of <feed>, ending in a newline
+
+
+# What feedgen's pretty-printed document ends with: entries are spliced in before it.
+_FEED_END = b"</feed>\n"
+_HOLDER_START = b"<feed>\n"
+
+
+class Entries:
+    """Renders stored items as Atom entries, each once per regeneration.
+
+    An item shows in several documents: the "all" feed and each of its topics'
+    feeds, and their archive pages. Its entry depends only on the item, the feed
+    identity and the topic titles, so the serialized entry is kept (up to
+    ``cache_bytes``, about 3 KB an entry) and spliced into every document that
+    shows it. ``load`` reads stored items by id, for archive pages named by id.
+    """
+
+    def __init__(
+        self,
+        identity: FeedIdentity,
+        topic_titles: dict[str, str],
+        load: Callable[[Sequence[int]], Sequence[StoredItem]],
+        cache_bytes: int = 64 * 2**20,
+    ) -> None:
+        self.identity = identity
+        self._load = load
+        self._cache: dict[int, Entry] = {}
+        self._room = cache_bytes
+        # The same for every entry of a topic, and of a source.
+        self._categories = {
+            topic: {"term": topic, "scheme": identity.category_scheme}
+            | ({"label": title} if title else {})
+            for topic, title in topic_titles.items()
+        }
+        self._source_ids: dict[str, str] = {}
+
+    def entry(self, item: StoredItem) -> Entry:
+        """The item's entry, rendered now unless it already was."""
+        entry = self._cache.get(item.id)
+        if entry is None:
+            entry = Entry(item.entry_id, item.updated, _entry_xml(_entry_element(item, self)))
+            # Once the room is used up, entries are rendered each time they are needed.
+            if len(entry.xml) <= self._room:
+                self._cache[item.id] = entry
+                self._room -= len(entry.xml)
         return entry
+
+    def category(self, topic: str) -> dict[str, str] | None:
+        """A topic's atom:category attributes (term, scheme, label), or None for no such topic."""
+        return self._categories.get(topic)
+
+    def source_id(self, item: StoredItem) -> str:
+        """The atom:source id: the source feed's own id, or one made from the source's key."""
+        if item.source_feed_id:
+            return item.source_feed_id
+        made = self._source_ids.get(item.source_key)
+        if made is None:
+            made = self._source_ids[item.source_key] = self.identity.source_id(item.source_key)
+        return made
+
+    def by_id(self, ids: Sequence[int]) -> list[Entry]:
+        """The entries of stored items in the order of ``ids``, loading the unrendered ones at once.
+
+        An id whose item is no longer stored is left out.
+        """
+        missing = [i for i in ids if i not in self._cache]
+        loaded = {item.id: self.entry(item) for item in self._load(missing)} if missing else {}
+        return [e for i in ids if (e := self._cache.get(i) or loaded.get(i)) is not None]
+
+
+def _entry_element(item: StoredItem, entries: Entries) -> etree._Element:
+    """The <entry> element feedgen's entry path would build, with the parts it gets wrong.
+
+    Built directly rather than through feedgen's FeedEntry, whose setters and
+    extension calls, for every entry of every document, made up half of a first
+    regeneration; test_publish checks the bytes against feedgen's own. In feedgen's
+    element order: id, title, updated, author, content, category, published; then what
+    feedgen cannot write: links with all their attributes (feedgen 1.0.0 drops
+    rel, type, title and length from entry links: its serialising loop shadows its
+    own variable, so "related" and "enclosure" links would come out as plain
+    alternates), a complete atom:source (id, title, updated, link; RFC 4287
+    §4.2.11: feedgen's own writes only title and link, which the W3C validator
+    rejects) and xml:lang when the language is known.
+    """
+    entry = etree.Element("entry")
+    etree.SubElement(entry, "id").text = item.entry_id
+    etree.SubElement(entry, "title").text = item.title
+    etree.SubElement(entry, "updated").text = item.updated.isoformat()
+    if item.author:
+        etree.SubElement(etree.SubElement(entry, "author"), "name").text = item.author
+    content = etree.SubElement(entry, "content")
+    content.text = _content(item) or None  # feedgen writes no text for empty content
+    content.set("type", "html")
+    for topic in item.topics:
+        if (category := entries.category(topic)) is not None:
+            etree.SubElement(entry, "category", category)
+    etree.SubElement(entry, "published").text = item.published.isoformat()
+    if item.link:
+        etree.SubElement(entry, "link", href=item.link, rel="alternate", type="text/html")
+    for report in item.also_reported_by:
+        if report.link:
+            _link(entry, href=report.link, rel="related", title=report.source_title)
+    for enclosure in item.enclosures:
+        length = str(enclosure.length) if enclosure.length is not None else None
+        _link(entry, href=enclosure.url, rel="enclosure", type=enclosure.type, length=length)
+    source = etree.SubElement(entry, "source")
+    etree.SubElement(source, "id").text = entries.source_id(item)
+    etree.SubElement(source, "title").text = item.site_name or item.source_title
+    etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
+    if item.source_link:
+        etree.SubElement(source, "link", rel="alternate", href=item.source_link)
+    if item.language:
+        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
+    return entry
+
+
+def _link(entry: etree._Element, **attributes: str | None) -> None:
+    """A link with the attributes that have a value, in the order given."""
+    etree.SubElement(entry, "link", {k: v for k, v in attributes.items() if v is not None})
+
+
+def _entry_xml(entry: etree._Element) -> bytes:
+    """The entry's bytes as they appear in a pretty-printed feed document.
+
+    libxml2 indents an element by its depth alone, so the entry serialized as
+    the only child of a bare <feed> gives exactly the bytes it would have in
+    feedgen's document.
+    """
+    holder = etree.Element("feed")
+    holder.append(entry)
+    document = etree.tostring(holder, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+    return document[len(_HOLDER_START) : -len(_FEED_END)]
 
 
 def render_feed(
     spec: FeedSpec,
-    entries: Sequence[StoredItem],
+    entries: Sequence[Entry],
     identity: FeedIdentity,
-    topic_titles: dict[str, str],
     *,
     prev_archive: int | None = None,
     archive_page: int | None = None,
 ) -> bytes:
     """The Atom document of one feed (or of one of its archive pages), determined by its inputs.
 
+    feedgen generates the document (see ``feed_generator``); the entries, rendered
+    by ``Entries``, go in before its end tag, where feedgen would have put them.
+    """
+    updated = max((e.updated for e in entries), default=EMPTY_FEED_UPDATED)
+    generator = feed_generator(
+        spec, identity, updated, prev_archive=prev_archive, archive_page=archive_page
+    )
+    document = generator.atom_str(pretty=True, encoding="UTF-8")
+    if not entries:
+        return document
+    if not document.endswith(_FEED_END):
+        raise RuntimeError("feedgen's document does not end with </feed>: cannot add entries")
+    return document[: -len(_FEED_END)] + b"".join(e.xml for e in entries) + _FEED_END
+
+
+def feed_generator(
+    spec: FeedSpec,
+    identity: FeedIdentity,
+    updated: datetime,
+    *,
+    prev_archive: int | None = None,
+    archive_page: int | None = None,
+) -> FeedGenerator:
+    """feedgen's generator of a feed's (or an archive page's) document, all but its entries.
+
     ``prev_archive`` links the subscription document (or a page) to the archive
     page before it (RFC 5005 §4); ``archive_page`` makes this an archive page,
     marked fh:archive, linked to the subscription document as "current" and to
-    the page after it as "next-archive".
+    the page after it as "next-archive". ``updated`` is the newest entry's.
     """
     generator = FeedGenerator()
     extra = _FeedLinks()
@@ -207,46 +321,9 @@ def render_feed(
     generator.subtitle(spec.subtitle)
     generator.author({"name": identity.author})
     generator.generator("aggregator", version=__version__, uri=HOMEPAGE)
-    generator.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
-
-    for item in entries:
-        entry = generator.add_entry(order="append")
-        entry.id(item.entry_id)
-        entry.title(item.title)
-        entry.published(item.published)
-        entry.updated(item.updated)
-        if item.author:
-            entry.author({"name": item.author})
-        entry.content(_content(item), type="html")
-        entry.register_extension("links", _Links, atom=True, rss=False)
-        if item.link:
-            entry.links.add(href=item.link, rel="alternate", type="text/html")
-        for report in item.also_reported_by:
-            if report.link:
-                entry.links.add(href=report.link, rel="related", title=report.source_title)
-        for enclosure in item.enclosures:
-            entry.links.add(
-                href=enclosure.url,
-                rel="enclosure",
-                type=enclosure.type,
-                length=str(enclosure.length) if enclosure.length is not None else None,
-            )
-        for topic in item.topics:
-            if topic in topic_titles:
-                entry.category(
-                    term=topic, scheme=identity.category_scheme, label=topic_titles[topic]
-                )
-        entry.register_extension("provenance", _Provenance, atom=True, rss=False)
-        entry.provenance.set(
-            item.source_feed_id or identity.source_id(item.source_key),
-            item.site_name or item.source_title,
-            item.source_updated or item.updated,
-            item.source_link,
-        )
-        entry.register_extension("language", _Language, atom=True, rss=False)
-        entry.language.language = item.language
+    generator.updated(updated)
     generator.register_extension("history", lambda: extra, None, atom=True, rss=False)
-    return generator.atom_str(pretty=True, encoding="UTF-8")
+    return generator
 
 
 def _content(item: StoredItem) -> str:
@@ -294,25 +371,59 @@ def archive_entry_ids(document: bytes) -> list[str]:
     return [str(e.text) for e in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}id")]
 
 
+# Archive pages rendered and written together: one query for their stories, one
+# load of the items not rendered yet, one batch of writes.
+PAGES_PER_BATCH = 20
+
+
 def write_archives(
     folder: Path,
     spec: FeedSpec,
-    identity: FeedIdentity,
-    topic_titles: dict[str, str],
+    entries: Entries,
     size: int,
-    next_page: Callable[[Sequence[str], int], Sequence[StoredItem]],
-    write: Callable[[Path, bytes], object] | None = None,
+    following: Callable[[Sequence[str], int, int], Sequence[int]],
+    write: Callable[[Sequence[tuple[Path, bytes]]], object],
 ) -> int | None:
     """Write a feed's archive pages that became complete; the newest page's number (or None).
 
     RFC 5005 §4 archives, cut from the oldest story forward in pages of ``size``:
-    ``next_page(entry_ids_of_the_last_page, pages_written)`` gives the stories
-    that follow the last page, oldest first. Only a full page is written, and a
-    written page is never written again, so it may be cached forever; adding
-    stories never changes it. ``write`` (default ``write_if_changed``) writes one file.
+    ``following(entry_ids_of_the_last_page, pages_written, limit)`` gives the ids
+    of up to ``limit`` stories that follow the last page, oldest first. Only a
+    full page is written, and a written page is never written again, so it may
+    be cached forever; adding stories never changes it. ``write`` writes files in
+    order and stops at the first it cannot write (and reports it).
+
+    Each batch of pages is written while the next one is rendered, so the file
+    system's work (creating and syncing files) overlaps the rendering on another
+    core. Batches are written one at a time, in page order, and none after one
+    that failed, so the pages on disk are always 1..n with no gap.
     """
-    write = write or write_if_changed
     pages = archived_pages(folder, spec.key)
+    batches = _page_batches(folder, spec, entries, size, following, pages)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer") as writer:
+        writing: Future[int] | None = None
+        expected = 0
+        for files in batches:  # the next batch renders while ``writing`` runs
+            if writing is not None:
+                done = writing.result()
+                pages, writing = pages + done, None
+                if done < expected:
+                    break  # the failure was reported; the next regeneration retries
+            writing, expected = writer.submit(_write_pages, write, files), len(files)
+        if writing is not None:
+            pages += writing.result()
+    return pages or None
+
+
+def _page_batches(
+    folder: Path,
+    spec: FeedSpec,
+    entries: Entries,
+    size: int,
+    following: Callable[[Sequence[str], int, int], Sequence[int]],
+    pages: int,
+) -> Iterator[list[tuple[Path, bytes]]]:
+    """The feed's next complete archive pages after page ``pages``, rendered a batch at a time."""
     archived: Sequence[str] = []
     if pages:
         last = folder / archive_path(spec.key, pages)
@@ -322,22 +433,37 @@ def write_archives(
             log.warning(
                 "archive page %s is not readable XML (%s); continuing by position", last, error
             )
-    while len(stories := next_page(archived, pages)) >= size:
-        page = pages + 1
-        path = folder / archive_path(spec.key, page)
-        content = render_feed(
-            spec,
-            list(stories[:size])[::-1],
-            identity,
-            topic_titles,
-            prev_archive=page - 1 if page > 1 else None,
-            archive_page=page,
-        )
-        write(path, content)
-        if not path.is_file():
-            break  # the write failed (and was reported); the next regeneration retries
-        pages, archived = page, [story.entry_id for story in stories[:size]]
-    return pages or None
+    limit = size * PAGES_PER_BATCH
+    while True:
+        ids = following(archived, pages, limit)
+        # Only the stories of complete pages are loaded: usually there are none.
+        stories = entries.by_id(ids[: len(ids) - len(ids) % size])
+        cut = [stories[start : start + size] for start in range(0, len(stories) - size + 1, size)]
+        if cut:
+            yield [
+                (
+                    folder / archive_path(spec.key, pages + n),
+                    render_feed(
+                        spec,
+                        page[::-1],
+                        entries.identity,
+                        prev_archive=pages + n - 1 if pages + n > 1 else None,
+                        archive_page=pages + n,
+                    ),
+                )
+                for n, page in enumerate(cut, 1)
+            ]
+            pages, archived = pages + len(cut), [e.entry_id for e in cut[-1]]
+        if len(ids) < limit:
+            return
+
+
+def _write_pages(
+    write: Callable[[Sequence[tuple[Path, bytes]]], object], files: Sequence[tuple[Path, bytes]]
+) -> int:
+    """Write a batch of pages; how many of them, from the first, are on disk now."""
+    write(files)
+    return next((n for n, (path, _) in enumerate(files) if not path.is_file()), len(files))
 
 
 _TEMPORARY = re.compile(r"^\.[a-z0-9-]+\.(?:xml|html|opml)\.[A-Za-z0-9_]+$")

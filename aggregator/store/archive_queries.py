@@ -14,32 +14,33 @@ from sqlalchemy import exists, select, tuple_
 
 from aggregator.store.schema import item_topics, items
 from aggregator.store.storage import Storage
-from aggregator.types import StoredItem
 
 
-def next_archive_page(
+def next_archive_stories(
     storage: Storage,
     topic_id: str | None,
     archived: Sequence[str],
     pages_written: int,
     size: int,
-) -> list[StoredItem]:
-    """Up to ``size`` stories of a feed (a topic's, or all) for its next archive page, oldest first.
+    limit: int,
+) -> list[int]:
+    """Ids of up to ``limit`` stories of a feed (a topic's, or all) for its next archive pages.
 
-    ``archived`` holds the entry ids of the feed's newest archive page (none
-    before the first page). The stories are those that arrived after the
-    newest of them. When none of them is stored any more (their source was
+    Oldest first. ``archived`` holds the entry ids of the feed's newest archive
+    page (none before the first page). The stories are those that arrived after
+    the newest of them. When none of them is stored any more (their source was
     removed) or none is given for a written page, it falls back to the offset
-    ``pages_written * size``.
+    ``pages_written * size``. Ids only: the publisher loads the items it has
+    not rendered yet, and none at all while no page is complete.
     """
     story = items.c.story_id == items.c.id
     query = select(items.c.id).where(story)
     if topic_id is not None:
-        # EXISTS, not a join: the walk in arrival order stops after ``size`` hits.
+        # EXISTS, not a join: the walk in arrival order stops after ``limit`` hits.
         query = query.where(
             exists().where(item_topics.c.item_id == items.c.id, item_topics.c.topic_id == topic_id)
         )
-    query = query.order_by(items.c.first_seen, items.c.id).limit(size)
+    query = query.order_by(items.c.first_seen, items.c.id).limit(limit)
     with storage.engine.connect() as connection:
         last = None
         if archived:
@@ -57,5 +58,4 @@ def next_archive_page(
             )
         elif pages_written:
             query = query.offset(pages_written * size)
-        ids = list(connection.execute(query).scalars())
-    return storage.items_by_id(ids)
+        return list(connection.execute(query).scalars())

@@ -6,6 +6,7 @@ is neither rewritten nor re-read.
 """
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -14,23 +15,38 @@ from aggregator.store.schema import published_files
 from aggregator.store.storage import Storage
 
 
-def save(storage: Storage, path: str, content: bytes, now: datetime) -> bool:
-    """Keep ``content`` as the file at ``path`` unless it already is; whether it changed."""
-    digest = hashlib.sha256(content).hexdigest()
+def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) -> list[str]:
+    """Keep each ``content`` as the file at its (distinct) path unless it already is; those changed.
+
+    One transaction for all of them: regeneration saves an archive's new pages
+    together (a first regeneration writes hundreds).
+    """
+    digests = {path: hashlib.sha256(content).hexdigest() for path, content in files}
+    changed: list[str] = []
     with storage.transaction() as tx:
-        stored = tx.connection.execute(
-            select(published_files.c.digest).where(published_files.c.path == path)
-        ).scalar()
-        if stored == digest:
-            return False
-        values = {"content": content, "digest": digest, "modified": now}
-        if stored is None:
-            tx.connection.execute(insert(published_files).values(path=path, **values))
-        else:
+        stored = dict(
             tx.connection.execute(
-                update(published_files).where(published_files.c.path == path).values(**values)
-            )
-    return True
+                select(published_files.c.path, published_files.c.digest).where(
+                    published_files.c.path.in_(list(digests))
+                )
+            ).all()
+        )
+        added = []
+        for path, content in files:
+            digest = digests[path]
+            if stored.get(path) == digest:
+                continue
+            values = {"content": content, "digest": digest, "modified": now}
+            if path in stored:
+                tx.connection.execute(
+                    update(published_files).where(published_files.c.path == path).values(**values)
+                )
+            else:
+                added.append({"path": path, **values})
+            changed.append(path)
+        if added:
+            tx.connection.execute(insert(published_files), added)
+    return changed
 
 
 def digest_of(storage: Storage, path: str) -> tuple[str, datetime] | None:

@@ -416,6 +416,25 @@ class StoreTransaction:
             self.connection.execute(update(meta).where(meta.c.key == key).values(value=value))
 
 
+# The items columns a StoredItem holds: not the dedup hashes and signature, which are
+# large and only ingest reads.
+_ITEM_FIELDS = (
+    items.c.id,
+    items.c.entry_id,
+    items.c.key,
+    items.c.title,
+    items.c.content_html,
+    items.c.published,
+    items.c.updated,
+    items.c.author,
+    items.c.site_name,
+    items.c.link,
+    items.c.language,
+    items.c.story_id,
+    items.c.enclosures,
+)
+
+
 class Storage:
     """Opens the database, creates or checks its schema, and hands out transactions."""
 
@@ -546,8 +565,10 @@ class Storage:
         if not ids:
             return []
         rows = connection.execute(
-            select(items, sources.c.key.label("source_key"), sources.c.title.label("source_title"))
-            .add_columns(
+            select(
+                *_ITEM_FIELDS,
+                sources.c.key.label("source_key"),
+                sources.c.title.label("source_title"),
                 sources.c.link.label("source_link"),
                 sources.c.feed_id.label("source_feed_id"),
                 sources.c.feed_updated.label("source_updated"),
@@ -555,25 +576,35 @@ class Storage:
             .join(sources, sources.c.id == items.c.source_id)
             .where(items.c.id.in_(ids))
         ).all()
+        # The next two queries are sorted here, not in SQL: an ORDER BY lets SQLite walk
+        # the whole table in index order rather than look the ids up (for a thousand ids,
+        # which archive pages load at once, it prefers the walk).
         topics: dict[int, list[str]] = {}
-        for item_id, topic_id in connection.execute(
-            select(item_topics.c.item_id, item_topics.c.topic_id)
-            .where(item_topics.c.item_id.in_(ids))
-            .order_by(item_topics.c.topic_id)
+        for item_id, topic_id in sorted(
+            connection.execute(
+                select(item_topics.c.item_id, item_topics.c.topic_id).where(
+                    item_topics.c.item_id.in_(ids)
+                )
+            ).all(),
+            key=lambda row: row.topic_id,
         ):
             topics.setdefault(item_id, []).append(topic_id)
         reports: dict[int, list[Report]] = {}
-        for member in connection.execute(
-            select(
-                items.c.story_id,
-                items.c.link,
-                items.c.entry_id,
-                items.c.site_name,
-                sources.c.title,
-            )
-            .join(sources, sources.c.id == items.c.source_id)
-            .where(items.c.story_id.in_(ids), items.c.story_id != items.c.id)
-            .order_by(items.c.first_seen, items.c.id)
+        for member in sorted(
+            connection.execute(
+                select(
+                    items.c.story_id,
+                    items.c.link,
+                    items.c.entry_id,
+                    items.c.site_name,
+                    sources.c.title,
+                    items.c.first_seen,
+                    items.c.id,
+                )
+                .join(sources, sources.c.id == items.c.source_id)
+                .where(items.c.story_id.in_(ids), items.c.story_id != items.c.id)
+            ).all(),
+            key=lambda row: (row.first_seen, row.id),
         ):
             reports.setdefault(member.story_id, []).append(
                 Report(member.site_name or member.title, member.link, member.entry_id)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Select, Table, func, insert, select, text
 
 from aggregator import classify, dedup, pipeline, publish
 from aggregator.store import Storage, migrate
-from aggregator.store.archive_queries import next_archive_page
+from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.schema import item_bands, item_topics, items, sources
 from aggregator.text import html_to_text
 from aggregator.types import ItemData
@@ -181,7 +181,9 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, object]])
 def prepare_archives(app: pipeline.Aggregator) -> int:
     """Make every feed's archive pages current, as years of regeneration would have; pages."""
     folder, size = app.settings.feeds_dir, app.settings.max_entries
-    titles = {t.id: t.title for t in app.topics}
+    entries = publish.Entries(
+        app.identity, {t.id: t.title for t in app.topics}, app.storage.items_by_id
+    )
     total = 0
     for spec in app.feed_specs():
         topic = None if spec.key == publish.ALL_FEED else spec.key
@@ -195,12 +197,12 @@ def prepare_archives(app: pipeline.Aggregator) -> int:
         written = publish.write_archives(
             folder,
             spec,
-            app.identity,
-            titles,
+            entries,
             size,
-            lambda archived, done, topic=topic: next_archive_page(
-                app.storage, topic, archived, done, size
+            lambda archived, done, limit, topic=topic: next_archive_stories(
+                app.storage, topic, archived, done, size, limit
             ),
+            lambda files: [publish.write_if_changed(path, content) for path, content in files],
         )
         total += written or 0
     return total
