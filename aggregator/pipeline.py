@@ -18,7 +18,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -35,7 +34,7 @@ from aggregator.dedup import ItemWrite
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
-from aggregator.ingest.parallel import Analyses, parse_and_analyze, worker_pool
+from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
@@ -374,7 +373,7 @@ class _Fetched:
 def _fetch_and_parse(
     app: Aggregator,
     client: httpx.Client,
-    pool: Executor | None,
+    pool: WorkerPool | None,
     source: WebSource,
     now: datetime,
 ) -> _Fetched:

@@ -34,6 +34,14 @@ Route = Callable[[Request], Reply]
 Stream = Callable[[threading.Event], Iterator[bytes]]
 
 
+class _ThreadingServer(ThreadingHTTPServer):
+    # Room for many clients connecting at once: with socketserver's backlog of 5, an
+    # eighth simultaneous connect can wait out a SYN retry (about a second), which
+    # tests and benchmarks would measure instead of the code.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FeedServer:
     """Serves ``routes`` on an ephemeral port; ``requests`` lists what arrived, in order."""
 
@@ -84,8 +92,7 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _ThreadingServer(("127.0.0.1", 0), Handler)
         # A short poll, so stop() (shutdown waits for the next poll) costs every test less.
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -10,10 +10,12 @@ interpreter (forkserver), never as a fork of a process with threads running.
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aggregator import classify
@@ -23,6 +25,7 @@ from aggregator.ingest.feeds import parse_feed
 from aggregator.types import SourceData
 
 log = logging.getLogger("aggregator.ingest")
+T = TypeVar("T")
 
 # Below this many sources to parse, starting workers costs more than it saves.
 MIN_SOURCES = 8
@@ -79,19 +82,41 @@ def worker_count() -> int:
     return len(os.sched_getaffinity(0))
 
 
+class WorkerPool:
+    """Worker processes started at the first body to parse, so a round of 304s starts none."""
+
+    def __init__(self, topics: tuple[classify.Topic, ...], workers: int) -> None:
+        self._topics = topics
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()
+
+    def submit(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._starting:
+            if self._pool is None:
+                log.debug("parsing on %d worker processes", self._workers)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._workers,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_start_worker,
+                    initargs=(self._topics,),
+                )
+        return self._pool.submit(function, *args, **kwargs)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
 @contextmanager
-def worker_pool(topics: Sequence[classify.Topic], sources: int) -> Iterator[Executor | None]:
-    """A pool of worker processes for an ingest of ``sources`` sources; None when not worth it."""
+def worker_pool(topics: Sequence[classify.Topic], sources: int) -> Iterator[WorkerPool | None]:
+    """Worker processes for an ingest of ``sources`` sources; None when not worth it."""
     workers = worker_count()
     if sources < MIN_SOURCES or workers < 2:
         yield None
         return
-    log.debug("parsing %d sources on %d worker processes", sources, workers)
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(tuple(topics),),
-    ) as pool:
+    pool = WorkerPool(tuple(topics), workers)
+    try:
         yield pool
+    finally:
+        pool.shutdown()
