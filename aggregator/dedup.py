@@ -138,7 +138,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _EMPTY = (1 << 64) - 1
 
 
-def shingles(text: str) -> set[bytes]:
+def shingles(text: str) -> set[str]:
     """Overlapping 3-word shingles of normalized text (NFKC, case-folded, punctuation dropped).
 
     Korean is written with varying spacing (한미 동맹 / 한미동맹), so Hangul runs are
@@ -152,8 +152,8 @@ def shingles(text: str) -> set[bytes]:
         korean = max(word) >= "\uac00" and _HANGUL.search(word)
         (hangul_words if korean else latin).append(word)
     hangul = "".join(hangul_words)
-    found = {" ".join(latin[i : i + 3]).encode() for i in range(max(len(latin) - 2, 0))}
-    found.update(hangul[i : i + 4].encode() for i in range(max(len(hangul) - 3, 0)))
+    found = {f"{a} {b} {c}" for a, b, c in zip(latin, latin[1:], latin[2:], strict=False)}
+    found.update([hangul[i : i + 4] for i in range(len(hangul) - 3)])
     return found
 
 
@@ -168,8 +168,9 @@ def signature(text: str) -> tuple[int, ...] | None:
     if len(pieces) < MIN_SHINGLES:
         return None
     slots = [_EMPTY] * SIGNATURE_SLOTS
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes  # looked up once, not per shingle
     for piece in pieces:
-        value = int.from_bytes(hashlib.blake2b(piece, digest_size=8).digest(), "big")
+        value = from_bytes(blake2b(piece.encode(), digest_size=8).digest(), "big")
         slot = value % SIGNATURE_SLOTS
         if value < slots[slot]:
             slots[slot] = value
