@@ -1,0 +1,103 @@
+"""Benchmark: what the writer does per source during a first ingest, on SQLite and PostgreSQL.
+
+    python -m tests.benchmarks.bench_store [--feeds 200] [--runs 3] [--backends sqlite,postgresql]
+
+Parses and analyses the benchmark feeds (``feedcorpus.generate(N, 50)``) once, as
+the worker processes would, then times only ``pipeline._store_source`` for every
+source into an empty store: dedup decisions, near-duplicate lookups, and the
+inserts of items, stories, band keys and topics, one transaction per source.
+This is the single-threaded part of an ingest (the main process), so its cost
+bounds the whole pipeline however many cores parse. Prints items per second
+(wall and CPU of this process; PostgreSQL's own work runs in the server) and the
+number of items merged into stories, which must not change between versions.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+
+from aggregator import classify, pipeline
+from aggregator.analysis import analyze, text_key
+from aggregator.config import load_settings
+from aggregator.ingest.feeds import parse_feed
+from tests.benchmarks import feedcorpus
+from tests.conftest import POSTGRES_SERVER
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+SCHEMA = "bench_store"
+
+
+def prepared(feeds: int, entries: int) -> list[tuple[object, dict]]:
+    """Every source parsed, with its items' analyses, as a worker process hands them over."""
+    topics = classify.load_topics(REPO / "config" / "topics")
+    sources = []
+    for feed in feedcorpus.generate(feeds, entries).feeds:
+        url = f"http://127.0.0.1{feed.path}"
+        data = parse_feed(feed.body, source_key=url, base_url=url, zone=ZoneInfo("UTC"), now=NOW)
+        sources.append((data, {text_key(item): analyze(item, topics) for item in data.items}))
+    return sources
+
+
+def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[float, float, int]:
+    """Wall and CPU seconds to store every source into an empty store; items merged."""
+    (folder / "config").mkdir()
+    (folder / "config" / "aggregator.toml").write_text('[storage]\npath = "bench.db"\n')
+    (folder / "config" / "topics").symlink_to(REPO / "config" / "topics")
+    environ = {"AGGREGATOR_DATABASE_URL": database_url} if database_url else {}
+    app = pipeline.Aggregator.open(load_settings(folder / "config" / "aggregator.toml", environ))
+    try:
+        merged = 0
+        wall, cpu = time.perf_counter(), time.process_time()
+        for data, analyses in sources:
+            merged += pipeline._store_source(app, data, "hash", NOW, analyses=analyses)[2]  # noqa: SLF001
+        return time.perf_counter() - wall, time.process_time() - cpu, merged
+    finally:
+        app.close()
+
+
+def fresh_postgres_schema() -> str:
+    """An empty schema on the local server, dropped first if a run left it."""
+    engine = create_engine(POSTGRES_SERVER)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine.dispose()
+    return f"{POSTGRES_SERVER}?options=-csearch_path%3D{SCHEMA}"
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    options.add_argument("--feeds", type=int, default=200)
+    options.add_argument("--entries", type=int, default=50)
+    options.add_argument("--runs", type=int, default=3)
+    options.add_argument("--backends", default="sqlite,postgresql")
+    args = options.parse_args()
+    sources = prepared(args.feeds, args.entries)
+    items = sum(len(data.items) for data, _ in sources)
+    print(f"{items} items in {len(sources)} sources, {args.runs} runs each")
+    for backend in args.backends.split(","):
+        walls, cpus, merges = [], [], set()
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+                url = fresh_postgres_schema() if backend == "postgresql" else None
+                wall, cpu, merged = store_all(Path(folder), url, sources)
+            walls.append(wall)
+            cpus.append(cpu)
+            merges.add(merged)
+        print(
+            f"{backend:10} {items / statistics.median(walls):7,.0f} items/s wall "
+            f"(min {items / max(walls):,.0f}, max {items / min(walls):,.0f}), "
+            f"{items / statistics.median(cpus):7,.0f} items/s of this process's CPU; "
+            f"merged {sorted(merges)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
