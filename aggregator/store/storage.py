@@ -5,6 +5,8 @@ Dialect differences live here and in ``schema.UTCDateTime``.
 """
 
 import json
+import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -163,13 +165,29 @@ class ItemText:
     canonical: bool
 
 
+def _use_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Put the database in WAL mode, which lets readers (serve, status) work while a cycle
+    writes. The mode is kept in the file, but a new file is switched by the first process
+    to open it, and SQLite answers a second one switching at the same moment "database is
+    locked" at once, without waiting busy_timeout: so this waits here, as long at most.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    # WAL lets readers (serve, status) work while a cycle writes; busy_timeout
-    # makes a briefly locked database wait instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    # busy_timeout makes a briefly locked database wait instead of failing at once.
     cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+    _use_wal(cursor, busy_timeout)
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
