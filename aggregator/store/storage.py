@@ -372,9 +372,10 @@ class StoreTransaction:
         updated = {story: when for story, when in rows}
         for story, reported in joined:
             updated[story] = max(updated[story] + timedelta(seconds=1), reported)
-        self.connection.execute(
-            _MOVE_UPDATED, [{"item": story, "moved": moved} for story, moved in updated.items()]
-        )
+        # In id order: two writers moving the same stories lock them in the same order,
+        # so neither can wait on the other in a cycle (a deadlock on PostgreSQL).
+        moves = [{"item": story, "moved": updated[story]} for story in sorted(updated)]
+        self.connection.execute(_MOVE_UPDATED, moves)
 
     def insert_items(
         self,
