@@ -15,14 +15,13 @@ from aggregator.store.schema import published_files
 from aggregator.store.storage import Storage
 
 
-def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) -> list[str]:
-    """Keep each ``content`` as the file at its (distinct) path unless it already is; those changed.
+def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) -> None:
+    """Keep each ``content`` as the file at its (distinct) path unless it already is.
 
     One transaction for all of them: regeneration saves an archive's new pages
     together (a first regeneration writes hundreds).
     """
     digests = {path: hashlib.sha256(content).hexdigest() for path, content in files}
-    changed: list[str] = []
     with storage.transaction() as tx:
         stored = dict(
             tx.connection.execute(
@@ -43,10 +42,8 @@ def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) ->
                 )
             else:
                 added.append({"path": path, **values})
-            changed.append(path)
         if added:
             tx.connection.execute(insert(published_files), added)
-    return changed
 
 
 def digest_of(storage: Storage, path: str) -> tuple[str, datetime] | None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, insert, select
 
 from aggregator.store.schema import items, runs, sources, tombstones
-from aggregator.store.storage import Storage, StoreTransaction
+from aggregator.store.storage import Storage, StoreTransaction, in_batches
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,9 @@ def tombstoned(tx: StoreTransaction, source_key: str, keys: Iterable[str]) -> se
     by_identity = {identity(source_key, key): key for key in keys}
     found: set[str] = set()
     wanted = list(by_identity)
-    for start in range(0, len(wanted), 500):
+    for batch in in_batches(wanted):
         rows = tx.connection.execute(
-            select(tombstones.c.identity).where(
-                tombstones.c.identity.in_(wanted[start : start + 500])
-            )
+            select(tombstones.c.identity).where(tombstones.c.identity.in_(batch))
         )
         found.update(by_identity[row.identity] for row in rows)
     return found
@@ -77,10 +75,10 @@ def prune(
     with storage.transaction() as tx:
         kept = set(shown)
         if shown:  # the stories the protected items belong to
-            for start in range(0, len(shown), 500):
+            for batch in in_batches(shown):
                 kept.update(
                     tx.connection.execute(
-                        select(items.c.story_id).where(items.c.id.in_(shown[start : start + 500]))
+                        select(items.c.story_id).where(items.c.id.in_(batch))
                     ).scalars()
                 )
         doomed = [r for r in tx.connection.execute(query) if r.story_id not in kept]
@@ -91,8 +89,8 @@ def prune(
                     [{"identity": identity(r.source_key, r.key), "pruned": now} for r in doomed],
                 )
             ids = [r.id for r in doomed]
-            for start in range(0, len(ids), 500):
-                tx.connection.execute(delete(items).where(items.c.id.in_(ids[start : start + 500])))
+            for batch in in_batches(ids):
+                tx.connection.execute(delete(items).where(items.c.id.in_(batch)))
             # The run log goes with the same horizon, so it does not grow without bound either.
             tx.connection.execute(delete(runs).where(runs.c.started < horizon))
     return Pruned(tuple((r.entry_id, r.title) for r in doomed))

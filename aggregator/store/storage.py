@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
 
 
+T = TypeVar("T")
+
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
 
@@ -100,6 +102,17 @@ _INSERT_BANDS = insert(item_bands)
 _DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
 _INSERT_TOPICS = insert(item_topics)
 _DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
+
+
+# Values bound in one IN list: SQLite allows 32,766 bound values in a statement, and a
+# feed may list thousands of entries.
+IN_BATCH = 500
+
+
+def in_batches(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices short enough for one IN list each."""
+    for start in range(0, len(values), IN_BATCH):
+        yield values[start : start + IN_BATCH]
 
 
 def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
@@ -245,8 +258,7 @@ class StoreTransaction:
         """What the store knows of these item keys of one source."""
         wanted = list(keys)
         found: dict[str, KnownItem] = {}
-        # Chunked so a 5,000-entry feed stays under SQLite's bound-parameter limit.
-        for start in range(0, len(wanted), 500):
+        for batch in in_batches(wanted):
             rows = self.connection.execute(
                 select(
                     items.c.key,
@@ -255,9 +267,7 @@ class StoreTransaction:
                     items.c.content_hash,
                     items.c.published,
                     items.c.updated,
-                ).where(
-                    items.c.source_id == source_id, items.c.key.in_(wanted[start : start + 500])
-                )
+                ).where(items.c.source_id == source_id, items.c.key.in_(batch))
             )
             for row in rows:
                 found[row.key] = KnownItem(
@@ -270,11 +280,11 @@ class StoreTransaction:
         wanted = {h: link for link in links if (h := link_hash(link))}
         found: dict[str, str] = {}
         hashes = list(wanted)
-        for start in range(0, len(hashes), 500):
+        for batch in in_batches(hashes):
             rows = self.connection.execute(
                 select(items.c.link_hash, items.c.key).where(
                     items.c.source_id == source_id,
-                    items.c.link_hash.in_(hashes[start : start + 500]),
+                    items.c.link_hash.in_(batch),
                 )
             )
             for row in rows:
@@ -295,10 +305,10 @@ class StoreTransaction:
             (items.c.key_hash, {global_key_hash(key) for _, key in wanted}, found.by_key_hash),
         ):
             values = sorted(h for h in hashes if h is not None)
-            for start in range(0, len(values), 500):
+            for batch in in_batches(values):
                 rows = self.connection.execute(
                     select(column, func.min(items.c.story_id))
-                    .where(column.in_(values[start : start + 500]), items.c.source_id != source_id)
+                    .where(column.in_(batch), items.c.source_id != source_id)
                     .group_by(column)
                 )
                 into.update({value: story for value, story in rows})
@@ -317,11 +327,12 @@ class StoreTransaction:
         candidates, so what it is writing cannot change the answer.
         """
         wanted = sorted({key for keys in band_sets for key in keys})
+        if not wanted:
+            return [[] for _ in band_sets]
         own = set(self.connection.execute(_SOURCE_ITEMS, {"source": source_id}).scalars())
         members: dict[int, list[int]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = {"band_keys": wanted[start : start + 500]}
-            for key, joined in self.connection.execute(_BAND_MEMBERS, chunk):
+        for batch in in_batches(wanted):
+            for key, joined in self.connection.execute(_BAND_MEMBERS, {"band_keys": batch}):
                 members[key] = [i for i in map(int, joined.split(",")) if i not in own]
         ranked = []
         for keys in band_sets:
@@ -332,8 +343,8 @@ class StoreTransaction:
             ranked.append(best[:MAX_STORY_CANDIDATES])
         found: dict[int, StoryCandidate] = {}
         chosen = sorted({item for best in ranked for item in best})
-        for start in range(0, len(chosen), 500):
-            rows = self.connection.execute(_SIGNATURES, {"ids": chosen[start : start + 500]})
+        for batch in in_batches(chosen):
+            rows = self.connection.execute(_SIGNATURES, {"ids": batch})
             found.update(
                 (row.id, StoryCandidate(row.id, row.story_id, unpack(row.signature)))
                 for row in rows

@@ -16,22 +16,20 @@ import argparse
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import create_engine, text
 
 from aggregator import classify, pipeline
 from aggregator.analysis import analyze, text_key
 from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from tests.benchmarks import feedcorpus
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import POSTGRES_SERVER, postgres_schema
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-SCHEMA = "bench_store"
 
 
 def prepared(feeds: int, entries: int) -> list[tuple[object, dict]]:
@@ -62,16 +60,6 @@ def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[fl
         app.close()
 
 
-def fresh_postgres_schema() -> str:
-    """An empty schema on the local server, dropped first if a run left it."""
-    engine = create_engine(POSTGRES_SERVER)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine.dispose()
-    return f"{POSTGRES_SERVER}?options=-csearch_path%3D{SCHEMA}"
-
-
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     options.add_argument("--feeds", type=int, default=200)
@@ -85,8 +73,11 @@ def main() -> None:
     for backend in args.backends.split(","):
         walls, cpus, merges = [], [], set()
         for _ in range(args.runs):
-            with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
-                url = fresh_postgres_schema() if backend == "postgresql" else None
+            with ExitStack() as stack:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-store-"))
+                url = None
+                if backend == "postgresql":
+                    url = stack.enter_context(postgres_schema(POSTGRES_SERVER, prefix="bench"))
                 wall, cpu, merged = store_all(Path(folder), url, sources)
             walls.append(wall)
             cpus.append(cpu)
