@@ -6,12 +6,15 @@ interleave), each coalescing missed runs into one: ``ingest`` on its interval
 on its own interval. SIGINT/SIGTERM stop the scheduler after the job in
 flight finishes; SIGHUP reloads the config file and topic rules (an invalid
 new config is reported and the old one kept). A "daemon" lock on the
-database refuses a second daemon.
+database refuses a second daemon; each job first makes sure the lock is
+still held (a PostgreSQL lock dies with its connection), and a daemon whose
+lock another one took while its connection was down stops.
 """
 
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -21,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from aggregator import classify, metrics, pipeline
 from aggregator.clock import utcnow
 from aggregator.config import load_settings
-from aggregator.errors import AggregatorError
+from aggregator.errors import AggregatorError, LockedError
 from aggregator.server import BackgroundServer
 from aggregator.store.lock import RunLock
 
@@ -80,6 +83,24 @@ def _reload_job(app: pipeline.Aggregator, scheduler: BackgroundScheduler) -> Non
     _regenerate_job(app)
 
 
+def _holding(
+    lock: RunLock, lost: threading.Event, stop: threading.Event, job: Callable[..., None]
+) -> Callable[..., None]:
+    """``job``, run only while this daemon holds its lock; if another took it, stop instead."""
+
+    def run(*args: object) -> None:
+        try:
+            lock.confirm()
+        except LockedError as error:
+            log.error("%s: stopping this daemon", error)
+            lost.set()
+            stop.set()
+            return
+        job(*args)
+
+    return run
+
+
 def wait_for_signal(stop: threading.Event) -> None:
     """Block until SIGINT or SIGTERM (or ``stop`` is set by someone else)."""
 
@@ -100,9 +121,13 @@ def run(
     stop: threading.Event | None = None,
     serve: tuple[str, int] | None = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set); with ``serve``, also serve the feeds."""
+    """Run until SIGINT/SIGTERM (or ``stop`` is set); with ``serve``, also serve the feeds.
+
+    Exits 1 when the daemon lock was lost to another daemon, 0 otherwise.
+    """
     stop = stop or threading.Event()
-    with RunLock(app.storage, "daemon", wait=0):
+    lost = threading.Event()
+    with RunLock(app.storage, "daemon", wait=0) as lock:
         server = None
         if serve:
             server = BackgroundServer(
@@ -119,7 +144,7 @@ def run(
         daemon_settings = app.settings.daemon
         now = utcnow()
         scheduler.add_job(
-            _ingest_job,
+            _holding(lock, lost, stop, _ingest_job),
             "interval",
             args=[app],
             id="ingest",
@@ -127,7 +152,7 @@ def run(
             next_run_time=now,
         )
         scheduler.add_job(
-            _regenerate_job,
+            _holding(lock, lost, stop, _regenerate_job),
             "interval",
             args=[app],
             id="regenerate",
@@ -138,12 +163,20 @@ def run(
         )
 
         scheduler.add_job(
-            _prune_job, "interval", args=[app], id="prune", days=1, next_run_time=now + PRUNE_DELAY
+            _holding(lock, lost, stop, _prune_job),
+            "interval",
+            args=[app],
+            id="prune",
+            days=1,
+            next_run_time=now + PRUNE_DELAY,
         )
 
         def request_reload(_signum: int, _frame: object) -> None:
             scheduler.add_job(
-                _reload_job, args=[app, scheduler], id="reload", replace_existing=True
+                _holding(lock, lost, stop, _reload_job),
+                args=[app, scheduler],
+                id="reload",
+                replace_existing=True,
             )
 
         previous_hup = signal.signal(signal.SIGHUP, request_reload)
@@ -161,7 +194,7 @@ def run(
             if server is not None:
                 server.stop()
         log.info("daemon stopped")
-    return 0
+    return 1 if lost.is_set() else 0
 
 
 def _human(interval: timedelta) -> str:

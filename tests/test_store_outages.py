@@ -132,32 +132,48 @@ def test_postgresql_going_away_and_coming_back_is_ridden_out(
     app.close()
 
 
-def test_the_daemon_survives_a_database_outage_and_recovers_by_itself(
-    project: Path, postgres_behind_proxy: tuple[str, TcpProxy]
-) -> None:
-    url, proxy = postgres_behind_proxy
+def _daemon_config(project: Path, url: str) -> None:
     (project / "config" / "aggregator.toml").write_text(
         f'[storage]\nurl = "{url}"\nretry_for = "1s"\n'
         '[daemon]\ningest_interval = "200ms"\nregenerate_interval = "1h"\n'
     )
+
+
+def _start_daemon(project: Path, name: str, database_url: str | None = None) -> subprocess.Popen:
+    """``aggregator daemon`` in ``project``, its log in ``project/name.log``."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
-    log_path = project / "daemon.log"
-    with log_path.open("w") as log:
-        daemon = subprocess.Popen(
+    if database_url is not None:
+        environment["AGGREGATOR_DATABASE_URL"] = database_url
+    with (project / f"{name}.log").open("w") as log:
+        return subprocess.Popen(
             [sys.executable, "-m", "aggregator", "daemon"],
             cwd=project,
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
+
+
+def _wait_for(daemon: subprocess.Popen, log_path: Path, condition: Callable[[], bool], what: str):
+    """Poll the running daemon's outputs until ``condition`` holds (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert daemon.poll() is None, f"daemon exited before {what}: {log_path.read_text()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_the_daemon_survives_a_database_outage_and_recovers_by_itself(
+    project: Path, postgres_behind_proxy: tuple[str, TcpProxy]
+) -> None:
+    url, proxy = postgres_behind_proxy
+    _daemon_config(project, url)
+    daemon, log_path = _start_daemon(project, "daemon"), project / "daemon.log"
     feed = project / "feeds" / "inter-korean.xml"
+    second = None
 
     def wait_for(condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + 30
-        while not condition():
-            assert daemon.poll() is None, f"daemon exited before {what}: {log_path.read_text()}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(0.05)
+        _wait_for(daemon, log_path, condition, what)
 
     try:
         wait_for(lambda: feed.exists() and b"hotline" in feed.read_bytes(), "the first feeds")
@@ -168,6 +184,52 @@ def test_the_daemon_survives_a_database_outage_and_recovers_by_itself(
         proxy.bring_up()
         wait_for(lambda: b"liaison hotline" in feed.read_bytes(), "recovery")
         assert daemon.poll() is None
+        # Its lock died with its connection; it took it again, so a second daemon is refused.
+        assert "the daemon lock was lost with its connection; it is held again" in (
+            log_path.read_text()
+        )
+        second = _start_daemon(project, "second")
+        assert second.wait(timeout=30) != 0
+        assert "another daemon is running" in (project / "second.log").read_text()
     finally:
+        if second is not None and second.poll() is None:
+            second.terminate()
+            second.wait(timeout=30)
         daemon.terminate()
         assert daemon.wait(timeout=30) == 0
+
+
+def test_a_daemon_whose_lock_another_took_during_an_outage_stops(
+    project: Path, postgres_behind_proxy: tuple[str, TcpProxy]
+) -> None:
+    url, proxy = postgres_behind_proxy
+    server = urlsplit(POSTGRES_SERVER.replace("postgresql+psycopg", "postgresql"))
+    direct_url = url.replace(f"{server.username}@127.0.0.1:{proxy.port}", server.netloc)
+    _daemon_config(project, url)
+    first, first_log = _start_daemon(project, "first"), project / "first.log"
+    feed = project / "feeds" / "inter-korean.xml"
+    second = None
+    try:
+        _wait_for(first, first_log, lambda: feed.exists(), "the first feeds")
+        proxy.take_down()  # the first daemon's session, and the lock it held, end
+        second = _start_daemon(project, "second", database_url=direct_url)
+        _wait_for(
+            second,
+            project / "second.log",
+            lambda: "daemon started" in (project / "second.log").read_text(),
+            "the second daemon to start",
+        )
+        proxy.bring_up()
+        assert first.wait(timeout=30) == 1
+        assert (
+            "the daemon lock on postgresql" in first_log.read_text()
+            and "was lost with its connection, and another process holds it now: "
+            "stopping this daemon"
+            in first_log.read_text()
+        )
+        assert second.poll() is None
+    finally:
+        for daemon in (first, second):
+            if daemon is not None and daemon.poll() is None:
+                daemon.terminate()
+                daemon.wait(timeout=30)

@@ -10,6 +10,7 @@ functions that take it too).
 
 import fcntl
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from aggregator.errors import LockedError
 from aggregator.store.retry import is_transient
 from aggregator.store.storage import Storage
 
+log = logging.getLogger("aggregator.store")
 _POLL_SECONDS = 0.1
 _thread_holdings = threading.local()
 
@@ -108,6 +110,52 @@ class RunLock:
         os.write(descriptor, f"{os.getpid()}\n".encode())
         self._file = descriptor
         return True
+
+    def confirm(self) -> None:
+        """Make sure this process still holds the lock, taking it again if it was lost.
+
+        A PostgreSQL session lock dies with its connection (a server restart, a cut
+        network) without telling its holder, and a second daemon could then start
+        beside the first. A long-lived holder calls this before each unit of work:
+        the lock is asked for again on a new connection when the old one is gone,
+        and LockedError says that another process took it meanwhile. While the
+        server cannot be reached nothing is known and nothing is raised: the work
+        itself will meet the outage and report it. A file lock cannot be lost.
+        """
+        if self.storage.dialect != "postgresql" or self._nested:
+            return
+        try:
+            if self._connection is not None and self._held:
+                self._connection.execute(text("SELECT 1"))  # still the session holding it
+                self._connection.commit()
+                return
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            self._drop_connection()
+        try:
+            taken = self._try_acquire()
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            self._drop_connection()
+            return
+        if not taken:
+            _holdings().pop(self._identity, None)
+            self._drop_connection()
+            raise LockedError(
+                f"the {self.name} lock on {self.storage.display_url} was lost with its "
+                "connection, and another process holds it now"
+            )
+        log.warning("the %s lock was lost with its connection; it is held again", self.name)
+
+    def _drop_connection(self) -> None:
+        """Forget a connection whose session (and any lock it held) is gone."""
+        if self._connection is not None:
+            self._connection.invalidate()
+            self._connection.close()
+            self._connection = None
+        self._held = False
 
     def _held_message(self) -> str:
         holder = ""
