@@ -250,8 +250,8 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     text = _prepare(title, body)
     matches = []
     for topic in topics:
-        in_title = topic.finder.starts(text.title.lower)
-        in_body = topic.finder.starts(text.body.lower)
+        in_title = topic.finder.starts(text.title)
+        in_body = topic.finder.starts(text.body)
         hits: list[RuleHit] = []
         outright = False
         for group in topic.rules:

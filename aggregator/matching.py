@@ -25,29 +25,33 @@ the same length, so positions in the two agree; openings are looked for in it.
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from re import _constants, _parser  # parsed patterns, for what their matches begin with
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import AhoCorasick, Implementation
 
 from aggregator.text import normalize
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]")  # Hangul syllables, CJK ideographs (Hanja)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
-# Characters that case-insensitive matching compares by lower-casing their ASCII letters:
+# Characters whose other cases are found by lower-casing ASCII letters and by ``_FOLDS``:
 # a pattern's opening that ignores case may only hold these.
 _FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]")
-# Letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
-_FOLDS = re.compile(r"[\u0130\u0131\u017f\u212a]")
+# The letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
+_FOLDS_TO = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_FOLDS = str.maketrans(_FOLDS_TO)
 _ASCII = re.compile(r"[\x00-\x7f]+")
 _DASHES = re.compile(r"[‐‑‒–—―]")
 _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
 _US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
 _LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
+# What ``[\s-]+`` between the words of a term begins with: ``\s`` is ``str.isspace``, and
+# no character above U+3000 (IDEOGRAPHIC SPACE) is a space.
+_SEPARATORS = "-" + "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ZERO_WIDTH = (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT)
 
@@ -93,13 +97,14 @@ class Field:
     """A title or a body in canonical form, as the scans read it.
 
     ``lower`` is ``text`` with ASCII letters lower-cased (same length, so positions
-    agree); ``folds`` whether the text has a letter that case-insensitive matching
-    equates with an ASCII one, which the openings of patterns do not account for.
+    agree); ``folded`` is ``lower`` with the letters that ``re`` equates with an ASCII
+    one when case is ignored (İ ı ſ K) replaced by it, where the key finder looks, so
+    that it also finds where a pattern that ignores case matches them.
     """
 
     text: str
     lower: str
-    folds: bool
+    folded: str
     patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -107,30 +112,28 @@ class Field:
 
 def make_field(text: str) -> Field:
     if text.isascii():
-        return Field(text, text.lower(), False)
+        lower = text.lower()
+        return Field(text, lower, lower)
     lower = text.lower()  # str.lower also changes non-ASCII letters (É, Σ), which must stay
     others = _ASCII.sub("", text)
     if others.lower() != others:
         lower = text.translate(_ASCII_LOWER)
-    return Field(text, lower, _FOLDS.search(text) is not None)
+    folded = lower.translate(_FOLDS) if any(c in text for c in _FOLDS_TO) else lower
+    return Field(text, lower, folded)
 
 
-def _is_word(char: str) -> bool:
-    """A letter or digit that joins a Latin term to its neighbour (Hangul does not)."""
-    return char.isalnum() and not ("\uac00" <= char <= "\ud7a3")
-
-
-def _matches_at(
-    regex: re.Pattern[str], haystack: str, starts: list[int]
-) -> Iterator[re.Match[str]]:
+def _matches_at(regex: re.Pattern[str], haystack: str, starts: list[int]) -> list[re.Match[str]]:
     """What ``regex.finditer(haystack)`` gives, trying only ``starts``, which hold every
     position where a match can begin (``Pattern.match`` sees the text before a position,
     as lookbehinds and ``\\b`` need). The regex must not match the empty string."""
+    matches: list[re.Match[str]] = []
     end = 0
+    match_at = regex.match
     for at in sorted(starts):
-        if at >= end and (match := regex.match(haystack, at)):
+        if at >= end and (match := match_at(haystack, at)):
             end = match.end()
-            yield match
+            matches.append(match)
+    return matches
 
 
 @dataclass(frozen=True, eq=False)  # by identity: the key finder's results are keyed by scans
@@ -154,30 +157,37 @@ class Scan:
         if self.kind == "pattern":
             found.extend(self._patterns(text, starts))
             return
-        if self.openings is not None and not starts:
-            return
         written = text.text
         haystack = text.lower if self.kind == "latin" else written
-        matches = (
-            self.regex.finditer(haystack)
-            if self.openings is None
-            else _matches_at(self.regex, haystack, starts or [])
-        )
-        for match in matches:
-            at, stop = match.span()
-            before = written[at - 1] if at else " "
-            if self.kind == "cjk":
+        if self.openings is None:
+            matches: Iterable[re.Match[str]] = self.regex.finditer(haystack)
+        elif starts:
+            matches = _matches_at(self.regex, haystack, starts)
+        else:
+            return
+        if self.kind == "cjk":  # at the start of a word, with any ending
+            for match in matches:
+                at = match.start()
+                before = written[at - 1] if at else " "
                 if not (before.isalnum() or before == "_"):
                     found.append((at, match.group()))
-                continue
-            after = written[stop] if stop < len(written) else " "
-            if not _is_word(before) and before != "-" and not _is_word(after):
+            return
+        size = len(written)
+        for match in matches:  # whole words: no letter or digit but Hangul on either side
+            at, stop = match.span()
+            before = written[at - 1] if at else " "
+            after = written[stop] if stop < size else " "
+            if (
+                not (before.isalnum() and not "\uac00" <= before <= "\ud7a3")
+                and before != "-"
+                and not (after.isalnum() and not "\uac00" <= after <= "\ud7a3")
+            ):
                 found.append((at, written[at:stop]))
 
     def _patterns(self, text: Field, starts: list[int] | None) -> list[tuple[int, str]]:
         matches = text.patterns.get(self.regex)
         if matches is None:  # groups of two topics may share a pattern
-            if self.openings is None or text.folds:
+            if self.openings is None:
                 every = self.regex.finditer(text.text)
             elif starts:
                 every = _matches_at(self.regex, text.text, starts)
@@ -198,7 +208,9 @@ class Matcher:
         """Where and what matched in the field, in order; ``starts`` as ``KeyFinder`` gives."""
         found: list[tuple[int, str]] = []
         for scan in self.scans:
-            scan.find(text, starts.get(scan), found)
+            at = starts.get(scan)
+            if at is not None or scan.openings is None:
+                scan.find(text, at, found)
         found.sort()
         return found
 
@@ -213,20 +225,21 @@ class KeyFinder:
             for opening in scan.openings or ():
                 owners[opening].append(scan)
         self._owners = [tuple(scans_of) for scans_of in owners.values()]
-        self._automaton = AhoCorasick(list(owners))
+        self._automaton = AhoCorasick(list(owners), implementation=Implementation.DFA)
 
     def __reduce__(self) -> tuple[type, tuple[tuple[Scan, ...]]]:
         # Rebuilt where unpickled (worker processes), holding the very scans that the
         # groups pickled with it hold, as results are keyed by them.
         return KeyFinder, (self.scans,)
 
-    def starts(self, lower: str) -> dict[Scan, list[int]]:
-        """Per scan, where in ``lower`` (a ``Field.lower``) one of its openings begins."""
+    def starts(self, text: Field) -> dict[Scan, list[int]]:
+        """Per scan, where in the field one of its openings begins."""
+        folded = text.folded
         try:
-            matches = self._automaton.find_matches_as_indexes(lower, overlapping=True)
+            matches = self._automaton.find_matches_as_indexes(folded, overlapping=True)
         except UnicodeEncodeError:  # a lone surrogate (JSON can carry "\ud800"): in no opening
-            lower = _SURROGATE.sub("\ufffd", lower)
-            matches = self._automaton.find_matches_as_indexes(lower, overlapping=True)
+            folded = _SURROGATE.sub("\ufffd", folded)
+            matches = self._automaton.find_matches_as_indexes(folded, overlapping=True)
         found: dict[Scan, list[int]] = defaultdict(list)
         owners = self._owners
         for index, at, _ in matches:
@@ -244,17 +257,36 @@ def _shortest(openings: Iterable[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
-def _term_pattern(term: str) -> tuple[str, str, str]:
-    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex and its opening."""
+def _term_pattern(term: str) -> tuple[str, str, list[str]]:
+    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex and its
+    openings: what a match begins with.
+
+    That is its first word, and for a Latin term of several words what separates the
+    first two: a single space and the second word (how text mostly writes it, which
+    keeps "the North" from trying every "the"), or a space and another separator, or
+    any other separator.
+    """
     term = canonical(term)
     if _CJK.search(term):
-        parts = term.split()
-        return "cjk", r"\s?".join(re.escape(part) for part in parts), parts[0]
+        parts = term.split()  # the space between them is optional (\s?)
+        return "cjk", r"\s?".join(re.escape(part) for part in parts), [parts[0]]
     kind = "acronym" if term.isupper() and len(term) > 1 else "latin"
     if kind == "latin":
         term = term.translate(_ASCII_LOWER)
     words = [word for word in re.split(r"[\s-]+", term) if word]
-    return kind, r"[\s-]+".join(re.escape(word) for word in words), words[0] if words else ""
+    core = r"[\s-]+".join(re.escape(word) for word in words)
+    if len(words) < 2:
+        return kind, core, words or [""]  # "": a term of separators only, no opening known
+    first, second = words[0], words[1]
+    return (
+        kind,
+        core,
+        [
+            f"{first} {second}",
+            *(f"{first} {separator}" for separator in _SEPARATORS),
+            *(first + separator for separator in _SEPARATORS if separator != " "),
+        ],
+    )
 
 
 _ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
@@ -308,7 +340,7 @@ def _openings(items: Sequence[_Item]) -> set[str] | None:
     nothing; a group, an alternation or a repeat opens with what it opens with,
     followed by what comes after it (when it may match nothing, also what comes after
     it alone). A character that case is ignored for must be one whose other cases
-    lower-casing ASCII finds (``_FOLDABLE``; a field with other folds scans in full).
+    lower-casing ASCII finds (``_FOLDABLE``).
     """
     run = ""
     for index, (op, value, ignore_case) in enumerate(items):
@@ -344,9 +376,9 @@ def compile_matcher(terms: Sequence[str], patterns: Sequence[str]) -> Matcher:
     cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
     openings: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
     for term in terms:
-        kind, core, opening = _term_pattern(term)
+        kind, core, term_openings = _term_pattern(term)
         cores[kind].append(core)
-        openings[kind].append(opening.translate(_ASCII_LOWER))
+        openings[kind].extend(opening.translate(_ASCII_LOWER) for opening in term_openings)
     scans = [
         Scan(
             kind,
