@@ -28,9 +28,9 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from aggregator.errors import ConfigError
@@ -72,11 +72,7 @@ class RuleGroup:
 
 @dataclass(frozen=True)
 class Topic:
-    """One topic: what it is, its rules, and the score an item needs to belong.
-
-    ``finder`` finds where the openings of all its groups are in one pass over a text
-    (see aggregator.matching); built with the topic, left out of repr and equality.
-    """
+    """One topic: what it is, its rules, and the score an item needs to belong."""
 
     id: str
     title: str
@@ -85,12 +81,6 @@ class Topic:
     rules: tuple[RuleGroup, ...]
     exclusions: tuple[RuleGroup, ...] = ()
     requires: tuple[RuleGroup, ...] = ()
-    finder: KeyFinder = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        groups = (*self.rules, *self.exclusions, *self.requires)
-        scans = [scan for group in groups for scan in group.matcher.scans]
-        object.__setattr__(self, "finder", KeyFinder(scans))
 
 
 def _strings(path: Path, key: str, value: object, required: bool) -> tuple[str, ...]:
@@ -197,21 +187,31 @@ def _label(group: RuleGroup, found: list[str]) -> str:
 @dataclass(frozen=True)
 class _Text:
     """An item's title and body in matching form, the body as one string so each group
-    scans it once; ``starts`` are where its paragraphs begin."""
+    scans it once; ``late`` is where its paragraphs after the first EARLY_PARAGRAPHS
+    begin (its length when it has no more)."""
 
     title: Field
     body: Field
-    starts: tuple[int, ...]
+    late: int
 
 
 def _prepare(title: str, body: str) -> _Text:
     paragraphs = [p for p in body.split("\n") if p.strip()]
     joined = canonical("\n".join(paragraphs), lines=True) if paragraphs else ""
-    starts, offset = [], 0
-    for paragraph in joined.split("\n") if paragraphs else ():
-        starts.append(offset)
-        offset += len(paragraph) + 1
-    return _Text(make_field(canonical(title)), make_field(joined), tuple(starts))
+    late = -1
+    for _ in range(EARLY_PARAGRAPHS):
+        late = joined.find("\n", late + 1)
+        if late < 0:
+            late = len(joined) - 1
+            break
+    return _Text(make_field(canonical(title)), make_field(joined), late + 1)
+
+
+@lru_cache(maxsize=1024)
+def _repeats(early: int, count: int) -> float:
+    """What ``count`` body matches of a group count for, ``early`` of them in the first
+    paragraphs: each further one counts REPEAT_FACTOR times the one before, early first."""
+    return sum((1.0 if k < early else LATE_FACTOR) * REPEAT_FACTOR**k for k in range(count))
 
 
 _Starts = dict[Scan, list[int]]  # per scan, where its openings are in a field (KeyFinder)
@@ -228,18 +228,29 @@ def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) ->
         )
     body_found = group.matcher.find(text.body, in_body)
     if body_found:
-        starts = text.starts
-        factors = sorted(
-            [
-                1.0 if bisect_right(starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
-                for at, _ in body_found
-            ],
-            reverse=True,
-        )
-        contribution = sum(f * REPEAT_FACTOR**k for k, f in enumerate(factors))
+        late = text.late
+        contribution = _repeats(len([at for at, _ in body_found if at < late]), len(body_found))
         label = _label(group, [found for _, found in body_found])
         hits.append(RuleHit(label, "body", len(body_found), group.weight * contribution))
     return hits
+
+
+_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], KeyFinder]] = {}
+
+
+def _finder(topics: Sequence[Topic]) -> KeyFinder:
+    """One key finder for all groups of ``topics``, so that one pass over a text serves them
+    all; built when these topics are first used, then kept with them (so their ids cannot
+    be reused while it is kept). Callers classify item after item with the same topics."""
+    key = tuple(map(id, topics))
+    kept = _finders.get(key)
+    if kept is None:
+        if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
+            _finders.clear()
+        groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
+        finder = KeyFinder([scan for group in groups for scan in group.matcher.scans])
+        kept = _finders[key] = (tuple(topics), finder)
+    return kept[1]
 
 
 def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
@@ -248,10 +259,10 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     ``body`` is plain text, paragraphs separated by newlines.
     """
     text = _prepare(title, body)
+    finder = _finder(topics)
+    in_title, in_body = finder.starts(text.title), finder.starts(text.body)
     matches = []
     for topic in topics:
-        in_title = topic.finder.starts(text.title)
-        in_body = topic.finder.starts(text.body)
         hits: list[RuleHit] = []
         outright = False
         for group in topic.rules:
