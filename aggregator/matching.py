@@ -9,7 +9,7 @@ CPU cost of an item's analysis (issue #7).
 
 How: a group's terms of one kind compile to one regex (``Scan``), and every
 regex knows the strings its matches can begin with, lower-cased (its
-*openings*: a term's first word; for a pattern, what its parsed form says). One
+*openings*: a term's first words; for a pattern, what its parsed form says). One
 Aho-Corasick automaton (``KeyFinder``, ahocorasick-rs) over all groups of the
 topics an item is scored against finds every opening in one pass over the
 lower-cased text, in Rust. A regex is then tried only where one of its
@@ -20,7 +20,8 @@ openings scans the whole text.
 
 Matching works on canonical text (``canonical``): NFKC, plain quotes and dashes,
 "US" for "U.S.". ``Field.lower`` is that text with ASCII letters lower-cased,
-the same length, so positions in the two agree; openings are looked for in it.
+the same length, so positions in the two agree; openings are looked for in it
+(in ``Field.folded``, which also folds the four letters ``re`` equates with ASCII).
 """
 
 import re
@@ -256,8 +257,8 @@ def _term_pattern(term: str) -> tuple[str, str, list[str]]:
     """Which kind of term this is ("cjk", "acronym" or "latin"), its regex and its
     openings: what a match begins with.
 
-    That is its first word, and for a Latin term of several words what separates the
-    first two: a single space and the second word (how text mostly writes it, which
+    That is its first word, and for a Latin term or acronym of several words what
+    separates the first two: a single space and the second word (how text mostly writes it, which
     keeps "the North" from trying every "the"), or a space and another separator, or
     any other separator.
     """
