@@ -28,187 +28,30 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
-from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from re import _constants, _parser  # parsed patterns, for what their matches must contain
 
 from aggregator.errors import ConfigError
-from aggregator.text import normalize
+from aggregator.matching import (
+    Field,
+    KeyFinder,
+    Matcher,
+    Scan,
+    canonical,
+    compile_matcher,
+    make_field,
+)
 from aggregator.types import RuleHit, TopicMatch
 
 TITLE_FACTOR = 3.0
 EARLY_PARAGRAPHS = 3
 LATE_FACTOR = 0.6
 REPEAT_FACTOR = 0.5
-_CJK = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]")  # Hangul syllables, CJK ideographs (Hanja)
 _TOPIC_KEYS = {"id", "title", "description", "threshold", "rules", "exclude", "requires"}
 _GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
-_TOKEN = re.compile(r"[a-z0-9]+")  # what the pre-check of Latin terms and acronyms looks up
-_TOKEN_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper() else 32
-                     for c in range(256))  # fmt: skip
-_HAN_RUN = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]+")  # ... and of Korean terms
-_FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]+")
-# Letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
-_FOLDS = re.compile(r"[\u0130\u0131\u017f\u212a]")
-_ASCII = re.compile(r"[\x00-\x7f]+")
-_DASHES = re.compile(r"[‐‑‒–—―]")
-_NORTH = re.compile(r"\bN\.\s?(?=Korea)")
-_SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
-_US = re.compile(r"\bU\.(S|N|K)\.(?=\W|$)")
-_Need = tuple  # see _needs
-_JOIN = 80  # characters between two stretches below which one scan covers both
-_LINE_EDGE = re.compile(r"\n(?:\s|(?<=\s\n))")  # a line that begins or ends with a space
-
-
-def _is_word(char: str) -> bool:
-    """A letter or digit that joins a Latin term to its neighbour (Hangul does not)."""
-    return char.isalnum() and not ("\uac00" <= char <= "\ud7a3")
-
-
-@dataclass(frozen=True)
-class _Field:
-    """A title or a body in matching form, with what the pre-checks of every group look up.
-
-    ``lower`` is ``text`` with ASCII letters lower-cased (same length, so positions
-    agree); ``tokens`` its runs of ASCII letters and digits; ``han`` the first one and
-    two characters of each run of Hangul and Hanja in ``text``; ``folds`` whether the
-    text has a letter that case-insensitive matching equates with an ASCII one.
-    """
-
-    text: str
-    lower: str
-    backwards: str  # text reversed
-    lower_backwards: str
-    tokens: frozenset[str]
-    han: frozenset[str]
-    folds: bool
-    patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-
-
-def _field(text: str) -> _Field:
-    lower = text.lower()
-    if not text.isascii():  # str.lower also changes non-ASCII letters (É, Σ), which must stay
-        others = _ASCII.sub("", text)
-        if others.lower() != others:
-            lower = text.translate(_ASCII_LOWER)
-    runs = () if text.isascii() else _HAN_RUN.findall(text)
-    han = frozenset([run[:2] for run in runs] + [run[0] for run in runs])
-    # Runs of ASCII letters and digits, split out of UTF-8 (other characters' bytes are not
-    # ASCII) at C speed; finding each with a regex costs three times as much.
-    ascii_runs = lower.encode("utf-8", "surrogatepass").translate(_TOKEN_BYTES).decode("ascii")
-    tokens = frozenset(ascii_runs.split())
-    folds = _FOLDS.search(text) is not None
-    return _Field(text, lower, text[::-1], lower[::-1], tokens, han, folds)
-
-
-def _spans(
-    keys: Iterable[str], haystack: str, backwards: str, breaks: re.Pattern[str]
-) -> list[tuple[int, int]]:
-    """The stretches of ``haystack`` between two characters that ``breaks`` finds, which
-    no match can contain, around each place where one of ``keys`` is (``backwards`` is
-    ``haystack`` reversed, to look back with a regex).
-
-    A scan of each stretch finds what a scan of the whole would find in it, and a
-    stretch without a key has no match to find. Stretches close to each other are
-    joined, as scanning what lies between costs less than one more scan.
-    """
-    places = []
-    for key in keys:
-        at = haystack.find(key)
-        while at >= 0:
-            places.append(at)
-            at = haystack.find(key, at + 1)
-    places.sort()
-    size, spans, end = len(haystack), [], -_JOIN
-    for at in places:
-        if at > end:
-            after = breaks.search(haystack, at)
-            stop = after.start() if after else size
-            if at - end < _JOIN:
-                spans[-1] = (spans[-1][0], stop)
-            else:
-                before = breaks.search(backwards, size - at)
-                spans.append((size - before.start() if before else 0, stop))
-            end = stop
-    return spans
-
-
-@dataclass(frozen=True)
-class _Scan:
-    """A group's terms of one kind ("latin", "acronym" or "cjk") compiled for speed: a
-    plain literal alternation, which ``re`` scans by its first characters, with the
-    word-boundary checks done in Python on the few matches. Latin terms are matched in
-    ASCII-lowercased text (same length, so positions agree), the others as written.
-
-    It scans only the stretches of text around its ``keys`` (``_spans``), which any
-    match contains, and only when the ``_Field`` has one, found by a set look-up: for
-    Latin terms and acronyms a run of ASCII letters and digits of each term, which any
-    match has as a whole token of the lower-cased text (a term's last run may carry an
-    "s" or "es" ending); for Korean terms the first one or two characters of a run of
-    Hangul or Hanja in the term's first word, with which a run in the text begins. No
-    keys (None): it scans the whole text. ``breaks`` finds what no match contains.
-    """
-
-    kind: str
-    regex: re.Pattern[str]
-    keys: frozenset[str] | None
-    breaks: re.Pattern[str]
-
-    def find(self, field: _Field, found: list[tuple[int, str]]) -> None:
-        text, cjk = field.text, self.kind == "cjk"
-        if self.keys is None:
-            spans = [(0, len(text))]
-        elif keys := self.keys.intersection(field.han if cjk else field.tokens):
-            spans = (
-                _spans(keys, text, field.backwards, self.breaks)
-                if cjk
-                else _spans(keys, field.lower, field.lower_backwards, self.breaks)
-            )
-        else:
-            return
-        haystack = field.lower if self.kind == "latin" else text
-        for start, end in spans:
-            for m in self.regex.finditer(haystack, start, end):
-                at, stop = m.span()
-                before = text[at - 1] if at else " "
-                if cjk:
-                    if not (before.isalnum() or before == "_"):
-                        found.append((at, m.group()))
-                    continue
-                after = text[stop] if stop < len(text) else " "
-                if not _is_word(before) and before != "-" and not _is_word(after):
-                    found.append((at, text[at:stop]))
-
-
-@dataclass(frozen=True)
-class _Matcher:
-    """A group's terms by kind, and its patterns with what any of their matches contains
-    (``_needs``; None: nothing known, always scan)."""
-
-    scans: tuple[_Scan, ...] = ()
-    patterns: re.Pattern[str] | None = None
-    needs: _Need | None = None
-
-    def find(self, field: _Field) -> list[tuple[int, str]]:
-        """Where and what matched in the field, in order."""
-        found: list[tuple[int, str]] = []
-        for scan in self.scans:
-            scan.find(field, found)
-        if self.patterns is not None and (self.needs is None or _holds(self.needs, field)):
-            matches = field.patterns.get(self.patterns)
-            if matches is None:  # groups of two topics may share a pattern
-                matches = [(m.start(), m.group()) for m in self.patterns.finditer(field.text)]
-                field.patterns[self.patterns] = matches
-            found.extend(matches)
-        found.sort()
-        return found
 
 
 @dataclass(frozen=True)
@@ -224,7 +67,7 @@ class RuleGroup:
     terms: tuple[str, ...]
     patterns: tuple[str, ...] = ()
     standalone: bool = False
-    matcher: _Matcher = field(default=_Matcher(), repr=False, compare=False)
+    matcher: Matcher = field(default=Matcher(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -238,165 +81,6 @@ class Topic:
     rules: tuple[RuleGroup, ...]
     exclusions: tuple[RuleGroup, ...] = ()
     requires: tuple[RuleGroup, ...] = ()
-
-
-def _abbreviations(text: str) -> str:
-    # Headline abbreviations: "N. Korea", "S. Korean" (Yonhap's style) name the Koreas.
-    if "N." in text:
-        text = _NORTH.sub("North ", text)
-    if "S." in text:
-        text = _SOUTH.sub("South ", text)
-    return text
-
-
-def _canonical(text: str, lines: bool = False) -> str:
-    """The form both rules and items are matched in: NFKC, plain quotes and dashes, "US".
-
-    With ``lines`` (a body), each line is made canonical as if on its own, as paragraphs
-    are scored on their own; the steps that cannot reach across a line break run over
-    the whole text at once, which costs a fraction of a call per line.
-    """
-    if not lines:
-        text = _abbreviations(normalize(text))
-    else:
-        # NFKC and the folding of spaces never touch a line break: one call does for all
-        # lines, but for stripping each line; a line that becomes empty would be lost.
-        whole = normalize(text)
-        if _LINE_EDGE.search(whole):
-            whole = "\n".join(line.strip() for line in whole.split("\n"))
-        if whole.count("\n") != text.count("\n"):
-            whole = "\n".join(normalize(line) for line in text.split("\n"))
-        text = whole
-        if "N." in text or "S." in text:  # their "N. Korea" must not reach the next line
-            text = "\n".join(_abbreviations(line) for line in text.split("\n"))
-    if "’" in text or "‘" in text:
-        text = text.replace("’", "'").replace("‘", "'")
-    if any(dash in text for dash in "‐‑‒–—―"):  # a dozen str scans cost less than one regex
-        text = _DASHES.sub("-", text)
-    return _US.sub(r"U\1", text) if "U." in text else text
-
-
-def _term_pattern(term: str) -> tuple[str, str, frozenset[str] | None, str]:
-    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex, the strings
-    its pre-check looks for and the characters its matches have (see ``_Matcher``)."""
-    term = _canonical(term)
-    if _CJK.search(term):
-        core = r"\s?".join(re.escape(part) for part in term.split())
-        run = _HAN_RUN.search(term.split()[0])
-        return "cjk", core, frozenset([run.group()[:2]]) if run else None, term
-    kind = "acronym" if term.isupper() and len(term) > 1 else "latin"
-    if kind == "latin":
-        term = term.translate(_ASCII_LOWER)
-    words = [word for word in re.split(r"[\s-]+", term) if word]
-    written = " ".join(words).translate(_ASCII_LOWER)
-    runs = _TOKEN.findall(written)
-    key = max(runs, key=len) if runs else None
-    keys = (
-        frozenset([key, f"{key}s", f"{key}es"] if written.endswith(key) else [key]) if key else None
-    )
-    core = r"[\s-]+".join(re.escape(word) for word in words)
-    return kind, core, keys, f"{written}-'se"  # with what separators and endings add
-
-
-_ATOM = re.compile(r"\[\\s-\]\+|\\s\?|\\.|.", re.DOTALL)  # [\s-]+, \s?, \x or x
-
-
-def _trie(cores: Sequence[str]) -> str:
-    """An alternation of escaped terms as a prefix tree: "(?:a(?:lly|lliance)|...)".
-
-    Python's ``re`` tries alternatives one by one at every position; sharing prefixes
-    makes a group of fifty terms cost little more than one. Longer continuations are
-    tried first, so the longest term wins at a position.
-    """
-    root: dict[str, dict] = {}
-    for core in cores:
-        node = root
-        for atom in _ATOM.findall(core):
-            node = node.setdefault(atom, {})
-        node[""] = {}
-
-    def emit(node: dict[str, dict]) -> str:
-        branches = [atom + emit(child) for atom, child in sorted(node.items()) if atom]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(root)
-
-
-def _needs(items: Iterable, ignore_case: bool) -> _Need | None:
-    """What any match of the parsed regex ``items`` contains, as a tree of ("text", string,
-    whether case is ignored), ("all", needs) and ("any", needs); None when nothing that
-    can be looked for directly.
-
-    A run of literal characters is needed, and so is what a group, a part repeated at
-    least once, or every branch of an alternation needs. A string that ignores case is
-    looked for in lower-cased text, so only ASCII, Hangul and Hanja letters may be in it.
-    """
-    needs: list[_Need | None] = []
-    run: list[str] = []
-    for op, value in (*items, (None, None)):
-        if op is _constants.LITERAL:
-            run.append(chr(value))
-            continue
-        if run:
-            text = "".join(run)
-            if not ignore_case:
-                needs.append(("text", text, False))
-            elif _FOLDABLE.fullmatch(text):
-                needs.append(("text", text.translate(_ASCII_LOWER), True))
-            run = []
-        if op is _constants.SUBPATTERN:
-            _, add, remove, sub = value
-            needs.append(_needs(sub, bool((ignore_case or add & re.I) and not remove & re.I)))
-        elif op is _constants.BRANCH:
-            branches = [_needs(branch, ignore_case) for branch in value[1]]
-            if all(branches):
-                needs.append(("any", branches))
-        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and value[0] >= 1:
-            needs.append(_needs(value[2], ignore_case))
-    known = [need for need in needs if need is not None]
-    return (known[0] if len(known) == 1 else ("all", known)) if known else None
-
-
-def _holds(need: _Need, field: _Field) -> bool:
-    """Whether the field has what the need asks (see ``_needs``)."""
-    if need[0] == "text":
-        _, text, folded = need
-        return (field.folds or text in field.lower) if folded else text in field.text
-    if need[0] == "all":
-        return all(_holds(part, field) for part in need[1])
-    return any(_holds(part, field) for part in need[1])
-
-
-def _matcher(terms: Sequence[str], patterns: Sequence[str]) -> _Matcher:
-    """Compile a group's terms by kind, and its patterns (any case unless they say)."""
-    cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
-    keys: dict[str, set[str] | None] = {"latin": set(), "acronym": set(), "cjk": set()}
-    chars: dict[str, set[str]] = {"latin": set(), "acronym": set(), "cjk": set()}
-    for term in terms:
-        kind, core, term_keys, written = _term_pattern(term)
-        cores[kind].append(core)
-        chars[kind].update(written)
-        known = keys[kind]
-        keys[kind] = None if known is None or term_keys is None else known | term_keys
-    scans = tuple(
-        _Scan(
-            kind,
-            re.compile(f"(?:{_trie(cores[kind])}){'' if kind == 'cjk' else _SUFFIX}"),
-            None if keys[kind] is None else frozenset(keys[kind]),
-            re.compile(f"[^\\s{''.join(re.escape(c) for c in sorted(chars[kind]))}]"),
-        )
-        for kind in cores
-        if cores[kind]
-    )
-    if not patterns:
-        return _Matcher(scans)
-    combined = "|".join(f"(?:{p})" for p in patterns)
-    parsed = _parser.parse(combined, re.IGNORECASE)
-    needs = _needs(parsed, bool(parsed.state.flags & re.IGNORECASE))
-    return _Matcher(scans, re.compile(combined, re.IGNORECASE), needs)
 
 
 def _strings(path: Path, key: str, value: object, required: bool) -> tuple[str, ...]:
@@ -433,7 +117,7 @@ def _group(path: Path, key: str, raw: object, default_weight: float | None) -> R
             re.compile(f"(?:{regex})", re.IGNORECASE)  # as it will be combined
         except re.error as error:
             raise ConfigError(path, f"{key}.patterns[{index}]", f"invalid regex: {error}") from None
-    matcher = _matcher(terms, patterns)
+    matcher = compile_matcher(terms, patterns)
     return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, matcher)
 
 
@@ -503,44 +187,70 @@ def _label(group: RuleGroup, found: list[str]) -> str:
 @dataclass(frozen=True)
 class _Text:
     """An item's title and body in matching form, the body as one string so each group
-    scans it once; ``starts`` are where its paragraphs begin."""
+    scans it once; ``late`` is where its paragraphs after the first EARLY_PARAGRAPHS
+    begin (its length when it has no more)."""
 
-    title: _Field
-    body: _Field
-    starts: tuple[int, ...]
+    title: Field
+    body: Field
+    late: int
 
 
 def _prepare(title: str, body: str) -> _Text:
     paragraphs = [p for p in body.split("\n") if p.strip()]
-    joined = _canonical("\n".join(paragraphs), lines=True) if paragraphs else ""
-    starts, offset = [], 0
-    for paragraph in joined.split("\n") if paragraphs else ():
-        starts.append(offset)
-        offset += len(paragraph) + 1
-    return _Text(_field(_canonical(title)), _field(joined), tuple(starts))
+    joined = canonical("\n".join(paragraphs), lines=True) if paragraphs else ""
+    late = -1
+    for _ in range(EARLY_PARAGRAPHS):
+        late = joined.find("\n", late + 1)
+        if late < 0:
+            late = len(joined) - 1
+            break
+    return _Text(make_field(canonical(title)), make_field(joined), late + 1)
 
 
-def _hits(group: RuleGroup, text: _Text) -> list[RuleHit]:
+@lru_cache(maxsize=1024)
+def _repeats(early: int, count: int) -> float:
+    """What ``count`` body matches of a group count for, ``early`` of them in the first
+    paragraphs: each further one counts REPEAT_FACTOR times the one before, early first."""
+    return sum((1.0 if k < early else LATE_FACTOR) * REPEAT_FACTOR**k for k in range(count))
+
+
+_Starts = dict[Scan, list[int]]  # per scan, where its openings are in a field (KeyFinder)
+
+
+def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    in_title = [found for _, found in group.matcher.find(text.title)]
-    if in_title:
+    title_found = [found for _, found in group.matcher.find(text.title, in_title)]
+    if title_found:
         hits.append(
-            RuleHit(_label(group, in_title), "title", len(in_title), group.weight * TITLE_FACTOR)
+            RuleHit(
+                _label(group, title_found), "title", len(title_found), group.weight * TITLE_FACTOR
+            )
         )
-    in_body = group.matcher.find(text.body)
-    if in_body:
-        starts = text.starts
-        factors = sorted(
-            [
-                1.0 if bisect_right(starts, at) <= EARLY_PARAGRAPHS else LATE_FACTOR
-                for at, _ in in_body
-            ],
-            reverse=True,
-        )
-        contribution = sum(f * REPEAT_FACTOR**k for k, f in enumerate(factors))
-        label = _label(group, [found for _, found in in_body])
-        hits.append(RuleHit(label, "body", len(in_body), group.weight * contribution))
+    body_found = group.matcher.find(text.body, in_body)
+    if body_found:
+        late = text.late
+        contribution = _repeats(len([at for at, _ in body_found if at < late]), len(body_found))
+        label = _label(group, [found for _, found in body_found])
+        hits.append(RuleHit(label, "body", len(body_found), group.weight * contribution))
     return hits
+
+
+_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], KeyFinder]] = {}
+
+
+def _finder(topics: Sequence[Topic]) -> KeyFinder:
+    """One key finder for all groups of ``topics``, so that one pass over a text serves them
+    all; built when these topics are first used, then kept with them (so their ids cannot
+    be reused while it is kept). Callers classify item after item with the same topics."""
+    key = tuple(map(id, topics))
+    kept = _finders.get(key)
+    if kept is None:
+        if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
+            _finders.clear()
+        groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
+        finder = KeyFinder([scan for group in groups for scan in group.matcher.scans])
+        kept = _finders[key] = (tuple(topics), finder)
+    return kept[1]
 
 
 def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
@@ -549,22 +259,25 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     ``body`` is plain text, paragraphs separated by newlines.
     """
     text = _prepare(title, body)
+    finder = _finder(topics)
+    in_title, in_body = finder.starts(text.title), finder.starts(text.body)
     matches = []
     for topic in topics:
         hits: list[RuleHit] = []
         outright = False
         for group in topic.rules:
-            group_hits = _hits(group, text)
+            group_hits = _hits(group, text, in_title, in_body)
             hits.extend(group_hits)
             outright = outright or (group.standalone and bool(group_hits))
-        excluded = [h for g in topic.exclusions for h in _hits(g, text)]
+        excluded = [h for g in topic.exclusions for h in _hits(g, text, in_title, in_body)]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
         if not outright:
             missing = tuple(
                 g.name
                 for g in topic.requires
-                if not g.matcher.find(text.title) and not g.matcher.find(text.body)
+                if not g.matcher.find(text.title, in_title)
+                and not g.matcher.find(text.body, in_body)
             )
         matched = score >= topic.threshold and not missing
         matches.append(

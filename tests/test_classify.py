@@ -373,15 +373,16 @@ def test_topics_compare_by_their_rules_as_written(tmp_path: Path) -> None:
     assert load_topic(path) != first
 
 
-def test_the_pre_checks_never_change_what_matches() -> None:
-    """Skipping a group whose pre-check fails must give exactly what the full scans give."""
+def test_the_key_finder_never_changes_what_matches() -> None:
+    """Trying each regex only where the key finder saw one of its openings must give
+    exactly what scanning the whole text gives."""
     import dataclasses
     import json
 
     from aggregator.classify import _prepare
+    from aggregator.matching import KeyFinder
 
     topics = load_topics(REPO / "config" / "topics")
-    groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
     texts = [
         json.loads(line)
         for path in sorted((REPO / "tests" / "data" / "topics").glob("*.jsonl"))
@@ -389,15 +390,65 @@ def test_the_pre_checks_never_change_what_matches() -> None:
         if line.strip()
     ]
     assert len(texts) > 300
+    groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
+    finder = KeyFinder(scan for group in groups for scan in group.matcher.scans)
     found = 0
     for example in texts:
         text = _prepare(example["title"], example.get("body", ""))
+        starts = {field: finder.starts(field) for field in (text.title, text.body)}
         for group in groups:
-            # Without keys or needs (None), a matcher always scans.
-            scans = tuple(dataclasses.replace(scan, keys=None) for scan in group.matcher.scans)
-            always = dataclasses.replace(group.matcher, scans=scans, needs=None)
+            # Without openings (None), a scan reads the whole text.
+            scans = tuple(dataclasses.replace(s, openings=None) for s in group.matcher.scans)
+            always = dataclasses.replace(group.matcher, scans=scans)
             for field in (text.title, text.body):
-                matches = group.matcher.find(field)
-                assert matches == always.find(field), (example["id"], group.name)
+                matches = group.matcher.find(field, starts[field])
+                field.patterns.clear()  # so that the full scan does not reuse them
+                assert matches == always.find(field, {}), (example["id"], group.name)
+                field.patterns.clear()
                 found += len(matches)
     assert found > 1000  # the examples do exercise the rules
+
+
+@pytest.mark.parametrize(
+    ("pattern", "openings"),
+    [
+        (r"\bdrones?\b", {"drone"}),  # a zero-width assertion opens nothing
+        (r"(?<!North )\btroops (?:in|from)", {"troops "}),
+        (r"(?:US|American) and", {"us and", "american and"}),  # each branch, then what follows
+        (r"(?-i:'?END'?) plan", {"'end", "end"}),  # an optional opening, or what follows it
+        (r"[AB]-52", {"a-52", "b-52"}),
+        (r"(?:미국|美)\s?대선", {"미국", "美"}),
+        (r"\w+ forces", None),  # a class of characters: not known
+        (r"é", None),  # ignoring case, "É" matches too, which lower-casing ASCII does not find
+        (r"(?-i:é)", {"é"}),
+        (r"x?", None),  # can match nothing, which finditer treats its own way
+    ],
+)
+def test_what_a_pattern_begins_with(pattern: str, openings: set[str] | None) -> None:
+    from aggregator.matching import compile_matcher
+
+    (scan,) = compile_matcher((), (pattern,)).scans
+    assert scan.openings == (None if openings is None else frozenset(openings))
+
+
+def test_every_shipped_rule_is_looked_for_by_the_key_finder() -> None:
+    """No shipped term or pattern falls back to scanning whole texts."""
+    scans = [
+        scan
+        for topic in TOPICS
+        for group in (*topic.rules, *topic.exclusions, *topic.requires)
+        for scan in group.matcher.scans
+    ]
+    assert {scan.kind for scan in scans} == {"latin", "acronym", "cjk", "pattern"}
+    assert all(scan.openings for scan in scans)
+
+
+def test_topics_sent_to_a_worker_process_classify_the_same() -> None:
+    """Workers get the topics pickled; their matchers and key finder must still agree."""
+    import pickle
+
+    copies = pickle.loads(pickle.dumps(TOPICS))
+    title = "N. Korea's Kim warns Seoul over joint drills with USFK"
+    body = "주한미군 and South Korean troops held drills.\nThe unification ministry said..."
+    assert classify(title, body, copies) == classify(title, body, TOPICS)
+    assert any(m.matched for m in classify(title, body, copies))
