@@ -136,6 +136,9 @@ BAND_ROWS = 2
 MIN_SHINGLES = 40  # shorter texts (title-only, teasers) never merge on similarity alone
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Small ASCII letters, digits and Hangul syllables, at least one of them: a whole word as
+# case-folding leaves it, and Korean (국방부는, 2024년, ncg는: most tokens of Korean text).
+_PLAIN_KOREAN_WORD = re.compile(r"[0-9a-z]*[\uac00-\ud7a3][0-9a-z\uac00-\ud7a3]*")
 _EMPTY = (1 << 64) - 1
 # Every ASCII byte that is no letter or digit becomes a space and every capital its small
 # letter: what case-folding and the word pattern do to ASCII, done by one C-level pass over
@@ -160,8 +163,8 @@ def _words(text: str) -> tuple[list[bytes], str]:
     Words are the runs of letters and digits of the NFKC-normalized, case-folded
     text; a word that holds Hangul is Korean. Folding maps each character on its
     own and never to or from an ASCII separator, so the text is cut at ASCII
-    separators as bytes first, and only the rare tokens with other characters
-    are decoded, folded and cut again.
+    separators as bytes first, and only tokens with other characters are decoded,
+    and folded and cut again unless they are plainly one Korean word.
     """
     ascii_folded = (
         unicodedata.normalize("NFKC", text)
@@ -177,8 +180,11 @@ def _words(text: str) -> tuple[list[bytes], str]:
         if token.isascii():
             latin.append(token)
             continue
-        folded = token.decode("utf-8", "surrogatepass").casefold()
-        for word in (folded,) if folded.isalnum() else _WORD.findall(folded):
+        decoded = token.decode("utf-8", "surrogatepass")
+        if _PLAIN_KOREAN_WORD.fullmatch(decoded):
+            korean.append(decoded)
+            continue
+        for word in _WORD.findall(decoded.casefold()):
             if _HANGUL.search(word):
                 korean.append(word)
             else:
