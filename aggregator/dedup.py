@@ -164,7 +164,8 @@ def _words(text: str) -> tuple[list[bytes], str]:
     text; a word that holds Hangul is Korean. Folding maps each character on its
     own and never to or from an ASCII separator, so the text is cut at ASCII
     separators as bytes first, and only tokens with other characters are decoded,
-    and folded and cut again unless they are plainly one Korean word.
+    and folded and cut again unless they are plainly one Korean word. (What
+    ``text.normalize`` adds to NFKC, folding and stripping blanks, changes no word.)
     """
     ascii_folded = (
         unicodedata.normalize("NFKC", text)
