@@ -8,6 +8,7 @@ write (or nothing).
 import hashlib
 import re
 import struct
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import eq
@@ -135,25 +136,73 @@ BAND_ROWS = 2
 MIN_SHINGLES = 40  # shorter texts (title-only, teasers) never merge on similarity alone
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Small ASCII letters, digits and Hangul syllables, at least one of them: a whole word as
+# case-folding leaves it, and Korean (국방부는, 2024년, ncg는: most tokens of Korean text).
+_PLAIN_KOREAN_WORD = re.compile(r"[0-9a-z]*[\uac00-\ud7a3][0-9a-z\uac00-\ud7a3]*")
 _EMPTY = (1 << 64) - 1
+# Every ASCII byte that is no letter or digit becomes a space and every capital its small
+# letter: what case-folding and the word pattern do to ASCII, done by one C-level pass over
+# the UTF-8 bytes. Bytes of other characters pass unchanged (the words they belong to are
+# worked out from their characters).
+_ASCII_WORD_BYTES = bytes(
+    byte if byte >= 0x80 else ord(chr(byte).casefold()) if chr(byte).isalnum() else ord(" ")
+    for byte in range(256)
+)
+# Copying a hash object made once is a third cheaper than calling the constructor with
+# keyword arguments for every shingle.
+_SHINGLE_HASH = hashlib.blake2b(digest_size=8)
+_EMPTY_DIGEST = _EMPTY.to_bytes(8, "big")
+_SLOTS = struct.Struct(f">{SIGNATURE_SLOTS}Q")
+# A digest's slot is its value modulo SIGNATURE_SLOTS, read from its last byte alone.
+assert 256 % SIGNATURE_SLOTS == 0
 
 
-def shingles(text: str) -> set[str]:
+def _words(text: str) -> tuple[list[bytes], str]:
+    """The text's Latin words, UTF-8 encoded and in order, and its Korean words run together.
+
+    Words are the runs of letters and digits of the NFKC-normalized, case-folded
+    text; a word that holds Hangul is Korean. Folding maps each character on its
+    own and never to or from an ASCII separator, so the text is cut at ASCII
+    separators as bytes first, and only tokens with other characters are decoded,
+    and folded and cut again unless they are plainly one Korean word. (What
+    ``text.normalize`` adds to NFKC, folding and stripping blanks, changes no word.)
+    """
+    ascii_folded = (
+        unicodedata.normalize("NFKC", text)
+        .encode("utf-8", "surrogatepass")  # a lone surrogate is no word character: cut later
+        .translate(_ASCII_WORD_BYTES)
+    )
+    tokens = ascii_folded.split()
+    if ascii_folded.isascii():
+        return tokens, ""
+    latin: list[bytes] = []
+    korean: list[str] = []
+    for token in tokens:
+        if token.isascii():
+            latin.append(token)
+            continue
+        decoded = token.decode("utf-8", "surrogatepass")
+        if _PLAIN_KOREAN_WORD.fullmatch(decoded):
+            korean.append(decoded)
+            continue
+        for word in _WORD.findall(decoded.casefold()):
+            if _HANGUL.search(word):
+                korean.append(word)
+            else:
+                latin.append(word.encode())
+    return latin, "".join(korean)
+
+
+def shingles(text: str) -> set[bytes]:
     """Overlapping 3-word shingles of normalized text (NFKC, case-folded, punctuation dropped).
 
     Korean is written with varying spacing (한미 동맹 / 한미동맹), so Hangul runs are
-    shingled as spacing-free character 4-grams instead.
+    shingled as spacing-free character 4-grams instead. Shingles are UTF-8 encoded,
+    as they are hashed.
     """
-    latin: list[str] = []
-    hangul_words: list[str] = []
-    for word in _WORD.findall(normalize(text).casefold()):
-        # max() is a cheap first test: a word whose highest character comes before
-        # the Hangul block has none.
-        korean = max(word) >= "\uac00" and _HANGUL.search(word)
-        (hangul_words if korean else latin).append(word)
-    hangul = "".join(hangul_words)
-    found = {f"{a} {b} {c}" for a, b, c in zip(latin, latin[1:], latin[2:], strict=False)}
-    found.update([hangul[i : i + 4] for i in range(len(hangul) - 3)])
+    latin, hangul = _words(text)
+    found = set(map(b" ".join, zip(latin, latin[1:], latin[2:], strict=False)))
+    found.update([hangul[i : i + 4].encode() for i in range(len(hangul) - 3)])
     return found
 
 
@@ -167,14 +216,18 @@ def signature(text: str) -> tuple[int, ...] | None:
     pieces = shingles(text)
     if len(pieces) < MIN_SHINGLES:
         return None
-    slots = [_EMPTY] * SIGNATURE_SLOTS
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes  # looked up once, not per shingle
+    # Big-endian digests compare as their values do, so they are kept as bytes and only
+    # the winners are converted.
+    slots = [_EMPTY_DIGEST] * SIGNATURE_SLOTS
+    new_hash = _SHINGLE_HASH.copy
     for piece in pieces:
-        value = from_bytes(blake2b(piece.encode(), digest_size=8).digest(), "big")
-        slot = value % SIGNATURE_SLOTS
-        if value < slots[slot]:
-            slots[slot] = value
-    return tuple(slots)
+        shingle_hash = new_hash()
+        shingle_hash.update(piece)
+        digest = shingle_hash.digest()
+        slot = digest[-1] % SIGNATURE_SLOTS
+        if digest < slots[slot]:
+            slots[slot] = digest
+    return _SLOTS.unpack(b"".join(slots))
 
 
 def band_keys(slots: tuple[int, ...]) -> list[int]:
