@@ -1,0 +1,127 @@
+"""An Atom entry's bytes by string formatting, exactly as lxml would serialize its element.
+
+Building each entry as an lxml tree and pretty-printing it cost about 40 µs an
+entry, most of a first regeneration's rendering (issue #7). The entry's shape is
+fixed (see ``publish._entry_element``, which stays the reference and the
+fallback), so its bytes are formatted here instead, escaped as libxml2 escapes
+them when it writes UTF-8:
+
+- text: ``&``, ``<``, ``>`` and carriage return (``&#13;``); quotes, tabs and
+  newlines as they are;
+- attribute values: also ``"`` (``&quot;``), tab (``&#9;``) and newline
+  (``&#10;``), so a parser gives the value back unnormalized; ``'`` as it is;
+- every other character as its UTF-8 bytes, non-BMP ones included.
+
+Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return;
+surrogates; U+FFFE and U+FFFF) lxml refuses with an error rather than writing
+them; an entry holding one is not formatted here (``format_entry`` answers None)
+so that lxml gives exactly the error it always gave. tests/test_render_equivalence.py
+checks all of this character by character against lxml.
+"""
+
+import re
+from collections.abc import Mapping
+
+from aggregator.types import StoredItem
+
+# What lxml refuses to write (see the module docstring), as UTF-8 bytes: a lone
+# surrogate already fails to encode. U+FFFE and U+FFFF are EF BF BE and EF BF BF;
+# EF only ever starts a character, so the pair cannot straddle two.
+_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def escape_text(value: str) -> str:
+    """``value`` escaped as element text."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+def escape_attribute(value: str) -> str:
+    """``value`` escaped as a double-quoted attribute value."""
+    value = escape_text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\t" in value:
+        value = value.replace("\t", "&#9;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    return value
+
+
+def category_line(term: str, scheme: str, label: str | None) -> str:
+    """A topic's <category> line in an entry: the same for every entry of that topic."""
+    attributes = f'term="{escape_attribute(term)}" scheme="{escape_attribute(scheme)}"'
+    if label:
+        attributes += f' label="{escape_attribute(label)}"'
+    return f"    <category {attributes}/>\n"
+
+
+def format_entry(
+    item: StoredItem, content: str, categories: Mapping[str, str], source_id: str
+) -> bytes | None:
+    """The item's <entry>, indented as a child of <feed>, as ``publish._entry_xml`` writes it.
+
+    ``content`` is the entry's HTML, ``categories`` the <category> lines of the
+    known topics (``category_line``), ``source_id`` the atom:source id. None when
+    a string holds a character lxml refuses to write.
+    """
+    lang = f' xml:lang="{escape_attribute(item.language)}"' if item.language else ""
+    parts = [
+        f"  <entry{lang}>\n"
+        f"    <id>{escape_text(item.entry_id)}</id>\n"
+        f"    <title>{escape_text(item.title)}</title>\n"
+        f"    <updated>{item.updated.isoformat()}</updated>\n"
+    ]
+    if item.author:
+        parts.append(
+            f"    <author>\n      <name>{escape_text(item.author)}</name>\n    </author>\n"
+        )
+    parts.append(
+        f'    <content type="html">{escape_text(content)}</content>\n'
+        if content
+        else '    <content type="html"/>\n'  # lxml writes an element without text this way
+    )
+    parts.extend(line for topic in item.topics if (line := categories.get(topic)) is not None)
+    parts.append(f"    <published>{item.published.isoformat()}</published>\n")
+    if item.link:
+        parts.append(
+            f'    <link href="{escape_attribute(item.link)}" rel="alternate" type="text/html"/>\n'
+        )
+    for report in item.also_reported_by:
+        if report.link:
+            parts.append(
+                f'    <link href="{escape_attribute(report.link)}" rel="related"'
+                f' title="{escape_attribute(report.source_title)}"/>\n'
+            )
+    for enclosure in item.enclosures:
+        type_ = f' type="{escape_attribute(enclosure.type)}"' if enclosure.type is not None else ""
+        length = f' length="{enclosure.length}"' if enclosure.length is not None else ""
+        parts.append(
+            f'    <link href="{escape_attribute(enclosure.url)}" rel="enclosure"{type_}{length}/>\n'
+        )
+    source_link = (
+        f'      <link rel="alternate" href="{escape_attribute(item.source_link)}"/>\n'
+        if item.source_link
+        else ""
+    )
+    parts.append(
+        "    <source>\n"
+        f"      <id>{escape_text(source_id)}</id>\n"
+        f"      <title>{escape_text(item.site_name or item.source_title)}</title>\n"
+        f"      <updated>{(item.source_updated or item.updated).isoformat()}</updated>\n"
+        f"{source_link}"
+        "    </source>\n"
+        "  </entry>\n"
+    )
+    try:
+        xml = "".join(parts).encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    return None if _FORBIDDEN.search(xml) else xml
