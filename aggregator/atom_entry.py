@@ -19,15 +19,15 @@ so that lxml gives exactly the error it always gave. tests/test_render_equivalen
 checks all of this character by character against lxml.
 """
 
-import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from aggregator.types import StoredItem
 
-# What lxml refuses to write (see the module docstring), as UTF-8 bytes: a lone
-# surrogate already fails to encode. U+FFFE and U+FFFF are EF BF BE and EF BF BF;
-# EF only ever starts a character, so the pair cannot straddle two.
-_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# The C0 controls lxml refuses to write (see the module docstring), as UTF-8 bytes.
+# Deleting them and comparing lengths finds one in 2 µs an entry; a regular
+# expression took 8 µs (and 30 µs with U+FFFE and U+FFFF as an alternative).
+_FORBIDDEN_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 def escape_text(value: str) -> str:
@@ -72,12 +72,13 @@ def format_entry(
     known topics (``category_line``), ``source_id`` the atom:source id. None when
     a string holds a character lxml refuses to write.
     """
+    updated = item.updated.isoformat()
     lang = f' xml:lang="{escape_attribute(item.language)}"' if item.language else ""
     parts = [
         f"  <entry{lang}>\n"
         f"    <id>{escape_text(item.entry_id)}</id>\n"
         f"    <title>{escape_text(item.title)}</title>\n"
-        f"    <updated>{item.updated.isoformat()}</updated>\n"
+        f"    <updated>{updated}</updated>\n"
     ]
     if item.author:
         parts.append(
@@ -89,7 +90,9 @@ def format_entry(
         else '    <content type="html"/>\n'  # lxml writes an element without text this way
     )
     parts.extend(line for topic in item.topics if (line := categories.get(topic)) is not None)
-    parts.append(f"    <published>{item.published.isoformat()}</published>\n")
+    parts.append(
+        f"    <published>{_isoformat(item.published, item.updated, updated)}</published>\n"
+    )
     if item.link:
         parts.append(
             f'    <link href="{escape_attribute(item.link)}" rel="alternate" type="text/html"/>\n'
@@ -115,13 +118,29 @@ def format_entry(
         "    <source>\n"
         f"      <id>{escape_text(source_id)}</id>\n"
         f"      <title>{escape_text(item.site_name or item.source_title)}</title>\n"
-        f"      <updated>{(item.source_updated or item.updated).isoformat()}</updated>\n"
+        f"      <updated>{_isoformat(item.source_updated, item.updated, updated)}</updated>\n"
         f"{source_link}"
         "    </source>\n"
         "  </entry>\n"
     )
+    formatted = "".join(parts)
+    # A str holding only narrower characters answers "in" at once.
+    if "\ufffe" in formatted or "\uffff" in formatted:
+        return None
     try:
-        xml = "".join(parts).encode()
+        xml = formatted.encode()
     except UnicodeEncodeError:  # a lone surrogate
         return None
-    return None if _FORBIDDEN.search(xml) else xml
+    return xml if len(xml.translate(None, _FORBIDDEN_CONTROLS)) == len(xml) else None
+
+
+def _isoformat(moment: datetime | None, updated: datetime, formatted_updated: str) -> str:
+    """``moment`` (None for ``updated``) as ISO 8601, reusing ``updated``'s when they are the same.
+
+    Most items were never updated (published is updated) and seed sources have no
+    updated of their own; formatting a datetime costs a tenth of an entry's time.
+    With one tzinfo, equal datetimes have equal fields, hence equal ISO strings.
+    """
+    if moment is None or (moment == updated and moment.tzinfo is updated.tzinfo):
+        return formatted_updated
+    return moment.isoformat()

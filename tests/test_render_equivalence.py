@@ -9,7 +9,7 @@ format_entry must leave the entry to lxml, which then raises what it always did.
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,6 +19,7 @@ from aggregator.types import Enclosure, Report, StoredItem
 IDENTITY = publish.FeedIdentity('http://127.0.0.1:8080/a&b"<c>/', "aggregator.localhost,2026", "N")
 TITLES = {"talks": "Talks & <more>", "alliance": "", "quote": "Say \"hi\"\tor\n'bye'\r"}
 NOW = datetime(2025, 7, 20, 9, 30, tzinfo=UTC)
+SEOUL = timezone(timedelta(hours=9))
 
 
 def stored(n: int, text: str = "x", **changes: object) -> StoredItem:
@@ -141,6 +142,9 @@ def generated(rng: random.Random, n: int) -> StoredItem:
     def when() -> datetime:
         return NOW - timedelta(seconds=rng.randrange(10**8), microseconds=rng.choice([0, 1, 5000]))
 
+    updated = when()
+    # The same instant as ``updated``, also in another zone (where its ISO string differs).
+    same = [updated, updated.astimezone(SEOUL)]
     return StoredItem(
         id=n,
         entry_id=awkward(rng),
@@ -148,12 +152,12 @@ def generated(rng: random.Random, n: int) -> StoredItem:
         source_title=awkward(rng),
         source_link=maybe(rng),
         source_feed_id=maybe(rng),
-        source_updated=None if rng.random() < 0.5 else when(),
+        source_updated=rng.choice([None, None, when(), *same]),
         key=awkward(rng),
         title=awkward(rng),
         content_html=awkward(rng),
-        published=when(),
-        updated=when(),
+        published=rng.choice([when(), *same]),
+        updated=updated,
         author=maybe(rng),
         site_name=maybe(rng),
         link=maybe(rng),
