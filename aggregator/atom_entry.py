@@ -1,7 +1,8 @@
 """An Atom entry's bytes by string formatting, exactly as lxml would serialize its element.
 
-Building each entry as an lxml tree and pretty-printing it cost about 40 µs an
-entry, most of a first regeneration's rendering (issue #7). The entry's shape is
+Building each entry as an lxml tree and pretty-printing it cost about 50 µs an
+entry, most of a first regeneration's rendering (issue #7); formatting it costs
+about 21 µs (bench_regenerate --entries-only, 10,000 items). The entry's shape is
 fixed (see ``publish._entry_element``, which stays the reference and the
 fallback), so its bytes are formatted here instead, escaped as libxml2 escapes
 them when it writes UTF-8:
@@ -16,7 +17,8 @@ Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return;
 surrogates; U+FFFE and U+FFFF) lxml refuses with an error rather than writing
 them; an entry holding one is not formatted here (``format_entry`` answers None)
 so that lxml gives exactly the error it always gave. tests/test_render_equivalence.py
-checks all of this character by character against lxml.
+checks all of this character by character against the installed lxml, so a libxml2
+that escapes differently is noticed there.
 """
 
 from collections.abc import Mapping
