@@ -1,7 +1,7 @@
 """Benchmark: a first regeneration, where every archive page is new.
 
     python -m tests.benchmarks.bench_regenerate [--sizes 10000] [--runs 5] [--to-database]
-        [--profile DIR]
+        [--profile DIR] [--entries-only]
 
 A first ``aggregator update`` of N sources x 50 entries regenerates every
 feed's archive from page 1 (about 170 pages for the "all" feed at 10,000 items,
@@ -14,6 +14,12 @@ published_files table). It prints medians (min, max) of the in-process time
 each run wrote. ``bench_pipeline --sections ingest`` reports the same work
 within a real first update ("of which regenerate"). --profile DIR adds one
 unmeasured run under py-spy per size (summarize with profile_summary).
+
+It also renders every stored item's Atom entry in this process, --runs times,
+each time both ways back to back: as publish.Entries renders it (formatted by
+atom_entry) and as publish serialized it before (lxml, still its fallback),
+checking that the bytes are the same; it prints µs per entry of each
+(--entries-only measures just that).
 """
 
 import argparse
@@ -23,13 +29,13 @@ import time
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from aggregator import classify
+from aggregator import classify, publish
 from aggregator.store import Storage
-from aggregator.store.schema import published_files
+from aggregator.store.schema import items, published_files
 from tests.benchmarks import harness
-from tests.benchmarks.bench_pipeline import _filled_sqlite
+from tests.benchmarks.bench_pipeline import AUTHORITY, _filled_sqlite
 from tests.benchmarks.report import Results
 
 
@@ -81,6 +87,41 @@ def bench_first_regeneration(args: argparse.Namespace, size: int, results: Resul
     print(f"  {section}: done", flush=True)
 
 
+def bench_entry_rendering(args: argparse.Namespace, size: int, results: Results) -> None:
+    """Every stored item's entry rendered by publish.Entries and by the lxml path, alternately."""
+    topics = classify.load_topics(harness.REPO / "config" / "topics")
+    storage = Storage(_filled_sqlite(size, topics, bands=False))
+    try:
+        with storage.engine.connect() as connection:
+            ids = list(connection.execute(select(items.c.id).order_by(items.c.id)).scalars())
+        stored = storage.items_by_id(ids)
+    finally:
+        storage.close()
+    identity = publish.FeedIdentity("http://127.0.0.1:8080/", AUTHORITY, "Benchmark")
+    titles = {t.id: t.title for t in topics}
+    section = f"render {len(stored):,} stored entries"
+
+    def formatted() -> list[bytes]:
+        entries = publish.Entries(identity, titles, storage.items_by_id)
+        return [entries.entry(item).xml for item in stored]
+
+    def serialized_by_lxml() -> list[bytes]:
+        entries = publish.Entries(identity, titles, storage.items_by_id)
+        return [publish._entry_xml(publish._entry_element(i, entries)) for i in stored]  # noqa: SLF001
+
+    for run in range(args.runs):
+        # Alternate which goes first, so neither always runs on a warmer (or busier) machine.
+        order = [formatted, serialized_by_lxml][:: 1 if run % 2 == 0 else -1]
+        rendered = {}
+        for render in order:
+            started = time.perf_counter()
+            rendered[render.__name__] = render()
+            seconds = time.perf_counter() - started
+            results.add(section, f"{render.__name__}, per entry", seconds / len(stored) * 1e6, "µs")
+        assert rendered["formatted"] == rendered["serialized_by_lxml"], "the bytes differ"
+    print(f"  {section}: done", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -91,13 +132,18 @@ def main() -> None:
         "--to-database", action="store_true", help="also keep every file in published_files"
     )
     parser.add_argument("--profile", type=Path, help="write py-spy speedscope profiles here")
+    parser.add_argument(
+        "--entries-only", action="store_true", help="measure only the rendering of entries"
+    )
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = Results()
     for size in (int(n) for n in args.sizes.split(",") if n):
-        bench_first_regeneration(args, size, results)
+        bench_entry_rendering(args, size, results)
+        if not args.entries_only:
+            bench_first_regeneration(args, size, results)
     results.print({})
     print(f"\nwall time {time.perf_counter() - started:.0f}s; runs {args.runs}")
 
