@@ -3,9 +3,13 @@
 Building each entry as an lxml tree and pretty-printing it cost about 50 µs an
 entry, most of a first regeneration's rendering (issue #7); formatting it costs
 about 21 µs (bench_regenerate --entries-only, 10,000 items). The entry's shape is
-fixed (see ``publish._entry_element``, which stays the reference and the
-fallback), so its bytes are formatted here instead, escaped as libxml2 escapes
-them when it writes UTF-8:
+fixed: in feedgen's element order id, title, updated, author, content, category,
+published; then what feedgen cannot write: links with all their attributes
+(feedgen 1.0.0 drops rel, type, title and length from entry links, so "related"
+and "enclosure" links would come out as plain alternates), a complete
+atom:source (id, title, updated, link; RFC 4287 §4.2.11: feedgen's own has only
+title and link, which the W3C validator rejects) and xml:lang when the language
+is known. Text is escaped as libxml2 escapes it when it writes UTF-8:
 
 - text: ``&``, ``<``, ``>`` and carriage return (``&#13;``); quotes, tabs and
   newlines as they are;
@@ -13,20 +17,28 @@ them when it writes UTF-8:
   (``&#10;``), so a parser gives the value back unnormalized; ``'`` as it is;
 - every other character as its UTF-8 bytes, non-BMP ones included.
 
-Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return;
-surrogates; U+FFFE and U+FFFF) lxml refuses with an error rather than writing
-them; an entry holding one is not formatted here (``format_entry`` answers None)
-so that lxml gives exactly the error it always gave. tests/test_render_equivalence.py
-checks all of this character by character against the installed lxml, so a libxml2
-that escapes differently is noticed there.
+Characters no XML document can hold (C0 controls but tab, newline and carriage
+return; surrogates; U+FFFE and U+FFFF) are dropped with ``text.xml_safe``: ingest
+keeps them out of the store, but a store filled by an older version may hold
+them, and one of them must not make every feed that shows the item unwritable.
+tests/test_render_equivalence.py checks all of this character by character
+against lxml serializing the same element, so a libxml2 that escapes
+differently is noticed there.
 """
 
+import logging
 from collections.abc import Mapping
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
+from aggregator.text import xml_safe
 from aggregator.types import StoredItem
 
-# The C0 controls lxml refuses to write (see the module docstring), as UTF-8 bytes.
+log = logging.getLogger("aggregator.publish")
+T = TypeVar("T")
+
+# The C0 controls no XML document can hold (see the module docstring), as UTF-8 bytes.
 # Deleting them and comparing lengths finds one in 2 µs an entry; a regular
 # expression took 8 µs (and 30 µs with U+FFFE and U+FFFF as an alternative).
 _FORBIDDEN_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
@@ -67,13 +79,36 @@ def category_line(term: str, scheme: str, label: str | None) -> str:
 
 def format_entry(
     item: StoredItem, content: str, categories: Mapping[str, str], source_id: str
-) -> bytes | None:
-    """The item's <entry>, indented as a child of <feed>, as ``publish._entry_xml`` writes it.
+) -> bytes:
+    """The item's <entry>, indented as a child of <feed>, as lxml pretty-prints it there.
 
     ``content`` is the entry's HTML, ``categories`` the <category> lines of the
-    known topics (``category_line``), ``source_id`` the atom:source id. None when
-    a string holds a character lxml refuses to write.
+    known topics (``category_line``), ``source_id`` the atom:source id.
     """
+    xml = _formatted(item, content, categories, source_id)
+    if xml is None:
+        log.warning("entry %r holds characters no XML document can hold: left out", item.entry_id)
+        xml = _formatted(_writable(item), xml_safe(content), categories, xml_safe(source_id))
+        assert xml is not None
+    return xml
+
+
+def _writable(value: T) -> T:
+    """An item (or one of its reports or enclosures) with ``xml_safe`` applied to its text."""
+    changes: dict[str, object] = {}
+    for part in fields(value):  # type: ignore[arg-type]
+        held = getattr(value, part.name)
+        if isinstance(held, str):
+            changes[part.name] = xml_safe(held)
+        elif isinstance(held, tuple) and held and is_dataclass(held[0]):
+            changes[part.name] = tuple(map(_writable, held))
+    return replace(value, **changes)  # type: ignore[type-var]
+
+
+def _formatted(
+    item: StoredItem, content: str, categories: Mapping[str, str], source_id: str
+) -> bytes | None:
+    """``format_entry``'s bytes, or None when a string holds a character XML cannot hold."""
     updated = item.updated.isoformat()
     lang = f' xml:lang="{escape_attribute(item.language)}"' if item.language else ""
     parts = [

@@ -108,7 +108,6 @@ class Entry(NamedTuple):
 
 # What feedgen's pretty-printed document ends with: entries are spliced in before it.
 _FEED_END = b"</feed>\n"
-_HOLDER_START = b"<feed>\n"
 
 
 class Entries:
@@ -133,11 +132,6 @@ class Entries:
         self._cache: dict[int, Entry] = {}
         self._room = cache_bytes
         # The same for every entry of a topic, and of a source.
-        self._categories = {
-            topic: {"term": topic, "scheme": identity.category_scheme}
-            | ({"label": title} if title else {})
-            for topic, title in topic_titles.items()
-        }
         self._category_lines = {
             topic: atom_entry.category_line(topic, identity.category_scheme, title)
             for topic, title in topic_titles.items()
@@ -151,18 +145,12 @@ class Entries:
             xml = atom_entry.format_entry(
                 item, _content(item), self._category_lines, self.source_id(item)
             )
-            if xml is None:  # a character lxml refuses: it raises the error it always raised
-                xml = _entry_xml(_entry_element(item, self))
             entry = Entry(item.entry_id, item.updated, xml)
             # Once the room is used up, entries are rendered each time they are needed.
             if len(entry.xml) <= self._room:
                 self._cache[item.id] = entry
                 self._room -= len(entry.xml)
         return entry
-
-    def category(self, topic: str) -> dict[str, str] | None:
-        """A topic's atom:category attributes (term, scheme, label), or None for no such topic."""
-        return self._categories.get(topic)
 
     def source_id(self, item: StoredItem) -> str:
         """The atom:source id: the source feed's own id, or one made from the source's key."""
@@ -181,74 +169,6 @@ class Entries:
         missing = [i for i in ids if i not in self._cache]
         loaded = {item.id: self.entry(item) for item in self._load(missing)} if missing else {}
         return [e for i in ids if (e := self._cache.get(i) or loaded.get(i)) is not None]
-
-
-def _entry_element(item: StoredItem, entries: Entries) -> etree._Element:
-    """The <entry> element feedgen's entry path would build, with the parts it gets wrong.
-
-    ``atom_entry.format_entry`` writes this element's bytes without building it;
-    this stays as its reference (tests/test_render_equivalence.py) and for the
-    entries it leaves to lxml.
-
-    Built directly rather than through feedgen's FeedEntry, whose setters and
-    extension calls, for every entry of every document, made up half of a first
-    regeneration; test_publish checks the bytes against feedgen's own. In feedgen's
-    element order: id, title, updated, author, content, category, published; then what
-    feedgen cannot write: links with all their attributes (feedgen 1.0.0 drops
-    rel, type, title and length from entry links: its serialising loop shadows its
-    own variable, so "related" and "enclosure" links would come out as plain
-    alternates), a complete atom:source (id, title, updated, link; RFC 4287
-    §4.2.11: feedgen's own writes only title and link, which the W3C validator
-    rejects) and xml:lang when the language is known.
-    """
-    entry = etree.Element("entry")
-    etree.SubElement(entry, "id").text = item.entry_id
-    etree.SubElement(entry, "title").text = item.title
-    etree.SubElement(entry, "updated").text = item.updated.isoformat()
-    if item.author:
-        etree.SubElement(etree.SubElement(entry, "author"), "name").text = item.author
-    content = etree.SubElement(entry, "content")
-    content.text = _content(item) or None  # feedgen writes no text for empty content
-    content.set("type", "html")
-    for topic in item.topics:
-        if (category := entries.category(topic)) is not None:
-            etree.SubElement(entry, "category", category)
-    etree.SubElement(entry, "published").text = item.published.isoformat()
-    if item.link:
-        etree.SubElement(entry, "link", href=item.link, rel="alternate", type="text/html")
-    for report in item.also_reported_by:
-        if report.link:
-            _link(entry, href=report.link, rel="related", title=report.source_title)
-    for enclosure in item.enclosures:
-        length = str(enclosure.length) if enclosure.length is not None else None
-        _link(entry, href=enclosure.url, rel="enclosure", type=enclosure.type, length=length)
-    source = etree.SubElement(entry, "source")
-    etree.SubElement(source, "id").text = entries.source_id(item)
-    etree.SubElement(source, "title").text = item.site_name or item.source_title
-    etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
-    if item.source_link:
-        etree.SubElement(source, "link", rel="alternate", href=item.source_link)
-    if item.language:
-        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
-    return entry
-
-
-def _link(entry: etree._Element, **attributes: str | None) -> None:
-    """A link with the attributes that have a value, in the order given."""
-    etree.SubElement(entry, "link", {k: v for k, v in attributes.items() if v is not None})
-
-
-def _entry_xml(entry: etree._Element) -> bytes:
-    """The entry's bytes as they appear in a pretty-printed feed document.
-
-    libxml2 indents an element by its depth alone, so the entry serialized as
-    the only child of a bare <feed> gives exactly the bytes it would have in
-    feedgen's document.
-    """
-    holder = etree.Element("feed")
-    holder.append(entry)
-    document = etree.tostring(holder, pretty_print=True, encoding="UTF-8", xml_declaration=False)
-    return document[len(_HOLDER_START) : -len(_FEED_END)]
 
 
 def render_feed(

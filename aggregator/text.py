@@ -10,6 +10,9 @@ _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 # What folding would change; most paragraphs hold none of it, and looking for these is
 # much cheaper than a substitution scanning every character.
 _ODD_BLANKS = ("  ", "\t", "\r", "\f", "\v", "\u00a0")
+# Characters no XML 1.0 document can hold, not even as a reference: C0 controls but tab,
+# newline and carriage return; lone surrogates; U+FFFE and U+FFFF.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fold_blanks(text: str) -> str:
@@ -17,6 +20,19 @@ def _fold_blanks(text: str) -> str:
     if any(blank in text for blank in _ODD_BLANKS):
         return _SPACE.sub(" ", text)
     return text
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters no XML document can hold (see ``_NOT_IN_XML``).
+
+    A feed or a seed may carry them (a loosely parsed ``&#2;``, a stray byte in a
+    text file), and one of them stored in an item would make every feed that
+    shows it impossible to write. A vertical tab or form feed ends a line, so the
+    words on either side stay apart; the others are dropped.
+    """
+    if _NOT_IN_XML.search(text) is None:
+        return text
+    return _NOT_IN_XML.sub(lambda found: "\n" if found[0] in "\v\f" else "", text)
 
 
 def paragraphs_to_html(paragraphs: tuple[str, ...] | list[str]) -> str:

@@ -4,6 +4,7 @@ The archive scenarios use a topic of their own (tests/test_publish.py writes it)
 so tuning the shipped topic rules cannot change what these tests expect.
 """
 
+import logging
 import os
 import shutil
 import subprocess
@@ -15,9 +16,11 @@ import feedparser
 import pytest
 from feedgen.ext.base import BaseEntryExtension
 from lxml import etree
+from sqlalchemy import update
 
 from aggregator import classify, pages, pipeline, publish
 from aggregator.config import load_settings
+from aggregator.store.schema import items
 from aggregator.types import Enclosure, Report, StoredItem
 from tests.conftest import DATA
 from tests.feedserver import FeedServer
@@ -111,6 +114,28 @@ def test_a_rebuild_from_the_same_store_gives_the_same_bytes(talks) -> None:  # n
     shutil.rmtree(folder)
     pipeline.regenerate(app, NOW + timedelta(hours=2))
     assert snapshot(folder) == first
+
+
+def test_an_item_stored_with_characters_xml_cannot_hold_is_published_without_them(
+    talks,  # noqa: ANN001
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root, app = talks
+    add_stories(root, range(1, 3))
+    pipeline.update(app, NOW)
+    # As a version that let them through would have stored them.
+    with app.storage.transaction() as tx:
+        tx.connection.execute(
+            update(items).values(title=items.c.title + "\x02 \ufffe!", author="\x01")
+        )
+    with caplog.at_level(logging.WARNING, logger="aggregator.publish"):
+        report = pipeline.regenerate(app, NOW + timedelta(hours=1))
+    assert not report.failures and report.written
+    document = (app.settings.feeds_dir / "talks.xml").read_bytes()
+    titles = [e.title for e in feedparser.parse(document).entries]
+    assert titles and all(t.endswith(" !") for t in titles)
+    assert etree.fromstring(document) is not None  # well-formed: nothing unwritable left
+    assert "holds characters no XML document can hold" in caplog.text
 
 
 def test_archive_pages_chain_and_never_change(talks) -> None:  # noqa: ANN001
@@ -282,32 +307,35 @@ class _Extras(BaseEntryExtension):
     identity: publish.FeedIdentity
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
-        item = self.item
-        links = [{"href": item.link, "rel": "alternate", "type": "text/html"}] if item.link else []
-        links += [
-            {"href": r.link, "rel": "related", "title": r.source_title}
-            for r in item.also_reported_by
-            if r.link
-        ]
-        for enclosure in item.enclosures:
-            links.append({"href": enclosure.url, "rel": "enclosure"})
-            if enclosure.type is not None:
-                links[-1]["type"] = enclosure.type
-            if enclosure.length is not None:
-                links[-1]["length"] = str(enclosure.length)
-        for attributes in links:
-            etree.SubElement(entry, "link", attributes)
-        source = etree.SubElement(entry, "source")
-        etree.SubElement(source, "id").text = item.source_feed_id or self.identity.source_id(
-            item.source_key
-        )
-        etree.SubElement(source, "title").text = item.site_name or item.source_title
-        etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
-        if item.source_link:
-            etree.SubElement(source, "link", rel="alternate", href=item.source_link)
-        if item.language:
-            entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
+        source_id = self.item.source_feed_id or self.identity.source_id(self.item.source_key)
+        add_links_source_and_language(entry, self.item, source_id)
         return entry
+
+
+def add_links_source_and_language(entry: etree._Element, item: StoredItem, source_id: str) -> None:
+    """An entry's links with all their attributes, its complete atom:source and its xml:lang."""
+    links = [{"href": item.link, "rel": "alternate", "type": "text/html"}] if item.link else []
+    links += [
+        {"href": r.link, "rel": "related", "title": r.source_title}
+        for r in item.also_reported_by
+        if r.link
+    ]
+    for enclosure in item.enclosures:
+        links.append({"href": enclosure.url, "rel": "enclosure"})
+        if enclosure.type is not None:
+            links[-1]["type"] = enclosure.type
+        if enclosure.length is not None:
+            links[-1]["length"] = str(enclosure.length)
+    for attributes in links:
+        etree.SubElement(entry, "link", attributes)
+    source = etree.SubElement(entry, "source")
+    etree.SubElement(source, "id").text = source_id
+    etree.SubElement(source, "title").text = item.site_name or item.source_title
+    etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
+    if item.source_link:
+        etree.SubElement(source, "link", rel="alternate", href=item.source_link)
+    if item.language:
+        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
 
 
 def feedgen_document(

@@ -29,7 +29,7 @@ from aggregator.clock import as_utc
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.feeds import guess_language, looks_korean, looks_like_feed, parse_feed
-from aggregator.text import paragraphs_to_html
+from aggregator.text import paragraphs_to_html, xml_safe
 from aggregator.types import ItemData, SourceData, SourceInfo
 
 SEED_SOURCE_TITLE = "Seed files"
@@ -146,10 +146,11 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def _reject_control_characters(text: str, path: Path) -> str:
+    """The text, unless control characters say it is a binary file; a stray few are dropped."""
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(2, len(text) // 100):
         raise InputError(str(path), "binary file (control characters), not a text seed")
-    return text
+    return xml_safe(text)
 
 
 def _clean(line: str) -> str:
