@@ -411,6 +411,26 @@ CASES = {
         b"<entry><title>T</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>",
         False,
     ),
+    # C1 controls (read as windows-1252) only where the document has them: each way they come.
+    **{
+        f"c1-control-{how}": (
+            rss(
+                f"<item><title>{HANGUL} {c1}q{c1}</title><description>&lt;p&gt;{HANGUL} "
+                f"{c1}&lt;/p&gt;</description><author>{c1}Kim</author></item>",
+                channel=f"<title>{HANGUL}</title><link>https://w.example/</link>",
+            ),
+            True,
+        )
+        for how, c1 in [
+            ("bytes", "\u0093"),
+            ("hex", "&#x93;"),
+            ("padded-hex", "&#x0085;"),
+            ("decimal", "&#150;"),
+            ("padded-decimal", "&#00128;"),
+            ("last", "&#159;"),
+        ]
+    },  # fmt: skip
+    "c1-upper-x": (rss("<item><title>&#X93;</title></item>"), False),
     "undefined-entity": (rss("<item><title>&nbsp;T</title></item>"), False),
     "not-well-formed": (rss("<item><title>T</item>"), False),
     "html-page": (b"<html><head><title>x</title></head><body>hi</body></html>", False),
@@ -520,6 +540,7 @@ def test_an_entity_reference_in_the_body_without_a_doctype_falls_back() -> None:
 TEXTS = [
     "plain", "", "  spaced  out ", "A &amp; B", "&lt;b&gt;bold&lt;/b&gt; x", "Tom &amp;amp; Jerry",
     "<![CDATA[<p>c & d</p>]]>", HANGUL, "caf\u00c3\u00a9", "\u0093q\u0094", "x &#169; y",
+    f"{HANGUL} &#x80;&#x9f;&#130;", "&#xa0;&#127;&#160;",
     "&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;", "a@b.example (Name)", "mail@host.example",
     "Kim &lt;k@x.org&gt;",
 ]  # fmt: skip
