@@ -8,14 +8,17 @@ A regression test is a new pair of files.
 """
 
 import json
+import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from aggregator.errors import InputError
+from aggregator.ingest import feeds
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.types import ItemData, SourceData
@@ -219,3 +222,28 @@ def test_hostile_html_is_sanitized(markup: str, kept: list[str], gone: list[str]
 def test_links_get_rel_and_relative_urls_stay_relative_without_a_base() -> None:
     clean = sanitize_html('<a href="/dmz">DMZ</a><img src="a.png">', None)
     assert clean == '<a href="/dmz" rel="noopener noreferrer nofollow">DMZ</a><img src="a.png">'
+
+
+URL_STARTS = [
+    "http://", "https://", "HTTP://", "ftp://", "//", "/", "", " http://", "https:", "http:///",
+]  # fmt: skip
+URL_HOSTS = ["x.example", "X.Example:8080", "u@x.example", "[::1]", "x.example:", "한.example", ""]
+URL_PARTS = [
+    "/a", "/a/../b", "/./c", "//d", "/e;p", "/f;", "?q=1", "?", "#frag", "#", "?a=1;b=2", "#x#y",
+    "/%ED%95%9C", "/한국", "/s p", "/t\tab", "?q=\"", "/x<y>", "/~u/(1)!*'", "/a:b@c", "\\back",
+]  # fmt: skip
+URL_BASES = [None, "", "https://site.example/news/1", "http://site.example/", "ftp://f.example/"]
+
+
+def test_entry_links_are_joined_as_urljoin_joins_them() -> None:
+    rng = random.Random(5)
+    plain = 0
+    for _ in range(3000):
+        usual = rng.random() < 0.5  # an http(s) URL with a plain host, as most links are
+        url = rng.choice(URL_STARTS[:2] if usual else URL_STARTS)
+        url += rng.choice(URL_HOSTS[:2] if usual else URL_HOSTS)
+        url += "".join(rng.choices(URL_PARTS, k=rng.randint(0, 3)))
+        base = rng.choice(URL_BASES)
+        assert feeds._resolved(base, url) == urljoin(base or "", url), (base, url)  # noqa: SLF001
+        plain += bool(feeds._PLAIN_ABSOLUTE_URL.fullmatch(url))  # noqa: SLF001
+    assert plain > 500  # the shortcut was taken often enough to be tested
