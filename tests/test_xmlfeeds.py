@@ -468,6 +468,33 @@ def test_a_charset_that_decodes_to_other_text_falls_back() -> None:
     assert_same(document, False, headers={"Content-Type": "text/xml; charset=windows-1252"})
 
 
+MALFORMED_UTF8 = [
+    b"\x80", b"\xc2", b"\xc0\x80", b"\xe0\x9f\xbf", b"\xed\xa0\x80", b"\xf0\x80\x80\x80",
+    b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80", b"\xfe", b"\xff", b"\xe2\x82", b"\xc3\x28",
+]  # fmt: skip
+MALFORMED_PLACES = [
+    "<item><title>{}</title></item>", "<item><title a='{}'>T</title></item>",
+    "<item><description><![CDATA[{}]]></description></item>", "<!-- {} --><item/>",
+    "<?pi {}?><item/>", "<item><x{}y>T</x{}y></item>",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("place", MALFORMED_PLACES)
+@pytest.mark.parametrize(
+    "headers",
+    [None, {"Content-Type": "application/rss+xml; charset=utf-8"}, {"Content-Type": "text/xml"}],
+)
+def test_malformed_utf8_anywhere_falls_back(place: str, headers: dict | None) -> None:
+    """The fast reader leaves checking UTF-8 to libxml2: it must refuse every malformed byte."""
+    for sequence in MALFORMED_UTF8:
+        part = place.replace("{}", "A\x00B").encode().replace(b"\x00", sequence)
+        document = rss(f"<item><title>{HANGUL}</title></item>")
+        document = document.replace(b"</channel>", part + b"</channel>")
+        with pytest.raises(UnicodeDecodeError):
+            document.decode("utf-8")
+        assert_same(document, False, headers=headers)
+
+
 @pytest.mark.parametrize(
     "document",
     [
