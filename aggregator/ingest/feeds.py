@@ -288,7 +288,8 @@ def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> d
     found = find_datetime(text, zone) if text else None
     if parsed is None:
         return found.astimezone(UTC) if found else None
-    written = _WRITTEN_ZONE.search(text)
+    # A written zone is at most six characters long ("+09:00"); \b still sees the one before.
+    written = _WRITTEN_ZONE.search(text, max(len(text) - 6, 0))
     if written is None or written.group() == "KST":
         local = zone if written is None else _SEOUL
         value = datetime(*parsed[:6], tzinfo=local).astimezone(UTC)
