@@ -145,6 +145,8 @@ def test_an_offset_no_zone_has_is_no_date_instead_of_an_error(offset: str) -> No
         ("Wed, 04 Jun 2025 10:00:00 gmt", datetime(2025, 6, 4, 10, tzinfo=ZoneInfo("UTC"))),
         ("4 june 2025 10:00 kst", datetime(2025, 6, 4, 10, tzinfo=SEOUL)),
         ("ſeptember 4, 2025", datetime(2025, 9, 4, tzinfo=SEOUL)),
+        ("4 June 2025 10:00 \u212aST", datetime(2025, 6, 4, 10, tzinfo=SEOUL)),
+        ("4 June 2025 10:00 z", datetime(2025, 6, 4, 10, tzinfo=ZoneInfo("UTC"))),
     ],
 )
 def test_what_the_case_blind_patterns_match_is_read(text: str, expected: datetime) -> None:

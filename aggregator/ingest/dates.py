@@ -93,8 +93,9 @@ def _build(fields: dict[str, str | None], zone: ZoneInfo) -> datetime | None:
         hour %= 12
     if hour > 23 or minute > 59:
         return None
-    # Upper case: the written-out patterns ignore case, so "gmt" and "kst" reach here too.
-    written_zone = (fields.get("zone") or "").upper()
+    # The written-out patterns ignore case, so "gmt" and "kst" reach here too, and so does
+    # "\u212aST" (Kelvin sign); casefold maps it to the "k" that upper() cannot.
+    written_zone = (fields.get("zone") or "").casefold().upper()
     if written_zone in ("", "KST"):
         tz = zone if not written_zone else ZoneInfo("Asia/Seoul")
         return datetime.combine(day, time(hour, minute), tz)
