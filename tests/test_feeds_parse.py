@@ -7,15 +7,21 @@ substrings), text that must appear nowhere (lacks_everywhere), or an error.
 A regression test is a new pair of files.
 """
 
+import calendar
 import json
+import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import pytest
+from feedparser.datetimes import _parse_date
 
 from aggregator.errors import InputError
+from aggregator.ingest import feeds
+from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.types import ItemData, SourceData
@@ -219,3 +225,60 @@ def test_hostile_html_is_sanitized(markup: str, kept: list[str], gone: list[str]
 def test_links_get_rel_and_relative_urls_stay_relative_without_a_base() -> None:
     clean = sanitize_html('<a href="/dmz">DMZ</a><img src="a.png">', None)
     assert clean == '<a href="/dmz" rel="noopener noreferrer nofollow">DMZ</a><img src="a.png">'
+
+
+URL_STARTS = [
+    "http://", "https://", "HTTP://", "ftp://", "//", "/", "", " http://", "https:", "http:///",
+]  # fmt: skip
+URL_HOSTS = ["x.example", "X.Example:8080", "u@x.example", "[::1]", "x.example:", "한.example", ""]
+URL_PARTS = [
+    "/a", "/a/../b", "/./c", "//d", "/e;p", "/f;", "?q=1", "?", "#frag", "#", "?a=1;b=2", "#x#y",
+    "/%ED%95%9C", "/한국", "/s p", "/t\tab", "?q=\"", "/x<y>", "/~u/(1)!*'", "/a:b@c", "\\back",
+]  # fmt: skip
+URL_BASES = [None, "", "https://site.example/news/1", "http://site.example/", "ftp://f.example/"]
+
+
+def test_entry_links_are_joined_as_urljoin_joins_them() -> None:
+    rng = random.Random(5)
+    plain = 0
+    for _ in range(3000):
+        usual = rng.random() < 0.5  # an http(s) URL with a plain host, as most links are
+        url = rng.choice(URL_STARTS[:2] if usual else URL_STARTS)
+        url += rng.choice(URL_HOSTS[:2] if usual else URL_HOSTS)
+        url += "".join(rng.choices(URL_PARTS, k=rng.randint(0, 3)))
+        base = rng.choice(URL_BASES)
+        assert feeds._resolved(base, url) == urljoin(base or "", url), (base, url)  # noqa: SLF001
+        plain += bool(feeds._PLAIN_ABSOLUTE_URL.fullmatch(url))  # noqa: SLF001
+    assert plain > 500  # the shortcut was taken often enough to be tested
+
+
+def first_when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> datetime | None:
+    """feeds._when as it was before issue #7 (its zone looked for in the whole string)."""
+    text = (raw or "").strip()
+    found = find_datetime(text, zone) if text else None
+    if parsed is None:
+        return found.astimezone(UTC) if found else None
+    written = feeds._WRITTEN_ZONE.search(text)  # noqa: SLF001
+    if written is None or written.group() == "KST":
+        local = zone if written is None else ZoneInfo("Asia/Seoul")
+        value = datetime(*parsed[:6], tzinfo=local).astimezone(UTC)
+    else:
+        value = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    if found is not None and abs(found - value) > timedelta(days=1):
+        return found.astimezone(UTC)
+    return value
+
+
+DATE_PARTS = [
+    "Wed,", "04 Jun 2025", "2025-06-04T10:00:00", "10:00:00", "10:00", "GMT", "KST", "EST", "PM",
+    "AM", "Z", "+0900", "-05:30", "+09", "UTC", "2025.06.04", "x", "ABCDEF", "pm", "", "\u00e9",
+]  # fmt: skip
+
+
+def test_feed_dates_are_read_as_before() -> None:
+    rng = random.Random(9)
+    for _ in range(2000):
+        raw = " ".join(rng.choices(DATE_PARTS, k=rng.randint(1, 5)))
+        raw = raw if rng.random() < 0.8 else raw.replace(" ", "")
+        parsed = _parse_date(raw)
+        assert feeds._when(raw, parsed, SEOUL) == first_when(raw, parsed, SEOUL), raw  # noqa: SLF001

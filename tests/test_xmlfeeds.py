@@ -411,6 +411,26 @@ CASES = {
         b"<entry><title>T</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>",
         False,
     ),
+    # C1 controls (read as windows-1252) only where the document has them: each way they come.
+    **{
+        f"c1-control-{how}": (
+            rss(
+                f"<item><title>{HANGUL} {c1}q{c1}</title><description>&lt;p&gt;{HANGUL} "
+                f"{c1}&lt;/p&gt;</description><author>{c1}Kim</author></item>",
+                channel=f"<title>{HANGUL}</title><link>https://w.example/</link>",
+            ),
+            True,
+        )
+        for how, c1 in [
+            ("bytes", "\u0093"),
+            ("hex", "&#x93;"),
+            ("padded-hex", "&#x0085;"),
+            ("decimal", "&#150;"),
+            ("padded-decimal", "&#00128;"),
+            ("last", "&#159;"),
+        ]
+    },  # fmt: skip
+    "c1-upper-x": (rss("<item><title>&#X93;</title></item>"), False),
     "undefined-entity": (rss("<item><title>&nbsp;T</title></item>"), False),
     "not-well-formed": (rss("<item><title>T</item>"), False),
     "html-page": (b"<html><head><title>x</title></head><body>hi</body></html>", False),
@@ -446,6 +466,33 @@ def test_http_content_types(content_type: str, fast: bool) -> None:
 def test_a_charset_that_decodes_to_other_text_falls_back() -> None:
     document = rss("<item><title>caf\u00e9</title><guid>h3</guid></item>")  # \xc3\xa9: "Ã©"
     assert_same(document, False, headers={"Content-Type": "text/xml; charset=windows-1252"})
+
+
+MALFORMED_UTF8 = [
+    b"\x80", b"\xc2", b"\xc0\x80", b"\xe0\x9f\xbf", b"\xed\xa0\x80", b"\xf0\x80\x80\x80",
+    b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80", b"\xfe", b"\xff", b"\xe2\x82", b"\xc3\x28",
+]  # fmt: skip
+MALFORMED_PLACES = [
+    "<item><title>{}</title></item>", "<item><title a='{}'>T</title></item>",
+    "<item><description><![CDATA[{}]]></description></item>", "<!-- {} --><item/>",
+    "<?pi {}?><item/>", "<item><x{}y>T</x{}y></item>",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("place", MALFORMED_PLACES)
+@pytest.mark.parametrize(
+    "headers",
+    [None, {"Content-Type": "application/rss+xml; charset=utf-8"}, {"Content-Type": "text/xml"}],
+)
+def test_malformed_utf8_anywhere_falls_back(place: str, headers: dict | None) -> None:
+    """The fast reader leaves checking UTF-8 to libxml2: it must refuse every malformed byte."""
+    for sequence in MALFORMED_UTF8:
+        part = place.replace("{}", "A\x00B").encode().replace(b"\x00", sequence)
+        document = rss(f"<item><title>{HANGUL}</title></item>")
+        document = document.replace(b"</channel>", part + b"</channel>")
+        with pytest.raises(UnicodeDecodeError):
+            document.decode("utf-8")
+        assert_same(document, False, headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -520,6 +567,7 @@ def test_an_entity_reference_in_the_body_without_a_doctype_falls_back() -> None:
 TEXTS = [
     "plain", "", "  spaced  out ", "A &amp; B", "&lt;b&gt;bold&lt;/b&gt; x", "Tom &amp;amp; Jerry",
     "<![CDATA[<p>c & d</p>]]>", HANGUL, "caf\u00c3\u00a9", "\u0093q\u0094", "x &#169; y",
+    f"{HANGUL} &#x80;&#x9f;&#130;", "&#xa0;&#127;&#160;",
     "&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;", "a@b.example (Name)", "mail@host.example",
     "Kim &lt;k@x.org&gt;",
 ]  # fmt: skip

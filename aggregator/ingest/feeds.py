@@ -46,6 +46,12 @@ _EMAIL_AND_NAME = re.compile(r"^\s*\S+@\S+\s*\((?P<name>[^)]*)\)\s*$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[A-Za-z]")
 _LETTER = re.compile(r"[^\W\d_]")
+# An absolute http(s) URL that urljoin would hand back unchanged: visible ASCII, a lower-case
+# scheme, a plain host, no ";params", no empty "?" or "#" (urljoin rebuilds it from its parts,
+# dropping those; for another scheme than the base's it returns it as it is).
+_PLAIN_ABSOLUTE_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[!$-:=@-~]*)?(?:\?[!$-~]+)?(?:#[!-~]+)?"
+)
 
 
 def looks_like_feed(raw: bytes, suffix: str = "") -> bool:
@@ -178,7 +184,7 @@ def _source_data(
     # Atom entries repeat one date as published and updated; reading it costs.
     when = functools.cache(functools.partial(_when, zone=zone))
     for position, entry in enumerate(entries, start=1):
-        link = urljoin(site_link or "", entry["link"]) if entry.get("link") else None
+        link = _resolved(site_link, entry["link"]) if entry.get("link") else None
         title = _text(entry.get("title_detail"), entry.get("title", ""))
         content = _content(entry, link or site_link, base_url)
         if not title and not content and not link:
@@ -282,7 +288,8 @@ def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> d
     found = find_datetime(text, zone) if text else None
     if parsed is None:
         return found.astimezone(UTC) if found else None
-    written = _WRITTEN_ZONE.search(text)
+    # A written zone is at most six characters long ("+09:00"); \b still sees the one before.
+    written = _WRITTEN_ZONE.search(text, max(len(text) - 6, 0))
     if written is None or written.group() == "KST":
         local = zone if written is None else _SEOUL
         value = datetime(*parsed[:6], tzinfo=local).astimezone(UTC)
@@ -291,6 +298,13 @@ def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> d
     if found is not None and abs(found - value) > timedelta(days=1):
         return found.astimezone(UTC)
     return value
+
+
+def _resolved(base: str | None, url: str) -> str:
+    """``urljoin(base or "", url)``, without its 5 us for the absolute links most entries have."""
+    if _PLAIN_ABSOLUTE_URL.fullmatch(url):
+        return url
+    return urljoin(base or "", url)
 
 
 def _not_after(value: datetime | None, now: datetime) -> datetime | None:
@@ -386,7 +400,7 @@ def _enclosures(entry: Mapping, base: str | None) -> tuple[Enclosure, ...]:
         length = str(enclosure.get("length", "")).strip()
         found.append(
             Enclosure(
-                urljoin(base or "", href),
+                _resolved(base, href),
                 enclosure.get("type") or None,
                 int(length) if length.isdigit() else None,
             )
