@@ -28,15 +28,12 @@ differently is noticed there.
 
 import logging
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
-from typing import TypeVar
 
-from aggregator.text import xml_safe
+from aggregator.text import xml_safe, xml_safe_fields
 from aggregator.types import StoredItem
 
 log = logging.getLogger("aggregator.publish")
-T = TypeVar("T")
 
 # The C0 controls no XML document can hold (see the module docstring), as UTF-8 bytes.
 # Deleting them and comparing lengths finds one in 2 µs an entry; a regular
@@ -88,21 +85,10 @@ def format_entry(
     xml = _formatted(item, content, categories, source_id)
     if xml is None:
         log.warning("entry %r holds characters no XML document can hold: left out", item.entry_id)
-        xml = _formatted(_writable(item), xml_safe(content), categories, xml_safe(source_id))
+        writable = xml_safe_fields(item)
+        xml = _formatted(writable, xml_safe(content), categories, xml_safe(source_id))
         assert xml is not None
     return xml
-
-
-def _writable(value: T) -> T:
-    """An item (or one of its reports or enclosures) with ``xml_safe`` applied to its text."""
-    changes: dict[str, object] = {}
-    for part in fields(value):  # type: ignore[arg-type]
-        held = getattr(value, part.name)
-        if isinstance(held, str):
-            changes[part.name] = xml_safe(held)
-        elif isinstance(held, tuple) and held and is_dataclass(held[0]):
-            changes[part.name] = tuple(map(_writable, held))
-    return replace(value, **changes)  # type: ignore[type-var]
 
 
 def _formatted(

@@ -3,6 +3,10 @@
 import html
 import re
 import unicodedata
+from dataclasses import fields, replace
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote|tr)\s*>|<br\s*/?>", re.IGNORECASE)
@@ -33,6 +37,30 @@ def xml_safe(text: str) -> str:
     if _NOT_IN_XML.search(text) is None:
         return text
     return _NOT_IN_XML.sub(lambda found: "\n" if found[0] in "\v\f" else "", text)
+
+
+def xml_safe_fields(value: T) -> T:
+    """A frozen dataclass (an item, a source, an enclosure) with ``xml_safe`` applied to every
+    string it holds, in tuples and nested dataclasses too; ``value`` itself when none changes."""
+    changes = {}
+    for part in fields(value):  # type: ignore[arg-type]
+        held = getattr(value, part.name)
+        safe = _xml_safe_value(held)
+        if safe is not held:
+            changes[part.name] = safe
+    return replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+def _xml_safe_value(held: Any) -> Any:  # noqa: ANN401 (any field's value)
+    if isinstance(held, str):
+        safe = xml_safe(held)
+        return held if safe == held else safe
+    if isinstance(held, tuple):
+        safe_parts = tuple(map(_xml_safe_value, held))
+        return held if all(a is b for a, b in zip(safe_parts, held, strict=True)) else safe_parts
+    if hasattr(held, "__dataclass_fields__"):
+        return xml_safe_fields(held)
+    return held
 
 
 def paragraphs_to_html(paragraphs: tuple[str, ...] | list[str]) -> str:

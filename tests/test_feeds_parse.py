@@ -10,6 +10,7 @@ A regression test is a new pair of files.
 import calendar
 import json
 import random
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,38 @@ def test_a_doctype_inside_content_is_left_alone() -> None:
     data = parse(document)
     assert not data.warnings
     assert "DOCTYPE" in data.items[0].content_html
+
+
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@pytest.mark.parametrize(
+    ("document", "content_type"),
+    [
+        (
+            b"<rss version='2.0'><channel><title>Wire&#1;</title><link>https://w.example/</link>"
+            b"<item><title>Talks &#2;resume\x03</title><link>https://w.example/1</link>"
+            b"<author>kim&#x4;</author><category>talks&#5;</category><description>"
+            b"&lt;p&gt;A &amp;#6;line&lt;/p&gt; &#xFFFE;</description></item></channel></rss>",
+            "application/rss+xml",
+        ),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "title": "Wire\\u0001",'
+            b' "items": [{"id": "1", "title": "Talks \\u0002resume", "tags": ["t\\u0005"],'
+            b' "authors": [{"name": "kim\\u0004"}], "content_html": "<p>A \\u0006line</p>"}]}',
+            "application/feed+json",
+        ),
+    ],
+    ids=["rss-read-loosely", "json"],
+)
+def test_characters_no_xml_document_can_hold_are_left_out(
+    document: bytes, content_type: str
+) -> None:
+    data = parse(document, headers={"content-type": content_type})
+    (item,) = data.items
+    assert NOT_IN_XML.search(everything(data)) is None
+    assert (item.title, item.author, data.source.title) == ("Talks resume", "kim", "Wire")
+    assert "A line" in item.content_html
 
 
 def test_without_now_future_dates_are_left_to_the_pipeline() -> None:

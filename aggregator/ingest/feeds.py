@@ -29,7 +29,7 @@ from aggregator.errors import InputError
 from aggregator.ingest import xmlfeeds
 from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.sanitize import content_to_html, text_to_html
-from aggregator.text import html_to_text
+from aggregator.text import html_to_text, xml_safe_fields
 from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
@@ -154,8 +154,11 @@ def _parse_with_feedparser(
     if parsed.bozo:
         warnings.append(_malformed(source_key, parsed.bozo_exception))
 
-    return _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
+    # A loosely parsed document can hold characters no XML document can (&#2;), which would
+    # make every feed showing its items unwritable; the fast reader's parser refuses them.
+    data = _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
                         base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+    return xml_safe_fields(data)
 
 
 def _malformed(source_key: str, problem: object) -> str:
@@ -499,4 +502,5 @@ def parse_json_feed(
         link=site_link,
         feed_id=document.get("feed_url"),
     )
-    return SourceData(source, tuple(items), tuple(warnings))
+    # JSON strings can hold characters no XML document can ("\u0002"): see _parse_with_feedparser.
+    return xml_safe_fields(SourceData(source, tuple(items), tuple(warnings)))
