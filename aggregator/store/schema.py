@@ -137,13 +137,16 @@ items = Table(
 )
 
 # Locality-sensitive band keys of each item's signature: a near-duplicate lookup is a
-# few index probes here, whatever the number of stored items.
+# few index probes here, whatever the number of stored items. On SQLite the rows are
+# the primary key's B-tree (WITHOUT ROWID), not a second copy beside it: a first ingest
+# writes sixteen keys per item.
 item_bands = Table(
     "item_bands",
     metadata,
     Column("band_key", BigInteger, primary_key=True),
     Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_item_bands_item", "item_id"),
+    sqlite_with_rowid=False,
 )
 
 item_topics = Table(
