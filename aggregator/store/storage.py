@@ -47,6 +47,7 @@ from aggregator.store.candidates import most_shared
 from aggregator.store.retry import is_transient
 from aggregator.store.schema import (
     UPSERTS,
+    OneOf,
     counters,
     item_bands,
     item_topics,
@@ -80,17 +81,33 @@ _BAND_MEMBERS = (
         func.aggregate_strings(cast(item_bands.c.item_id, String), ","),
     )
     .where(
-        item_bands.c.band_key.in_(bindparam("band_keys", expanding=True)),
+        OneOf(item_bands.c.band_key, "band_keys"),
         item_bands.c.item_id.not_in(_SOURCE_ITEMS),
     )
     .group_by(item_bands.c.band_key)
 )
+_KNOWN_ITEMS = select(
+    items.c.key,
+    items.c.id,
+    items.c.entry_id,
+    items.c.content_hash,
+    items.c.published,
+    items.c.updated,
+).where(items.c.source_id == bindparam("source"), OneOf(items.c.key, "keys"))
+_KEYS_BY_LINK = select(items.c.link_hash, items.c.key).where(
+    items.c.source_id == bindparam("source"), OneOf(items.c.link_hash, "hashes")
+)
+# The lowest story of other sources' items by link hash, and by global id hash.
+_STORIES_BY_LINK, _STORIES_BY_KEY = (
+    select(column, func.min(items.c.story_id))
+    .where(OneOf(column, "hashes"), items.c.source_id != bindparam("source"))
+    .group_by(column)
+    for column in (items.c.link_hash, items.c.key_hash)
+)
 _SIGNATURES = select(items.c.id, items.c.story_id, items.c.signature).where(
-    items.c.id.in_(bindparam("ids", expanding=True))
+    OneOf(items.c.id, "ids")
 )
-_UPDATED = select(items.c.id, items.c.updated).where(
-    items.c.id.in_(bindparam("ids", expanding=True))
-)
+_UPDATED = select(items.c.id, items.c.updated).where(OneOf(items.c.id, "ids"))
 # Unordered RETURNING lets both dialects insert many rows per statement; the key
 # (unique within a source) says which id went to which item.
 _INSERT_ITEMS = insert(items).returning(items.c.key, items.c.id)
@@ -120,9 +137,13 @@ def _executemany(connection: Connection, statement: str, rows: list[tuple[object
         connection.exec_driver_sql(statement.replace("?", placeholder), rows)
 
 
-# The same stored items come back as candidates source after source (the oldest members
-# of crowded band keys): unpacking each signature once saves a fifth of the lookup.
-_unpack_signature = lru_cache(maxsize=4096)(unpack)
+@lru_cache(maxsize=4096)
+def _candidate(item: int, story: int, signature: bytes) -> StoryCandidate:
+    """A stored item's row as a candidate, made once: the same items come back source after
+    source (the oldest members of crowded band keys; 89% of them in a first ingest), and
+    unpacking their signatures again was a fifth of the lookup."""
+    return StoryCandidate(item, story, unpack(signature))
+
 
 # Values bound in one IN list: SQLite allows 32,766 bound values in a statement, and a
 # feed may list thousands of entries.
@@ -288,40 +309,17 @@ class StoreTransaction:
 
     def known_items(self, source_id: int, keys: Iterable[str]) -> dict[str, KnownItem]:
         """What the store knows of these item keys of one source."""
-        wanted = list(keys)
-        found: dict[str, KnownItem] = {}
-        for batch in in_batches(wanted):
-            rows = self.connection.execute(
-                select(
-                    items.c.key,
-                    items.c.id,
-                    items.c.entry_id,
-                    items.c.content_hash,
-                    items.c.published,
-                    items.c.updated,
-                ).where(items.c.source_id == source_id, items.c.key.in_(batch))
-            )
-            for row in rows:
-                found[row.key] = KnownItem(
-                    row.id, row.entry_id, row.content_hash, row.published, row.updated
-                )
-        return found
+        rows = self.connection.execute(_KNOWN_ITEMS, {"source": source_id, "keys": list(keys)})
+        return {
+            row.key: KnownItem(row.id, row.entry_id, row.content_hash, row.published, row.updated)
+            for row in rows
+        }
 
     def known_keys_by_link(self, source_id: int, links: Iterable[str]) -> dict[str, str]:
         """For links this source already has items for: link -> the item's key."""
         wanted = {h: link for link in links if (h := link_hash(link))}
-        found: dict[str, str] = {}
-        hashes = list(wanted)
-        for batch in in_batches(hashes):
-            rows = self.connection.execute(
-                select(items.c.link_hash, items.c.key).where(
-                    items.c.source_id == source_id,
-                    items.c.link_hash.in_(batch),
-                )
-            )
-            for row in rows:
-                found[wanted[row.link_hash]] = row.key
-        return found
+        rows = self.connection.execute(_KEYS_BY_LINK, {"source": source_id, "hashes": list(wanted)})
+        return {wanted[link]: key for link, key in rows}
 
     def stories_by_identity(
         self, source_id: int, identities: Iterable[tuple[str | None, str]]
@@ -332,17 +330,13 @@ class StoreTransaction:
         """
         wanted = list(identities)
         found = StoryIdentities({}, {})
-        for column, hashes, into in (
-            (items.c.link_hash, {link_hash(link) for link, _ in wanted}, found.by_link_hash),
-            (items.c.key_hash, {global_key_hash(key) for _, key in wanted}, found.by_key_hash),
+        for statement, hashes, into in (
+            (_STORIES_BY_LINK, {link_hash(link) for link, _ in wanted}, found.by_link_hash),
+            (_STORIES_BY_KEY, {global_key_hash(key) for _, key in wanted}, found.by_key_hash),
         ):
             values = sorted(h for h in hashes if h is not None)
-            for batch in in_batches(values):
-                rows = self.connection.execute(
-                    select(column, func.min(items.c.story_id))
-                    .where(column.in_(batch), items.c.source_id != source_id)
-                    .group_by(column)
-                )
+            if values:
+                rows = self.connection.execute(statement, {"source": source_id, "hashes": values})
                 into.update({value: story for value, story in rows})
         return found
 
@@ -361,22 +355,15 @@ class StoreTransaction:
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
             return [[] for _ in band_sets]
-        members: dict[int, list[int]] = {}
-        for batch in in_batches(wanted):
-            rows = self.connection.execute(_BAND_MEMBERS, {"band_keys": batch, "source": source_id})
-            members.update((key, sorted(map(int, joined.split(",")))) for key, joined in rows)
+        rows = self.connection.execute(_BAND_MEMBERS, {"band_keys": wanted, "source": source_id})
+        members = {key: sorted(map(int, joined.split(","))) for key, joined in rows}
         member_sets = {key: set(found) for key, found in members.items()}
         ranked = [
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
-        found: dict[int, StoryCandidate] = {}
         chosen = sorted({item for best in ranked for item in best})
-        for batch in in_batches(chosen):
-            rows = self.connection.execute(_SIGNATURES, {"ids": batch})
-            found.update(
-                (item, StoryCandidate(item, story, _unpack_signature(signature)))
-                for item, story, signature in rows
-            )
+        rows = self.connection.execute(_SIGNATURES, {"ids": chosen})
+        found = {row[0]: _candidate(*row) for row in rows}
         return [[found[item] for item in best] for best in ranked]
 
     def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
