@@ -25,12 +25,16 @@ def most_shared(
     operations and ranked by count; the rest share exactly one key, and the
     lowest of those are among the first few of each key's ascending list.
     """
-    present = [key for key in set(keys) if key in members]
+    # Smallest first: an intersection costs what the smaller set holds, and the
+    # largest (the crowded key, when there is one) is only intersected, never copied.
+    present = sorted({key for key in keys if key in members}, key=lambda key: len(members[key]))
     seen: set[int] = set()
     repeated: set[int] = set()
-    for key in present:
+    for key in present[:-1]:
         repeated |= seen & member_sets[key]
         seen |= member_sets[key]
+    if present:
+        repeated |= seen & member_sets[present[-1]]
     shared = {item: sum(item in member_sets[key] for key in present) for item in repeated}
     best = sorted(repeated, key=lambda item: (-shared[item], item))[:most]
     if len(best) < most:
