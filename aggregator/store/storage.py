@@ -1,7 +1,9 @@
 """The Storage façade: one engine, one transaction per source, idempotent writes.
 
-SQLite (WAL mode, foreign keys on) is the default; any SQLAlchemy URL works.
-Dialect differences live here and in ``schema.UTCDateTime``.
+SQLite (WAL mode, foreign keys on) is the default; PostgreSQL is the other database
+the schema and its migrations are tested on. Dialect differences live here (the SQLite
+pragmas, ``_executemany``'s placeholders, ``_insert_rows``) and in ``schema.py``
+(``UTCDateTime``, ``OneOf``, ``UPSERTS``).
 """
 
 import json
@@ -240,6 +242,8 @@ class ItemText:
     canonical: bool
 
 
+# SQLite's page cache per connection, and the log size that starts a checkpoint (see
+# _sqlite_pragmas).
 SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_CHECKPOINT_PAGES = 10_000
 
