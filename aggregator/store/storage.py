@@ -244,7 +244,7 @@ class ItemText:
 
 # SQLite's page cache per connection, and the log size that starts a checkpoint (see
 # _sqlite_pragmas).
-SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_CACHE_KIB = 16 * 1024
 SQLITE_CHECKPOINT_PAGES = 10_000
 
 
@@ -273,7 +273,7 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: obje
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # An ingest writes band keys and item hashes at random places in their indexes, so
-    # each source's transaction dirties pages all over them. A page cache of 32 MB
+    # each source's transaction dirties pages all over them. A page cache of 16 MB
     # (SQLite's default is 2 MB) keeps those indexes in memory, and checkpointing once
     # the log holds 10,000 pages (40 MB; the default is 1,000) copies a page dirtied by
     # many sources into the database once instead of after nearly every source: a 200 x
