@@ -101,6 +101,14 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
             columns = {c["name"] for c in inspect(connection).get_columns("sources")}
             assert {"claimed_by", "lease_until"} <= columns  # revision 0002: workers' leases
             assert connection.execute(text("SELECT count(claimed_by) FROM sources")).scalar() == 0
+            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID, rows kept.
+            bands = connection.execute(text("SELECT band_key, item_id FROM item_bands")).all()
+            assert [tuple(row) for row in bands] == [(7, 1)]
+            if connection.dialect.name == "sqlite":
+                table = connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'item_bands'")
+                ).scalar_one()
+                assert "WITHOUT ROWID" in table
 
         web = storage.sources.find(legacy_v5.WEB)
         assert web is not None

@@ -91,3 +91,13 @@ def test_a_future_date_is_clamped_to_now(storage: Storage) -> None:
     _write(storage, item)
     (stored,) = storage.newest_items(None, 10)
     assert stored.published == NOW
+
+
+def test_lookups_take_more_values_than_sqlite_binds_in_one_statement(storage: Storage) -> None:
+    """Lists are bound as one value (schema.OneOf): SQLite binds at most 32,766 per statement."""
+    _write(storage, ItemData(key="k", title="T", content_html="<p>x</p>", published=NOW))
+    keys = [f"missing-{n}" for n in range(40_000)] + ["k"]
+    with storage.transaction() as tx:
+        source_id = tx.save_source(SOURCE, "hash", NOW)
+        assert list(tx.known_items(source_id, keys)) == ["k"]
+        assert tx.known_items(source_id, []) == {}

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, insert, select
 
-from aggregator.store.schema import items, runs, sources, tombstones
+from aggregator.store.schema import OneOf, items, runs, sources, tombstones
 from aggregator.store.storage import Storage, StoreTransaction, in_batches
 
 
@@ -25,6 +25,9 @@ class Pruned:
     items: tuple[tuple[str, str], ...]
 
 
+_TOMBSTONED = select(tombstones.c.identity).where(OneOf(tombstones.c.identity, "identities"))
+
+
 def identity(source_key: str, item_key: str) -> str:
     return hashlib.sha256(f"{source_key}\n{item_key}".encode()).hexdigest()
 
@@ -32,14 +35,10 @@ def identity(source_key: str, item_key: str) -> str:
 def tombstoned(tx: StoreTransaction, source_key: str, keys: Iterable[str]) -> set[str]:
     """Which of these item keys of a source were pruned before."""
     by_identity = {identity(source_key, key): key for key in keys}
-    found: set[str] = set()
-    wanted = list(by_identity)
-    for batch in in_batches(wanted):
-        rows = tx.connection.execute(
-            select(tombstones.c.identity).where(tombstones.c.identity.in_(batch))
-        )
-        found.update(by_identity[row.identity] for row in rows)
-    return found
+    if not by_identity:
+        return set()
+    rows = tx.connection.execute(_TOMBSTONED, {"identities": list(by_identity)}).scalars()
+    return {by_identity[found] for found in rows}
 
 
 def prune(

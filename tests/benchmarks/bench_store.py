@@ -1,6 +1,7 @@
 """Benchmark: what the writer does per source during a first ingest, on SQLite and PostgreSQL.
 
     python -m tests.benchmarks.bench_store [--feeds 200] [--runs 3] [--backends sqlite,postgresql]
+                                           [--baseline /path/to/other/checkout]
 
 Parses and analyses the benchmark feeds (``feedcorpus.generate(N, 50)``) once, as
 the worker processes would, then times only ``pipeline._store_source`` for every
@@ -10,10 +11,19 @@ This is the single-threaded part of an ingest (the main process), so its cost
 bounds the whole pipeline however many cores parse. Prints items per second
 (wall and CPU of this process; PostgreSQL's own work runs in the server) and the
 number of items merged into stories, which must not change between versions.
+
+With ``--baseline``, another checkout's code (say, main's) stores the same parsed
+sources in a process of its own, run for run alternating with this code's, so
+both see the same machine load: the machine is often shared.
 """
 
 import argparse
+import json
+import os
+import pickle
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -60,34 +70,69 @@ def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[fl
         app.close()
 
 
+def store_once(backend: str, sources: list) -> tuple[float, float, int]:
+    """``store_all`` into a new SQLite file or a new PostgreSQL schema."""
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-store-"))
+        url = None
+        if backend == "postgresql":
+            url = stack.enter_context(postgres_schema(POSTGRES_SERVER, prefix="bench"))
+        return store_all(Path(folder), url, sources)
+
+
+def store_in(checkout: Path, backend: str, sources_file: Path) -> tuple[float, float, int]:
+    """``store_once`` with another checkout's code (its aggregator and tests), this input."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--store", str(sources_file), "--backends", backend],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, cpu, merged = json.loads(done.stdout.splitlines()[-1])
+    return wall, cpu, merged
+
+
+def report(label: str, items: int, measured: list[tuple[float, float, int]]) -> None:
+    walls = [wall for wall, _, _ in measured]
+    cpus = [cpu for _, cpu, _ in measured]
+    print(
+        f"{label:21} {items / statistics.median(walls):7,.0f} items/s wall "
+        f"(min {items / max(walls):,.0f}, max {items / min(walls):,.0f}), "
+        f"{items / statistics.median(cpus):7,.0f} items/s of this process's CPU; "
+        f"merged {sorted({merged for _, _, merged in measured})}"
+    )
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     options.add_argument("--feeds", type=int, default=200)
     options.add_argument("--entries", type=int, default=50)
     options.add_argument("--runs", type=int, default=3)
     options.add_argument("--backends", default="sqlite,postgresql")
+    options.add_argument("--baseline", type=Path, help="another checkout to compare with")
+    options.add_argument("--store", type=Path, help=argparse.SUPPRESS)  # store_in's child
     args = options.parse_args()
+    if args.store:
+        with args.store.open("rb") as file:
+            print(json.dumps(store_once(args.backends, pickle.load(file))))
+        return
     sources = prepared(args.feeds, args.entries)
     items = sum(len(data.items) for data, _ in sources)
     print(f"{items} items in {len(sources)} sources, {args.runs} runs each")
-    for backend in args.backends.split(","):
-        walls, cpus, merges = [], [], set()
-        for _ in range(args.runs):
-            with ExitStack() as stack:
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-store-"))
-                url = None
-                if backend == "postgresql":
-                    url = stack.enter_context(postgres_schema(POSTGRES_SERVER, prefix="bench"))
-                wall, cpu, merged = store_all(Path(folder), url, sources)
-            walls.append(wall)
-            cpus.append(cpu)
-            merges.add(merged)
-        print(
-            f"{backend:10} {items / statistics.median(walls):7,.0f} items/s wall "
-            f"(min {items / max(walls):,.0f}, max {items / min(walls):,.0f}), "
-            f"{items / statistics.median(cpus):7,.0f} items/s of this process's CPU; "
-            f"merged {sorted(merges)}"
-        )
+    with tempfile.NamedTemporaryFile(prefix="bench-store-", suffix=".pickle") as file:
+        pickle.dump(sources, file)
+        file.flush()
+        for backend in args.backends.split(","):
+            this, baseline = [], []
+            for _ in range(args.runs):
+                if args.baseline:
+                    baseline.append(store_in(args.baseline, backend, Path(file.name)))
+                this.append(store_once(backend, sources))
+            if args.baseline:
+                report(f"{backend} baseline", items, baseline)
+            report(f"{backend}", items, this)
 
 
 if __name__ == "__main__":

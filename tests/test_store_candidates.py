@@ -1,0 +1,88 @@
+"""Near-duplicate candidates from the band index, on real SQLite and PostgreSQL: exactly the
+items of other sources sharing the most band keys, ties to the lowest id, also on crowded keys."""
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from aggregator import dedup
+from aggregator.store import Storage
+from aggregator.store.candidates import most_shared
+from aggregator.store.storage import MAX_STORY_CANDIDATES, StoreTransaction
+from aggregator.types import ItemData, SourceInfo
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+CROWDED = 1000  # a band key most stored items share (news on one subject)
+
+
+def ranking(members: dict[int, list[int]], keys: Sequence[int], most: int) -> list[int]:
+    """The definition: count the keys each item shares, best first, ties to the lowest id."""
+    shared = Counter(item for key in set(keys) for item in members.get(key, ()))
+    return sorted(shared, key=lambda item: (-shared[item], item))[:most]
+
+
+def test_most_shared_is_the_counted_ranking() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        # Few keys and items, so items often share several keys and counts tie.
+        members = {
+            key: sorted(rng.sample(range(1, 200), rng.choice([1, 3, 30, 150])))
+            for key in range(rng.randint(1, 12))
+        }
+        member_sets = {key: set(found) for key, found in members.items()}
+        keys = [rng.randrange(15) for _ in range(rng.randint(0, 16))]
+        most = rng.choice([1, 5, 20])
+        assert most_shared(members, member_sets, keys, most) == ranking(members, keys, most)
+
+
+def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[int]:
+    """Items of one source with these band keys (and a signature each); their ids."""
+    source_id = tx.save_source(SourceInfo(key=source, kind="seed", title=source), None, NOW)
+    writes = []
+    for n, _ in enumerate(bands):
+        item = ItemData(key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=NOW)
+        write = dedup.decide(item, None, authority="example.org,2026", source_key=source, now=NOW)
+        assert write is not None
+        writes.append((write, tuple(range(n, n + dedup.SIGNATURE_SLOTS))))
+    ids = tx.insert_items(source_id, writes, NOW)
+    tx.assign_stories([(item, None, NOW) for item in ids])
+    tx.add_bands(dict(zip(ids, bands, strict=True)))
+    return ids
+
+
+def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storage) -> None:
+    rng = random.Random(11)
+    stored: dict[int, list[int]] = {}
+    with storage.transaction() as tx:
+        for source in ("seed:a", "seed:b", "seed:c"):
+            bands = [
+                [CROWDED, *rng.sample(range(1, 40), rng.randint(1, 6))]
+                + ([CROWDED + 1] if rng.random() < 0.5 else [])
+                for _ in range(40)
+            ]
+            stored.update(zip(_store(tx, source, bands), bands, strict=True))
+        own = _store(tx, "seed:own", [[CROWDED, *range(1, 17)]] * 5)
+    members: dict[int, list[int]] = {}
+    for item, keys in sorted(stored.items()):
+        for key in set(keys):
+            members.setdefault(key, []).append(item)
+    wanted = [
+        [CROWDED, *rng.sample(range(1, 40), 8)],
+        [CROWDED, CROWDED + 1, 3, 3, 5],  # a repeated key counts once
+        [CROWDED],  # shared by everyone: the lowest ids
+        [7, 8, 9, 10, 11, 12],  # no crowded key: fewer than the maximum
+        [999_999, 2**63 - 1],  # keys no stored item has
+        [],
+    ]
+    with storage.transaction() as tx:
+        found = tx.story_candidates(tx.source_state("seed:own")[0], wanted)  # type: ignore[index]
+    expected = [ranking(members, keys, MAX_STORY_CANDIDATES) for keys in wanted]
+    assert [[c.item_id for c in candidates] for candidates in found] == expected
+    assert len(expected[0]) == MAX_STORY_CANDIDATES and len(members[CROWDED]) > 100
+    assert not {c.item_id for candidates in found for c in candidates} & set(own)
+    candidate = found[2][0]
+    assert (candidate.story_id, candidate.signature) == (
+        candidate.item_id,
+        tuple(range(0, dedup.SIGNATURE_SLOTS)),
+    )
