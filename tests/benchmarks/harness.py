@@ -104,6 +104,7 @@ def aggregator(
         argv = [
             spy,
             "record",
+            "--subprocesses",  # the worker processes that parse and analyse, too
             "-r",
             "200",
             "-o",
