@@ -20,6 +20,7 @@ import pytest
 from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.ingest import parallel
+from aggregator.ingest.http import run_per_host
 from tests import corpus
 from tests.conftest import write_config
 from tests.feedserver import FeedServer, Reply, endless, trickle
@@ -403,3 +404,21 @@ def test_parsing_on_worker_processes_stores_exactly_what_one_process_stores(
     assert outcomes["workers"][1] == len(entries)
     assert any(also for *_, also in outcomes["workers"][2])  # some stories did merge
     assert outcomes["workers"][1:] == outcomes["main process"][1:]
+
+
+def test_fetches_wait_for_the_writer_instead_of_piling_up() -> None:
+    """Jobs are taken as results are handed on: with the consumer stopped after its first
+    result, at most two per worker were ever started (the rest of the run waits)."""
+    drawn: list[int] = []
+
+    def jobs() -> Iterator[int]:
+        for job in range(100):
+            drawn.append(job)
+            yield job
+
+    results = run_per_host(jobs(), lambda job: f"host{job % 3}", lambda job: job * 2,
+                           workers=4, per_host=2)  # fmt: skip
+    job, doubled = next(results)
+    assert doubled == job * 2 and len(drawn) <= 2 * 4
+    rest = dict(results)
+    assert sorted([job, *rest]) == list(range(100)) and all(v == k * 2 for k, v in rest.items())

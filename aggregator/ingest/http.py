@@ -10,8 +10,9 @@ that aborts the download (so a gzip bomb stops at the cap, not at the bomb).
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -169,7 +170,10 @@ def run_per_host(
 ) -> Iterator[tuple[T, R]]:
     """Run ``work`` over ``jobs`` on a bounded thread pool, at most ``per_host`` at once per host.
 
-    Results are yielded as they complete, so one slow source delays nobody else.
+    Results are yielded as they complete, so one slow source delays nobody else. Jobs
+    are taken from ``jobs`` as results are handed on, at most ``workers`` running plus
+    ``workers`` finished and waiting: when the consumer (one writer) is slower than the
+    pool, fetched bodies and parsed feeds do not pile up for every source of the run.
     """
     semaphores: dict[str, threading.BoundedSemaphore] = {}
     guard = threading.Lock()
@@ -181,9 +185,15 @@ def run_per_host(
         with semaphore:
             return work(job)
 
+    waiting = iter(jobs)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        futures: dict[Future[R], T] = {pool.submit(limited, job): job for job in jobs}
-        for future in as_completed(futures):
-            # Popped, so a result (a fetched body, a parsed feed) is freed once handled,
-            # not kept until the last source is done: memory follows the pool, not the run.
-            yield futures.pop(future), future.result()
+        futures: dict[Future[R], T] = {}
+        while True:
+            for job in islice(waiting, 2 * workers - len(futures)):
+                futures[pool.submit(limited, job)] = job
+            if not futures:
+                return
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                # Popped, so a result (a fetched body, a parsed feed) is freed once handled.
+                yield futures.pop(future), future.result()
