@@ -422,3 +422,11 @@ def test_fetches_wait_for_the_writer_instead_of_piling_up() -> None:
     assert doubled == job * 2 and len(drawn) <= 2 * 4
     rest = dict(results)
     assert sorted([job, *rest]) == list(range(100)) and all(v == k * 2 for k, v in rest.items())
+
+
+def test_worker_processes_yield_the_cpu_to_the_writer() -> None:
+    with parallel.worker_pool((), parallel.MIN_SOURCES) as pool:
+        if pool is None:
+            pytest.skip("worker processes need at least 2 cores")
+        niceness = pool.submit(os.nice, 0).result()
+    assert niceness == min(os.nice(0) + parallel.WORKER_NICENESS, 19)
