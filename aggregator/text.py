@@ -3,7 +3,7 @@
 import html
 import re
 import unicodedata
-from dataclasses import fields, replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def _xml_safe_value(held: Any) -> Any:  # noqa: ANN401 (any field's value)
     if isinstance(held, tuple):
         safe_parts = tuple(map(_xml_safe_value, held))
         return held if all(a is b for a, b in zip(safe_parts, held, strict=True)) else safe_parts
-    if hasattr(held, "__dataclass_fields__"):
+    if is_dataclass(held):
         return xml_safe_fields(held)
     return held
 

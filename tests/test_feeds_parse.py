@@ -10,7 +10,6 @@ A regression test is a new pair of files.
 import calendar
 import json
 import random
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.types import ItemData, SourceData
-from tests.conftest import DATA
+from tests.conftest import DATA, NOT_IN_XML
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -154,9 +153,6 @@ def test_a_doctype_inside_content_is_left_alone() -> None:
     data = parse(document)
     assert not data.warnings
     assert "DOCTYPE" in data.items[0].content_html
-
-
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ document can hold it), the entry must be lxml's bytes for the item without it.
 """
 
 import random
-import re
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,14 +17,13 @@ from lxml import etree
 
 from aggregator import publish
 from aggregator.types import Enclosure, Report, StoredItem
+from tests.conftest import NOT_IN_XML
 from tests.test_publish import add_links_source_and_language
 
 IDENTITY = publish.FeedIdentity('http://127.0.0.1:8080/a&b"<c>/', "aggregator.localhost,2026", "N")
 TITLES = {"talks": "Talks & <more>", "alliance": "", "quote": "Say \"hi\"\tor\n'bye'\r"}
 NOW = datetime(2025, 7, 20, 9, 30, tzinfo=UTC)
 SEOUL = timezone(timedelta(hours=9))
-# What lxml refuses to write; a vertical tab or form feed is left out as a line end.
-UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def stored(n: int, text: str = "x", **changes: object) -> StoredItem:
@@ -90,7 +88,7 @@ def without_unwritable(value):  # noqa: ANN001, ANN201 (an item, report or enclo
     for part in fields(value):
         held = getattr(value, part.name)
         if isinstance(held, str):
-            changes[part.name] = UNWRITABLE.sub(lambda m: "\n" if m[0] in "\v\f" else "", held)
+            changes[part.name] = NOT_IN_XML.sub(lambda m: "\n" if m[0] in "\v\f" else "", held)
         elif isinstance(held, tuple) and held and is_dataclass(held[0]):
             changes[part.name] = tuple(map(without_unwritable, held))
     return replace(value, **changes)

@@ -7,7 +7,6 @@ and end; or, for an unusable file, a word of the error.
 """
 
 import json
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,10 +16,9 @@ import pytest
 from aggregator.errors import InputError
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text
-from tests.conftest import DATA, REPO
+from tests.conftest import DATA, NOT_IN_XML, REPO
 
 SEOUL = ZoneInfo("Asia/Seoul")
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SAMPLES = sorted(p for p in (DATA / "seeds").iterdir() if p.suffix != ".json")
 CHROME = (
     "@", "Time View", "Update Time", "Share", "Leave a Reply", "More News", "©", "ⓒ",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, insert, select
 
 from aggregator.store.schema import OneOf, items, runs, sources, tombstones
-from aggregator.store.storage import Storage, StoreTransaction, in_batches
+from aggregator.store.storage import Storage, StoreTransaction
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Pruned:
 
 
 _TOMBSTONED = select(tombstones.c.identity).where(OneOf(tombstones.c.identity, "identities"))
+_STORIES_OF = select(items.c.story_id).where(OneOf(items.c.id, "ids"))
+_DELETE_ITEMS = delete(items).where(OneOf(items.c.id, "ids"))
 
 
 def identity(source_key: str, item_key: str) -> str:
@@ -74,12 +76,7 @@ def prune(
     with storage.transaction() as tx:
         kept = set(shown)
         if shown:  # the stories the protected items belong to
-            for batch in in_batches(shown):
-                kept.update(
-                    tx.connection.execute(
-                        select(items.c.story_id).where(items.c.id.in_(batch))
-                    ).scalars()
-                )
+            kept.update(tx.connection.execute(_STORIES_OF, {"ids": shown}).scalars())
         doomed = [r for r in tx.connection.execute(query) if r.story_id not in kept]
         if not dry_run:
             if doomed:
@@ -87,9 +84,8 @@ def prune(
                     insert(tombstones),
                     [{"identity": identity(r.source_key, r.key), "pruned": now} for r in doomed],
                 )
-            ids = [r.id for r in doomed]
-            for batch in in_batches(ids):
-                tx.connection.execute(delete(items).where(items.c.id.in_(batch)))
+            if doomed:
+                tx.connection.execute(_DELETE_ITEMS, {"ids": [r.id for r in doomed]})
             # The run log goes with the same horizon, so it does not grow without bound either.
             tx.connection.execute(delete(runs).where(runs.c.started < horizon))
     return Pruned(tuple((r.entry_id, r.title) for r in doomed))

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Connection,
@@ -64,8 +64,6 @@ from aggregator.types import Enclosure, InputFailure, Report, SourceInfo, Stored
 if TYPE_CHECKING:
     from aggregator.store.sources import SourceRegistry
 
-
-T = TypeVar("T")
 
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
@@ -166,17 +164,6 @@ def _candidate(item: int, story: int, signature: bytes) -> StoryCandidate:
     source (the oldest members of crowded band keys; 89% of them in a first ingest), and
     unpacking their signatures again was a fifth of the lookup."""
     return StoryCandidate(item, story, unpack(signature))
-
-
-# Values bound in one IN list: SQLite allows 32,766 bound values in a statement, and a
-# feed may list thousands of entries.
-IN_BATCH = 500
-
-
-def in_batches(values: Sequence[T]) -> Iterator[Sequence[T]]:
-    """``values`` in slices short enough for one IN list each."""
-    for start in range(0, len(values), IN_BATCH):
-        yield values[start : start + IN_BATCH]
 
 
 def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
