@@ -8,17 +8,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aggregator import classify, dedup
-from aggregator.text import html_to_text
+from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData
 
 
 @dataclass(frozen=True)
 class ItemAnalysis:
-    """An item's MinHash signature (None when too short), its band keys, its topics' scores."""
+    """An item's MinHash signature (None when too short), its band keys, its topics' scores,
+    and its body's text as its content hash reads it (``dedup.content_hash``'s ``body``:
+    worked out here from the text the rest needs, the writer does not extract it again).
+    """
 
     slots: tuple[int, ...] | None
     bands: tuple[int, ...]
     topics: tuple[tuple[str, float], ...]
+    body: str
 
 
 def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
@@ -29,6 +33,7 @@ def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
         slots,
         tuple(dedup.band_keys(slots)) if slots else (),
         tuple((m.topic_id, m.score) for m in matches if m.matched),
+        normalize(text),  # dedup.body_text(item.content_html), from the text extracted above
     )
 
 

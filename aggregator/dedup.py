@@ -48,11 +48,14 @@ def entry_id(authority: str, source_key: str, item_key: str) -> str:
     return f"tag:{authority}:entry:{digest}"
 
 
-def content_hash(item: ItemData) -> str:
-    """Fingerprint of what we publish, blind to whitespace and markup-only changes."""
+def content_hash(item: ItemData, body: str | None = None) -> str:
+    """Fingerprint of what we publish, blind to whitespace and markup-only changes.
+
+    ``body`` is ``body_text(item.content_html)`` when the caller already has it.
+    """
     parts = (
         normalize(item.title),
-        normalize(html_to_text(item.content_html)),
+        body_text(item.content_html) if body is None else body,
         item.author or "",
         item.site_name or "",
         item.link or "",
@@ -60,6 +63,11 @@ def content_hash(item: ItemData) -> str:
         item.language or "",
     )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def body_text(content_html: str) -> str:
+    """An item's body as its content hash reads it: plain text, normalized."""
+    return normalize(html_to_text(content_html))
 
 
 def _plausible(claimed: datetime | None, now: datetime) -> datetime | None:
@@ -70,10 +78,19 @@ def _plausible(claimed: datetime | None, now: datetime) -> datetime | None:
 
 
 def decide(
-    item: ItemData, known: KnownItem | None, *, authority: str, source_key: str, now: datetime
+    item: ItemData,
+    known: KnownItem | None,
+    *,
+    authority: str,
+    source_key: str,
+    now: datetime,
+    body: str | None = None,
 ) -> ItemWrite | None:
-    """New item, edited item (same id, later ``updated``), or None when nothing changed."""
-    fingerprint = content_hash(item)
+    """New item, edited item (same id, later ``updated``), or None when nothing changed.
+
+    ``body``: the item's ``body_text``, when it was worked out already.
+    """
+    fingerprint = content_hash(item, body)
     if known is not None and known.content_hash == fingerprint:
         return None
     claimed_published = _plausible(item.published, now)
@@ -337,6 +354,18 @@ def identify(items: tuple[ItemData, ...], known_keys_by_link: dict[str, str]) ->
     return list(unique.values())
 
 
+def full_slot_values(slots: tuple[int, ...]) -> frozenset[int] | None:
+    """A signature's values as a set, when every one of its slots is filled (else None).
+
+    A value's slot is the value modulo SIGNATURE_SLOTS, so two full signatures agree on
+    a slot exactly when they share its value: the size of the sets' intersection is
+    the count of equal slots, found a few times faster than comparing slot by slot.
+    """
+    if len(slots) != SIGNATURE_SLOTS or _EMPTY in slots:
+        return None
+    return frozenset(slots)
+
+
 @dataclass(frozen=True)
 class StoryCandidate:
     """A stored item from another source that might tell the same story."""
@@ -344,6 +373,7 @@ class StoryCandidate:
     item_id: int
     story_id: int
     signature: tuple[int, ...]
+    values: frozenset[int] | None  # full_slot_values(signature)
 
 
 def choose_story(
@@ -352,9 +382,13 @@ def choose_story(
     """The story of the most similar candidate at or above ``threshold``, or None."""
     if slots is None:
         return None
+    mine = full_slot_values(slots)
     best, best_score = None, threshold
     for candidate in candidates:
-        score = similarity(slots, candidate.signature)
+        if mine is not None and candidate.values is not None:
+            score = len(mine & candidate.values) / SIGNATURE_SLOTS  # = similarity()
+        else:
+            score = similarity(slots, candidate.signature)
         if score >= best_score and (
             best is None or score > best_score or candidate.story_id < best
         ):

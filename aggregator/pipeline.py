@@ -194,16 +194,18 @@ def _store_source(
         for item in entries:
             if item.key in pruned:
                 continue  # retention removed it; a source still listing it must not revive it
+            analysis = analyses.get(text_key(item)) if analyses else None
             write = dedup.decide(
                 item,
                 known.get(item.key),
                 authority=app.settings.id_authority,
                 source_key=data.source.key,
                 now=now,
+                body=analysis.body if analysis else None,
             )
             if write is None:
                 continue
-            analysis = (analyses or {}).get(text_key(item)) or analyze(item, app.topics)
+            analysis = analysis or analyze(item, app.topics)
             if write.id is None:
                 inserts.append((write, analysis))
                 continue

@@ -1,5 +1,6 @@
 """Deduplication: identity within a source, edits, and one story from several sources."""
 
+import random
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from aggregator import dedup, pipeline
+from aggregator.analysis import analyze
 from aggregator.config import load_settings
 from aggregator.ingest.seeds import read_seed
 from aggregator.store.schema import items
@@ -78,6 +80,23 @@ def test_the_two_shipped_seeds_are_two_stories() -> None:
     assert not set(dedup.band_keys(a)) & set(dedup.band_keys(b))
 
 
+def test_an_analysis_gives_the_body_text_content_hashes_read() -> None:
+    """A worker process's analysis carries the item's body text, and the writer's content
+    hash of it must be the hash of the item alone, or every stored item would look
+    edited the next time its source is fetched."""
+    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    shipped = [read_seed(path, ZoneInfo("Asia/Seoul")).items[0] for path in seeds]
+    made = [
+        ItemData("x", "제목  Title", "<p>A&amp;B\u00a0 <b>bold</b></p>\n<ul><li>한미 동맹</ul>"),
+        ItemData("y", "no body", ""),
+    ]
+    for item in shipped + made:
+        body = analyze(item, ()).body
+        assert body == dedup.body_text(item.content_html)
+        assert dedup.content_hash(item, body) == dedup.content_hash(item)
+    assert dedup.content_hash(made[0], "other text") != dedup.content_hash(made[0])
+
+
 def test_korean_spacing_variants_fingerprint_alike() -> None:
     text = " ".join(
         f"한미동맹 강화를 위한 확장억제 협의가 서울에서 {n}번째로 열렸고 "
@@ -93,6 +112,41 @@ def open_app(project: Path, database_url: str) -> pipeline.Aggregator:
         project / "config" / "aggregator.toml", environ={"AGGREGATOR_DATABASE_URL": database_url}
     )
     return pipeline.Aggregator.open(settings)
+
+
+def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
+    """choose_story counts equal slots by intersecting value sets when both signatures are
+    full; it must pick what slot-by-slot similarity() would, ties and threshold included."""
+    entries = corpus.generate(40)
+    signatures = [s for e in entries if (s := dedup.signature(" ".join(e.paragraphs)))]
+    rng = random.Random(7)
+    # Edited copies: some slots of another signature, so scores spread over the threshold.
+    signatures += [
+        tuple(v if rng.random() < share else w for v, w in zip(a, b, strict=True))
+        for share in (0.3, 0.5, 0.6, 0.9)
+        for a, b in zip(signatures, signatures[1:], strict=False)
+    ]
+    empty = (1 << 64) - 1
+    signatures.append(tuple(empty if n % 5 == 0 else v for n, v in enumerate(signatures[0])))
+    candidates = [
+        dedup.StoryCandidate(n, rng.randrange(5), s, dedup.full_slot_values(s))
+        for n, s in enumerate(signatures)
+    ]
+    assert candidates[-1].values is None and candidates[0].values is not None
+    picked = set()
+    for slots in signatures:
+        group = rng.sample(candidates, 20)
+        for threshold in (0.3, 0.5, 0.7):
+            best, best_score = None, threshold
+            for candidate in group:
+                score = dedup.similarity(slots, candidate.signature)
+                if score >= best_score and (
+                    best is None or score > best_score or candidate.story_id < best
+                ):
+                    best, best_score = candidate.story_id, score
+            assert dedup.choose_story(slots, group, threshold) == best
+            picked.add(best is None)
+    assert picked == {True, False}
 
 
 def test_precision_and_recall_on_a_corpus_with_known_answers(

@@ -40,6 +40,7 @@ from aggregator.dedup import (
     ItemWrite,
     KnownItem,
     StoryCandidate,
+    full_slot_values,
     global_key_hash,
     link_hash,
     pack,
@@ -163,7 +164,8 @@ def _candidate(item: int, story: int, signature: bytes) -> StoryCandidate:
     """A stored item's row as a candidate, made once: the same items come back source after
     source (the oldest members of crowded band keys; 89% of them in a first ingest), and
     unpacking their signatures again was a fifth of the lookup."""
-    return StoryCandidate(item, story, unpack(signature))
+    slots = unpack(signature)
+    return StoryCandidate(item, story, slots, full_slot_values(slots))
 
 
 def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
