@@ -425,9 +425,14 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
             workers=settings.workers,
             per_host=settings.per_host,
         )
-        for done, (source, fetched) in enumerate(results, 1):
-            _store_fetched(app, source, fetched, now, tally)
-            app.progress.step("sources", done, len(due), tally.summary())
+        done = 0
+        for ready in results:
+            # What is ready is written at once, and committed before waiting for more.
+            with app.storage.batch():
+                for source, fetched in ready:
+                    _store_fetched(app, source, fetched, now, tally)
+                    done += 1
+                    app.progress.step("sources", done, len(due), tally.summary())
 
 
 def _store_fetched(

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
+from itertools import chain
 from urllib.parse import urlsplit
 
 import httpx
@@ -144,12 +145,16 @@ class Worker:
 
         done: set[int] = set()
         try:
-            for source, fetched in run_per_host(
-                batch,
-                lambda source: urlsplit(source.url).netloc.lower(),
-                fetch,
-                workers=self.app.settings.fetch.workers,
-                per_host=self.app.settings.fetch.per_host,
+            # Source by source, each its own transaction: one that cannot be stored is
+            # reported and released, the others stand.
+            for source, fetched in chain.from_iterable(
+                run_per_host(
+                    batch,
+                    lambda source: urlsplit(source.url).netloc.lower(),
+                    fetch,
+                    workers=self.app.settings.fetch.workers,
+                    per_host=self.app.settings.fetch.per_host,
+                )
             ):
                 if fetched is None:
                     continue

@@ -1,6 +1,7 @@
 """Storage on real SQLite and real PostgreSQL: aware datetimes, uniqueness (schema versions:
 test_migrations.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -101,3 +102,33 @@ def test_lookups_take_more_values_than_sqlite_binds_in_one_statement(storage: St
         source_id = tx.save_source(SOURCE, "hash", NOW)
         assert list(tx.known_items(source_id, keys)) == ["k"]
         assert tx.known_items(source_id, []) == {}
+
+
+def _has_items(storage: Storage) -> bool:
+    with storage.transaction() as tx:
+        return tx.has_items()
+
+
+def _stored_keys(storage: Storage) -> list[str]:
+    """What another connection sees committed."""
+    return sorted(item.key for item in storage.newest_items(None, 10))
+
+
+def test_a_batch_on_sqlite_is_one_transaction(storage: Storage) -> None:
+    """On SQLite the transactions of a batch commit together, or not at all; on PostgreSQL
+    each stays its own."""
+    one = storage.dialect == "sqlite"
+    with storage.batch():
+        _write(storage, ItemData(key="a", title="A", content_html="<p>a</p>"))
+        assert _stored_keys(storage) == ([] if one else ["a"])
+        with ThreadPoolExecutor(1) as other:  # another thread's transactions are its own
+            assert other.submit(_has_items, storage).result() is not one
+        _write(storage, ItemData(key="b", title="B", content_html="<p>b</p>"))
+    assert _stored_keys(storage) == ["a", "b"]
+    with pytest.raises(RuntimeError), storage.batch():
+        _write(storage, ItemData(key="c", title="C", content_html="<p>c</p>"))
+        with storage.transaction():
+            raise RuntimeError("the writer failed")
+    assert _stored_keys(storage) == (["a", "b"] if one else ["a", "b", "c"])
+    _write(storage, ItemData(key="d", title="D", content_html="<p>d</p>"))
+    assert "d" in _stored_keys(storage)  # after a batch, a transaction is its own again

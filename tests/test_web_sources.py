@@ -9,6 +9,7 @@ import gzip
 import logging
 import os
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -418,10 +419,35 @@ def test_fetches_wait_for_the_writer_instead_of_piling_up() -> None:
 
     results = run_per_host(jobs(), lambda job: f"host{job % 3}", lambda job: job * 2,
                            workers=4, per_host=2)  # fmt: skip
-    job, doubled = next(results)
-    assert doubled == job * 2 and len(drawn) <= 2 * 4
-    rest = dict(results)
-    assert sorted([job, *rest]) == list(range(100)) and all(v == k * 2 for k, v in rest.items())
+    first = next(results)
+    assert first and all(doubled == job * 2 for job, doubled in first)
+    assert len(drawn) <= 2 * 4
+    rest = dict(pair for ready in results for pair in ready)
+    assert sorted([*dict(first), *rest]) == list(range(100))
+    assert all(v == k * 2 for k, v in rest.items())
+
+
+def test_results_that_are_ready_together_are_handed_on_together() -> None:
+    """The writer gets every result finished while it wrote the last ones, to write them in
+    one transaction; one still running is not waited for."""
+    slow, finished = threading.Event(), threading.Semaphore(0)
+
+    def work(job: int) -> int:
+        if job == 0:
+            slow.wait(timeout=10)
+        finished.release()
+        return job
+
+    results = run_per_host(range(8), lambda job: "host", work, workers=4, per_host=4)
+    handed = [next(results)]
+    for _ in range(7):  # the consumer is busy until the other seven are finished
+        assert finished.acquire(timeout=10)
+    while sum(map(len, handed)) < 7:
+        handed.append(next(results))
+    assert 0 not in {job for ready in handed for job, _ in ready}
+    assert max(map(len, handed)) > 1
+    slow.set()
+    assert list(results) == [[(0, 0)]]
 
 
 def test_worker_processes_yield_the_cpu_to_the_writer() -> None:

@@ -167,13 +167,15 @@ def run_per_host(
     *,
     workers: int,
     per_host: int,
-) -> Iterator[tuple[T, R]]:
+) -> Iterator[list[tuple[T, R]]]:
     """Run ``work`` over ``jobs`` on a bounded thread pool, at most ``per_host`` at once per host.
 
-    Results are yielded as they complete, so one slow source delays nobody else. Jobs
-    are taken from ``jobs`` as results are handed on, at most ``workers`` running plus
-    ``workers`` finished and waiting: when the consumer (one writer) is slower than the
-    pool, fetched bodies and parsed feeds do not pile up for every source of the run.
+    Results are yielded as they complete, so one slow source delays nobody else: each
+    time, all that are ready, so a consumer can handle them together (the writer
+    writes them in one transaction) before it waits for more. Jobs are taken from
+    ``jobs`` as results are handed on, at most ``workers`` running plus ``workers``
+    finished and waiting: when the consumer (one writer) is slower than the pool,
+    fetched bodies and parsed feeds do not pile up for every source of the run.
     """
     semaphores: dict[str, threading.BoundedSemaphore] = {}
     guard = threading.Lock()
@@ -194,6 +196,5 @@ def run_per_host(
             if not futures:
                 return
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for future in done:
-                # Popped, so a result (a fetched body, a parsed feed) is freed once handled.
-                yield futures.pop(future), future.result()
+            # Popped, so a result (a fetched body, a parsed feed) is freed once handled.
+            yield [(futures.pop(future), future.result()) for future in done]

@@ -8,6 +8,7 @@ pragmas, ``_executemany``'s placeholders, ``_insert_rows``) and in ``schema.py``
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -496,6 +497,7 @@ class Storage:
         # pool_pre_ping: after a PostgreSQL restart, pooled connections are dead;
         # each checkout tests its connection and replaces a dead one.
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        self._batch = threading.local()  # .connection: the batch this thread is writing
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout))
 
@@ -534,9 +536,38 @@ class Storage:
 
     @contextmanager
     def transaction(self) -> Iterator[StoreTransaction]:
-        """One transaction: committed when the block ends, rolled back on error."""
+        """One transaction: committed when the block ends, rolled back on error.
+
+        Inside a ``batch`` (of this thread) it is part of the batch's transaction.
+        """
+        joined = getattr(self._batch, "connection", None)
+        if joined is not None:
+            yield StoreTransaction(joined)
+            return
         with self.engine.begin() as connection:
             yield StoreTransaction(connection)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """On SQLite, the transactions this thread opens in the block are one, committed at its
+        end; an error in any rolls back all of them. Elsewhere each stays its own.
+
+        A commit writes every page the transaction changed to SQLite's log, and one
+        source's new items change pages all over the band and hash indexes: writing
+        several sources at once writes a page they share once, not once per source
+        (bench_pipeline: ~7% less time for a 200 x 50 first ingest). PostgreSQL logs
+        rows, not pages, and runs writers side by side, which a longer transaction
+        would make wait on each other.
+        """
+        if self.dialect != "sqlite" or getattr(self._batch, "connection", None) is not None:
+            yield
+            return
+        with self.engine.begin() as connection:
+            self._batch.connection = connection
+            try:
+                yield
+            finally:
+                self._batch.connection = None
 
     # Reads for publishing, status and explain.
 
