@@ -1,5 +1,6 @@
 """Near-duplicate candidates from the band index, on real SQLite and PostgreSQL: exactly the
-items of other sources sharing the most band keys, ties to the lowest id, also on crowded keys."""
+items of other sources sharing the most band keys (counting each key's newest
+NEWEST_MEMBERS), ties to the lowest id, also on crowded keys."""
 
 import random
 from collections import Counter
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from aggregator import dedup
 from aggregator.store import Storage
 from aggregator.store.candidates import most_shared
-from aggregator.store.storage import MAX_STORY_CANDIDATES, StoreTransaction
+from aggregator.store.storage import MAX_STORY_CANDIDATES, NEWEST_MEMBERS, StoreTransaction
 from aggregator.types import ItemData, SourceInfo
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -54,6 +55,7 @@ def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[in
 def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storage) -> None:
     rng = random.Random(11)
     stored: dict[int, list[int]] = {}
+    positions: dict[int, int] = {}  # item id -> its place in its source (its signature)
     with storage.transaction() as tx:
         for source in ("seed:a", "seed:b", "seed:c"):
             bands = [
@@ -61,7 +63,9 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
                 + ([CROWDED + 1] if rng.random() < 0.5 else [])
                 for _ in range(40)
             ]
-            stored.update(zip(_store(tx, source, bands), bands, strict=True))
+            ids = _store(tx, source, bands)
+            stored.update(zip(ids, bands, strict=True))
+            positions.update({item: n for n, item in enumerate(ids)})
         own = _store(tx, "seed:own", [[CROWDED, *range(1, 17)]] * 5)
     members: dict[int, list[int]] = {}
     for item, keys in sorted(stored.items()):
@@ -77,12 +81,16 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
     ]
     with storage.transaction() as tx:
         found = tx.story_candidates(tx.source_state("seed:own")[0], wanted)  # type: ignore[index]
-    expected = [ranking(members, keys, MAX_STORY_CANDIDATES) for keys in wanted]
+    newest = {key: found[-NEWEST_MEMBERS:] for key, found in members.items()}
+    expected = [ranking(newest, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert [[c.item_id for c in candidates] for candidates in found] == expected
-    assert len(expected[0]) == MAX_STORY_CANDIDATES and len(members[CROWDED]) > 100
+    assert len(expected[0]) == MAX_STORY_CANDIDATES and len(members[CROWDED]) > NEWEST_MEMBERS
+    # The crowded key's oldest members are left out, so the ranking differs from counting all.
+    assert expected != [ranking(members, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert not {c.item_id for candidates in found for c in candidates} & set(own)
     candidate = found[2][0]
+    place = positions[candidate.item_id]
     assert (candidate.story_id, candidate.signature) == (
         candidate.item_id,
-        tuple(range(0, dedup.SIGNATURE_SLOTS)),
+        tuple(range(place, place + dedup.SIGNATURE_SLOTS)),
     )

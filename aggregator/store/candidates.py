@@ -1,11 +1,11 @@
 """Ranking a new item's near-duplicate candidates from the band index, without the store.
 
-The band index lists, per band key, the stored items having it. A new item's
-candidates are the items sharing the most of its band keys, ties to the lowest id;
-only the best ``most`` are compared. News on one subject makes some keys crowded
-(one key shared by over a thousand items) while almost every crowded member shares
-just that one key with the new item, so counting every member of every key and
-sorting them all would spend most of the writer's time on items ranked only by id.
+The band index lists, per band key, the stored items having it (the store reads the
+newest few of each). A new item's candidates are the items sharing the most of its
+band keys, ties to the lowest id; only the best ``most`` are compared. News on one
+subject makes some keys crowded while almost every crowded member shares just that
+one key with the new item, so counting every member of every key and sorting them
+all would spend most of the writer's time on items ranked only by id.
 """
 
 from collections.abc import Mapping, Sequence

@@ -62,7 +62,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-class _ValueList(TypeDecorator[Iterable[Any]]):
+class ValueList(TypeDecorator[Iterable[Any]]):
     """A list of values bound as one: a JSON array on SQLite, an array on PostgreSQL."""
 
     impl = Text
@@ -100,7 +100,7 @@ class OneOf(ColumnElement[bool]):
 
     def __init__(self, column: ColumnElement[Any], name: str) -> None:
         self.column = column
-        self.values = bindparam(name, type_=_ValueList(column.type))
+        self.values = bindparam(name, type_=ValueList(column.type))
         # Typeless: as a Boolean, SQLite would be asked "(… IN …) = 1", which no index serves.
         self.type = NullType()
 

@@ -18,13 +18,12 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Select,
-    String,
     Table,
     bindparam,
-    cast,
     create_engine,
     delete,
     event,
@@ -33,6 +32,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import OperationalError
@@ -53,6 +53,7 @@ from aggregator.store.retry import is_transient
 from aggregator.store.schema import (
     UPSERTS,
     OneOf,
+    ValueList,
     counters,
     item_bands,
     item_topics,
@@ -73,22 +74,37 @@ MAX_STORY_CANDIDATES = 20
 
 # Statements run for every source an ingest writes, built once: building a statement
 # object costs more than running it on SQLite.
-_SOURCE_ITEMS = select(items.c.id).where(items.c.source_id == bindparam("source"))
-# Each wanted band key with the items of other sources that have it, as one joined string
-# per key, read from the band index alone: crowded keys list hundreds of items, and one
-# row each, or a look at each item's row, would cost more than the rest of the lookup.
+# Each wanted band key with its newest members of other sources, at most NEWEST_MEMBERS,
+# as one joined string per key: one walk down the band index per key, stopped at the
+# limit. A key that more items share tells less about any of them: news on one subject
+# makes some keys crowded (thousands of members in a large store), a near-duplicate
+# arrives within days of its story and shares many keys, most of them not crowded. So
+# the lookup costs the same in a store of a million items as in a new one (reading every
+# member of a crowded key was half a 1,000-source first ingest's writing time).
 # (An item has band keys only when it has a signature.)
-_BAND_MEMBERS = (
-    select(
-        item_bands.c.band_key,
-        func.aggregate_strings(cast(item_bands.c.item_id, String), ","),
-    )
-    .where(
-        OneOf(item_bands.c.band_key, "band_keys"),
-        item_bands.c.item_id.not_in(_SOURCE_ITEMS),
-    )
-    .group_by(item_bands.c.band_key)
+NEWEST_MEMBERS = 100
+_OTHER_MEMBERS = (
+    "SELECT item_id FROM item_bands WHERE band_key = {key}"
+    " AND item_id NOT IN (SELECT id FROM items WHERE source_id = :source)"
+    " ORDER BY item_id DESC LIMIT :most"
 )
+_NEWEST_BAND_MEMBERS = {
+    dialect: text(sql).bindparams(bindparam("band_keys", type_=ValueList(BigInteger())))
+    for dialect, sql in (
+        (
+            "sqlite",
+            "SELECT wanted.value, (SELECT group_concat(item_id) FROM ("
+            + _OTHER_MEMBERS.format(key="wanted.value")
+            + ")) FROM json_each(:band_keys) AS wanted",
+        ),
+        (
+            "postgresql",
+            "SELECT wanted, (SELECT string_agg(CAST(item_id AS TEXT), ',') FROM ("
+            + _OTHER_MEMBERS.format(key="wanted")
+            + ") AS newest) FROM unnest(:band_keys) AS wanted",
+        ),
+    )
+}
 _KNOWN_ITEMS = select(
     items.c.key,
     items.c.id,
@@ -359,16 +375,20 @@ class StoreTransaction:
 
         These are a new item's near-duplicate candidates, ranked by how many bands
         they share: a near-duplicate shares many, an item that only talks about the
-        same subject one or two. News on one subject shares bands widely, so only the
-        best-ranked few are compared, which bounds the cost however crowded the index
-        gets. One query answers a whole source's new items: its own items are never
-        candidates, so what it is writing cannot change the answer.
+        same subject one or two. News on one subject shares bands widely, so only each
+        key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
+        bounds the cost however crowded the index gets. One query answers a whole
+        source's new items: its own items are never candidates, so what it is writing
+        cannot change the answer.
         """
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
             return [[] for _ in band_sets]
-        rows = self.connection.execute(_BAND_MEMBERS, {"band_keys": wanted, "source": source_id})
-        members = {key: sorted(map(int, joined.split(","))) for key, joined in rows}
+        rows = self.connection.execute(
+            _NEWEST_BAND_MEMBERS[self.connection.dialect.name],
+            {"band_keys": wanted, "source": source_id, "most": NEWEST_MEMBERS},
+        )
+        members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
         member_sets = {key: set(found) for key, found in members.items()}
         ranked = [
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
