@@ -591,7 +591,6 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     reclassified = reclassify(app)
     titles = {t.id: t.title for t in app.topics}
     folder = app.settings.feeds_dir
-    publish.remove_temporaries(folder)
     written: list[Path] = []
     unchanged: list[Path] = []
 
@@ -626,24 +625,25 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     specs = app.feed_specs()
     # Every entry is rendered once, for all the documents that show it.
     entries = publish.Entries(app.identity, titles, app.storage.items_by_id)
-    for done, spec in enumerate(specs, 1):
-        topic = None if spec.key == publish.ALL_FEED else spec.key
-        newest = app.storage.newest_items(topic, app.settings.max_entries)
-        feed_pages.append(pages.FeedPage(spec, newest))
-        if only is not None and spec.key != only:
-            continue
-        newest_archive = _write_archives(app, spec, topic, entries, write_all)
-        content = publish.render_feed(
-            spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
-        )
-        if write(folder / f"{spec.key}.xml", content):
-            changed_feeds.append(app.identity.feed_url(spec.key))
-        app.progress.step("feeds", done, len(specs), f"{len(written)} written")
-    title = app.settings.feed_title
-    write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
-    write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
-    for page in feed_pages:
-        write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
+    with publish.writing(folder):
+        for done, spec in enumerate(specs, 1):
+            topic = None if spec.key == publish.ALL_FEED else spec.key
+            newest = app.storage.newest_items(topic, app.settings.max_entries)
+            feed_pages.append(pages.FeedPage(spec, newest))
+            if only is not None and spec.key != only:
+                continue
+            newest_archive = _write_archives(app, spec, topic, entries, write_all)
+            content = publish.render_feed(
+                spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
+            )
+            if write(folder / f"{spec.key}.xml", content):
+                changed_feeds.append(app.identity.feed_url(spec.key))
+            app.progress.step("feeds", done, len(specs), f"{len(written)} written")
+        title = app.settings.feed_title
+        write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
+        write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
+        for page in feed_pages:
+            write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
     duration_ms = round((time.perf_counter() - started) * 1000)

@@ -299,6 +299,27 @@ def test_temporaries_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
     assert remove_temporaries(tmp_path) == 0
 
 
+def test_leftovers_are_looked_for_only_after_a_run_that_did_not_finish(tmp_path: Path) -> None:
+    """Listing every archive folder costs what the store holds, so a regeneration looks for
+    temporary files only when the one before it did not get to its end."""
+    import tempfile
+
+    from aggregator.publish import writing
+
+    archive = tmp_path / "archive" / "all"
+    archive.mkdir(parents=True)
+    with pytest.raises(KeyboardInterrupt), writing(tmp_path):
+        left = tempfile.mkstemp(prefix=".7.xml.", dir=archive)[1]
+        raise KeyboardInterrupt  # killed while writing page 7
+    with writing(tmp_path):
+        assert not Path(left).exists()
+    assert list(tmp_path.glob(".*")) == []  # finished: no mark left
+    planted = tempfile.mkstemp(prefix=".8.xml.", dir=archive)[1]
+    with writing(tmp_path):
+        pass
+    assert Path(planted).exists()  # after a finished run nothing is looked for
+
+
 class _Extras(BaseEntryExtension):
     """What feedgen's entries lack, added through its extension API: the reference for
     publish's own entries (links with all attributes, a complete atom:source, xml:lang)."""
