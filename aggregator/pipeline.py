@@ -417,7 +417,11 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
     if not due:
         return
     settings = app.settings.fetch
-    with make_client(settings) as client, worker_pool(app.topics, len(due)) as pool:
+    with (
+        make_client(settings) as client,
+        worker_pool(app.topics, len(due)) as pool,
+        app.storage.remembering_candidates(),
+    ):
         results = run_per_host(
             due,
             lambda source: urlsplit(source.url).netloc.lower(),

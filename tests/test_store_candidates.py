@@ -7,9 +7,12 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import event, select
+
 from aggregator import dedup
 from aggregator.store import Storage
 from aggregator.store.candidates import most_shared
+from aggregator.store.schema import items
 from aggregator.store.storage import MAX_STORY_CANDIDATES, NEWEST_MEMBERS, StoreTransaction
 from aggregator.types import ItemData, SourceInfo
 
@@ -94,3 +97,44 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         candidate.item_id,
         tuple(range(place, place + dedup.SIGNATURE_SLOTS)),
     )
+
+
+def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Storage) -> None:
+    """Within remembering_candidates a candidate's row is read once, as first read, unless
+    its item is rewritten; outside it every lookup reads."""
+    reads: list[str] = []
+    event.listen(
+        storage.engine,
+        "before_cursor_execute",
+        lambda _c, _k, sql, *_: (
+            reads.append(sql)
+            if sql.startswith("SELECT items.id, items.story_id, items.signature")
+            else None
+        ),
+    )
+    with storage.transaction() as tx:
+        (item,) = _store(tx, "seed:a", [[CROWDED, 1, 2]])
+        own = tx.save_source(SourceInfo(key="seed:own", kind="seed", title="own"), None, NOW)
+    edited = tuple(range(100, 100 + dedup.SIGNATURE_SLOTS))
+
+    def signature_found() -> tuple[int, ...]:
+        with storage.transaction() as tx:
+            ((candidate,),) = tx.story_candidates(own, [[CROWDED, 1]])
+        return candidate.signature
+
+    with storage.remembering_candidates():
+        assert signature_found() == signature_found() == tuple(range(dedup.SIGNATURE_SLOTS))
+        assert len(reads) == 1
+        with storage.transaction() as tx:
+            tx.update_item(_write_of(tx, item), edited)
+        assert signature_found() == edited and len(reads) == 2
+    signature_found()
+    signature_found()
+    assert len(reads) == 4
+
+
+def _write_of(tx: StoreTransaction, item_id: int) -> dedup.ItemWrite:
+    """An edit of a stored item that keeps its fields (its signature is given apart)."""
+    row = tx.connection.execute(select(items).where(items.c.id == item_id)).one()
+    item = ItemData(key=row.key, title=row.title, content_html=row.content_html, published=NOW)
+    return dedup.ItemWrite(item_id, row.entry_id, item, NOW, NOW, "edited")

@@ -70,6 +70,8 @@ if TYPE_CHECKING:
 
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
+# Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
+REMEMBERED_CANDIDATES = 100_000
 
 
 # Statements run for every source an ingest writes, built once: building a statement
@@ -289,8 +291,12 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: obje
 class StoreTransaction:
     """Reads and writes inside one transaction (one per source during ingest)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, remembered: dict[int, tuple[int, bytes]] | None = None
+    ) -> None:
         self.connection = connection
+        # Candidates' rows read before in this ingest: item -> (story, signature).
+        self.remembered = remembered
 
     def source_state(self, key: str) -> tuple[int, str | None] | None:
         """The id and last body hash of a known source, or None."""
@@ -393,10 +399,20 @@ class StoreTransaction:
         ranked = [
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
-        chosen = sorted({item for best in ranked for item in best})
-        rows = self.connection.execute(_SIGNATURES, {"ids": chosen})
-        found = {row[0]: _candidate(*row) for row in rows}
-        return [[found[item] for item in best] for best in ranked]
+        rows = self._candidate_rows({item for best in ranked for item in best})
+        return [[_candidate(item, *rows[item]) for item in best] for best in ranked]
+
+    def _candidate_rows(self, wanted: set[int]) -> dict[int, tuple[int, bytes]]:
+        """The story and signature of each wanted item, read unless remembered."""
+        remembered = {} if self.remembered is None else self.remembered
+        missing = sorted(wanted.difference(remembered))
+        rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
+        read = {item: (story, signature) for item, story, signature in rows}
+        if self.remembered is not None:
+            if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
+                remembered.clear()  # a bound on memory: about 35 MB
+            remembered.update(read)
+        return {item: read.get(item) or remembered[item] for item in wanted}
 
     def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
         """Index new items' band keys (item id -> keys), in one statement."""
@@ -461,6 +477,8 @@ class StoreTransaction:
     def update_item(self, write: ItemWrite, slots: tuple[int, ...] | None) -> None:
         """Rewrite a stored item in place (an edit its source published)."""
         self.connection.execute(_UPDATE_ITEM, {"item": write.id, **_item_values(write, slots)})
+        if self.remembered is not None:
+            self.remembered.pop(write.id, None)  # its signature changed
 
     def add_topics(self, topics: dict[int, dict[str, float]]) -> None:
         """Record new items' topic assignments (item id -> topic -> score), in one statement."""
@@ -517,7 +535,8 @@ class Storage:
         # pool_pre_ping: after a PostgreSQL restart, pooled connections are dead;
         # each checkout tests its connection and replaces a dead one.
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        self._batch = threading.local()  # .connection: the batch this thread is writing
+        # This thread's batch (.connection) and remembered candidates (.remembered).
+        self._local = threading.local()
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout))
 
@@ -560,12 +579,29 @@ class Storage:
 
         Inside a ``batch`` (of this thread) it is part of the batch's transaction.
         """
-        joined = getattr(self._batch, "connection", None)
+        remembered = getattr(self._local, "remembered", None)
+        joined = getattr(self._local, "connection", None)
         if joined is not None:
-            yield StoreTransaction(joined)
+            yield StoreTransaction(joined, remembered)
             return
         with self.engine.begin() as connection:
-            yield StoreTransaction(connection)
+            yield StoreTransaction(connection, remembered)
+
+    @contextmanager
+    def remembering_candidates(self) -> Iterator[None]:
+        """Near-duplicate candidates' rows read in the block (by this thread) are kept for the
+        rest of it, as first read; an item rewritten meanwhile is read again.
+
+        An ingest compares each new item with the items sharing most of its band keys,
+        and the same items come back source after source (89% of the rows read in a
+        first ingest of 200 x 50): reading each once saves a random read of a large row
+        (up to 11 µs at 50,000 items, a fifth of writing a new item).
+        """
+        self._local.remembered = {}
+        try:
+            yield
+        finally:
+            self._local.remembered = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -579,15 +615,15 @@ class Storage:
         rows, not pages, and runs writers side by side, which a longer transaction
         would make wait on each other.
         """
-        if self.dialect != "sqlite" or getattr(self._batch, "connection", None) is not None:
+        if self.dialect != "sqlite" or getattr(self._local, "connection", None) is not None:
             yield
             return
         with self.engine.begin() as connection:
-            self._batch.connection = connection
+            self._local.connection = connection
             try:
                 yield
             finally:
-                self._batch.connection = None
+                self._local.connection = None
 
     # Reads for publishing, status and explain.
 
