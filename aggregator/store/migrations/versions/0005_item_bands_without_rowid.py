@@ -33,9 +33,11 @@ def _rebuild(*, with_rowid: bool) -> None:
         ),
         sqlite_with_rowid=with_rowid,
     )
+    # In key order, so each row goes at the end of the new table's B-tree, not at a random
+    # place in it: a store of 400,000 items (6.4 million rows) took 32-34 s, 47 s without.
     op.execute(
         "INSERT INTO item_bands_rebuilt (band_key, item_id)"
-        " SELECT band_key, item_id FROM item_bands"
+        " SELECT band_key, item_id FROM item_bands ORDER BY band_key, item_id"
     )
     op.drop_table("item_bands")
     op.rename_table("item_bands_rebuilt", "item_bands")
