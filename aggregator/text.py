@@ -53,8 +53,7 @@ def xml_safe_fields(value: T) -> T:
 
 def _xml_safe_value(held: Any) -> Any:  # noqa: ANN401 (any field's value)
     if isinstance(held, str):
-        safe = xml_safe(held)
-        return held if safe == held else safe
+        return xml_safe(held)  # ``held`` itself when nothing was dropped
     if isinstance(held, tuple):
         safe_parts = tuple(map(_xml_safe_value, held))
         return held if all(a is b for a, b in zip(safe_parts, held, strict=True)) else safe_parts
