@@ -5,8 +5,10 @@ published); 2 usage or configuration error; 3 another run holds the database.
 """
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -27,8 +29,14 @@ from aggregator import (
     worker,
 )
 from aggregator.clock import utcnow
-from aggregator.config import find_config, load_settings, parse_duration
-from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
+from aggregator.config import find_config, format_duration, load_settings, parse_duration
+from aggregator.errors import (
+    AggregatorError,
+    ConfigError,
+    ListenError,
+    LockedError,
+    SchemaError,
+)
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
@@ -158,7 +166,13 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    items = app.storage.newest_items(args.topic, args.limit)
+    items = app.storage.newest_items(args.topic, args.limit + 1)
+    if len(items) > args.limit:
+        items = items[: args.limit]
+        print(
+            f"items: showing the newest {args.limit}; more are stored (--limit N shows more)",
+            file=sys.stderr,
+        )
     rows = [
         {
             "id": item.entry_id,
@@ -306,7 +320,8 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 def cmd_prune(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     pruned = pipeline.prune(app, utcnow(), dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
-    print(f"prune: {verb} {len(pruned.items)} items older than {app.settings.retention_keep}")
+    keep = format_duration(app.settings.retention_keep)
+    print(f"prune: {verb} {len(pruned.items)} items older than {keep}")
     for entry_id, title in pruned.items if args.dry_run else ():
         print(f"  {entry_id}  {title}")
     return EXIT_OK
@@ -384,7 +399,7 @@ def _reporting_errors(run: Callable[[], int]) -> int:
     except LockedError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BUSY
-    except (UsageError, SchemaError, ConfigError) as error:
+    except (UsageError, SchemaError, ConfigError, ListenError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except AggregatorError as error:
@@ -402,6 +417,7 @@ def _command(
     """A sub-command whose --help describes it and ends with an example."""
     sub = group.add_parser(
         name,
+        parents=[_global_options()],
         help=help,
         description=help,
         epilog=f"example: {example}",
@@ -409,6 +425,44 @@ def _command(
     )
     sub.set_defaults(handler=handler)
     return sub
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after its name (README "Commands").
+
+    After the command they are parsed by the sub-command's own parser; their defaults
+    are suppressed there, so a sub-command never resets what was given before its name.
+    """
+    unset = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $AGGREGATOR_CONFIG, else config/aggregator.toml)",
+        **({"default": None} | unset),
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress details", **unset
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="errors only: no log lines below error, no summary lines",
+        **unset,
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="json: one JSON object per line, for log shippers",
+        **({"default": "text"} | unset),
+    )
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """A parent parser holding the global options, for every sub-command."""
+    options = argparse.ArgumentParser(add_help=False)
+    _add_global_options(options, defaults=False)
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -419,25 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"aggregator {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $AGGREGATOR_CONFIG, else config/aggregator.toml)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log errors only")
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object per line, for log shippers",
-    )
+    _add_global_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     add = partial(_command, commands)
 
     initializing = commands.add_parser(
         "init",
+        parents=[_global_options()],
         help="create a working folder: config/ (settings, topic rules), seeds/, feeds/",
         description="Create a working folder for aggregator; refuses to overwrite files.",
         epilog="example: aggregator init ~/peninsula --examples",
@@ -445,7 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     initializing.add_argument("folder", metavar="DIR", nargs="?", default=".")
     initializing.add_argument(
-        "--examples", action="store_true", help="also copy the two sample seed files"
+        "--examples",
+        action="store_true",
+        help="also copy the two sample seed files and labelled examples for `evaluate`",
     )
     update = add(
         "update",
@@ -479,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         cmd_evaluate,
         "precision, recall and F1 of the topic rules on labelled examples (JSON Lines)",
-        "aggregator evaluate tests/data/topics/examples.jsonl",
+        "aggregator evaluate examples.jsonl   (`aggregator init --examples` writes that file)",
     )
     evaluating.add_argument("file", metavar="FILE.jsonl")
     evaluating.add_argument(
@@ -533,6 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     sources = commands.add_parser(
         "sources",
+        parents=[_global_options()],
         help="manage web sources (RSS, Atom, JSON Feed)",
         description="Manage web sources; those declared in the config file are listed too.",
         epilog="example: aggregator sources add https://example.org/feed.xml --interval 30m",
@@ -606,6 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     database = commands.add_parser(
         "db",
+        parents=[_global_options()],
         help="the database schema: show its revision, migrate it",
         description="Show or migrate the database schema (Alembic revisions shipped inside).",
         epilog="example: aggregator db upgrade",
@@ -628,6 +675,7 @@ def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     ):
         sub = actions.add_parser(
             name,
+            parents=[_global_options()],
             help=text,
             description=text,
             epilog=f"example: {example}",
@@ -658,9 +706,39 @@ def _progress(args: argparse.Namespace, handler: logging.Handler) -> Progress:
     return progress
 
 
+def _is_summary(args: argparse.Namespace) -> bool:
+    """Whether the command's stdout only reports what it did (silenced by -q), not an answer."""
+    if args.command in ("update", "ingest", "import", "init"):
+        return True
+    if args.command in ("regenerate", "prune"):
+        return not args.dry_run
+    if args.command == "sources":
+        return args.sources_command in ("add", "remove", "import")
+    if args.command == "db":
+        return args.db_command == "upgrade"
+    return args.command == "export" and bool(args.output)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that closes the pipe early (``| head``) just ends the output."""
+    try:
+        with contextlib.ExitStack() as quiet:
+            status = _main(argv, quiet)
+            sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python's advice (signal docs, "Note on SIGPIPE"): point stdout at devnull so the
+        # interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INPUT_FAILED
+
+
+def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.quiet and _is_summary(args):
+        devnull = quiet.enter_context(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        quiet.enter_context(contextlib.redirect_stdout(devnull))
     handler = _configure_logging(args.verbose, args.quiet, args.log_format)
     if args.command in ("daemon", "worker") and not args.quiet and not args.verbose:
         logging.getLogger("aggregator").setLevel(logging.INFO)

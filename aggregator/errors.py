@@ -40,3 +40,10 @@ class SchemaError(AggregatorError):
 
 class LeaseLost(AggregatorError):
     """A worker's claim on a source lapsed and another worker took it (issue #8)."""
+
+
+class ListenError(AggregatorError):
+    """The server cannot listen where it was told to (a port in use, an unknown address)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")

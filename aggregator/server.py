@@ -22,6 +22,7 @@ import waitress
 from prometheus_client import CONTENT_TYPE_LATEST
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from aggregator.errors import ListenError
 from aggregator.store import Storage, published
 
 log = logging.getLogger("aggregator.server")
@@ -241,7 +242,10 @@ class BackgroundServer:
         metrics: Callable[[], bytes] | None = None,
         storage: Storage | None = None,
     ) -> None:
-        self.server = make_server(folder, host, port, metrics, storage)
+        try:
+            self.server = make_server(folder, host, port, metrics, storage)
+        except OSError as error:
+            raise ListenError(host, port, error.strerror or str(error)) from None
         self.url = f"http://{host}:{self.server.effective_port}/"
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 

@@ -2,7 +2,8 @@
 
 The defaults come from the package (``aggregator/defaults`` and
 ``aggregator/examples`` are links to the repository's ``config/`` and
-``seeds/``, so the two cannot drift apart).
+``seeds/``, and ``aggregator/labelled`` to ``tests/data/topics/``, so the two cannot
+drift apart).
 """
 
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ def _plan(folder: Path, examples: bool) -> list[tuple[Path, Traversable]]:
             for item in sorted((package / "examples").iterdir(), key=lambda t: t.name)
             if item.name.endswith(".txt")
         ]
+        # Labelled examples, so `aggregator evaluate examples.jsonl` (its --help example)
+        # works without a clone.
+        plan.append((folder / "examples.jsonl", package / "labelled" / "examples.jsonl"))
     return plan
 
 

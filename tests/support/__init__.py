@@ -1,0 +1,1 @@
+"""Helpers shared by several test modules (tests do not import each other)."""
