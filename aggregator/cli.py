@@ -65,11 +65,12 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     ingested, published = pipeline.update(app, utcnow(), force=args.force)
     app.progress.finish()
     _print_failures(ingested.failures + published.failures)
+    not_written = f", {len(published.failures)} failed" if published.failures else ""
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
         f"{len(ingested.failures)} failed inputs; "
-        f"{len(published.written)} files written, {len(published.unchanged)} unchanged "
-        f"in {app.settings.feeds_dir}"
+        f"{len(published.written)} files written, {len(published.unchanged)} unchanged"
+        f"{not_written} in {app.settings.feeds_dir}"
     )
     return EXIT_INPUT_FAILED if ingested.failures or published.failures else EXIT_OK
 
@@ -105,7 +106,8 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     for path in report.written:
         print(f"wrote {path}")
     _print_failures(report.failures)
-    print(f"regenerate: {len(report.written)} written, {len(report.unchanged)} unchanged")
+    failed = f", {len(report.failures)} failed" if report.failures else ""
+    print(f"regenerate: {len(report.written)} written, {len(report.unchanged)} unchanged{failed}")
     return EXIT_INPUT_FAILED if report.failures else EXIT_OK
 
 
@@ -141,7 +143,7 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
     print(f"database: {report.database}")
-    print(f"items: {report.items}")
+    print(f"items: {report.items} ({report.stories} stories)")
     for topic, count in report.topics.items():
         print(f"  {topic}: {count}")
     for kind, run in (("ingest", report.last_ingest), ("regenerate", report.last_regenerate)):
@@ -153,10 +155,17 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
                 f"({run.items_new} new, {run.items_updated} updated, {len(run.failures)} failed)"
             )
         else:
-            print(f"last regenerate: {run.finished.isoformat()} ({run.feeds_written} written)")
+            print(
+                f"last regenerate: {run.finished.isoformat()} "
+                f"({run.feeds_written} written, {len(run.failures)} failed)"
+            )
     print(f"failing inputs: {len(report.failing)}")
     for key, error in report.failing:
         print(f"  {key}: {error}")
+    if report.failing_outputs:
+        print(f"failing outputs: {len(report.failing_outputs)}")
+        for failure in report.failing_outputs:
+            print(f"  {failure}")
     for problem in report.problems:
         print(f"attention: {problem}")
     return EXIT_OK if report.healthy else EXIT_INPUT_FAILED

@@ -1,7 +1,9 @@
 """Is the aggregator healthy? A summary for people and for monitoring checks.
 
 Needs attention when more inputs are failing than ``status.max_failing``
-allows, or when no ingest has finished within ``status.stale_after``.
+allows, when the last regeneration could not write some files (the feeds
+readers see are then stale: issue #20), or when no ingest has finished
+within ``status.stale_after``.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from aggregator.store.storage import RunRecord
 class Health:
     database: str
     items: int
+    stories: int
     topics: dict[str, int]
     last_ingest: RunRecord | None
     last_regenerate: RunRecord | None
@@ -30,6 +33,7 @@ class Health:
             if record is None:
                 return None
             return {
+                "started": record.started.isoformat(),
                 "finished": record.finished.isoformat(),
                 "items_new": record.items_new,
                 "items_updated": record.items_updated,
@@ -42,11 +46,18 @@ class Health:
             "problems": self.problems,
             "database": self.database,
             "items": self.items,
+            "stories": self.stories,
             "topics": self.topics,
             "last_ingest": run(self.last_ingest),
             "last_regenerate": run(self.last_regenerate),
             "failing_inputs": [{"input": key, "error": error} for key, error in self.failing],
+            "failing_outputs": list(self.failing_outputs),
         }
+
+    @property
+    def failing_outputs(self) -> tuple[str, ...]:
+        """The files the last regeneration could not write, each with its reason."""
+        return self.last_regenerate.failures if self.last_regenerate else ()
 
 
 def check(app: Aggregator, now: datetime) -> Health:
@@ -58,6 +69,12 @@ def check(app: Aggregator, now: datetime) -> Health:
     limit = app.settings.status.max_failing
     if len(failing) > limit:
         problems.append(f"{len(failing)} inputs failing (more than status.max_failing = {limit})")
+    last_regenerate = storage.last_run("regenerate")
+    if last_regenerate is not None and last_regenerate.failures:
+        problems.append(
+            f"the last regeneration could not write {len(last_regenerate.failures)} files "
+            f"(first: {last_regenerate.failures[0]})"
+        )
     stale_after = app.settings.status.stale_after
     if last_ingest is None:
         problems.append("no ingest has run yet")
@@ -69,9 +86,10 @@ def check(app: Aggregator, now: datetime) -> Health:
     return Health(
         database=storage.display_url,
         items=storage.item_count(),
+        stories=storage.story_count(),
         topics={t.id: counts.get(t.id, 0) for t in app.topics},
         last_ingest=last_ingest,
-        last_regenerate=storage.last_run("regenerate"),
+        last_regenerate=last_regenerate,
         failing=failing,
         problems=problems,
     )

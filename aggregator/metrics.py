@@ -46,7 +46,9 @@ class StoreCollector(Collector):
             value=counts.get("items:merged", 0),
         )
         per_topic = GaugeMetricFamily(
-            "aggregator_topic_items", "Stored items per topic.", labels=["topic"]
+            "aggregator_topic_items",
+            "Stories per topic (merged copies count once, as in the feeds).",
+            labels=["topic"],
         )
         topic_counts = self.storage.topic_counts()
         for topic in self.topics:
@@ -60,6 +62,13 @@ class StoreCollector(Collector):
                 f"aggregator_last_{kind}_timestamp_seconds",
                 f"When the last {kind} finished (Unix time).",
                 value=run.finished.timestamp(),
+            )
+            yield GaugeMetricFamily(
+                f"aggregator_last_{kind}_failures",
+                "Inputs the last ingest could not read"
+                if kind == "ingest"
+                else "Files the last regeneration could not write (the feeds served are stale).",
+                value=len(run.failures),
             )
             if run.duration_ms is not None:
                 yield GaugeMetricFamily(

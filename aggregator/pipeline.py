@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -293,6 +293,12 @@ class _Tally:
         )
 
 
+def _finished(now: datetime, duration_ms: int) -> datetime:
+    """When a run that began at ``now`` ended: ``now`` is read once per run, so the end is
+    its start plus the measured duration (``status`` and ``/metrics`` show it)."""
+    return now + timedelta(milliseconds=duration_ms)
+
+
 def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
     started = time.perf_counter()
     tally = _Tally()
@@ -305,7 +311,7 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
     app.storage.record_run(
         "ingest",
         now,
-        now,
+        _finished(now, duration_ms),
         items_new=report.items_new,
         items_updated=report.items_updated,
         failures=report.failures,
@@ -654,7 +660,7 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     app.storage.record_run(
         "regenerate",
         now,
-        now,
+        _finished(now, duration_ms),
         feeds_written=len(written),
         failures=failures,
         duration_ms=duration_ms,

@@ -75,8 +75,10 @@ def test_a_usage_error_exits_2(project: Path) -> None:
     assert run(project, "regenerate", "--topic", "sports").returncode == 2
 
 
-def test_update_refuses_while_another_run_holds_the_lock(project: Path) -> None:
-    (project / "config" / "aggregator.toml").write_text('[storage]\nlock_wait = "0s"\n')
+def test_update_says_it_waits_then_refuses_while_another_run_holds_the_lock(
+    project: Path,
+) -> None:
+    (project / "config" / "aggregator.toml").write_text('[storage]\nlock_wait = "1s"\n')
     storage = Storage(f"sqlite:///{project / 'aggregator.db'}")
     storage.initialize()
     try:
@@ -85,7 +87,11 @@ def test_update_refuses_while_another_run_holds_the_lock(project: Path) -> None:
     finally:
         storage.close()
     assert result.returncode == 3
-    assert "another run is in progress" in result.stderr
+    # One line when it starts waiting (issue #20), one when it gives up.
+    waiting = [line for line in result.stderr.splitlines() if "waiting up to 1s" in line]
+    assert len(waiting) == 1, result.stderr
+    assert f"another run is in progress on sqlite:///{project}" in waiting[0]
+    assert "waited 1s for the cycle lock" in result.stderr
     assert f"held by process {os.getpid()}" in result.stderr
 
 

@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from aggregator import pipeline
 from aggregator.config import load_settings
 from tests.conftest import DATA
+from tests.support.files import read_only
 
 NOW = datetime(2025, 6, 5, 0, 0, tzinfo=UTC)
 TOPICS = ("inter-korean", "alliance", "domestic-politics")
@@ -190,25 +190,6 @@ def test_the_same_seeds_give_the_same_bytes_in_any_store(project: Path, tmp_path
         finally:
             app.close()
     assert outputs[0] == outputs[1]
-
-
-@contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """Make a folder unwritable, even for root (who ignores permissions): chattr +i."""
-    if os.geteuid() == 0:
-        made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
-        if made.returncode != 0:
-            pytest.skip(f"cannot make {folder} immutable here: {made.stderr.decode().strip()}")
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", str(folder)], check=True)
-        return
-    folder.chmod(0o555)
-    try:
-        yield
-    finally:
-        folder.chmod(0o755)
 
 
 def test_an_unwritable_feeds_folder_keeps_the_old_files_and_recovers(

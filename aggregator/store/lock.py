@@ -57,11 +57,16 @@ class RunLock:
             self._nested = True
             return self
         deadline = time.monotonic() + self.wait
+        waiting = False
         while not self._try_acquire():
             if time.monotonic() >= deadline:
                 message = self._held_message()
                 self.release()
                 raise LockedError(message)
+            if not waiting:
+                # Said once, so a command that waits for a daemon's cycle does not look hung.
+                log.warning("%s; waiting up to %gs for it to finish", self._holder(), self.wait)
+                waiting = True
             time.sleep(_POLL_SECONDS)
         holdings[self._identity] = 1
         return self
@@ -158,6 +163,10 @@ class RunLock:
         self._held = False
 
     def _held_message(self) -> str:
+        return f"{self._holder()}; waited {self.wait:g}s for the {self.name} lock"
+
+    def _holder(self) -> str:
+        """Who holds the lock, as far as we can tell: "another run is in progress on X (...)"."""
         holder = ""
         if self.storage.dialect != "postgresql":
             try:
@@ -168,10 +177,7 @@ class RunLock:
         what = (
             "another daemon is running" if self.name == "daemon" else "another run is in progress"
         )
-        return (
-            f"{what} on {self.storage.display_url}{holder}; "
-            f"waited {self.wait:g}s for the {self.name} lock"
-        )
+        return f"{what} on {self.storage.display_url}{holder}"
 
     def release(self) -> None:
         holdings = _holdings()

@@ -779,11 +779,21 @@ class Storage:
         return [by_id[i] for i in ids if i in by_id]
 
     def topic_counts(self) -> dict[str, int]:
+        """Stories per topic, as the feeds count them: a merged copy is not one more."""
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(item_topics.c.topic_id, func.count()).group_by(item_topics.c.topic_id)
+                select(item_topics.c.topic_id, func.count())
+                .join(items, items.c.id == item_topics.c.item_id)
+                .where(items.c.story_id == items.c.id)
+                .group_by(item_topics.c.topic_id)
             )
             return {topic: count for topic, count in rows}
+
+    def story_count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.count()).select_from(items).where(items.c.story_id == items.c.id)
+            ).scalar_one()
 
     def item_count(self) -> int:
         with self.engine.connect() as connection:
