@@ -30,7 +30,6 @@ import httpx
 from aggregator import classify, dedup, pages, publish, websub
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.config import Settings
-from aggregator.dedup import ItemWrite
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
@@ -42,10 +41,10 @@ from aggregator.store import Storage, published, retention
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
-from aggregator.store.sources import WebSource, save_fetch_state
-from aggregator.store.storage import StoreTransaction, StoryIdentities
+from aggregator.store.sources import save_fetch_state
+from aggregator.store.writes import StoreTransaction, StoryIdentities
 from aggregator.text import html_to_text
-from aggregator.types import InputFailure, SourceData, TopicMatch
+from aggregator.types import InputFailure, ItemWrite, SourceData, TopicMatch, WebSource
 
 log = logging.getLogger("aggregator.pipeline")
 

@@ -44,7 +44,7 @@ from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
 from aggregator.store import leases
 from aggregator.store.lock import RunLock
-from aggregator.store.sources import WebSource
+from aggregator.types import WebSource
 
 log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.

@@ -1,0 +1,100 @@
+"""The shared counters and the run log.
+
+Counters are what workers add to at once (so one upsert); the run log is one row per
+ingest or regeneration, which ``status`` and the health check read.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from aggregator.store.dialect import UPSERTS
+from aggregator.store.engine import Database
+from aggregator.store.schema import counters, runs
+from aggregator.types import InputFailure
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One logged ingest or regeneration."""
+
+    kind: str
+    started: datetime
+    finished: datetime
+    items_new: int
+    items_updated: int
+    feeds_written: int
+    failures: tuple[str, ...]
+    duration_ms: int | None = None
+
+
+def add_counts(database: Database, counts: dict[str, int]) -> None:
+    """Add to the shared counters (creating them at zero).
+
+    One upsert on PostgreSQL and SQLite: workers add to the same counters at once, and
+    an update-then-insert would let two of them insert the same new counter. In name
+    order, so two transactions never wait on each other's rows crosswise.
+    """
+    rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
+    if not rows:
+        return
+    upsert = UPSERTS[database.dialect](counters)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[counters.c.name],
+        set_={"value": counters.c.value + upsert.excluded.value},
+    )
+    with database.transaction() as tx:
+        tx.connection.execute(upsert, rows)
+
+
+def counts(database: Database) -> dict[str, int]:
+    with database.engine.connect() as connection:
+        return dict(connection.execute(select(counters.c.name, counters.c.value)).all())
+
+
+def record_run(
+    database: Database,
+    kind: str,
+    started: datetime,
+    finished: datetime,
+    *,
+    items_new: int = 0,
+    items_updated: int = 0,
+    feeds_written: int = 0,
+    failures: Sequence[InputFailure] = (),
+    duration_ms: int | None = None,
+) -> None:
+    with database.transaction() as tx:
+        tx.connection.execute(
+            insert(runs).values(
+                kind=kind,
+                started=started,
+                finished=finished,
+                items_new=items_new,
+                items_updated=items_updated,
+                feeds_written=feeds_written,
+                failures="\n".join(str(f) for f in failures),
+                duration_ms=duration_ms,
+            )
+        )
+
+
+def last_run(database: Database, kind: str) -> RunRecord | None:
+    with database.engine.connect() as connection:
+        row = connection.execute(
+            select(runs).where(runs.c.kind == kind).order_by(runs.c.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    return RunRecord(
+        row.kind,
+        row.started,
+        row.finished,
+        row.items_new,
+        row.items_updated,
+        row.feeds_written,
+        tuple(line for line in row.failures.split("\n") if line),
+        row.duration_ms,
+    )
