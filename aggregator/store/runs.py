@@ -4,8 +4,7 @@ Counters are what workers add to at once (so one upsert); the run log is one row
 ingest or regeneration, which ``status`` and the health check read.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -13,7 +12,6 @@ from sqlalchemy import insert, select
 from aggregator.store.dialect import UPSERTS
 from aggregator.store.engine import Database
 from aggregator.store.schema import counters, runs
-from aggregator.types import InputFailure
 
 
 @dataclass(frozen=True)
@@ -23,10 +21,10 @@ class RunRecord:
     kind: str
     started: datetime
     finished: datetime
-    items_new: int
-    items_updated: int
-    feeds_written: int
-    failures: tuple[str, ...]
+    items_new: int = 0
+    items_updated: int = 0
+    feeds_written: int = 0
+    failures: tuple[str, ...] = ()  # each "subject: reason"
     duration_ms: int | None = None
 
 
@@ -54,31 +52,10 @@ def counts(database: Database) -> dict[str, int]:
         return dict(connection.execute(select(counters.c.name, counters.c.value)).all())
 
 
-def record_run(
-    database: Database,
-    kind: str,
-    started: datetime,
-    finished: datetime,
-    *,
-    items_new: int = 0,
-    items_updated: int = 0,
-    feeds_written: int = 0,
-    failures: Sequence[InputFailure] = (),
-    duration_ms: int | None = None,
-) -> None:
+def record_run(database: Database, run: RunRecord) -> None:
     with database.transaction() as tx:
-        tx.connection.execute(
-            insert(runs).values(
-                kind=kind,
-                started=started,
-                finished=finished,
-                items_new=items_new,
-                items_updated=items_updated,
-                feeds_written=feeds_written,
-                failures="\n".join(str(f) for f in failures),
-                duration_ms=duration_ms,
-            )
-        )
+        values = {**asdict(run), "failures": "\n".join(run.failures)}
+        tx.connection.execute(insert(runs).values(**values))
 
 
 def last_run(database: Database, kind: str) -> RunRecord | None:
@@ -88,13 +65,6 @@ def last_run(database: Database, kind: str) -> RunRecord | None:
         ).first()
     if row is None:
         return None
-    return RunRecord(
-        row.kind,
-        row.started,
-        row.finished,
-        row.items_new,
-        row.items_updated,
-        row.feeds_written,
-        tuple(line for line in row.failures.split("\n") if line),
-        row.duration_ms,
-    )
+    logged = {field.name: getattr(row, field.name) for field in fields(RunRecord)}
+    logged["failures"] = tuple(line for line in row.failures.split("\n") if line)
+    return RunRecord(**logged)

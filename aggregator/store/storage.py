@@ -15,7 +15,6 @@ the schema and its migrations are tested on.
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
 
@@ -27,7 +26,7 @@ from aggregator.store.retry import is_transient
 from aggregator.store.runs import RunRecord
 from aggregator.store.sources import SourceRegistry
 from aggregator.store.writes import StoreTransaction
-from aggregator.types import InputFailure, StoredItem
+from aggregator.types import StoredItem
 
 
 class Storage(Database):
@@ -95,29 +94,8 @@ class Storage(Database):
     def counts(self) -> dict[str, int]:
         return runs.counts(self)
 
-    def record_run(
-        self,
-        kind: str,
-        started: datetime,
-        finished: datetime,
-        *,
-        items_new: int = 0,
-        items_updated: int = 0,
-        feeds_written: int = 0,
-        failures: Sequence[InputFailure] = (),
-        duration_ms: int | None = None,
-    ) -> None:
-        runs.record_run(
-            self,
-            kind,
-            started,
-            finished,
-            items_new=items_new,
-            items_updated=items_updated,
-            feeds_written=feeds_written,
-            failures=failures,
-            duration_ms=duration_ms,
-        )
+    def record_run(self, run: RunRecord) -> None:
+        runs.record_run(self, run)
 
     def last_run(self, kind: str) -> RunRecord | None:
         return runs.last_run(self, kind)
