@@ -40,7 +40,7 @@ from aggregator.errors import (
 )
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
-from aggregator.server import BackgroundServer
+from aggregator.server import BackgroundServer, base_path
 from aggregator.store import Storage, migrate, transfer
 from aggregator.types import WebSource
 
@@ -330,6 +330,7 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         args.port,
         metrics=lambda: metrics.render(app.storage, app.topics),
         storage=app.storage if from_database else None,
+        prefix=base_path(app.settings.base_url),
     ).start()
     what = app.storage.display_url if from_database else app.settings.feeds_dir
     print(f"serving the feeds in {what} at {server.url} (Ctrl-C to stop)", flush=True)

@@ -25,7 +25,7 @@ from aggregator import classify, metrics, pipeline
 from aggregator.clock import utcnow
 from aggregator.config import load_settings
 from aggregator.errors import AggregatorError, LockedError
-from aggregator.server import BackgroundServer
+from aggregator.server import BackgroundServer, base_path
 from aggregator.store.lock import RunLock
 
 log = logging.getLogger("aggregator.daemon")
@@ -135,6 +135,7 @@ def run(
                 *serve,
                 metrics=lambda: metrics.render(app.storage, app.topics),
                 storage=app.storage if app.settings.publish_to_database else None,
+                prefix=base_path(app.settings.base_url),
             ).start()
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},

@@ -5,7 +5,9 @@ serves only the files the publisher writes: Atom feeds, archive pages, the
 HTML pages and the OPML list. Strong ETags and Last-Modified with 304
 answers, HEAD, gzip when asked, and Cache-Control (archive pages are
 immutable). Anything else is a 404: no directory listing, no path outside the
-folder.
+folder. The files are served under the path of ``publish.base_url``
+(``http://host/feeds/`` -> ``/feeds/all.xml``), since that is where every self link,
+subscribe link and OPML entry the publisher wrote points.
 """
 
 import gzip
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import waitress
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -39,6 +42,12 @@ _TYPES = {
 FEED_MAX_AGE = 300
 
 
+def base_path(base_url: str) -> str:
+    """The path the feeds are published under: "/feeds/" for "http://host:8080/feeds/"."""
+    path = urlsplit(base_url).path
+    return path if path.endswith("/") else path + "/"
+
+
 @dataclass(frozen=True)
 class _Representation:
     body: bytes
@@ -59,18 +68,18 @@ class FeedsApp:
         folder: Path,
         metrics: Callable[[], bytes] | None = None,
         storage: Storage | None = None,
+        prefix: str = "/",
     ) -> None:
         self.folder = folder.resolve()
         self.metrics = metrics
         self.storage = storage
+        self.prefix = prefix
         self._cache: dict[Path, tuple[object, _Representation]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/") or "/"
-        if path == "/":
-            path = "/index.html"
         if path == "/metrics" and self.metrics is not None and method == "GET":
             body = self.metrics()
             start_response(
@@ -86,6 +95,17 @@ class FeedsApp:
                 b"GET or HEAD only\n",
                 [("Allow", "GET, HEAD")],
             )
+        if path + "/" == self.prefix:
+            return self._plain(
+                start_response, "301 Moved Permanently", b"", [("Location", self.prefix)]
+            )
+        if not path.startswith(self.prefix):
+            return self._plain(
+                start_response, "404 Not Found", b"not found\n", head=method == "HEAD"
+            )
+        path = "/" + path.removeprefix(self.prefix)
+        if path == "/":
+            path = "/index.html"
         # Only names the publisher writes; "..", "%2e%2e", "//" and directories never match.
         file = self.folder / path.lstrip("/")
         load = self._load if self.storage is None else self._load_published
@@ -224,10 +244,15 @@ def make_server(
     port: int,
     metrics: Callable[[], bytes] | None = None,
     storage: Storage | None = None,
+    prefix: str = "/",
 ) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for the feeds (and /metrics), bound and ready to ``run()``."""
     return waitress.create_server(
-        FeedsApp(folder, metrics, storage), host=host, port=port, ident="aggregator", threads=4
+        FeedsApp(folder, metrics, storage, prefix),
+        host=host,
+        port=port,
+        ident="aggregator",
+        threads=4,
     )
 
 
@@ -241,12 +266,13 @@ class BackgroundServer:
         port: int,
         metrics: Callable[[], bytes] | None = None,
         storage: Storage | None = None,
+        prefix: str = "/",
     ) -> None:
         try:
-            self.server = make_server(folder, host, port, metrics, storage)
+            self.server = make_server(folder, host, port, metrics, storage, prefix)
         except OSError as error:
             raise ListenError(host, port, error.strerror or str(error)) from None
-        self.url = f"http://{host}:{self.server.effective_port}/"
+        self.url = f"http://{host}:{self.server.effective_port}{prefix}"
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 
     def start(self) -> "BackgroundServer":

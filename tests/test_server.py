@@ -223,13 +223,14 @@ def _url_from(stream: IO[str], pattern: str) -> str:
 
 @pytest.mark.parametrize(
     ("command", "stream", "pattern"),
-    [(["serve", "--port", "0"], "stdout", r"at (http://127\.0\.0\.1:\d+/)"),
+    [(["serve", "--port", "0"], "stdout", r"at (http://127\.0\.0\.1:\d+/\S*)"),
      (["daemon", "--serve", "--port", "0"], "stderr", r"serving feeds at (http://\S+/)")],
 )  # fmt: skip
-def test_serve_and_daemon_serve_stop_on_sigterm(
+def test_serve_and_daemon_serve_under_the_base_url_and_stop_on_sigterm(
     project: Path, command: list[str], stream: str, pattern: str
 ) -> None:
-    pipeline_app = open_app(project)
+    # Every self, subscribe and OPML link points under /feeds/: that is where it serves.
+    pipeline_app = open_app(project, '[publish]\nbase_url = "http://127.0.0.1:8080/feeds/"\n')
     pipeline.update(pipeline_app, NOW)
     pipeline_app.close()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
@@ -243,10 +244,18 @@ def test_serve_and_daemon_serve_stop_on_sigterm(
     )
     try:
         base = _url_from(getattr(process, stream), pattern)
+        assert base.endswith("/feeds/")
         response = httpx.get(base + "alliance.xml")
         assert response.status_code == 200
         assert response.content == (project / "feeds" / "alliance.xml").read_bytes()
+        self_link = re.search(rb'<link href="([^"]+)" rel="self"', response.content)
+        assert self_link is not None
+        assert self_link.group(1).decode().removeprefix("http://127.0.0.1:8080/feeds/") == (
+            "alliance.xml"
+        )
         assert "Subscribe" in httpx.get(base).text
+        assert httpx.get(base.removesuffix("/")).headers["location"] == "/feeds/"
+        assert httpx.get(base.removesuffix("feeds/") + "alliance.xml").status_code == 404
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:
