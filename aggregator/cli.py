@@ -38,6 +38,7 @@ from aggregator.errors import (
     LockedError,
     SchemaError,
 )
+from aggregator.ingest import discover
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer, base_path
@@ -61,8 +62,21 @@ def _print_failures(failures: Sequence[object]) -> None:
         print(f"failed: {failure}", file=sys.stderr)
 
 
+def _one_source(app: pipeline.Aggregator, reference: str | None) -> WebSource | None:
+    """The source `update --source` names (by URL or name), or None for every due one."""
+    if reference is None:
+        return None
+    app.storage.sources.sync_config(app.settings.sources)
+    found = app.storage.sources.matching(reference)
+    if len(found) != 1:
+        problem = "no source" if not found else f"{len(found)} sources match"
+        raise UsageError(f"--source {reference!r}: {problem} (see aggregator sources list)")
+    return found[0]
+
+
 def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    ingested, published = pipeline.update(app, utcnow(), force=args.force)
+    only = _one_source(app, args.source)
+    ingested, published = pipeline.update(app, utcnow(), force=args.force, only=only)
     app.progress.finish()
     _print_failures(ingested.failures + published.failures)
     not_written = f", {len(published.failures)} failed" if published.failures else ""
@@ -76,7 +90,7 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    report = pipeline.ingest(app, utcnow(), force=args.force)
+    report = pipeline.ingest(app, utcnow(), force=args.force, only=_one_source(app, args.source))
     app.progress.finish()
     _print_failures(report.failures)
     print(
@@ -230,6 +244,8 @@ def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     for source in listed:
         state = "enabled" if source.enabled else f"disabled ({source.disabled_reason})"
         print(f"{source.label}\n  url: {source.url}\n  {state}, from {source.origin}")
+        if source.category:
+            print(f"  category: {source.category}")
         print(
             f"  last status: {source.last_status or 'never fetched'}; "
             f"last success: {_when(source.last_success)}; next due: {_when(source.next_fetch)}; "
@@ -248,6 +264,8 @@ def _source_json(source: WebSource) -> dict[str, object]:
         "url": source.url,
         "key": source.key,
         "origin": source.origin,
+        "category": source.category,
+        "site": source.link,
         "enabled": source.enabled,
         "disabled_reason": source.disabled_reason,
         "interval_seconds": source.interval.total_seconds() if source.interval else None,
@@ -271,14 +289,34 @@ def _interval(text: str | None) -> timedelta | None:
 def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"{args.url!r} is not an http(s) URL")
+    interval = _interval(args.interval)
+    if args.no_check:
+        source = app.storage.sources.add(
+            args.url, name=args.name, interval=interval, origin="cli", category=args.category
+        )
+        print(f"added {source.label} ({source.url}) unchecked; it is fetched at the next update")
+        return EXIT_OK
+    found = discover.find_feed(app.settings.fetch, args.url, app.settings.timezone, utcnow())
+    if found.page is not None:
+        print(f"found the feed {found.url} in {found.page}")
     source = app.storage.sources.add(
-        args.url, name=args.name, interval=_interval(args.interval), origin="cli"
+        found.url,
+        name=args.name,
+        interval=interval,
+        origin="cli",
+        title=found.title,
+        link=found.site,
+        category=args.category,
     )
-    print(f"added {source.label} ({source.url}); it is fetched at the next update")
+    print(
+        f"added {source.label} ({source.url}): {found.title!r}, {found.entries} entries now; "
+        "they are stored at the next update"
+    )
     return EXIT_OK
 
 
 def cmd_sources_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    app.storage.sources.sync_config(app.settings.sources)
     source = app.storage.sources.remove(args.source)
     print(f"removed {source.label} ({source.url}) and its items")
     return EXIT_OK
@@ -296,7 +334,15 @@ def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> in
         if registry.find(subscription.url) is not None:
             skipped += 1
             continue
-        registry.add(subscription.url, name=subscription.title, interval=None, origin="opml")
+        registry.add(
+            subscription.url,
+            name=None,
+            title=subscription.title,
+            link=subscription.html_url,
+            category=subscription.category,
+            interval=None,
+            origin="opml",
+        )
         added += 1
     print(f"import: {added} sources added, {skipped} already followed, from {path}")
     return EXIT_OK
@@ -304,7 +350,9 @@ def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> in
 
 def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     subscriptions = [
-        Subscription(s.url, s.name or s.title) for s in app.storage.sources.all() if s.enabled
+        Subscription(s.url, s.label, s.link, s.category)
+        for s in app.storage.sources.all()
+        if s.enabled
     ]
     document = render_opml("aggregator sources", subscriptions, utcnow())
     if args.output:
@@ -532,6 +580,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--force", action="store_true", help="fetch every enabled source now, due or not"
         )
+        sub.add_argument(
+            "--source",
+            metavar="NAME_OR_URL",
+            help="only this web source, fetched now whether due or not (no seeds)",
+        )
     regenerate = add(
         "regenerate",
         cmd_regenerate,
@@ -629,10 +682,13 @@ def build_parser() -> argparse.ArgumentParser:
     adding = add_action(
         "add",
         cmd_sources_add,
-        "follow a feed",
+        "follow a feed: fetched once first, and found through the page's "
+        '<link rel="alternate"> when URL is a web page',
         "aggregator sources add https://example.org/feed.xml --name Example --interval 30m",
     )
-    adding.add_argument("url", metavar="URL")
+    adding.add_argument("url", metavar="URL", help="a feed, or a web page that links its feed")
+    adding.add_argument("--no-check", action="store_true", help="add it without fetching it first")
+    adding.add_argument("--category", metavar="FOLDER", help="a folder for it (OPML export)")
     adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
     adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
     removing = add_action(

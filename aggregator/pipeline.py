@@ -244,12 +244,15 @@ def _insert_new(
     return sum(story is not None for story in stories)
 
 
-def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:
-    """Read every seed file and every due web source (all enabled ones with ``force``)."""
+def ingest(
+    app: Aggregator, now: datetime, *, force: bool = False, only: WebSource | None = None
+) -> IngestReport:
+    """Read every seed file and every due web source (all enabled ones with ``force``), or
+    only the web source ``only``, due or not."""
 
     def attempt() -> IngestReport:
         with app.cycle_lock():
-            return _ingest(app, now, force)
+            return _ingest(app, now, force, only)
 
     return app.retrying("ingest", attempt)
 
@@ -299,12 +302,15 @@ def _finished(now: datetime, duration_ms: int) -> datetime:
     return now + timedelta(milliseconds=duration_ms)
 
 
-def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
+def _ingest(
+    app: Aggregator, now: datetime, force: bool, only: WebSource | None = None
+) -> IngestReport:
     started = time.perf_counter()
     tally = _Tally()
     _adopt_rules_if_empty(app)
-    _ingest_seeds(app, now, tally)
-    _ingest_web_sources(app, now, force, tally)
+    if only is None:
+        _ingest_seeds(app, now, tally)
+    _ingest_web_sources(app, now, force, tally, only)
     report = tally.report()
     app.storage.add_counts(tally.counters())
     duration_ms = round((time.perf_counter() - started) * 1000)
@@ -417,11 +423,16 @@ def _fetch_and_parse(
         return _Fetched(result, body_hash, parse_error=error.reason)
 
 
-def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tally) -> None:
+def _ingest_web_sources(
+    app: Aggregator, now: datetime, force: bool, tally: _Tally, only: WebSource | None = None
+) -> None:
     """Fetch due web sources in parallel; write their results serially, one transaction each."""
     registry = app.storage.sources
     registry.sync_config(app.settings.sources)
-    due = [s for s in registry.all() if s.enabled] if force else registry.due(now)
+    if only is not None:
+        due = [only]
+    else:
+        due = [s for s in registry.all() if s.enabled] if force else registry.due(now)
     if not due:
         return
     settings = app.settings.fetch
@@ -729,13 +740,14 @@ def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention
 
 
 def update(
-    app: Aggregator, now: datetime, *, force: bool = False
+    app: Aggregator, now: datetime, *, force: bool = False, only: WebSource | None = None
 ) -> tuple[IngestReport, PublishReport]:
-    """One cycle: ingest everything due, then regenerate (rewriting only feeds that changed)."""
+    """One cycle: ingest everything due (or the one source ``only``), then regenerate
+    (rewriting only feeds that changed)."""
 
     def attempt() -> tuple[IngestReport, PublishReport]:
         with app.cycle_lock():
-            ingested = _ingest(app, now, force)
+            ingested = _ingest(app, now, force, only)
             return ingested, _regenerate(app, now, None)
 
     return app.retrying("update", attempt)

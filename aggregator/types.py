@@ -216,6 +216,8 @@ class WebSource:
     last_checked: datetime | None
     last_error: str | None
     disabled_reason: str | None
+    link: str | None = None  # the site's home page, as the feed names it (OPML htmlUrl)
+    category: str | None = None  # the folder an OPML list or `sources add` put it in
 
     @property
     def label(self) -> str:

@@ -158,7 +158,9 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
         assert run(project, "sources", "add", url).returncode == 1  # already followed
         assert run(project, "sources", "add", "ftp://x/feed").returncode == 2
         assert run(project, "sources", "add", broken, "--interval", "soon").returncode == 2
-        assert run(project, "sources", "add", broken).returncode == 0
+        refused = run(project, "sources", "add", broken)  # checked first (issue #20)
+        assert refused.returncode == 1 and f"error: {broken}: HTTP 500" in refused.stderr
+        assert run(project, "sources", "add", broken, "--no-check").returncode == 0
         updated = run(project, "update")
         assert updated.returncode == 1
         assert f"failed: {broken}: HTTP 500" in updated.stderr

@@ -79,6 +79,9 @@ sources = Table(
     Column("name", Text),
     Column("interval_seconds", Integer),
     Column("origin", String(16)),  # "config", "cli" or "opml"
+    # The folder a subscription list put the source in (OPML outline nesting), kept so an
+    # export gives the reader its folders back.
+    Column("category", Text),
     # Politeness state (RFC 9110 validators, RFC 9111 freshness, backoff).
     Column("etag", Text),
     Column("last_modified", Text),

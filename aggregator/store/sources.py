@@ -4,6 +4,7 @@
 a one-off ``aggregator update`` agree, also after a restart.
 """
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +37,15 @@ def web_source(row: Any) -> WebSource:
         last_checked=row.last_checked,
         last_error=row.last_error,
         disabled_reason=row.disabled_reason,
+        link=row.link,
+        category=row.category,
     )
+
+
+def _comparable(text: str | None) -> str:
+    """A name as typed and as stored compare alike: NFC (a Hangul syllable typed as its
+    jamo is the same name), case-folded, spaces trimmed."""
+    return unicodedata.normalize("NFC", text or "").casefold().strip()
 
 
 class SourceRegistry:
@@ -75,6 +84,16 @@ class SourceRegistry:
                 return source
         return None
 
+    def matching(self, reference: str) -> list[WebSource]:
+        """The sources a user means by ``reference``: its URL, else its name or the title
+        `sources list` shows, in any script and normalisation form."""
+        listed = self.all()
+        by_url = [s for s in listed if reference in (s.key, s.url)]
+        if by_url:
+            return by_url
+        wanted = _comparable(reference)
+        return [s for s in listed if wanted in (_comparable(s.name), _comparable(s.label))]
+
     def add(
         self,
         url: str,
@@ -83,15 +102,28 @@ class SourceRegistry:
         interval: timedelta | None,
         origin: str,
         enabled: bool = True,
+        title: str | None = None,
+        link: str | None = None,
+        category: str | None = None,
     ) -> WebSource:
+        """Follow ``url``. Refused when it is followed already, or, for a source added by
+        hand, when another shows the same name (`sources remove NAME` could not tell them
+        apart; an OPML import keeps its titles, and `remove` then asks for the URL)."""
         if self.find(url) is not None:
             raise AggregatorError(f"source {url} is already followed")
+        label = name or (title if origin == "cli" else None)
+        if label and (twins := self.matching(label)):
+            raise AggregatorError(
+                f"another source is named {label!r} ({twins[0].url}); choose another --name"
+            )
         with self.storage.transaction() as tx:
             tx.connection.execute(
                 insert(sources).values(
                     key=url,
                     kind="feed",
-                    title=name or url,
+                    title=name or title or url,
+                    link=link,
+                    category=category,
                     url=url,
                     name=name,
                     interval_seconds=int(interval.total_seconds()) if interval else None,
@@ -106,10 +138,23 @@ class SourceRegistry:
         return added
 
     def remove(self, reference: str) -> WebSource:
-        """Stop following a source; its items are deleted with it and leave the feeds."""
-        source = self.find(reference)
-        if source is None:
+        """Stop following a source; its items are deleted with it and leave the feeds.
+
+        Refused when the reference fits several sources (their URLs are listed), and for a
+        source the config file declares: it would come back at the next run.
+        """
+        found = self.matching(reference)
+        if not found:
             raise AggregatorError(f"no source {reference!r} (give its URL or name)")
+        if len(found) > 1:
+            urls = ", ".join(s.url for s in found)
+            raise AggregatorError(f"{reference!r} names {len(found)} sources ({urls}): give a URL")
+        (source,) = found
+        if source.origin == "config":
+            raise AggregatorError(
+                f"{source.label} ({source.url}) is declared in the config file: delete its "
+                "[[sources]] table there (or set enabled = false), then run update"
+            )
         with self.storage.transaction() as tx:
             tx.connection.execute(delete(sources).where(sources.c.id == source.id))
         return source
