@@ -25,6 +25,7 @@ from aggregator import (
     labels,
     logs,
     metrics,
+    pages,
     pipeline,
     workdir,
     worker,
@@ -216,7 +217,19 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             "title": item.title,
             "link": item.link,
             "published": item.published.isoformat(),
+            "updated": item.updated.isoformat(),
             "topics": list(item.topics),
+            "source": item.site_name or item.source_title,
+            "source_key": item.source_key,
+            "author": item.author,
+            "language": item.language,
+            "summary": pages.summary(item),
+            # items lists stories: each is its story's canonical item, so its id is the story's.
+            "story": item.entry_id,
+            "also_reported_by": [
+                {"source": r.source_title, "link": r.link, "id": r.entry_id}
+                for r in item.also_reported_by
+            ],
         }
         for item in items
     ]

@@ -10,11 +10,16 @@ untouched.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from lxml import html as lxml_html
 
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish import EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
+from aggregator.publish import ATOM_NS, EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 
@@ -25,6 +30,7 @@ max-width:44rem;padding:1rem;color:#1b1b1b;background:#fff}
 h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.15rem;margin:1.2rem 0 .2rem}
 a{color:#0b57d0}.meta{color:#555;font-size:.9rem}ul{padding:0;list-style:none}
 li{border-top:1px solid #ddd;padding:.6rem 0}.subscribe{font-weight:600}
+h2,p{overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){body{color:#e8e8e8;background:#121212}a{color:#8ab4f8}
 .meta{color:#aaa}li{border-color:#333}}
 """.strip()
@@ -32,10 +38,17 @@ li{border-top:1px solid #ddd;padding:.6rem 0}.subscribe{font-weight:600}
 
 @dataclass(frozen=True)
 class FeedPage:
-    """One feed as the pages show it: its spec and newest entries."""
+    """One feed as the pages show it: its spec, newest entries, and the number of its newest
+    archive page (the next-older stories), if any."""
 
     spec: FeedSpec
     entries: Sequence[StoredItem]
+    older: int | None = None
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A date as the config's readers live it, with the zone said: "2025-06-05 09:00 KST"."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _document(title: str, head: str, body: str) -> bytes:
@@ -56,12 +69,14 @@ def _autodiscovery(pages: Sequence[FeedPage], identity: FeedIdentity) -> str:
     )
 
 
-def render_index(pages: Sequence[FeedPage], identity: FeedIdentity, title: str) -> bytes:
+def render_index(
+    pages: Sequence[FeedPage], identity: FeedIdentity, title: str, zone: ZoneInfo
+) -> bytes:
     """The front page: every feed with its description, size, last update and subscribe link."""
     rows = []
     for page in pages:
         updated = max((e.updated for e in page.entries), default=EMPTY_FEED_UPDATED)
-        when = updated.strftime("%Y-%m-%d %H:%M UTC") if page.entries else "no entries yet"
+        when = local_time(updated, zone) if page.entries else "no entries yet"
         rows.append(
             f'<li><h2><a href="{escape(page.spec.key)}.html">{escape(page.spec.title)}</a></h2>\n'
             f"<p>{escape(page.spec.subtitle)}</p>\n"
@@ -83,7 +98,8 @@ def _is_web(link: str | None) -> bool:
     return bool(link) and urlsplit(link).scheme.lower() in ("http", "https")
 
 
-def _summary(item: StoredItem) -> str:
+def summary(item: StoredItem) -> str:
+    """The item's first paragraph as text, cut at a word near SUMMARY_CHARACTERS."""
     text = html_to_text(item.content_html).split("\n")[0] if item.content_html else ""
     return (
         text
@@ -92,8 +108,22 @@ def _summary(item: StoredItem) -> str:
     )
 
 
-def render_topic(page: FeedPage, identity: FeedIdentity, site_title: str) -> bytes:
-    """One feed as a readable page: its latest items with source, date, summary and link."""
+def _also_reported(item: StoredItem) -> str:
+    """The other sources of the story, each linked to its own version when it has a web link."""
+    if not item.also_reported_by:
+        return ""
+    names = []
+    for report in item.also_reported_by:
+        name = escape(report.source_title)
+        names.append(
+            f'<a href="{escape(report.link)}">{name}</a>' if _is_web(report.link) else name
+        )
+    return f'<p class="meta">Also reported by {", ".join(names)}</p>\n'
+
+
+def render_topic(page: FeedPage, identity: FeedIdentity, site_title: str, zone: ZoneInfo) -> bytes:
+    """One feed as a readable page: its latest items with source, local date, summary, link and
+    the other sources of each story; a link to the next-older stories (its archive pages)."""
     rows = []
     for item in page.entries:
         title = escape(item.title)
@@ -104,17 +134,83 @@ def render_topic(page: FeedPage, identity: FeedIdentity, site_title: str) -> byt
         rows.append(
             f"<li{lang}><h2>{heading}</h2>\n"
             f'<p class="meta">{source} · <time datetime="{item.published.isoformat()}">'
-            f"{item.published.strftime('%Y-%m-%d %H:%M UTC')}</time></p>\n"
-            f"<p>{escape(_summary(item))}</p></li>\n"
+            f"{local_time(item.published, zone)}</time></p>\n"
+            f"<p>{escape(summary(item))}</p>\n{_also_reported(item)}</li>\n"
         )
     feed_url = escape(identity.feed_url(page.spec.key))
+    older = (
+        f'<p><a rel="prev" href="{escape(archive_page_path(page.spec.key, page.older))}">'
+        "Older stories</a></p>\n"
+        if page.older
+        else ""
+    )
     body = (
         f'<p class="meta"><a href="index.html">{escape(site_title)}</a></p>\n'
         f"<h1>{escape(page.spec.title)}</h1>\n<p>{escape(page.spec.subtitle)}</p>\n"
         f'<p><a class="subscribe" href="{feed_url}">Subscribe to this feed (Atom)</a></p>\n'
-        f"<ul>\n{''.join(rows) or '<li>No entries yet.</li>'}</ul>\n"
+        f"<ul>\n{''.join(rows) or '<li>No entries yet.</li>'}</ul>\n{older}"
     )
     return _document(page.spec.title, _autodiscovery([page], identity), body)
+
+
+def _reported_in(content: str) -> list[str]:
+    """The "Also reported by:" list publish appends to an entry's content, as page HTML."""
+    if "Also reported by:" not in content:
+        return []
+    fragment = lxml_html.fragment_fromstring(content, create_parent="div")
+    for paragraph in fragment.iter("p"):
+        listed = paragraph.getnext()
+        if paragraph.text_content().strip() == "Also reported by:" and listed is not None:
+            names = []
+            for entry in listed.iter("li"):
+                link = entry.find("a")
+                href = link.get("href") if link is not None else None
+                name = escape(entry.text_content().strip())
+                names.append(f'<a href="{escape(href)}">{name}</a>' if _is_web(href) else name)
+            return names
+    return []
+
+
+def archive_page_path(key: str, page: int) -> str:
+    """The HTML copy of archive page ``page`` of a feed, beside its Atom page."""
+    return f"archive/{key}/{page}.html"
+
+
+def render_archive(
+    document: bytes, spec: FeedSpec, number: int, site_title: str, zone: ZoneInfo
+) -> bytes:
+    """Archive page ``number`` of a feed as HTML, read from the Atom page as it was written:
+    its stories with source, local date, summary, the other sources; links to the
+    next-older page and to the latest stories."""
+    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    atom = f"{{{ATOM_NS}}}"
+    rows = []
+    for entry in reversed(root.findall(f"{atom}entry")):  # newest first, as the topic page
+        title = escape(entry.findtext(f"{atom}title") or "")
+        link = entry.find(f"{atom}link[@rel='alternate']")
+        href = link.get("href") if link is not None else None
+        heading = f'<a href="{escape(href)}">{title}</a>' if _is_web(href) else title
+        published = datetime.fromisoformat(entry.findtext(f"{atom}published") or "")
+        source = escape(entry.findtext(f"{atom}source/{atom}title") or "")
+        text = html_to_text(entry.findtext(f"{atom}content") or "").split("\n")[0]
+        summary = text if len(text) <= SUMMARY_CHARACTERS else text[:SUMMARY_CHARACTERS] + "…"
+        others = _reported_in(entry.findtext(f"{atom}content") or "")
+        also = f'<p class="meta">Also reported by {", ".join(others)}</p>\n' if others else ""
+        lang = entry.get("{http://www.w3.org/XML/1998/namespace}lang")
+        lang_attribute = f' lang="{escape(lang)}"' if lang else ""
+        rows.append(
+            f"<li{lang_attribute}><h2>{heading}</h2>\n"
+            f'<p class="meta">{source} · <time datetime="{published.isoformat()}">'
+            f"{local_time(published, zone)}</time></p>\n<p>{escape(summary)}</p>\n{also}</li>\n"
+        )
+    older = f'<a rel="prev" href="{number - 1}.html">Older stories</a> · ' if number > 1 else ""
+    title = f"{spec.title}: archive page {number}"
+    body = (
+        f'<p class="meta"><a href="../../index.html">{escape(site_title)}</a></p>\n'
+        f"<h1>{escape(title)}</h1>\n<ul>\n{''.join(rows)}</ul>\n"
+        f'<p>{older}<a href="../../{escape(spec.key)}.html">Latest stories</a></p>\n'
+    )
+    return _document(title, "", body)
 
 
 def render_feed_list(pages: Sequence[FeedPage], identity: FeedIdentity, title: str) -> bytes:

@@ -652,10 +652,13 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         for done, spec in enumerate(specs, 1):
             topic = None if spec.key == publish.ALL_FEED else spec.key
             newest = app.storage.newest_items(topic, app.settings.max_entries)
-            feed_pages.append(pages.FeedPage(spec, newest))
             if only is not None and spec.key != only:
+                older = publish.archived_pages(folder, spec.key) or None
+                feed_pages.append(pages.FeedPage(spec, newest, older))
                 continue
             newest_archive = _write_archives(app, spec, topic, entries, write_all)
+            _write_archive_html(app, spec, newest_archive, write_all)
+            feed_pages.append(pages.FeedPage(spec, newest, newest_archive))
             content = publish.render_feed(
                 spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
             )
@@ -663,10 +666,14 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
                 changed_feeds.append(app.identity.feed_url(spec.key))
             app.progress.step("feeds", done, len(specs), f"{len(written)} written")
         title = app.settings.feed_title
-        write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
+        zone = app.settings.timezone
+        write(folder / "index.html", pages.render_index(feed_pages, app.identity, title, zone))
         write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
         for page in feed_pages:
-            write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
+            write(
+                folder / f"{page.spec.key}.html",
+                pages.render_topic(page, app.identity, title, zone),
+            )
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
     duration_ms = round((time.perf_counter() - started) * 1000)
@@ -689,6 +696,31 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         extra={"count": len(written), "duration": duration_ms / 1000},
     )
     return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
+
+
+def _write_archive_html(
+    app: Aggregator,
+    spec: publish.FeedSpec,
+    newest: int | None,
+    write: Callable[[Sequence[tuple[Path, bytes]]], Sequence[Path]],
+) -> None:
+    """Write the HTML copy of each archive page that has none yet, oldest first.
+
+    Rendered from the archive page itself, so it shows what the page recorded and, like
+    it, is written once. Oldest first, one at a time: a run cut short leaves pages
+    1..k with no gap, and the next run goes on from k + 1.
+    """
+    folder = app.settings.feeds_dir
+    lowest = (newest or 0) + 1
+    while lowest > 1 and not (folder / pages.archive_page_path(spec.key, lowest - 1)).exists():
+        lowest -= 1
+    for number in range(lowest, (newest or 0) + 1):
+        document = (folder / publish.archive_path(spec.key, number)).read_bytes()
+        html = pages.render_archive(
+            document, spec, number, app.settings.feed_title, app.settings.timezone
+        )
+        if not write([(folder / pages.archive_page_path(spec.key, number), html)]):
+            return
 
 
 def _write_archives(

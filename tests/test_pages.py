@@ -1,0 +1,114 @@
+"""The HTML pages as a reader meets them (issue #20): local time with its zone, the other
+sources of a story, older stories a click away, and a layout that fits a desktop and a
+phone in headless Chromium, Korean text included."""
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import load_settings
+from tests.conftest import DATA
+from tests.support.commands import run
+from tests.test_readers import need
+
+NOW = datetime(2025, 9, 20, tzinfo=UTC)
+SEED = "000_bbf987679977ef00.txt"
+
+
+@pytest.fixture
+def published(project: Path) -> Path:
+    """Three seeds (one Korean) and a second copy of one, in pages of one story each."""
+    shutil.copy(project / "seeds" / SEED, project / "seeds" / "copy.txt")
+    shutil.copy(DATA / "seeds" / "generic_korean.txt", project / "seeds" / "korean.txt")
+    config = project / "config" / "aggregator.toml"
+    config.write_text('timezone = "Asia/Seoul"\n[publish]\nmax_entries = 1\n', encoding="utf-8")
+    app = pipeline.Aggregator.open(load_settings(config, environ={}))
+    try:
+        pipeline.update(app, NOW)
+    finally:
+        app.close()
+    return project / "feeds"
+
+
+def test_pages_show_local_time_other_sources_and_older_stories(published: Path) -> None:
+    page = (published / "all.html").read_text(encoding="utf-8")
+    shown = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert shown
+    for stamp, text in shown:
+        local = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Seoul"))
+        assert text == local.strftime("%Y-%m-%d %H:%M KST")
+    everything = page + "".join(
+        p.read_text(encoding="utf-8") for p in (published / "archive" / "all").glob("*.html")
+    )
+    assert everything.count("Also reported by") == 1
+    # Pages of one story: three stories fill three archive pages.
+    assert '<a rel="prev" href="archive/all/3.html">Older stories</a>' in page
+    second = (published / "archive" / "all" / "2.html").read_text(encoding="utf-8")
+    assert '<a rel="prev" href="1.html">Older stories</a>' in second
+    assert '<a href="../../all.html">Latest stories</a>' in second
+    first = (published / "archive" / "all" / "1.html").read_text(encoding="utf-8")
+    assert "Older stories" not in first and "KST</time>" in first
+    index = (published / "index.html").read_text(encoding="utf-8")
+    assert "KST" in index and "UTC" not in index
+
+
+# Appended to a copy of the page: the layout as the browser computed it, into the DOM.
+MEASURE = """<script>
+document.documentElement.dataset.overflow =
+  String(document.documentElement.scrollWidth > window.innerWidth);
+document.documentElement.dataset.koreanFont =
+  String(document.fonts.check('16px "Noto Sans CJK KR"', '한'));
+</script>"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_chromium_lays_the_pages_out_on_desktop_and_phone(
+    published: Path, tmp_path: Path, width: int, height: int
+) -> None:
+    chromium = need("chromium")
+    for name in ("all.html", "archive/all/1.html"):
+        measured = tmp_path / name.replace("/", "-")
+        page = (published / name).read_text(encoding="utf-8")
+        measured.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+        common = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--hide-scrollbars", f"--window-size={width},{height}",
+            f"--user-data-dir={tmp_path / 'profile'}",
+        ]  # fmt: skip
+        dom = subprocess.run(
+            [*common, "--dump-dom", measured.as_uri()], capture_output=True, text=True, timeout=120
+        )
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        assert 'data-overflow="false"' in dom.stdout, (name, width)
+        assert 'data-korean-font="true"' in dom.stdout, "no Korean font (fonts-noto-cjk)"
+        shot = tmp_path / f"{measured.stem}-{width}.png"
+        taken = subprocess.run(
+            [*common, f"--screenshot={shot}", measured.as_uri()], capture_output=True, timeout=120
+        )
+        assert taken.returncode == 0 and shot.stat().st_size > 10_000, name
+
+
+def test_items_json_carries_source_author_summary_story_and_other_sources(
+    published: Path,
+) -> None:
+    listed = run(published.parent, "items", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 3  # four items, three stories: the copy is merged into its original
+    wanted = {"source", "source_key", "author", "summary", "story", "also_reported_by"}
+    for row in rows:
+        assert wanted <= set(row)
+        assert row["story"] == row["id"] and row["source"] and row["summary"]
+    merged = [row for row in rows if row["also_reported_by"]]
+    assert len(merged) == 1
+    (other,) = merged[0]["also_reported_by"]
+    assert other["id"].startswith("tag:") and other["id"] != merged[0]["id"]
+    korean = next(row for row in rows if row["source_key"] == "seed:korean.txt")
+    assert korean["language"] == "ko" and korean["summary"].startswith("통일부는")
