@@ -204,7 +204,10 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    items = app.storage.newest_items(args.topic, args.limit + 1)
+    if args.search is not None:
+        items = app.storage.search(args.search.split(), args.topic, args.limit + 1)
+    else:
+        items = app.storage.newest_items(args.topic, args.limit + 1)
     if len(items) > args.limit:
         items = items[: args.limit]
         print(
@@ -677,6 +680,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     items.add_argument("--topic", metavar="ID", help="only items in this topic")
     items.add_argument("--json", action="store_true", help="JSON for scripts")
+    items.add_argument(
+        "--search",
+        metavar="WORDS",
+        help="only stories whose title or text holds every word (Korean too), newest first",
+    )
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     sources = commands.add_parser(
         "sources",

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import OperationalError
 
 from aggregator.errors import AggregatorError
-from aggregator.store import migrate, reads, runs
+from aggregator.store import migrate, reads, runs, search
 from aggregator.store.engine import Database
 from aggregator.store.reads import ItemText
 from aggregator.store.retry import is_transient
@@ -69,6 +69,11 @@ class Storage(Database):
         return reads.find_items(self.engine, reference)
 
     def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        return reads.items_by_id(self.engine, ids)
+
+    def search(self, words: Sequence[str], topic_id: str | None, limit: int) -> list[StoredItem]:
+        """Up to ``limit`` stories whose title or text holds every word, newest first."""
+        ids = search.matching_story_ids(self.engine, words, topic_id, limit)
         return reads.items_by_id(self.engine, ids)
 
     def item_texts(self, batch: int = 500) -> Iterator[list[ItemText]]:
