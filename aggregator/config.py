@@ -67,6 +67,12 @@ class FetchSettings:
     per_host: int
 
 
+# When to fetch an entry's article page (issue #21): never, when the entry's text is
+# shorter than ``full_text.below`` characters, or always.
+FULL_TEXT_MODES = ("never", "auto", "always")
+DEFAULT_FULL_TEXT = "auto"
+
+
 @dataclass(frozen=True)
 class SourceSetting:
     """A web source declared in the config file."""
@@ -75,6 +81,20 @@ class SourceSetting:
     name: str | None
     interval: timedelta | None
     enabled: bool
+    full_text: str = DEFAULT_FULL_TEXT
+
+
+@dataclass(frozen=True)
+class FullTextSettings:
+    """Article pages fetched for short entries: when, how politely, and whether to publish them.
+
+    ``publish``: whether feeds carry the page text; off, they carry what the source
+    published, and the page text only serves classification and story matching.
+    """
+
+    below: int = 500  # characters of entry text under which "auto" fetches the page
+    host_delay: timedelta = timedelta(seconds=1)  # between two requests to one host
+    publish: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,7 @@ class Settings:
     status: StatusSettings
     retention_keep: timedelta
     worker: WorkerSettings = WorkerSettings()
+    full_text: FullTextSettings = FullTextSettings()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -214,6 +235,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "status",
             "retention",
             "worker",
+            "full_text",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
@@ -221,7 +243,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     topics = top.table("topics", {"folder"})
     publish = top.table(
         "publish",
-        {"folder", "base_url", "id_authority", "title", "max_entries", "hub", "to_database"},
+        {
+            "folder",
+            "base_url",
+            "id_authority",
+            "title",
+            "max_entries",
+            "hub",
+            "to_database",
+            "full_text",
+        },  # fmt: skip
     )
     hub = publish.text("hub", "") or None
     if hub is not None and not re.match(r"^https?://[^/]+", hub):
@@ -279,7 +310,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         status=_status_settings(top),
         retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
         worker=_worker_settings(top),
+        full_text=_full_text_settings(top, publish.get("full_text", bool, False)),
     )
+
+
+def _full_text_settings(top: _Table, publish: bool) -> FullTextSettings:
+    full_text = top.table("full_text", {"below", "host_delay"})
+    below = full_text.get("below", int, FullTextSettings.below)
+    if below < 0:
+        raise ConfigError(top.path, "full_text.below", "must be 0 or more")
+    return FullTextSettings(below, full_text.duration("host_delay", "1s"), publish)
 
 
 def _worker_settings(top: _Table) -> WorkerSettings:
@@ -352,11 +392,19 @@ def _source_settings(top: _Table) -> tuple[SourceSetting, ...]:
     for index, raw in enumerate(declared):
         if not isinstance(raw, dict):
             raise ConfigError(top.path, f"sources[{index}]", "must be a table ([[sources]])")
-        table = _Table(top.path, raw, f"sources[{index}].", {"url", "name", "interval", "enabled"})
+        table = _Table(
+            top.path, raw, f"sources[{index}].", {"url", "name", "interval", "enabled", "full_text"}
+        )
         url = table.text("url", "")
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(top.path, table.key("url"), "must be an absolute http(s) URL")
         name = table.get("name", str, "") or None
         interval = table.duration("interval", "1h") if "interval" in raw else None
-        result.append(SourceSetting(url, name, interval, table.get("enabled", bool, True)))
+        mode = table.text("full_text", DEFAULT_FULL_TEXT)
+        if mode not in FULL_TEXT_MODES:
+            raise ConfigError(
+                top.path, table.key("full_text"), f"must be one of {', '.join(FULL_TEXT_MODES)}"
+            )
+        enabled = table.get("enabled", bool, True)
+        result.append(SourceSetting(url, name, interval, enabled, mode))
     return tuple(result)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, or_, select, update
 
-from aggregator.config import SourceSetting
+from aggregator.config import DEFAULT_FULL_TEXT, SourceSetting
 from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.schema import sources
 from aggregator.types import GONE_MARK
@@ -42,6 +42,9 @@ class WebSource:
     last_checked: datetime | None
     last_error: str | None
     disabled_reason: str | None
+    full_text: str = "never"  # config.FULL_TEXT_MODES
+    page_failures: int = 0  # article pages that could not be used
+    page_error: str | None = None
 
     @property
     def label(self) -> str:
@@ -68,6 +71,9 @@ def web_source(row: Any) -> WebSource:
         last_checked=row.last_checked,
         last_error=row.last_error,
         disabled_reason=row.disabled_reason,
+        full_text=row.full_text or "never",
+        page_failures=row.page_failures or 0,
+        page_error=row.page_error,
     )
 
 
@@ -115,6 +121,7 @@ class SourceRegistry:
         interval: timedelta | None,
         origin: str,
         enabled: bool = True,
+        full_text: str = DEFAULT_FULL_TEXT,
     ) -> WebSource:
         if self.find(url) is not None:
             raise AggregatorError(f"source {url} is already followed")
@@ -131,6 +138,8 @@ class SourceRegistry:
                     enabled=enabled,
                     error_count=0,
                     disabled_reason=None if enabled else f"disabled in {origin}",
+                    full_text=full_text,
+                    page_failures=0,
                 )
             )
         added = self.find(url)
@@ -164,9 +173,16 @@ class SourceRegistry:
                     "origin": "config",
                     "enabled": setting.enabled,
                     "disabled_reason": None if setting.enabled else "disabled in config",
+                    "full_text": setting.full_text,
                 }
                 if known is None:
-                    values.update(key=setting.url, kind="feed", url=setting.url, error_count=0)
+                    values.update(
+                        key=setting.url,
+                        kind="feed",
+                        url=setting.url,
+                        error_count=0,
+                        page_failures=0,
+                    )
                     values["title"] = setting.name or setting.url
                     tx.connection.execute(insert(sources).values(**values))
                     continue
