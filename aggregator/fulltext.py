@@ -208,7 +208,8 @@ class PageRun:
 def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
     """Read the pending article pages and store what they come to (module docstring)."""
     tally = PageTally()
-    wanted = article_pages.pending(run.storage, now, MAX_PAGES_PER_RUN)
+    until = now + run.settings.worker.lease
+    wanted = article_pages.claim(run.storage, now, until, MAX_PAGES_PER_RUN)
     if not wanted:
         return tally
     settings = run.settings.fetch

@@ -448,16 +448,14 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
                     _store_fetched(app, source, fetched, now, tally)
                     done += 1
                     app.progress.step("sources", done, len(due), tally.summary())
-        # The article pages wanted by what was just stored (and earlier pages due again).
-        run = fulltext.PageRun(
-            app.storage,
-            app.settings,
-            app.topics,
-            app.rng,
-            fulltext.make_pacer(app.settings, app.sleep),
-        )
-        pages = fulltext.fetch_pages(run, client, now)
-        tally.pages = pages.counters()
+        _read_pages(app, client, now, tally)
+
+
+def _read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: _Tally) -> None:
+    """Read the article pages wanted by what was just stored (and earlier ones due again)."""
+    pacer = fulltext.make_pacer(app.settings, app.sleep)
+    run = fulltext.PageRun(app.storage, app.settings, app.topics, app.rng, pacer)
+    tally.pages = fulltext.fetch_pages(run, client, now).counters()
 
 
 def _store_fetched(

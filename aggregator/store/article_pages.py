@@ -95,33 +95,60 @@ def forget(tx: "StoreTransaction", item_ids: Iterable[int]) -> None:
         )
 
 
-def pending(storage: "Storage", now: datetime, limit: int) -> list[PendingPage]:
-    """Wanted pages due now (not waiting out a backoff), oldest items first."""
-    query = (
-        select(
-            item_pages.c.item_id,
-            items.c.source_id,
-            item_pages.c.entry_hash,
-            item_pages.c.attempts,
-            item_pages.c.feed_dated,
-            items.c.link,
-            items.c.title,
-            items.c.content_html,
-            items.c.author,
-            items.c.language,
-            items.c.published,
-            items.c.story_id,
+def claim(storage: "Storage", now: datetime, until: datetime, limit: int) -> list[PendingPage]:
+    """Take wanted pages due now (not waiting out a backoff), oldest items first, until
+    ``until``: another process (a worker) does not read them meanwhile, and a process that
+    dies leaves them due again then. Recording a read releases its claim.
+    """
+    due = or_(item_pages.c.next_attempt.is_(None), item_pages.c.next_attempt <= now)
+    with storage.engine.begin() as connection:
+        wanted = (
+            connection.execute(
+                select(item_pages.c.item_id)
+                .where(item_pages.c.state == PENDING, due)
+                .order_by(item_pages.c.item_id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
         )
-        .join(items, items.c.id == item_pages.c.item_id)
-        .where(
-            item_pages.c.state == PENDING,
-            or_(item_pages.c.next_attempt.is_(None), item_pages.c.next_attempt <= now),
+        if not wanted:
+            return []
+        # Only the rows still due: a concurrent claim re-checks them after the other commits.
+        claimed = (
+            connection.execute(
+                update(item_pages)
+                .where(OneOf(item_pages.c.item_id, "ids"), item_pages.c.state == PENDING, due)
+                .values(next_attempt=until)
+                .returning(item_pages.c.item_id),
+                {"ids": list(wanted)},
+            )
+            .scalars()
+            .all()
         )
-        .order_by(item_pages.c.item_id)
-        .limit(limit)
-    )
-    with storage.engine.connect() as connection:
-        return [PendingPage(*row) for row in connection.execute(query)]
+        if not claimed:
+            return []
+        rows = connection.execute(
+            select(
+                item_pages.c.item_id,
+                items.c.source_id,
+                item_pages.c.entry_hash,
+                item_pages.c.attempts,
+                item_pages.c.feed_dated,
+                items.c.link,
+                items.c.title,
+                items.c.content_html,
+                items.c.author,
+                items.c.language,
+                items.c.published,
+                items.c.story_id,
+            )
+            .join(items, items.c.id == item_pages.c.item_id)
+            .where(OneOf(item_pages.c.item_id, "ids"))
+            .order_by(item_pages.c.item_id),
+            {"ids": list(claimed)},
+        )
+        return [PendingPage(*row) for row in rows]
 
 
 def record(tx: "StoreTransaction", read: PageRead, source_id: int) -> bool:

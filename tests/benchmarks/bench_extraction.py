@@ -1,6 +1,11 @@
 """Benchmark: article extraction, trafilatura (as article.py uses it) against readability-lxml.
 
-    PYTHONPATH=. python -m tests.benchmarks.bench_extraction [--runs 20]
+    pip install --target ~/.cache/aggregator-bench/readability 'readability-lxml==0.9'
+    PYTHONPATH=.:~/.cache/aggregator-bench/readability \
+        python -m tests.benchmarks.bench_extraction [--runs 20]
+
+readability-lxml goes in a folder of its own: it brings chardet, which
+feedparser then uses to guess undeclared encodings differently from our tests.
 
 Over the article pages of ``tests/data/pages`` that have an ``.expected.json``
 (English and Korean news-site shapes, one served in EUC-KR): per page, how many
