@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.errors import ConfigError
+from aggregator.types import DEFAULT_FULL_TEXT, FULL_TEXT_MODES, SourceSetting
 
 DEFAULT_CONFIG = Path("config") / "aggregator.toml"
 CONFIG_ENV = "AGGREGATOR_CONFIG"
@@ -65,23 +66,6 @@ class FetchSettings:
     max_redirects: int
     workers: int
     per_host: int
-
-
-# When to fetch an entry's article page (issue #21): never, when the entry's text is
-# shorter than ``full_text.below`` characters, or always.
-FULL_TEXT_MODES = ("never", "auto", "always")
-DEFAULT_FULL_TEXT = "auto"
-
-
-@dataclass(frozen=True)
-class SourceSetting:
-    """A web source declared in the config file."""
-
-    url: str
-    name: str | None
-    interval: timedelta | None
-    enabled: bool
-    full_text: str = DEFAULT_FULL_TEXT
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,16 @@ from aggregator.analysis import ItemAnalysis, analyze
 from aggregator.classify import Topic
 from aggregator.clock import as_utc
 from aggregator.config import Settings
-from aggregator.dedup import ItemWrite
 from aggregator.ingest.article import Article, extract_article
 from aggregator.ingest.http import FetchResult, fetch, run_per_host
 from aggregator.ingest.politeness import HostPacer, RobotsRules, RobotsVerdict, host_of
 from aggregator.ingest.schedule import backoff, retry_after
 from aggregator.store import Storage, article_pages
 from aggregator.store.article_pages import FAILED, PENDING, USED, PageRead, PendingPage, WantedPage
-from aggregator.store.storage import ItemText, StoreTransaction
+from aggregator.store.reads import ItemText
+from aggregator.store.writes import StoreTransaction
 from aggregator.text import html_to_text, normalize, paragraphs_to_html
-from aggregator.types import ItemData, StoredItem
+from aggregator.types import ItemData, ItemWrite, StoredItem
 
 log = logging.getLogger("aggregator.fulltext")
 WithText = TypeVar("WithText", StoredItem, ItemText)

@@ -7,15 +7,14 @@ and what a page read comes to; these functions read and write that.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from aggregator.dedup import pack
-from aggregator.store.schema import OneOf, item_pages, items, sources
-
-if TYPE_CHECKING:
-    from aggregator.store.storage import Storage, StoreTransaction
+from aggregator.fingerprints import pack
+from aggregator.store.dialect import OneOf
+from aggregator.store.engine import Database
+from aggregator.store.schema import item_pages, items, sources
+from aggregator.store.writes import StoreTransaction
 
 PENDING, USED, FAILED = "pending", "used", "failed"
 
@@ -66,7 +65,7 @@ class PageRead:
     error: str | None = None
 
 
-def want(tx: "StoreTransaction", wanted: Sequence[WantedPage]) -> None:
+def want(tx: StoreTransaction, wanted: Sequence[WantedPage]) -> None:
     """Ask for these items' pages, replacing what was read for an earlier version of each."""
     if not wanted:
         return
@@ -86,7 +85,7 @@ def want(tx: "StoreTransaction", wanted: Sequence[WantedPage]) -> None:
     )
 
 
-def forget(tx: "StoreTransaction", item_ids: Iterable[int]) -> None:
+def forget(tx: StoreTransaction, item_ids: Iterable[int]) -> None:
     """Drop what was read for items whose entry changed and no longer wants its page."""
     ids = list(item_ids)
     if ids:
@@ -95,7 +94,7 @@ def forget(tx: "StoreTransaction", item_ids: Iterable[int]) -> None:
         )
 
 
-def claim(storage: "Storage", now: datetime, until: datetime, limit: int) -> list[PendingPage]:
+def claim(storage: Database, now: datetime, until: datetime, limit: int) -> list[PendingPage]:
     """Take wanted pages due now (not waiting out a backoff), oldest items first, until
     ``until``: another process (a worker) does not read them meanwhile, and a process that
     dies leaves them due again then. Recording a read releases its claim.
@@ -151,7 +150,7 @@ def claim(storage: "Storage", now: datetime, until: datetime, limit: int) -> lis
         return [PendingPage(*row) for row in rows]
 
 
-def record(tx: "StoreTransaction", read: PageRead, source_id: int) -> bool:
+def record(tx: StoreTransaction, read: PageRead, source_id: int) -> bool:
     """Write what a page read came to; False when the entry changed meanwhile (nothing written).
 
     A failure is counted on the source, with its reason.
@@ -187,7 +186,7 @@ def record(tx: "StoreTransaction", read: PageRead, source_id: int) -> bool:
 
 
 def set_item_text_fields(
-    tx: "StoreTransaction",
+    tx: StoreTransaction,
     item_id: int,
     slots: tuple[int, ...] | None,
     *,
@@ -212,7 +211,7 @@ def set_item_text_fields(
         tx.remembered.pop(item_id, None)  # its signature changed
 
 
-def alone_in_story(tx: "StoreTransaction", item_id: int) -> bool:
+def alone_in_story(tx: StoreTransaction, item_id: int) -> bool:
     """Whether the item is its own story with no other member (so it may still join one)."""
     members = tx.connection.execute(
         select(func.count()).select_from(items).where(items.c.story_id == item_id)
@@ -221,7 +220,7 @@ def alone_in_story(tx: "StoreTransaction", item_id: int) -> bool:
     return own in (None, item_id) and members <= 1
 
 
-def used_texts(storage: "Storage", item_ids: Sequence[int]) -> dict[int, str]:
+def used_texts(storage: Database, item_ids: Sequence[int]) -> dict[int, str]:
     """The page text of each of these items whose page was used."""
     if not item_ids:
         return {}
@@ -232,7 +231,7 @@ def used_texts(storage: "Storage", item_ids: Sequence[int]) -> dict[int, str]:
         return dict(connection.execute(query, {"ids": list(item_ids)}).all())
 
 
-def page_of(storage: "Storage", item_id: int) -> PageRead | None:
+def page_of(storage: Database, item_id: int) -> PageRead | None:
     """What is recorded of an item's page, if it was ever wanted (for explain)."""
     with storage.engine.connect() as connection:
         row = connection.execute(
