@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.engine import Database, Transaction
 from aggregator.store.schema import sources
-from aggregator.types import GONE_MARK, SourceSetting, WebSource
+from aggregator.types import DEFAULT_FULL_TEXT, GONE_MARK, SourceSetting, WebSource
 
 
 def web_source(row: Any) -> WebSource:
@@ -39,6 +39,9 @@ def web_source(row: Any) -> WebSource:
         disabled_reason=row.disabled_reason,
         link=row.link,
         category=row.category,
+        full_text=row.full_text or "never",
+        page_failures=row.page_failures or 0,
+        page_error=row.page_error,
     )
 
 
@@ -105,6 +108,7 @@ class SourceRegistry:
         title: str | None = None,
         link: str | None = None,
         category: str | None = None,
+        full_text: str = DEFAULT_FULL_TEXT,
     ) -> WebSource:
         """Follow ``url``. Refused when it is followed already, or, for a source added by
         hand, when another shows the same name (`sources remove NAME` could not tell them
@@ -131,6 +135,8 @@ class SourceRegistry:
                     enabled=enabled,
                     error_count=0,
                     disabled_reason=None if enabled else f"disabled in {origin}",
+                    full_text=full_text,
+                    page_failures=0,
                 )
             )
         added = self.find(url)
@@ -177,9 +183,16 @@ class SourceRegistry:
                     "origin": "config",
                     "enabled": setting.enabled,
                     "disabled_reason": None if setting.enabled else "disabled in config",
+                    "full_text": setting.full_text,
                 }
                 if known is None:
-                    values.update(key=setting.url, kind="feed", url=setting.url, error_count=0)
+                    values.update(
+                        key=setting.url,
+                        kind="feed",
+                        url=setting.url,
+                        error_count=0,
+                        page_failures=0,
+                    )
                     values["title"] = setting.name or setting.url
                     tx.connection.execute(insert(sources).values(**values))
                     continue

@@ -1,14 +1,14 @@
 """Web sources keep the folder a subscription list put them in (OPML import and export).
 
-Revision ID: 0006_source_category
-Revises: 0005_item_bands_without_rowid
+Revision ID: 0007_source_category
+Revises: 0006_item_pages
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_source_category"
-down_revision = "0005_item_bands_without_rowid"
+revision = "0007_source_category"
+down_revision = "0006_item_pages"
 branch_labels = None
 depends_on = None
 
