@@ -56,11 +56,15 @@ def open_app(project: Path, database_url: str, extra: str = "") -> pipeline.Aggr
 
 
 def feed_files(folder: Path) -> dict[str, bytes]:
-    """Every published file but the archive pages, which follow arrival order by design."""
+    """Every published file but the archive pages, which follow arrival order by design.
+
+    Not the hidden temporary files a write in progress keeps beside its target: read
+    while workers publish, one may be renamed away between listing and reading.
+    """
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and "archive" not in p.parts
+        if p.is_file() and "archive" not in p.parts and not p.name.startswith(".")
     }
 
 
