@@ -75,24 +75,33 @@ def category_line(term: str, scheme: str, label: str | None) -> str:
 
 
 def format_entry(
-    item: StoredItem, content: str, categories: Mapping[str, str], source_id: str
+    item: StoredItem,
+    content: str,
+    categories: Mapping[str, str],
+    source_id: str,
+    story_page: str | None = None,
 ) -> bytes:
     """The item's <entry>, indented as a child of <feed>, as lxml pretty-prints it there.
 
     ``content`` is the entry's HTML, ``categories`` the <category> lines of the
-    known topics (``category_line``), ``source_id`` the atom:source id.
+    known topics (``category_line``), ``source_id`` the atom:source id, ``story_page``
+    our page of a story that has no link of its own (its alternate link).
     """
-    xml = _formatted(item, content, categories, source_id)
+    xml = _formatted(item, content, categories, source_id, story_page)
     if xml is None:
         log.warning("entry %r holds characters no XML document can hold: left out", item.entry_id)
         writable = xml_safe_fields(item)
-        xml = _formatted(writable, xml_safe(content), categories, xml_safe(source_id))
+        xml = _formatted(writable, xml_safe(content), categories, xml_safe(source_id), story_page)
         assert xml is not None
     return xml
 
 
 def _formatted(
-    item: StoredItem, content: str, categories: Mapping[str, str], source_id: str
+    item: StoredItem,
+    content: str,
+    categories: Mapping[str, str],
+    source_id: str,
+    story_page: str | None = None,
 ) -> bytes | None:
     """``format_entry``'s bytes, or None when a string holds a character XML cannot hold."""
     updated = item.updated.isoformat()
@@ -116,9 +125,10 @@ def _formatted(
     parts.append(
         f"    <published>{_isoformat(item.published, item.updated, updated)}</published>\n"
     )
-    if item.link:
+    alternate = item.link or story_page
+    if alternate:
         parts.append(
-            f'    <link href="{escape_attribute(item.link)}" rel="alternate" type="text/html"/>\n'
+            f'    <link href="{escape_attribute(alternate)}" rel="alternate" type="text/html"/>\n'
         )
     for report in item.also_reported_by:
         if report.link:

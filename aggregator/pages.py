@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
+from aggregator.ingest.sanitize import sanitize_html
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish import ATOM_NS, EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
+from aggregator.publish import ATOM_NS, EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec, story_path
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 
@@ -127,7 +128,10 @@ def render_topic(page: FeedPage, identity: FeedIdentity, site_title: str, zone: 
     rows = []
     for item in page.entries:
         title = escape(item.title)
-        heading = f'<a href="{escape(item.link)}">{title}</a>' if _is_web(item.link) else title
+        if item.link:
+            heading = f'<a href="{escape(item.link)}">{title}</a>' if _is_web(item.link) else title
+        else:
+            heading = f'<a href="{escape(story_path(item.entry_id))}">{title}</a>'
         source = escape(item.site_name or item.source_title)
         # Mark Korean (or any known) language so browsers pick fonts and screen readers voices.
         lang = f' lang="{escape(item.language)}"' if item.language else ""
@@ -169,6 +173,66 @@ def _reported_in(content: str) -> list[str]:
                 names.append(f'<a href="{escape(href)}">{name}</a>' if _is_web(href) else name)
             return names
     return []
+
+
+@dataclass(frozen=True)
+class Story:
+    """What a story's own page shows (a story with no web link of its own, as a seed)."""
+
+    title: str
+    source: str
+    published: datetime
+    content_html: str
+    language: str | None
+
+    @classmethod
+    def of(cls, item: StoredItem) -> "Story":
+        return cls(
+            item.title,
+            item.site_name or item.source_title,
+            item.published,
+            item.content_html,
+            item.language,
+        )
+
+    @classmethod
+    def of_entry(cls, entry: etree._Element) -> "Story":
+        """The story as an archive page recorded it (an Atom entry)."""
+        atom = f"{{{ATOM_NS}}}"
+        return cls(
+            entry.findtext(f"{atom}title") or "",
+            entry.findtext(f"{atom}source/{atom}title") or "",
+            datetime.fromisoformat(entry.findtext(f"{atom}published") or ""),
+            entry.findtext(f"{atom}content") or "",
+            entry.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        )
+
+
+def render_story(story: Story, site_title: str, zone: ZoneInfo) -> bytes:
+    """A story's own page: its title, source, local date and full text (sanitized again here,
+    since the page is ours to keep safe whatever was stored)."""
+    lang = f' lang="{escape(story.language)}"' if story.language else ""
+    body = (
+        f'<p class="meta"><a href="../index.html">{escape(site_title)}</a></p>\n'
+        f"<article{lang}>\n<h1>{escape(story.title)}</h1>\n"
+        f'<p class="meta">{escape(story.source)} · <time datetime="{story.published.isoformat()}">'
+        f"{local_time(story.published, zone)}</time></p>\n"
+        f"{sanitize_html(story.content_html)}\n</article>\n"
+    )
+    return _document(story.title, "", body)
+
+
+def linked_stories(document: bytes, prefix: str) -> list[tuple[str, Story]]:
+    """The entries of an Atom document whose alternate link is a story page under ``prefix``."""
+    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    atom = f"{{{ATOM_NS}}}"
+    found = []
+    for entry in root.iterfind(f"{atom}entry"):
+        link = entry.find(f"{atom}link[@rel='alternate']")
+        href = link.get("href", "") if link is not None else ""
+        if href.startswith(prefix):
+            found.append((href, Story.of_entry(entry)))
+    return found
 
 
 def archive_page_path(key: str, page: int) -> str:

@@ -713,6 +713,7 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
                 folder / f"{page.spec.key}.html",
                 pages.render_topic(page, app.identity, title, zone),
             )
+        _write_story_pages(app, [i for page in feed_pages for i in page.entries], write)
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
     duration_ms = round((time.perf_counter() - started) * 1000)
@@ -737,6 +738,22 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
 
 
+def _write_story_pages(
+    app: Aggregator, shown: Sequence[StoredItem], write: Callable[[Path, bytes], bool]
+) -> None:
+    """The own page of each story the feeds show that has no link of its own (a seed), which
+    its entry links as alternate; unchanged ones are left as they are."""
+    folder, done = app.settings.feeds_dir, set()
+    for item in shown:
+        if item.link or item.id in done:
+            continue
+        done.add(item.id)
+        page = pages.render_story(
+            pages.Story.of(item), app.settings.feed_title, app.settings.timezone
+        )
+        write(folder / publish.story_path(item.entry_id), page)
+
+
 def _write_archive_html(
     app: Aggregator,
     spec: publish.FeedSpec,
@@ -753,13 +770,26 @@ def _write_archive_html(
     lowest = (newest or 0) + 1
     while lowest > 1 and not (folder / pages.archive_page_path(spec.key, lowest - 1)).exists():
         lowest -= 1
+    stories = f"{app.identity.base_url}stories/"
     for number in range(lowest, (newest or 0) + 1):
         document = (folder / publish.archive_path(spec.key, number)).read_bytes()
         html = pages.render_archive(
             document, spec, number, app.settings.feed_title, app.settings.timezone
         )
-        if not write([(folder / pages.archive_page_path(spec.key, number), html)]):
-            return
+        # Stories that went into the archive without being shown in a feed get their page too.
+        missing = [
+            (folder / href.removeprefix(app.identity.base_url), story)
+            for href, story in pages.linked_stories(document, stories)
+            if not (folder / href.removeprefix(app.identity.base_url)).exists()
+        ]
+        files = [
+            (path, pages.render_story(story, app.settings.feed_title, app.settings.timezone))
+            for path, story in missing
+        ]
+        target = folder / pages.archive_page_path(spec.key, number)
+        write([*files, (target, html)])
+        if not target.exists():
+            return  # the failure was reported; the next regeneration goes on from here
 
 
 def _write_archives(

@@ -61,6 +61,10 @@ class FeedIdentity:
     def archive_url(self, key: str, page: int) -> str:
         return f"{self.base_url}{archive_path(key, page)}"
 
+    def story_url(self, entry_id: str) -> str:
+        """Where the page of a story with no web link of its own is served (issue #20)."""
+        return f"{self.base_url}{story_path(entry_id)}"
+
     def feed_id(self, key: str) -> str:
         return f"tag:{self.id_authority}:feed:{key}"
 
@@ -143,8 +147,9 @@ class Entries:
         """The item's entry, rendered now unless it already was."""
         entry = self._cache.get(item.id)
         if entry is None:
+            page = None if item.link else self.identity.story_url(item.entry_id)
             xml = atom_entry.format_entry(
-                item, _content(item), self._category_lines, self.source_id(item)
+                item, _content(item), self._category_lines, self.source_id(item), page
             )
             entry = Entry(item.entry_id, item.updated, xml)
             # Once the room is used up, entries are rendered each time they are needed.
@@ -271,6 +276,15 @@ def _content(item: StoredItem) -> str:
         for r in item.also_reported_by
     )
     return f"{item.content_html}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"
+
+
+def story_path(entry_id: str) -> str:
+    """The page of a story that has no link of its own (a seed), named after its permanent
+    id as published (what XML can hold of it), so it keeps its address as long as the id."""
+    published_id = atom_entry.xml_safe(entry_id)
+    return (
+        f"stories/{hashlib.sha256(published_id.encode('utf-8', 'replace')).hexdigest()[:16]}.html"
+    )
 
 
 def archive_path(key: str, page: int) -> str:

@@ -31,7 +31,10 @@ from aggregator.store import Storage, published
 log = logging.getLogger("aggregator.server")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
-_SERVED = re.compile(r"^/(?:(?:archive/[a-z0-9-]+/\d+|[a-z0-9-]+)\.(?:xml|html)|feeds\.opml)$")
+_SERVED = re.compile(
+    r"^/(?:(?:archive/[a-z0-9-]+/\d+|[a-z0-9-]+)\.(?:xml|html)"
+    r"|stories/[0-9a-f]{16}\.html|feeds\.opml)$"
+)
 _TYPES = {
     ".xml": "application/atom+xml; charset=utf-8",
     ".html": "text/html; charset=utf-8",

@@ -2,6 +2,7 @@
 sources of a story, older stories a click away, and a layout that fits a desktop and a
 phone in headless Chromium, Korean text included."""
 
+import html
 import json
 import re
 import shutil
@@ -10,10 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import feedparser
 import pytest
 
-from aggregator import pipeline
+from aggregator import pages, pipeline
 from aggregator.config import load_settings
+from aggregator.server import FeedsApp
 from tests.conftest import DATA
 from tests.support.commands import run
 from tests.test_readers import need
@@ -112,3 +115,40 @@ def test_items_json_carries_source_author_summary_story_and_other_sources(
     assert other["id"].startswith("tag:") and other["id"] != merged[0]["id"]
     korean = next(row for row in rows if row["source_key"] == "seed:korean.txt")
     assert korean["language"] == "ko" and korean["summary"].startswith("통일부는")
+
+
+def test_each_story_without_a_link_has_its_own_page_linked_as_alternate(published: Path) -> None:
+    base = "http://127.0.0.1:8080/"
+    documents = [published / "all.xml", *sorted((published / "archive").rglob("*.xml"))]
+    linked = set()
+    for document in documents:
+        for entry in feedparser.parse(document.read_bytes()).entries:
+            (alternate,) = [link.href for link in entry.links if link.rel == "alternate"]
+            assert alternate.startswith(base + "stories/"), entry.title  # seeds have no link
+            linked.add((alternate.removeprefix(base), entry.title))
+    assert len(linked) == 3  # every story, also those only the archive pages hold
+    served = FeedsApp(published)
+    for path, title in linked:
+        page = (published / path).read_text(encoding="utf-8")
+        assert f"<h1>{html.escape(title)}</h1>" in page and "KST</time>" in page
+        status: list[str] = []
+        answer = served({"PATH_INFO": "/" + path}, lambda s, _h, seen=status: seen.append(s))
+        assert status == ["200 OK"] and b"".join(answer) == (published / path).read_bytes()
+    korean = next(path for path, title in linked if title.startswith("통일부"))
+    assert "판문점에서 열자고" in (published / korean).read_text(encoding="utf-8")  # full text
+    assert f'<a href="{korean}">' in (published / "all.html").read_text(encoding="utf-8")
+
+
+def test_a_story_page_is_sanitized_whatever_was_stored() -> None:
+    story = pages.Story(
+        "<b>Title</b>",
+        "Wire",
+        NOW,
+        '<p onclick="steal()">Text</p><script>alert(1)</script><a href="javascript:x()">a</a>',
+        "en",
+    )
+    page = pages.render_story(story, "News", ZoneInfo("Asia/Seoul")).decode()
+    assert "<h1>&lt;b&gt;Title&lt;/b&gt;</h1>" in page
+    assert "<p>Text</p>" in page
+    assert "script" not in page and "onclick" not in page and "javascript:" not in page
+    assert "2025-09-20 09:00 KST" in page

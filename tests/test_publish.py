@@ -333,13 +333,19 @@ class _Extras(BaseEntryExtension):
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         source_id = self.item.source_feed_id or self.identity.source_id(self.item.source_key)
-        add_links_source_and_language(entry, self.item, source_id)
+        add_links_source_and_language(entry, self.item, source_id, self.identity)
         return entry
 
 
-def add_links_source_and_language(entry: etree._Element, item: StoredItem, source_id: str) -> None:
-    """An entry's links with all their attributes, its complete atom:source and its xml:lang."""
-    links = [{"href": item.link, "rel": "alternate", "type": "text/html"}] if item.link else []
+def add_links_source_and_language(
+    entry: etree._Element, item: StoredItem, source_id: str, identity: publish.FeedIdentity
+) -> None:
+    """An entry's links with all their attributes, its complete atom:source and its xml:lang.
+
+    A story with no link of its own links its page on our site (issue #20).
+    """
+    alternate = item.link or identity.story_url(item.entry_id)
+    links = [{"href": alternate, "rel": "alternate", "type": "text/html"}]
     links += [
         {"href": r.link, "rel": "related", "title": r.source_title}
         for r in item.also_reported_by

@@ -76,7 +76,7 @@ def lxml_entry(
             scheme = identity.category_scheme
             etree.SubElement(entry, "category", {"term": topic, "scheme": scheme} | label)
     etree.SubElement(entry, "published").text = item.published.isoformat()
-    add_links_source_and_language(entry, item, entries.source_id(item))
+    add_links_source_and_language(entry, item, entries.source_id(item), identity)
     holder = etree.Element("feed")
     holder.append(entry)
     document = etree.tostring(holder, pretty_print=True, encoding="UTF-8")

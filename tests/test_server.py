@@ -118,7 +118,7 @@ def test_archives_are_complete_immutable_and_chained(project: Path) -> None:
             (project / "seeds" / f"s{n}.txt").write_text(_story(n), encoding="utf-8")
         pipeline.update(app, NOW)  # five stories in inter-korean: two complete pages
         folder = app.settings.feeds_dir / "archive" / "inter-korean"
-        assert sorted(p.name for p in folder.iterdir()) == ["1.xml", "2.xml"]
+        assert sorted(p.name for p in folder.glob("*.xml")) == ["1.xml", "2.xml"]
         current = feedparser.parse((app.settings.feeds_dir / "inter-korean.xml").read_bytes())
         links = {link.rel: link.href for link in current.feed.links}
         assert links["prev-archive"] == "http://127.0.0.1:8080/archive/inter-korean/2.xml"
