@@ -98,7 +98,7 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
         storage.initialize()
         assert differences(storage) == []
         after_counts = row_counts(storage)
-        # Revision 0006 works each item's keys out again: a text key each, no signature
+        # Revision 0007 works each item's keys out again: a text key each, no signature
         # for these short texts, so item 1's stored one (and its band key 7) is gone.
         assert {n: after_counts[n] for n in before_counts if n != "item_bands"} == {
             n: count for n, count in before_counts.items() if n != "item_bands"
@@ -108,7 +108,7 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
             columns = {c["name"] for c in inspect(connection).get_columns("sources")}
             assert {"claimed_by", "lease_until"} <= columns  # revision 0002: workers' leases
             assert connection.execute(text("SELECT count(claimed_by) FROM sources")).scalar() == 0
-            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID; 0006: each
+            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID; 0007: each
             # item's band keys are its text's, as this version works them out.
             bands = connection.execute(text("SELECT band_key, item_id FROM item_bands")).all()
             expected = [
@@ -198,10 +198,10 @@ def test_commands_refuse_an_out_of_date_database_until_db_upgrade(
     assert b"Seoul proposes talks" in (project / "feeds" / "all.xml").read_bytes()
 
 
-def test_revision_0006_gives_a_stored_item_the_keys_this_version_works_out(
+def test_revision_0007_gives_a_stored_item_the_keys_this_version_works_out(
     project: Path, database_url: str
 ) -> None:
-    """A store as revision 0005 left it (signatures without Chinese shingles, no text keys)
+    """A store as revision 0006 left it (signatures without Chinese shingles, no text keys)
     ends with the signatures and band keys an ingest by this version writes."""
     body = (
         "韩国统一部今日表示，朝鲜方面尚未回应对话提议，政府将继续关注局势。"
@@ -231,7 +231,7 @@ def test_revision_0006_gives_a_stored_item_the_keys_this_version_works_out(
         with storage.engine.begin() as connection:
             connection.execute(text("DELETE FROM item_bands"))
             connection.execute(text("UPDATE items SET signature = :s"), {"s": b"\x01" * 256})
-            command.stamp(migrate._config(connection), "0005_item_bands_without_rowid")  # noqa: SLF001
+            command.stamp(migrate._config(connection), "0006_item_pages")  # noqa: SLF001
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert keys() == written

@@ -1,7 +1,7 @@
 """Story keys: every item's text key in the band index, and Chinese and Japanese signatures.
 
-Revision ID: 0006_story_keys
-Revises: 0005_item_bands_without_rowid
+Revision ID: 0007_story_keys
+Revises: 0006_item_pages
 
 Items with the same normalized text now share a band key whatever their length
 (``fingerprints.text_key``), and words in Han or kana are shingled by character as
@@ -18,8 +18,8 @@ from alembic import op
 from aggregator import fingerprints
 from aggregator.text import html_to_text
 
-revision = "0006_story_keys"
-down_revision = "0005_item_bands_without_rowid"
+revision = "0007_story_keys"
+down_revision = "0006_item_pages"
 branch_labels = None
 depends_on = None
 
