@@ -1,14 +1,14 @@
 """Web sources keep the folder a subscription list put them in (OPML import and export).
 
-Revision ID: 0007_source_category
-Revises: 0006_item_pages
+Revision ID: 0008_source_category
+Revises: 0007_story_keys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_source_category"
-down_revision = "0006_item_pages"
+revision = "0008_source_category"
+down_revision = "0007_story_keys"
 branch_labels = None
 depends_on = None
 
