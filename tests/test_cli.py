@@ -31,7 +31,7 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> None:
     result = run(project, "update")
     assert result.returncode == 0, result.stderr
-    assert "update: 2 new, 0 updated, 0 failed inputs; 10 files written" in result.stdout
+    assert "update: 2 new, 0 updated, 0 failed inputs; 12 files written" in result.stdout
     assert sorted(p.name for p in (project / "feeds").glob("*.xml")) == [
         "all.xml",
         "alliance.xml",
@@ -39,7 +39,7 @@ def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> No
         "inter-korean.xml",
     ]
     again = run(project, "update")
-    assert "0 new, 0 updated, 0 failed inputs; 0 files written, 10 unchanged" in again.stdout
+    assert "0 new, 0 updated, 0 failed inputs; 0 files written, 12 unchanged" in again.stdout
 
 
 def test_config_from_the_environment(project: Path, tmp_path: Path) -> None:
@@ -301,7 +301,7 @@ def test_progress_is_drawn_on_a_terminal_and_cleared(project: Path) -> None:
     # The line is erased before the summary, which stays on screen.
     before_summary, summary = output.rsplit("\r\x1b[K", 1)
     assert summary.strip() == (
-        "update: 2 new, 0 updated, 0 failed inputs; 10 files written, 0 unchanged in "
+        "update: 2 new, 0 updated, 0 failed inputs; 12 files written, 0 unchanged in "
         f"{project / 'feeds'}"
     )
 
