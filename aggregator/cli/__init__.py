@@ -1,10 +1,10 @@
 """The command line: parse options, open the store, call one library function, report.
 
-    parser.py    every command's options and --help
-    commands.py  the commands that run on the store
-    sources.py   ``aggregator sources``
-    db.py        ``aggregator db`` (the schema)
-    output.py    exit statuses, errors, logging and the progress line
+parser.py    every command's options and --help
+commands.py  the commands that run on the store
+sources.py   ``aggregator sources``
+db.py        ``aggregator db`` (the schema)
+output.py    exit statuses, errors, logging and the progress line
 """
 
 import logging

@@ -36,39 +36,6 @@ def run_db(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return reporting_errors(lambda: args.db_handler(storage, args))
+        return reporting_errors(lambda: args.handler(storage, args))
     finally:
         storage.close()
-
-
-def add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    database = commands.add_parser(
-        "db",
-        help="the database schema: show its revision, migrate it",
-        description="Show or migrate the database schema (Alembic revisions shipped inside).",
-        epilog="example: aggregator db upgrade",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    actions = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    for name, handler, text, example in (
-        (
-            "upgrade",
-            cmd_db_upgrade,
-            "migrate the database to this version's schema (creating it when empty)",
-            "aggregator db upgrade",
-        ),
-        (
-            "current",
-            cmd_db_current,
-            "show the database's schema revision; exit 1 when it needs `db upgrade`",
-            "aggregator db current",
-        ),
-    ):
-        sub = actions.add_parser(
-            name,
-            help=text,
-            description=text,
-            epilog=f"example: {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        sub.set_defaults(db_handler=handler)

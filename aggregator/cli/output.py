@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 
 from aggregator import (
     logs,
-    pipeline,
 )
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
@@ -21,9 +20,6 @@ EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 # The commands whose work takes long enough to show progress on a terminal.
 PROGRESS_COMMANDS = {"update", "ingest", "regenerate"}
-
-
-Command = Callable[[pipeline.Aggregator, argparse.Namespace], int]
 
 
 class UsageError(AggregatorError):

@@ -1,6 +1,7 @@
 """The argument parser: every command, its options, its --help with an example."""
 
 import argparse
+from collections.abc import Callable
 from functools import partial
 
 from aggregator import (
@@ -22,8 +23,7 @@ from aggregator.cli.commands import (
     cmd_update,
     cmd_worker,
 )
-from aggregator.cli.db import add_db_commands
-from aggregator.cli.output import Command
+from aggregator.cli.db import cmd_db_current, cmd_db_upgrade
 from aggregator.cli.sources import (
     cmd_sources_add,
     cmd_sources_export,
@@ -36,20 +36,35 @@ from aggregator.cli.sources import (
 def _command(
     group: "argparse._SubParsersAction[argparse.ArgumentParser]",
     name: str,
-    handler: Command,
+    handler: Callable[..., int] | None,  # given the Aggregator (db commands: the Storage)
     help: str,
     example: str,
+    description: str | None = None,
 ) -> argparse.ArgumentParser:
     """A sub-command whose --help describes it and ends with an example."""
     sub = group.add_parser(
         name,
         help=help,
-        description=help,
+        description=description or help,
         epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.set_defaults(handler=handler)
+    if handler is not None:
+        sub.set_defaults(handler=handler)
     return sub
+
+
+def _group(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    help: str,
+    description: str,
+    example: str,
+) -> Callable[..., argparse.ArgumentParser]:
+    """A command with actions of its own (``sources add``); adds an action when called."""
+    group = _command(commands, name, None, help, example, description)
+    actions = group.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+    return partial(_command, actions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,16 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--topic", metavar="ID", help="only items in this topic")
     items.add_argument("--json", action="store_true", help="JSON for scripts")
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    sources = commands.add_parser(
+    add_action = _group(
+        commands,
         "sources",
-        help="manage web sources (RSS, Atom, JSON Feed)",
-        description="Manage web sources; those declared in the config file are listed too.",
-        epilog="example: aggregator sources add https://example.org/feed.xml --interval 30m",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "manage web sources (RSS, Atom, JSON Feed)",
+        "Manage web sources; those declared in the config file are listed too.",
+        "aggregator sources add https://example.org/feed.xml --interval 30m",
     )
-    actions = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
-
-    add_action = partial(_command, actions)
 
     listing = add_action("list", cmd_sources_list, "sources and health", "aggregator sources list")
     listing.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -252,5 +264,27 @@ def build_parser() -> argparse.ArgumentParser:
             "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
         )
         sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    add_db_commands(commands)
+    _add_db_commands(commands)
     return parser
+
+
+def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    add_action = _group(
+        commands,
+        "db",
+        "the database schema: show its revision, migrate it",
+        "Show or migrate the database schema (Alembic revisions shipped inside).",
+        "aggregator db upgrade",
+    )
+    add_action(
+        "upgrade",
+        cmd_db_upgrade,
+        "migrate the database to this version's schema (creating it when empty)",
+        "aggregator db upgrade",
+    )
+    add_action(
+        "current",
+        cmd_db_current,
+        "show the database's schema revision; exit 1 when it needs `db upgrade`",
+        "aggregator db current",
+    )
