@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator import classify, dedup, pages, publish, websub
+from aggregator import classify, dedup, publish, websub
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.config import Settings
 from aggregator.errors import InputError
@@ -37,6 +37,7 @@ from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, 
 from aggregator.ingest.schedule import Previous, after_fetch
 from aggregator.ingest.seeds import read_seed
 from aggregator.progress import Progress
+from aggregator.publish import pages
 from aggregator.store import Storage, published, retention
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.lock import RunLock

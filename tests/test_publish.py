@@ -18,8 +18,9 @@ from feedgen.ext.base import BaseEntryExtension
 from lxml import etree
 from sqlalchemy import update
 
-from aggregator import classify, pages, pipeline, publish
+from aggregator import classify, pipeline, publish
 from aggregator.config import load_settings
+from aggregator.publish import pages
 from aggregator.store.schema import items
 from aggregator.types import Enclosure, Report, StoredItem
 from tests.conftest import DATA
@@ -377,7 +378,7 @@ def feedgen_document(
         entry.updated(item.updated)
         if item.author:
             entry.author({"name": item.author})
-        entry.content(publish._content(item), type="html")  # noqa: SLF001
+        entry.content(publish.entry_content(item), type="html")
         for topic in item.topics:
             if topic in titles:
                 entry.category(term=topic, scheme=identity.category_scheme, label=titles[topic])

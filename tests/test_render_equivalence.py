@@ -68,7 +68,7 @@ def lxml_entry(
     if item.author:
         etree.SubElement(etree.SubElement(entry, "author"), "name").text = item.author
     content = etree.SubElement(entry, "content")
-    content.text = publish._content(item) or None  # noqa: SLF001
+    content.text = publish.entry_content(item) or None
     content.set("type", "html")
     for topic in item.topics:
         if topic in titles:

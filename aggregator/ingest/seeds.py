@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from aggregator.clock import as_utc
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
-from aggregator.ingest.feeds import guess_language, looks_korean, looks_like_feed, parse_feed
+from aggregator.ingest.feeds import looks_like_feed, parse_feed
+from aggregator.ingest.fields import guess_language, looks_korean
 from aggregator.text import paragraphs_to_html, xml_safe
 from aggregator.types import ItemData, SourceData, SourceInfo
 
