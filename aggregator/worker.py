@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from itertools import chain
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -42,10 +41,12 @@ from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
 from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
+from aggregator.refresh import Fetched, fetch_source, source_host, store_fetched
+from aggregator.seed_ingest import ingest_seeds
 from aggregator.store import leases
 from aggregator.store.lock import RunLock
-from aggregator.store.runs import RunRecord
-from aggregator.types import WebSource
+from aggregator.tally import IngestReport, Tally
+from aggregator.types import RunKind, WebSource
 
 log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
@@ -95,9 +96,9 @@ class Worker:
         finally:
             leases.release(self.app.storage, self.holder)
 
-    def run_pass(self, client: httpx.Client) -> pipeline.IngestReport:
+    def run_pass(self, client: httpx.Client) -> IngestReport:
         started, timer = self.clock(), time.perf_counter()
-        tally = pipeline._Tally()
+        tally = Tally()
         self.fetch_due(client, tally)
         now = self.clock()
         seeded = False
@@ -105,14 +106,14 @@ class Worker:
             with self._in_one_place() as mine:
                 if mine:
                     self.app.storage.sources.sync_config(self.app.settings.sources)
-                    pipeline._ingest_seeds(self.app, now, tally)
+                    ingest_seeds(self.app, now, tally)
                     self.next_seeds = now + self.app.settings.daemon.ingest_interval
                     seeded = True
         report = tally.report()
         # Recorded when something was fetched, and at the seeds' pace (as the daemon's
         # ingest job), so `status` does not report a quiet worker as stale.
         if tally.outcomes or report.inputs_read or report.failures or seeded:
-            self._record(tally, report, started, timer)
+            self._record(tally, started, timer)
         if report.changed:
             leases.note_changes(self.app.storage)
         if self.app.settings.worker.publish:
@@ -124,7 +125,7 @@ class Worker:
                     self.next_prune = self.clock() + PRUNE_INTERVAL
         return report
 
-    def fetch_due(self, client: httpx.Client, tally: pipeline._Tally) -> None:
+    def fetch_due(self, client: httpx.Client, tally: Tally) -> None:
         """Claim and fetch batches of due sources until none is due (or stopping)."""
         settings = self.app.settings
         while not self.stop.is_set():
@@ -137,12 +138,12 @@ class Worker:
             self._fetch_batch(client, batch, now, tally)
 
     def _fetch_batch(
-        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: pipeline._Tally
+        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: Tally
     ) -> None:
-        def fetch(source: WebSource) -> pipeline._Fetched | None:
+        def fetch(source: WebSource) -> Fetched | None:
             if self.stop.is_set():
                 return None  # stopping: not started, released below
-            return pipeline._fetch_and_parse(self.app, client, None, source, now)
+            return fetch_source(self.app, client, None, source, now)
 
         done: set[int] = set()
         try:
@@ -151,7 +152,7 @@ class Worker:
             for source, fetched in chain.from_iterable(
                 run_per_host(
                     batch,
-                    lambda source: urlsplit(source.url).netloc.lower(),
+                    source_host,
                     fetch,
                     workers=self.app.settings.fetch.workers,
                     per_host=self.app.settings.fetch.per_host,
@@ -160,7 +161,7 @@ class Worker:
                 if fetched is None:
                     continue
                 try:
-                    pipeline._store_fetched(self.app, source, fetched, now, tally, self.holder)
+                    tally.add(store_fetched(self.app, source, fetched, now, self.holder))
                 except LeaseLost as error:
                     log.warning("not stored, another worker has it now: %s", error)
                 except IntegrityError as error:
@@ -183,7 +184,7 @@ class Worker:
     def publish(self, now: datetime) -> None:
         """Regenerate when items changed since the last regeneration, or when it is time."""
         storage = self.app.storage
-        last = storage.last_run("regenerate")
+        last = storage.last_run(RunKind.REGENERATE)
         interval = self.app.settings.daemon.regenerate_interval
         if leases.pending_changes(storage) is None and last and now - last.finished < interval:
             return
@@ -198,22 +199,9 @@ class Worker:
                 if leases.pending_changes(storage) is None:
                     return
 
-    def _record(
-        self, tally: pipeline._Tally, report: pipeline.IngestReport, started: datetime, timer: float
-    ) -> None:
+    def _record(self, tally: Tally, started: datetime, timer: float) -> None:
         duration_ms = round((time.perf_counter() - timer) * 1000)
-        self.app.storage.add_counts(tally.counters())
-        self.app.storage.record_run(
-            RunRecord(
-                "ingest",
-                started,
-                self.clock(),
-                items_new=report.items_new,
-                items_updated=report.items_updated,
-                failures=tuple(map(str, report.failures)),
-                duration_ms=duration_ms,
-            )
-        )
+        report = pipeline.record_ingest(self.app, tally, started, self.clock(), duration_ms)
         log.info(
             "worker %s: %d fetched, %d unchanged, %d new items, %d updated, %d failed, in %d ms",
             self.holder,

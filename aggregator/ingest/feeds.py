@@ -31,7 +31,7 @@ from aggregator.ingest.fields import guess_language, looks_korean, not_after, ti
 from aggregator.ingest.jsonfeed import parse_json_feed
 from aggregator.ingest.sanitize import content_to_html
 from aggregator.text import html_to_text, xml_safe_fields
-from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
+from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo, SourceKind
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
@@ -62,7 +62,7 @@ def parse_feed(
     data: bytes,
     *,
     source_key: str,
-    kind: str = "feed",
+    kind: SourceKind = SourceKind.FEED,
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
     zone: ZoneInfo,
@@ -98,7 +98,7 @@ def _parse_with_feedparser(
     data: bytes,
     *,
     source_key: str,
-    kind: str = "feed",
+    kind: SourceKind = SourceKind.FEED,
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
     zone: ZoneInfo,
@@ -145,7 +145,7 @@ def _source_data(
     warnings: list[str],
     *,
     source_key: str,
-    kind: str,
+    kind: SourceKind,
     base_url: str | None,
     zone: ZoneInfo,
     now: datetime | None,

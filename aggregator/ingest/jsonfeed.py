@@ -9,7 +9,7 @@ from aggregator.errors import InputError
 from aggregator.ingest.fields import guess_language, not_after, title_from
 from aggregator.ingest.sanitize import content_to_html, text_to_html
 from aggregator.text import html_to_text, xml_safe_fields
-from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
+from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo, SourceKind
 
 
 def _json_datetime(value: object, zone: ZoneInfo) -> datetime | None:
@@ -26,7 +26,7 @@ def parse_json_feed(
     data: bytes,
     *,
     source_key: str,
-    kind: str = "feed",
+    kind: SourceKind = SourceKind.FEED,
     base_url: str | None = None,
     zone: ZoneInfo,
     now: datetime | None = None,
