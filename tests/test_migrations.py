@@ -13,7 +13,7 @@ from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
 from tests import legacy_v5
-from tests.test_cli import run
+from tests.support.cli import run
 
 
 def differences(storage: Storage) -> list[object]:

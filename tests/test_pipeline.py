@@ -13,7 +13,7 @@ import pytest
 
 from aggregator import pipeline
 from aggregator.config import load_settings
-from tests.conftest import DATA
+from tests.support.project import DATA
 
 NOW = datetime(2025, 6, 5, 0, 0, tzinfo=UTC)
 TOPICS = ("inter-korean", "alliance", "domestic-politics")

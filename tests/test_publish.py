@@ -23,9 +23,10 @@ from aggregator.config import load_settings
 from aggregator.publish import pages
 from aggregator.store.schema import items
 from aggregator.types import Enclosure, Report, StoredItem
-from tests.conftest import DATA
 from tests.feedserver import FeedServer
-from tests.test_readers import need
+from tests.support.feeds import add_links_source_and_language
+from tests.support.programs import need
+from tests.support.project import DATA
 
 NOW = datetime(2025, 7, 20, tzinfo=UTC)
 BASE = "http://127.0.0.1:8080/"
@@ -332,32 +333,6 @@ class _Extras(BaseEntryExtension):
         source_id = self.item.source_feed_id or self.identity.source_id(self.item.source_key)
         add_links_source_and_language(entry, self.item, source_id)
         return entry
-
-
-def add_links_source_and_language(entry: etree._Element, item: StoredItem, source_id: str) -> None:
-    """An entry's links with all their attributes, its complete atom:source and its xml:lang."""
-    links = [{"href": item.link, "rel": "alternate", "type": "text/html"}] if item.link else []
-    links += [
-        {"href": r.link, "rel": "related", "title": r.source_title}
-        for r in item.also_reported_by
-        if r.link
-    ]
-    for enclosure in item.enclosures:
-        links.append({"href": enclosure.url, "rel": "enclosure"})
-        if enclosure.type is not None:
-            links[-1]["type"] = enclosure.type
-        if enclosure.length is not None:
-            links[-1]["length"] = str(enclosure.length)
-    for attributes in links:
-        etree.SubElement(entry, "link", attributes)
-    source = etree.SubElement(entry, "source")
-    etree.SubElement(source, "id").text = source_id
-    etree.SubElement(source, "title").text = item.site_name or item.source_title
-    etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
-    if item.source_link:
-        etree.SubElement(source, "link", rel="alternate", href=item.source_link)
-    if item.language:
-        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
 
 
 def feedgen_document(

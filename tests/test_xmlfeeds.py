@@ -20,7 +20,8 @@ from aggregator.errors import InputError
 from aggregator.ingest import feeds, xmlfeeds
 from aggregator.types import SourceData
 from tests.benchmarks import feedcorpus
-from tests.conftest import DATA
+from tests.support.feeds import laughs, web_rss, wire_feed
+from tests.support.project import DATA
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -718,9 +719,6 @@ def test_prologs_byte_order_marks_and_headers(prolog: str) -> None:
 def other_tests_documents() -> dict[str, tuple[bytes, bool]]:
     """The feeds other tests hand the parser (name: document, fast path expected)."""
     from tests import corpus, workload  # noqa: PLC0415 (only this test needs them)
-    from tests.test_dedup import _wire_feed  # noqa: PLC0415
-    from tests.test_feeds_parse import laughs  # noqa: PLC0415
-    from tests.test_web_sources import rss as web_rss  # noqa: PLC0415
 
     entries = corpus.generate(20, 3)
     documents = {f"corpus-{n}": (corpus.rss(n, entries), True) for n in range(3)}
@@ -735,7 +733,7 @@ def other_tests_documents() -> dict[str, tuple[bytes, bool]]:
         .replace(b"<title>Peninsula", b"<sy:updatePeriod>daily</sy:updatePeriod><title>Peninsula"),
         True,
     )
-    documents["dedup-wire"] = (_wire_feed("wire", "Seoul proposes talks", " extra"), True)
+    documents["dedup-wire"] = (wire_feed("wire", "Seoul proposes talks", " extra"), True)
     documents["laughs"] = (laughs().encode(), False)
     documents["seed-bom-atom"] = (
         b"\xef\xbb\xbf  \n<feed xmlns='http://www.w3.org/2005/Atom'><title>Wire</title>"

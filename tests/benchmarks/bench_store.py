@@ -39,7 +39,7 @@ from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from aggregator.writer import store_source
 from tests.benchmarks import feedcorpus
-from tests.conftest import POSTGRES_SERVER, postgres_schema
+from tests.support.postgres import POSTGRES_SERVER, postgres_schema
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
