@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from aggregator import classify, pipeline, publish
 from aggregator.config import load_settings
-from aggregator.publish import pages
+from aggregator.publish import archives, pages
 from aggregator.store.schema import items
 from aggregator.types import Enclosure, Report, StoredItem
 from tests.feedserver import FeedServer
@@ -411,7 +411,7 @@ def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(
 ) -> None:
     root, app = talks
     folder = app.settings.feeds_dir
-    monkeypatch.setattr(publish, "PAGES_PER_BATCH", 2)
+    monkeypatch.setattr(archives, "PAGES_PER_BATCH", 2)
     real_write = publish.write_if_changed
 
     def full_disk_at_page_3(path: Path, content: bytes) -> bool:
@@ -439,6 +439,6 @@ def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(
     ]
     incremental = snapshot(folder)
     shutil.rmtree(folder)
-    monkeypatch.setattr(publish, "PAGES_PER_BATCH", 20)
+    monkeypatch.setattr(archives, "PAGES_PER_BATCH", 20)
     pipeline.regenerate(app, NOW + timedelta(days=3))
     assert snapshot(folder) == incremental
