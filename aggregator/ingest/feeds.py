@@ -90,8 +90,11 @@ def parse_feed(
         )  # fmt: skip
     feed, entries, problem = fast
     warnings = [] if problem is None else [_malformed(source_key, problem)]
-    return _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
+    # libxml2 refuses characters no XML document can hold, but escaped HTML can still carry
+    # them ("&amp;#1" in a real khan.co.kr feed), and the sanitizer unescapes them.
+    data = _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
                         base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+    return xml_safe_fields(data)
 
 
 def _parse_with_feedparser(
