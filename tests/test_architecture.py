@@ -44,3 +44,16 @@ def test_test_modules_share_helpers_only_through_tests_support() -> None:
         if not module.startswith("tests.benchmarks")
     }
     assert {m: t for m, t in importing_tests.items() if t} == {}
+
+
+MOST_LINES = 400  # split a module by domain before it passes this (STYLE.md)
+
+
+def test_no_module_is_over_the_size_to_split_at() -> None:
+    sizes = {
+        path.relative_to(PACKAGE.parent).as_posix(): len(
+            path.read_text(encoding="utf-8").splitlines()
+        )
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert {path: lines for path, lines in sizes.items() if lines > MOST_LINES} == {}

@@ -281,7 +281,7 @@ def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> d
 
 
 def _resolved(base: str | None, url: str) -> str:
-    """``urljoin(base or "", url)``, without its 5 us for the absolute links most entries have."""
+    """``urljoin(base or "", url)``, without its cost for the absolute links most entries have."""
     if _PLAIN_ABSOLUTE_URL.fullmatch(url):
         return url
     return urljoin(base or "", url)

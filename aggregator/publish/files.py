@@ -24,8 +24,8 @@ def writing(folder: Path) -> Iterator[None]:
     """Mark the feeds folder as being written for the block; after a run that did not
     finish (killed, or failed), first remove the temporary files it left.
 
-    Finding them means listing every archive folder, which grows with the store (61,555
-    pages at 1M items: 46 ms, more than half of a regeneration), so it is done only after
+    Finding them means listing every archive folder, which grows with the store (at a
+    million items, more than half of a regeneration: RESULTS.md), so it is done only after
     such a run. The mark stays when the block fails. In a folder that takes no new file
     there is no mark, and no temporary file either: the writes report what they cannot do.
     """
