@@ -35,6 +35,8 @@ from datetime import datetime, timedelta
 from itertools import chain
 
 import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from aggregator import daemon, pipeline
@@ -81,20 +83,15 @@ class Worker:
         self.next_seeds: datetime | None = None
         self.next_prune = clock() + daemon.PRUNE_DELAY
 
-    def loop(self) -> None:
-        """Run passes until ``stop`` is set; release every claim on the way out."""
+    def scheduled_pass(self, client: httpx.Client) -> None:
+        """One pass as the scheduler runs it: a busy or unreachable database waits for the next."""
+        if self.stop.is_set():
+            return
         try:
-            with make_client(self.app.settings.fetch) as client:
-                while not self.stop.is_set():
-                    try:
-                        with self._pass_lock():
-                            self.run_pass(client)
-                    except (AggregatorError, OperationalError) as error:
-                        # A busy or unreachable database: the next pass retries.
-                        log.error("worker pass failed: %s", _first_line(error))
-                    self.stop.wait(self.app.settings.worker.poll_interval.total_seconds())
-        finally:
-            leases.release(self.app.storage, self.holder)
+            with self._pass_lock():
+                self.run_pass(client)
+        except (AggregatorError, OperationalError) as error:
+            log.error("worker pass failed: %s", _first_line(error))
 
     def run_pass(self, client: httpx.Client) -> IngestReport:
         started, timer = self.clock(), time.perf_counter()
@@ -262,28 +259,44 @@ def run(
     holder: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Work until SIGINT/SIGTERM (or ``stop`` is set); 0 after a clean stop."""
+    """Work until SIGINT/SIGTERM (or ``stop`` is set); 0 after a clean stop.
+
+    Passes are scheduled by APScheduler, as the daemon's jobs are: each worker.poll_interval
+    after the last one ended. On the way out the pass in flight finishes, then every claim
+    still held is released.
+    """
     stop = stop or threading.Event()
     worker = Worker(app, holder or worker_id(), stop, clock)
     failures: list[BaseException] = []
 
-    def work() -> None:
+    def scheduled(client: httpx.Client) -> None:
         try:
-            worker.loop()
-        except BaseException as error:  # re-raised in the main thread below
+            worker.scheduled_pass(client)
+        except BaseException as error:  # a bug: re-raised in the main thread below
             failures.append(error)
-        finally:
             stop.set()
+        if not stop.is_set():
+            schedule(client, app.settings.worker.poll_interval)
 
-    with _single_writer(app):
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=1)}, timezone="UTC"
+    )
+
+    def schedule(client: httpx.Client, after: timedelta) -> None:
+        """The next pass, ``after`` the last one ended (so passes never overlap)."""
+        when = utcnow() + after
+        scheduler.add_job(scheduled, "date", run_date=when, args=[client], id="pass")
+
+    with _single_writer(app), make_client(app.settings.fetch) as client:
         log.info("worker %s started on %s", worker.holder, app.storage.display_url)
-        thread = threading.Thread(target=work, name="worker")
-        thread.start()
+        schedule(client, timedelta(0))
+        scheduler.start()
         try:
             daemon.wait_for_signal(stop)
         finally:
             stop.set()
-            thread.join()
+            scheduler.shutdown(wait=True)
+            leases.release(app.storage, worker.holder)
     if failures:
         raise failures[0]
     log.info("worker %s stopped", worker.holder)
