@@ -359,7 +359,7 @@ def test_parsing_on_worker_processes_stores_exactly_what_one_process_stores(
     urls = [
         server.serve(
             f"/wire{feed}.xml",
-            Reply(200, corpus.web_rss(feed, entries), {"Content-Type": "application/rss+xml"}),
+            Reply(200, corpus.rss(feed, entries), {"Content-Type": "application/rss+xml"}),
         )
         for feed in range(parallel.MIN_SOURCES + 4)
     ]
