@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from aggregator import fulltext
 from aggregator.app import Aggregator
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
@@ -138,6 +139,7 @@ def store_fetched(
         asdict(state),
         analyses=fetched.analyses,
         holder=holder,
+        pages=fulltext.PagePolicy(source.full_text, app.settings.full_text.below),
     )
     log.debug(
         "source %s: %d new, %d updated",
@@ -177,3 +179,11 @@ def refresh_due(app: Aggregator, now: datetime, force: bool, tally: Tally) -> No
                     tally.add(store_fetched(app, source, fetched, now))
                     done += 1
                     app.progress.step("sources", done, len(due), tally.summary())
+        read_pages(app, client, now, tally)
+
+
+def read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: Tally) -> None:
+    """Read the article pages wanted by what was just stored (and earlier ones due again)."""
+    pacer = fulltext.make_pacer(app.settings, app.sleep)
+    run = fulltext.PageRun(app.storage, app.settings, app.topics, app.rng, pacer)
+    tally.pages = fulltext.fetch_pages(run, client, now).counters()

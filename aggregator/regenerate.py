@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator import publish, websub
+from aggregator import fulltext, publish, websub
 from aggregator.app import Aggregator
 from aggregator.publish import pages
 from aggregator.rules import reclassify
 from aggregator.store import published
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.runs import RunRecord
-from aggregator.types import InputFailure, RunKind
+from aggregator.types import InputFailure, RunKind, StoredItem
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -77,12 +77,24 @@ def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishR
     feed_pages = []
     changed_feeds = []
     specs = app.feed_specs()
+
     # Every entry is rendered once, for all the documents that show it.
-    entries = publish.Entries(app.identity, titles, app.storage.items_by_id)
+    def newest_items(topic: str | None) -> list[StoredItem]:
+        return published_texts(app.storage.newest_items(topic, app.settings.max_entries))
+
+    def published_texts(items: Sequence[StoredItem]) -> list[StoredItem]:
+        """What feeds show of items: their page text instead, with ``publish.full_text``."""
+        if app.settings.full_text.publish:
+            return fulltext.with_page_texts(app.storage, items)
+        return list(items)
+
+    entries = publish.Entries(
+        app.identity, titles, lambda ids: published_texts(app.storage.items_by_id(ids))
+    )
     with publish.writing(folder):
         for done, spec in enumerate(specs, 1):
             topic = None if spec.key == publish.ALL_FEED else spec.key
-            newest = app.storage.newest_items(topic, app.settings.max_entries)
+            newest = newest_items(topic)
             feed_pages.append(pages.FeedPage(spec, newest))
             if only is not None and spec.key != only:
                 continue

@@ -6,8 +6,9 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from aggregator import classify
+from aggregator import classify, fulltext
 from aggregator.app import Aggregator
 
 log = logging.getLogger("aggregator.pipeline")
@@ -39,7 +40,7 @@ def reclassify(app: Aggregator, force: bool = False) -> int:
         if not force and tx.get_meta(RULES_FINGERPRINT) == fingerprint:
             return 0
     count = 0
-    for batch in app.storage.item_texts():
+    for batch in map(partial(fulltext.with_page_texts, app.storage), app.storage.item_texts()):
         with app.storage.transaction() as tx:
             for text in batch:
                 matches = app.classify_text(text.title, text.content_html)
@@ -63,7 +64,7 @@ class RuleChange:
 def preview_rules(app: Aggregator) -> list[RuleChange]:
     """Each topic feed as the current rules would make it, against what is published; no writes."""
     newest: dict[str, list[tuple[datetime, int, str]]] = {t.id: [] for t in app.topics}
-    for batch in app.storage.item_texts():
+    for batch in map(partial(fulltext.with_page_texts, app.storage), app.storage.item_texts()):
         for text in batch:
             if not text.canonical:
                 continue

@@ -55,6 +55,7 @@ class Tally:
     updated: int = 0
     merged: int = 0
     outcomes: dict[FetchOutcome, int] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)  # article pages used, failed, retried
     failures: list[InputFailure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -77,6 +78,7 @@ class Tally:
         counts = {f"fetch:{outcome}": n for outcome, n in self.outcomes.items()}
         counts.update({"items:new": self.new, "items:updated": self.updated})
         counts["items:merged"] = self.merged
+        counts.update(self.pages)
         return counts
 
     def summary(self) -> str:

@@ -43,7 +43,7 @@ from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
 from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
-from aggregator.refresh import Fetched, fetch_source, source_host, store_fetched
+from aggregator.refresh import Fetched, fetch_source, read_pages, source_host, store_fetched
 from aggregator.seed_ingest import ingest_seeds
 from aggregator.store import leases
 from aggregator.store.lock import RunLock
@@ -97,6 +97,7 @@ class Worker:
         started, timer = self.clock(), time.perf_counter()
         tally = Tally()
         self.fetch_due(client, tally)
+        read_pages(self.app, client, self.clock(), tally)
         now = self.clock()
         seeded = False
         if self.next_seeds is None or now >= self.next_seeds:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator import dedup
+from aggregator import dedup, fulltext
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.app import Aggregator
 from aggregator.classify import Topic
@@ -81,10 +81,12 @@ def store_source(
     fetch_state: dict[str, object] | None = None,
     analyses: Analyses | None = None,
     holder: str | None = None,
+    pages: fulltext.PagePolicy | None = None,
 ) -> Stored:
     """Write one source, its fetch state and its items in one transaction.
 
     With ``holder`` (a worker's id) only while that worker's lease holds, releasing it.
+    With ``pages``, written items whose article page it wants are marked so.
     """
     tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
@@ -108,12 +110,17 @@ def store_source(
             source_key=data.source.key,
             now=now,
         )
+        written: list[tuple[int, ItemWrite, ItemAnalysis, bool]] = []
         for write, analysis in plan.updates:
             assert write.id is not None  # an edit of a stored item
             tx.update_item(write, analysis.slots)
             tx.set_bands(write.id, analysis.bands)
             tx.set_topics(write.id, dict(analysis.topics))
-        merged = _insert_new(app, tx, source_id, plan.inserts, identities, now)
+            written.append((write.id, write, analysis, False))
+        ids, merged = _insert_new(app, tx, source_id, plan.inserts, identities, now)
+        if pages is not None:
+            new = [(i, write, a, True) for i, (write, a) in zip(ids, plan.inserts, strict=True)]
+            fulltext.note_writes(tx, pages, written + new)
     return Stored(len(plan.inserts), len(plan.updates), merged)
 
 
@@ -124,12 +131,13 @@ def _insert_new(
     inserts: tuple[Planned, ...],
     identities: StoryIdentities,
     now: datetime,
-) -> int:
-    """Write a source's new items together, a few statements for all of them; how many
-    joined a story told by another source (same link or global id, or near-duplicate text).
+) -> tuple[list[int], int]:
+    """Write a source's new items together, a few statements for all of them; their ids, and
+    how many joined a story told by another source (same link or global id, or near-duplicate
+    text).
     """
     if not inserts:
-        return 0
+        return [], 0
     stories = [identities.story(write.item.link, write.item.key) for write, _ in inserts]
     unplaced = [n for n, story in enumerate(stories) if story is None and inserts[n][1].slots]
     candidates = tx.story_candidates(source_id, [inserts[n][1].bands for n in unplaced])
@@ -141,4 +149,4 @@ def _insert_new(
     tx.assign_stories(list(zip(ids, stories, published, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
-    return sum(story is not None for story in stories)
+    return ids, sum(story is not None for story in stories)

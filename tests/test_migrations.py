@@ -5,8 +5,6 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from aggregator.cli import main
@@ -14,12 +12,7 @@ from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
 from tests import legacy_v5
 from tests.support.cli import run
-
-
-def differences(storage: Storage) -> list[object]:
-    """What the database's tables, columns and indexes lack or add against schema.py."""
-    with storage.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), schema.metadata)
+from tests.support.schema import differences
 
 
 def row_counts(storage: Storage) -> dict[str, int]:

@@ -10,6 +10,7 @@ from aggregator import (
     classify,
     daemon,
     evaluation,
+    fulltext,
     health,
     labels,
     metrics,
@@ -120,6 +121,8 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     print(f"failing inputs: {len(report.failing)}")
     for key, error in report.failing:
         print(f"  {key}: {error}")
+    for url, count, error in report.page_failures:
+        print(f"article pages not used: {count} of {url} (last: {error})")
     for problem in report.problems:
         print(f"attention: {problem}")
     return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
@@ -138,7 +141,12 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             print(f"  a later version of the story published as {canonical.entry_id}")
         for report in item.also_reported_by:
             print(f"  also reported by {report.source_title}: {report.link or report.entry_id}")
-        print(classify.explain(app.classify_text(item.title, item.content_html)))
+        content_html, from_page = fulltext.classification_text(app.storage, item)
+        if from_page:
+            print(f"  text: the article page ({item.link}), the entry's own text being short")
+        else:
+            print("  text: the entry's own")
+        print(classify.explain(app.classify_text(item.title, content_html)))
     return EXIT_OK
 
 

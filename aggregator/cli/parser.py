@@ -31,6 +31,7 @@ from aggregator.cli.sources import (
     cmd_sources_list,
     cmd_sources_remove,
 )
+from aggregator.config import DEFAULT_FULL_TEXT, FULL_TEXT_MODES
 
 
 def _command(
@@ -218,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     adding.add_argument("url", metavar="URL")
     adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
     adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
+    adding.add_argument(
+        "--full-text",
+        choices=FULL_TEXT_MODES,
+        default=DEFAULT_FULL_TEXT,
+        help="read each entry's article page: never, auto (when the entry's text is shorter "
+        "than full_text.below characters; the default) or always",
+    )
     removing = add_action(
         "remove",
         cmd_sources_remove,

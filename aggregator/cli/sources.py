@@ -39,6 +39,9 @@ def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         )
         if source.last_error:
             print(f"  last error: {source.last_error}")
+        print(f"  full text: {source.full_text}; article pages not used: {source.page_failures}")
+        if source.page_error:
+            print(f"  last article page error: {source.page_error}")
     failing = [s for s in listed if s.enabled and s.error_count]
     return EXIT_INPUT_FAILED if failing else EXIT_OK
 
@@ -58,6 +61,9 @@ def _source_json(source: WebSource) -> dict[str, object]:
         "next_fetch": source.next_fetch.isoformat() if source.next_fetch else None,
         "error_count": source.error_count,
         "last_error": source.last_error,
+        "full_text": source.full_text,
+        "page_failures": source.page_failures,
+        "page_error": source.page_error,
     }
 
 
@@ -74,7 +80,11 @@ def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"{args.url!r} is not an http(s) URL")
     source = app.storage.sources.add(
-        args.url, name=args.name, interval=_interval(args.interval), origin="cli"
+        args.url,
+        name=args.name,
+        interval=_interval(args.interval),
+        origin="cli",
+        full_text=args.full_text,
     )
     print(f"added {source.label} ({source.url}); it is fetched at the next update")
     return EXIT_OK
