@@ -11,6 +11,7 @@ from datetime import datetime
 
 from aggregator.pipeline import Aggregator
 from aggregator.store.runs import RunRecord
+from aggregator.types import RunKind
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,13 @@ class Health:
 def check(app: Aggregator, now: datetime) -> Health:
     storage = app.storage
     counts = storage.topic_counts()
-    last_ingest = storage.last_run("ingest")
+    last_ingest = storage.last_run(RunKind.INGEST)
     failing = storage.failing_sources()
     problems = []
     limit = app.settings.status.max_failing
     if len(failing) > limit:
         problems.append(f"{len(failing)} inputs failing (more than status.max_failing = {limit})")
-    last_regenerate = storage.last_run("regenerate")
+    last_regenerate = storage.last_run(RunKind.REGENERATE)
     if last_regenerate is not None and last_regenerate.failures:
         problems.append(
             f"the last regeneration could not write {len(last_regenerate.failures)} files "

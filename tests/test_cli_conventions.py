@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import write_config
-from tests.support.commands import run
+from tests.support.cli import run
+from tests.support.project import write_config
 
 
 def test_global_options_are_accepted_after_the_command(project: Path, tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from aggregator import fingerprints, pipeline
@@ -15,25 +13,9 @@ from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
 from tests import legacy_v5
-from tests.support.commands import run
-from tests.test_pipeline import open_app
-
-
-def differences(storage: Storage) -> list[object]:
-    """What the database's tables, columns and indexes lack or add against schema.py."""
-    with storage.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection,
-            # The search index is made by its migration alone (schema.SEARCH_TABLES).
-            opts={"include_name": lambda name, kind, _parent: not _is_search(name, kind)},
-        )
-        return compare_metadata(context, schema.metadata)
-
-
-def _is_search(name: str | None, kind: str) -> bool:
-    if kind == "index":
-        return name == schema.SEARCH_INDEX
-    return kind == "table" and (name or "").startswith(schema.SEARCH_TABLES)
+from tests.support.app import open_app
+from tests.support.cli import run
+from tests.support.schema import differences
 
 
 def row_counts(storage: Storage) -> dict[str, int]:

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from aggregator import health, metrics, pipeline
 from aggregator.config import load_settings
-from tests.support.commands import run
+from tests.support.cli import run
 from tests.support.files import read_only
 
 SEED = "000_bbf987679977ef00.txt"

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from aggregator import pages, pipeline
+from aggregator import pipeline
 from aggregator.config import load_settings
+from aggregator.publish import pages
 from aggregator.server import FeedsApp
-from tests.conftest import DATA
-from tests.support.commands import run
-from tests.test_readers import need
+from tests.support.cli import run
+from tests.support.programs import need
+from tests.support.project import DATA
 
 NOW = datetime(2025, 9, 20, tzinfo=UTC)
 SEED = "000_bbf987679977ef00.txt"

@@ -4,7 +4,7 @@
 import re
 import tomllib
 
-from tests.conftest import REPO
+from tests.support.project import REPO
 
 
 def quick_start() -> list[str]:

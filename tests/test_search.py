@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 # main when issue #20 was taken up: the code whose stores the search migration must index.
 BEFORE_SEARCH = "a4a7480"

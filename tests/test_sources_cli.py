@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.feedserver import FeedServer, Reply
-from tests.support.commands import run
+from tests.support.cli import run
 
 KOREAN_NAME = "한반도 뉴스"
 

@@ -1,1 +1,1 @@
-"""Helpers shared by several test modules (tests do not import each other)."""
+"""Helpers the test modules share (a test module never imports another's)."""

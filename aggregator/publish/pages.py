@@ -20,7 +20,13 @@ from lxml import html as lxml_html
 
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish import ATOM_NS, EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec, story_path
+from aggregator.publish.feed import (
+    ATOM_NS,
+    EMPTY_FEED_UPDATED,
+    FeedIdentity,
+    FeedSpec,
+    story_path,
+)
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 

@@ -1,4 +1,4 @@
-"""Running the `aggregator` command as users do: a real process in a project folder."""
+"""Running the ``aggregator`` command as a user would, in a project folder."""
 
 import os
 import subprocess
