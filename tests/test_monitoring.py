@@ -28,8 +28,10 @@ def scrape(project: Path) -> str:
 
 def test_files_that_cannot_be_written_fail_update_status_and_metrics(project: Path) -> None:
     assert run(project, "update").returncode == 0
-    shutil.copy(project / "seeds" / SEED, project / "seeds" / "again.txt")
-    (project / "seeds" / SEED).unlink()
+    (project / "seeds" / "later.txt").write_text(
+        "국회, 남북 교류 법안 처리\n\n2025년 9월 18일\n\n국회는 남북 교류 협력 법안을 처리했다.\n",
+        encoding="utf-8",
+    )
     with read_only(project / "feeds"):
         update = run(project, "update")
     assert update.returncode == 1

@@ -5,7 +5,6 @@ phone in headless Chromium, Korean text included."""
 import html
 import json
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,14 +22,16 @@ from tests.support.programs import need
 from tests.support.project import DATA
 
 NOW = datetime(2025, 9, 20, tzinfo=UTC)
-SEED = "000_bbf987679977ef00.txt"
 
 
 @pytest.fixture
 def published(project: Path) -> Path:
-    """Three seeds (one Korean) and a second copy of one, in pages of one story each."""
-    shutil.copy(project / "seeds" / SEED, project / "seeds" / "copy.txt")
-    shutil.copy(DATA / "seeds" / "generic_korean.txt", project / "seeds" / "korean.txt")
+    """Three seeds (one Korean, also reported by another outlet), in pages of one story each."""
+    korean = (DATA / "seeds" / "generic_korean.txt").read_text(encoding="utf-8")
+    (project / "seeds" / "korean.txt").write_text(korean, encoding="utf-8")
+    other = korean.replace("한반도뉴스", "다른뉴스")
+    assert other != korean
+    (project / "seeds" / "zz-other-outlet.txt").write_text(other, encoding="utf-8")
     config = project / "config" / "aggregator.toml"
     config.write_text('timezone = "Asia/Seoul"\n[publish]\nmax_entries = 1\n', encoding="utf-8")
     app = pipeline.Aggregator.open(load_settings(config, environ={}))
@@ -48,10 +49,12 @@ def test_pages_show_local_time_other_sources_and_older_stories(published: Path) 
     for stamp, text in shown:
         local = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Seoul"))
         assert text == local.strftime("%Y-%m-%d %H:%M KST")
-    everything = page + "".join(
+    # The newest story, the Korean one, is on the topic page and on the newest archive page.
+    assert '<p class="meta">Also reported by 다른뉴스</p>' in page
+    archived = "".join(
         p.read_text(encoding="utf-8") for p in (published / "archive" / "all").glob("*.html")
     )
-    assert everything.count("Also reported by") == 1
+    assert archived.count('<p class="meta">Also reported by 다른뉴스</p>') == 1
     # Pages of one story: three stories fill three archive pages.
     assert '<a rel="prev" href="archive/all/3.html">Older stories</a>' in page
     second = (published / "archive" / "all" / "2.html").read_text(encoding="utf-8")
