@@ -136,17 +136,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
 
 
-def format_duration(value: timedelta) -> str:
-    """A duration as people write it ("1 day", "2 days 6 hours"), not "1 day, 0:00:00"."""
-    seconds = round(value.total_seconds())
-    parts = []
-    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count} {name}{'' if count == 1 else 's'}")
-    return " ".join(parts) or "0 seconds"
-
-
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
     """The config path by precedence: explicit, environment, ./config/aggregator.toml."""
     if explicit:

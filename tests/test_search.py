@@ -3,6 +3,7 @@ text, Korean included, on SQLite (FTS5 trigrams) and PostgreSQL (text search), k
 date as items are stored, and built for a store an earlier version wrote."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,10 @@ def test_search_covers_a_store_written_before_the_search_index(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if not (REPO / ".git").exists():
-        pytest.fail("needs the repository's history (a git clone) for the earlier version")
+        reason = "needs the repository's history (a git clone) for the earlier version"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     earlier = tmp_path / "earlier"
     earlier.mkdir()
     archive = subprocess.run(

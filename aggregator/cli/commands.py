@@ -18,9 +18,15 @@ from aggregator import (
     workdir,
     worker,
 )
-from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, print_failures
+from aggregator.cli.output import (
+    EXIT_INPUT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    format_duration,
+    print_failures,
+)
 from aggregator.clock import utcnow
-from aggregator.config import format_duration
 from aggregator.errors import AggregatorError
 from aggregator.publish import pages
 from aggregator.server import BackgroundServer, base_path

@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from aggregator import (
     logs,
@@ -50,6 +51,17 @@ def reporting_errors(run: Callable[[], int]) -> int:
     except AggregatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_FAILED
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration as people write it ("1 day", "2 days 6 hours"), not "1 day, 0:00:00"."""
+    seconds = round(value.total_seconds())
+    parts = []
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {name}{'' if count == 1 else 's'}")
+    return " ".join(parts) or "0 seconds"
 
 
 def is_summary(args: argparse.Namespace) -> bool:

@@ -14,7 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("sources", sa.Column("category", sa.Text))
+    # Idempotent, like 0009: a store stamped back to an earlier revision (as tests of later
+    # revisions do) already has the column.
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("sources")}
+    if "category" not in columns:
+        op.add_column("sources", sa.Column("category", sa.Text))
 
 
 def downgrade() -> None:

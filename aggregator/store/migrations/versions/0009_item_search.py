@@ -21,15 +21,16 @@ branch_labels = None
 depends_on = None
 
 _SQLITE_UPGRADE = [
-    "CREATE VIRTUAL TABLE items_search USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS items_search USING fts5("
     "title, content_html, content='items', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS items_search_insert AFTER INSERT ON items BEGIN"
     " INSERT INTO items_search(rowid, title, content_html)"
     " VALUES (new.id, new.title, new.content_html); END",
-    "CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS items_search_delete AFTER DELETE ON items BEGIN"
     " INSERT INTO items_search(items_search, rowid, title, content_html)"
     " VALUES ('delete', old.id, old.title, old.content_html); END",
-    "CREATE TRIGGER items_search_update AFTER UPDATE OF title, content_html ON items BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS items_search_update"
+    " AFTER UPDATE OF title, content_html ON items BEGIN"
     " INSERT INTO items_search(items_search, rowid, title, content_html)"
     " VALUES ('delete', old.id, old.title, old.content_html);"
     " INSERT INTO items_search(rowid, title, content_html)"
@@ -44,7 +45,9 @@ def upgrade() -> None:
         for statement in _SQLITE_UPGRADE:
             op.execute(statement)
     else:
-        op.execute(f"CREATE INDEX {SEARCH_INDEX} ON items USING gin (({SEARCH_VECTOR}))")
+        op.execute(
+            f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON items USING gin (({SEARCH_VECTOR}))"
+        )
 
 
 def downgrade() -> None:
