@@ -251,12 +251,14 @@ def _insert_new(
     candidates = tx.story_candidates(
         source_id,
         [inserts[n][1].bands for n in indexed],
-        [inserts[n][1].text for n in indexed],
+        [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
     )
     matched: list[set[int]] = [set() for _ in inserts]
     for n, found in zip(indexed, candidates, strict=True):
         write, analysis = inserts[n]
-        matched[n] = dedup.matching_stories(analysis.slots, write.published, found, threshold)
+        matched[n] = dedup.matching_stories(
+            analysis.slots, write.item.title, write.published, found, threshold
+        )
     for n, (write, _) in enumerate(inserts):
         story = identities.story(write.item.link, write.item.key)
         if story is not None:
