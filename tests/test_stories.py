@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from aggregator import pipeline
 from tests import corpus
+from tests.benchmarks import feedcorpus
 from tests.test_pipeline import open_app
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
@@ -162,3 +164,45 @@ def test_any_arrival_order_of_a_corpus_gives_the_same_feed(project: Path, tmp_pa
         order = rng.sample(sorted(files), len(files))
         published.add(_publish(_fresh(tmp_path, project, str(trial)), files, [[n] for n in order]))
     assert len(published) == 1
+
+
+def _ingest_corpus(project: Path, urls: list[str], workers: int) -> bytes:
+    """all.xml after one update of a fresh store following ``urls`` with ``workers``."""
+    sources = "".join(f'[[sources]]\nurl = "{url}"\nenabled = true\n' for url in urls)
+    config = f"[fetch]\nworkers = {workers}\nper_host = {workers}\n{sources}"
+    shutil.rmtree(project / "seeds")
+    (project / "seeds").mkdir()
+    app = open_app(project, f"sqlite:///{project / 'aggregator.db'}", config)
+    try:
+        pipeline.update(app, NOW)
+        return (app.settings.feeds_dir / "all.xml").read_bytes()
+    finally:
+        app.close()
+
+
+def _corpus_three_times(project: Path, tmp_path: Path, feeds: int, entries: int) -> None:
+    data = feedcorpus.generate(feeds, entries)
+    server = feedcorpus.serve(data)
+    try:
+        urls = [server.url(feed.path) for feed in data.feeds]
+        published = {
+            _ingest_corpus(_fresh(tmp_path, project, str(workers)), urls, workers)
+            for workers in (1, 4, 8)
+        }
+    finally:
+        server.stop()
+    assert len(published) == 1
+
+
+def test_the_benchmark_corpus_fetched_by_any_number_of_workers_gives_one_feed(
+    project: Path, tmp_path: Path
+) -> None:
+    """Parallel fetching changes the order sources are written in; the feed stays the same."""
+    _corpus_three_times(project, tmp_path, 12, 20)
+
+
+@pytest.mark.slow
+def test_the_full_benchmark_corpus_ingested_three_times_gives_one_feed(
+    project: Path, tmp_path: Path
+) -> None:
+    _corpus_three_times(project, tmp_path, 60, 50)
