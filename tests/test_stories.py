@@ -17,7 +17,7 @@ import pytest
 from aggregator import pipeline
 from tests import corpus
 from tests.benchmarks import feedcorpus
-from tests.test_pipeline import open_app
+from tests.support.app import open_app
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 
@@ -206,3 +206,22 @@ def test_the_full_benchmark_corpus_ingested_three_times_gives_one_feed(
     project: Path, tmp_path: Path
 ) -> None:
     _corpus_three_times(project, tmp_path, 60, 50)
+
+
+def test_one_feed_listing_an_article_under_two_of_its_urls_shows_it_once(
+    project: Path,
+) -> None:
+    text = "The ministry said talks would resume on Friday."
+    date = "Mon, 09 Jun 2025 01:00:00 +0000"
+    files = {
+        "khan-all.xml": _rss(
+            "khan",
+            [
+                ("politics/77", "Talks to resume", text, date),
+                ("society/77", "Talks to resume", text, date),
+            ],
+        )
+    }
+    feed = feedparser.parse(_publish(project, files, [sorted(files)]))
+    (entry,) = [e for e in feed.entries if e.title == "Talks to resume"]
+    assert not [link for link in entry.links if link.rel == "related"]

@@ -22,7 +22,7 @@ import pytest
 from aggregator import dedup
 from aggregator.ingest.feeds import parse_feed
 from aggregator.types import ItemData
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 REALWORLD = REPO.parent / "shared" / "realworld"
 PAIRS = DATA / "stories" / "real" / "pairs.jsonl"
