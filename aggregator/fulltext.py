@@ -131,6 +131,8 @@ def judge(
 
     if fetched.deferred:
         return again("its host failed earlier in this run")
+    if fetched.verdict.unreadable:
+        return again(fetched.verdict.reason or "robots.txt could not be read")
     if not fetched.verdict.allowed:
         return failed(fetched.verdict.reason or "disallowed by robots.txt")
     result = fetched.result

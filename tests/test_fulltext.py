@@ -7,6 +7,7 @@ paywall, a login page), each with the text it must give beside it.
 
 import json
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from aggregator.ingest.article import extract_article
 from aggregator.ingest.http import make_client
 from aggregator.ingest.politeness import HostPacer, RobotsRules
 from aggregator.store import Storage, article_pages, migrate
+from aggregator.worker import Worker
 from tests import legacy_v5
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Reply
@@ -277,6 +279,29 @@ def test_every_failed_page_keeps_its_entry_and_is_counted(
     assert f"article pages not used: 7 of {feed}" in capsys.readouterr().out
 
 
+def test_a_worker_reads_the_pages_its_sources_want(
+    server: FeedServer, project: Path, database: str
+) -> None:
+    server.serve("/news/ko-budget", html("ko_budget_euckr", "EUC-KR"))
+    link = server.url("/news/ko-budget")
+    feed = server.serve("/feed.xml", rss([(expected("ko_budget_euckr")["title"], link, "", None)]))
+    app = open_app(project, database, f'[[sources]]\nurl = "{feed}"\n')
+    app.sleep = lambda seconds: None
+    try:
+        app.storage.sources.sync_config(app.settings.sources)
+        worker = Worker(app, "w1", threading.Event(), clock=lambda: NOW)
+        with make_client(app.settings.fetch) as client:
+            worker.run_pass(client)
+            worker.run_pass(client)
+        item = item_at(app, link)
+        read = article_pages.page_of(app.storage, item.id)
+        assert read is not None and read.state == "used"
+        assert item.topics == ("domestic-politics",)
+        assert len(server.hits("/news/ko-budget")) == 1
+    finally:
+        app.close()
+
+
 def test_robots_txt_that_cannot_be_read_disallows_and_a_missing_one_allows(
     server: FeedServer, settings
 ) -> None:  # noqa: ANN001
@@ -288,6 +313,7 @@ def test_robots_txt_that_cannot_be_read_disallows_and_a_missing_one_allows(
             robots = RobotsRules(client, settings.fetch, pacer)
             refused = robots.verdict(server.url("/news/a"))
             assert not refused.allowed and "robots.txt could not be read" in (refused.reason or "")
+            assert refused.unreadable  # the page is tried again later, not given up
             assert robots.verdict(other.url("/news/a")).allowed  # 404: no rules
             robots.verdict(server.url("/news/b"))
         assert len(server.hits("/robots.txt")) == 1  # once per host per run
