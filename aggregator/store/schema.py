@@ -102,7 +102,7 @@ sources = Table(
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
-# Search (migration 0009_item_search), outside this metadata since SQLAlchemy cannot
+# Search (migration 0010_item_search), outside this metadata since SQLAlchemy cannot
 # declare them: on SQLite, the FTS5 table ``items_search`` (and the shadow tables FTS5
 # keeps beside it) with the triggers that fill it; on PostgreSQL, a GIN index on this
 # expression, which the search query repeats word for word so the planner uses it.
