@@ -34,7 +34,7 @@ from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
 from aggregator.store import Storage, migrate, transfer
-from aggregator.store.sources import WebSource
+from aggregator.types import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 

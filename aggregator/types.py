@@ -143,3 +143,80 @@ class StoredItem:
     also_reported_by: tuple[Report, ...] = field(default=())
     story_id: int | None = None  # the canonical item's id (this item's own when canonical)
     enclosures: tuple[Enclosure, ...] = field(default=())
+
+
+# --- What dedup and the store hand each other -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    """What the store knows of an item, enough to decide whether it changed."""
+
+    id: int
+    entry_id: str
+    content_hash: str
+    published: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """What to write for one item: an insert (``id`` None) or an in-place update."""
+
+    id: int | None
+    entry_id: str
+    item: ItemData
+    published: datetime
+    updated: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A stored item from another source that might tell the same story."""
+
+    item_id: int
+    story_id: int
+    signature: tuple[int, ...]
+    values: frozenset[int] | None  # fingerprints.full_slot_values(signature)
+
+
+# --- Web sources: as declared, and as stored ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceSetting:
+    """A web source declared in the config file."""
+
+    url: str
+    name: str | None
+    interval: timedelta | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class WebSource:
+    """A web source as stored: identity, where to fetch, and its politeness and health state."""
+
+    id: int
+    key: str
+    url: str
+    name: str | None
+    title: str
+    interval: timedelta | None
+    origin: str | None
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_fetch: datetime | None
+    error_count: int
+    last_status: str | None
+    last_success: datetime | None
+    last_checked: datetime | None
+    last_error: str | None
+    disabled_reason: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.url
