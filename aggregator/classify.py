@@ -13,6 +13,12 @@ and a threshold. Scoring, per rule group:
   down), with diminishing returns: each further match counts half the one
   before, so one term repeated cannot carry a topic alone.
 
+Passing mentions do not count (../shared/TOPICS.md): an item whose title shows no
+evidence for a topic (a group marked ``context``, which only sets the scene, does not
+count) needs ``BODY_ONLY_FACTOR`` times the topic's threshold from its body alone: a
+headline states what the story is about, and a story that names the alliance in its
+fifth paragraph is seldom about it. A title-only item is judged by its title.
+
 A group marked ``standalone`` names the subject outright ("inter-Korean",
 주한미군, 국회), so a match of it satisfies the ``requires`` groups by itself.
 
@@ -46,11 +52,12 @@ from aggregator.matching import (
 from aggregator.types import RuleHit, TopicMatch
 
 TITLE_FACTOR = 3.0
+BODY_ONLY_FACTOR = 1.5
 EARLY_PARAGRAPHS = 3
 LATE_FACTOR = 0.6
 REPEAT_FACTOR = 0.5
 _TOPIC_KEYS = {"id", "title", "description", "threshold", "rules", "exclude", "requires"}
-_GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone"}
+_GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone", "context"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -67,6 +74,7 @@ class RuleGroup:
     terms: tuple[str, ...]
     patterns: tuple[str, ...] = ()
     standalone: bool = False
+    context: bool = False
     matcher: Matcher = field(default=Matcher(), repr=False, compare=False)
 
 
@@ -109,16 +117,17 @@ def _group(path: Path, key: str, raw: object, default_weight: float | None) -> R
     name = raw.get("name", (terms or patterns)[0])
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(path, f"{key}.name", "must be a non-empty string")
-    standalone = raw.get("standalone", False)
-    if not isinstance(standalone, bool):
-        raise ConfigError(path, f"{key}.standalone", "must be true or false")
+    standalone, context = raw.get("standalone", False), raw.get("context", False)
+    for flag, value in (("standalone", standalone), ("context", context)):
+        if not isinstance(value, bool):
+            raise ConfigError(path, f"{key}.{flag}", "must be true or false")
     for index, regex in enumerate(patterns):
         try:
             re.compile(f"(?:{regex})", re.IGNORECASE)  # as it will be combined
         except re.error as error:
             raise ConfigError(path, f"{key}.patterns[{index}]", f"invalid regex: {error}") from None
     matcher = compile_matcher(terms, patterns)
-    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, matcher)
+    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, context, matcher)
 
 
 def load_topic(path: Path) -> Topic:
@@ -264,11 +273,12 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     matches = []
     for topic in topics:
         hits: list[RuleHit] = []
-        outright = False
+        outright = titled = False
         for group in topic.rules:
             group_hits = _hits(group, text, in_title, in_body)
             hits.extend(group_hits)
             outright = outright or (group.standalone and bool(group_hits))
+            titled = titled or (not group.context and any(h.where == "title" for h in group_hits))
         excluded = [h for g in topic.exclusions for h in _hits(g, text, in_title, in_body)]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
@@ -279,11 +289,10 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
                 if not g.matcher.find(text.title, in_title)
                 and not g.matcher.find(text.body, in_body)
             )
-        matched = score >= topic.threshold and not missing
+        threshold = topic.threshold if titled else topic.threshold * BODY_ONLY_FACTOR
+        matched = score >= threshold and not missing
         matches.append(
-            TopicMatch(
-                topic.id, score, topic.threshold, matched, tuple(hits), tuple(excluded), missing
-            )
+            TopicMatch(topic.id, score, threshold, matched, tuple(hits), tuple(excluded), missing)
         )
     return tuple(matches)
 
