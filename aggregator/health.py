@@ -9,6 +9,7 @@ from datetime import datetime
 
 from aggregator.pipeline import Aggregator
 from aggregator.store.runs import RunRecord
+from aggregator.types import RunKind
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Health:
 def check(app: Aggregator, now: datetime) -> Health:
     storage = app.storage
     counts = storage.topic_counts()
-    last_ingest = storage.last_run("ingest")
+    last_ingest = storage.last_run(RunKind.INGEST)
     failing = storage.failing_sources()
     problems = []
     limit = app.settings.status.max_failing
@@ -78,7 +79,7 @@ def check(app: Aggregator, now: datetime) -> Health:
         items=storage.item_count(),
         topics={t.id: counts.get(t.id, 0) for t in app.topics},
         last_ingest=last_ingest,
-        last_regenerate=storage.last_run("regenerate"),
+        last_regenerate=storage.last_run(RunKind.REGENERATE),
         failing=failing,
         problems=problems,
         page_failures=[

@@ -18,7 +18,7 @@ import pytest
 from aggregator.classify import load_topics
 from aggregator.evaluation import Example, evaluate, format_report
 from aggregator.labels import load_labelled
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 REALWORLD = REPO.parent / "shared" / "realworld"
 LABELS = sorted((DATA / "topics" / "real").glob("*.jsonl"))

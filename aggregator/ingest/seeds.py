@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 from aggregator.clock import as_utc
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
-from aggregator.ingest.feeds import guess_language, looks_korean, looks_like_feed, parse_feed
+from aggregator.ingest.feeds import looks_like_feed, parse_feed
+from aggregator.ingest.fields import guess_language, looks_korean
 from aggregator.text import paragraphs_to_html, xml_safe
-from aggregator.types import ItemData, SourceData, SourceInfo
+from aggregator.types import ItemData, SourceData, SourceInfo, SourceKind
 
 SEED_SOURCE_TITLE = "Seed files"
 
@@ -93,7 +94,7 @@ def read_seed(path: Path, zone: ZoneInfo, *, now: datetime | None = None) -> Sou
     if not raw.strip():
         raise InputError(str(path), "empty file")
     if looks_like_feed(raw, path.suffix):
-        return parse_feed(raw, source_key=source_key, kind="seed", zone=zone, now=now)
+        return parse_feed(raw, source_key=source_key, kind=SourceKind.SEED, zone=zone, now=now)
     text = _decode(raw, path)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     if not any(line.strip() for line in lines):
@@ -117,7 +118,7 @@ def read_seed(path: Path, zone: ZoneInfo, *, now: datetime | None = None) -> Sou
         language=guess_language(article["title"] + " " + " ".join(paragraphs)),
     )
     return SourceData(
-        SourceInfo(key=source_key, kind="seed", title=site or SEED_SOURCE_TITLE), (item,)
+        SourceInfo(key=source_key, kind=SourceKind.SEED, title=site or SEED_SOURCE_TITLE), (item,)
     )
 
 
