@@ -228,14 +228,15 @@ _Starts = dict[Scan, list[int]]  # per scan, where its openings are in a field (
 
 def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    title_found = [found for _, found in group.matcher.find(text.title, in_title)]
+    matcher = group.matcher
+    title_found = [found for _, found in matcher.find(text.title, in_title)]
     if title_found:
         hits.append(
             RuleHit(
                 _label(group, title_found), "title", len(title_found), group.weight * TITLE_FACTOR
             )
         )
-    body_found = group.matcher.find(text.body, in_body)
+    body_found = matcher.find(text.body, in_body)
     if body_found:
         late = text.late
         contribution = _repeats(len([at for at, _ in body_found if at < late]), len(body_found))
@@ -244,10 +245,29 @@ def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) ->
     return hits
 
 
-_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], KeyFinder]] = {}
+@dataclass(frozen=True)
+class _Finder:
+    """The key finder for all groups of some topics, and which groups each of its scans
+    belongs to: the groups an item can match are those whose openings it holds (or that
+    have a scan without known openings), so the others are not even asked."""
+
+    keys: KeyFinder
+    owners: dict[Scan, tuple[int, ...]]  # ids of the groups a scan belongs to
+    always: frozenset[int]  # ids of the groups with a scan the key finder cannot look for
+
+    def groups_present(self, *starts: _Starts) -> set[int]:
+        present = set(self.always)
+        owners = self.owners
+        for found in starts:
+            for scan in found:
+                present.update(owners[scan])
+        return present
 
 
-def _finder(topics: Sequence[Topic]) -> KeyFinder:
+_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], _Finder]] = {}
+
+
+def _finder(topics: Sequence[Topic]) -> _Finder:
     """One key finder for all groups of ``topics``, so that one pass over a text serves them
     all; built when these topics are first used, then kept with them (so their ids cannot
     be reused while it is kept). Callers classify item after item with the same topics."""
@@ -257,8 +277,17 @@ def _finder(topics: Sequence[Topic]) -> KeyFinder:
         if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
             _finders.clear()
         groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
-        finder = KeyFinder([scan for group in groups for scan in group.matcher.scans])
-        kept = _finders[key] = (tuple(topics), finder)
+        owners: dict[Scan, list[int]] = {}
+        for group in groups:
+            for scan in group.matcher.scans:
+                owners.setdefault(scan, []).append(id(group))
+        always = frozenset(
+            id(g) for g in groups if any(scan.openings is None for scan in g.matcher.scans)
+        )
+        found = _Finder(
+            KeyFinder(owners), {scan: tuple(ids) for scan, ids in owners.items()}, always
+        )
+        kept = _finders[key] = (tuple(topics), found)
     return kept[1]
 
 
@@ -269,25 +298,33 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     """
     text = _prepare(title, body)
     finder = _finder(topics)
-    in_title, in_body = finder.starts(text.title), finder.starts(text.body)
+    in_title, in_body = finder.keys.starts(text.title), finder.keys.starts(text.body)
+    present = finder.groups_present(in_title, in_body)
     matches = []
     for topic in topics:
         hits: list[RuleHit] = []
         outright = titled = False
         for group in topic.rules:
+            if id(group) not in present:
+                continue
             group_hits = _hits(group, text, in_title, in_body)
             hits.extend(group_hits)
             outright = outright or (group.standalone and bool(group_hits))
             titled = titled or (not group.context and any(h.where == "title" for h in group_hits))
-        excluded = [h for g in topic.exclusions for h in _hits(g, text, in_title, in_body)]
+        excluded = [
+            h
+            for g in topic.exclusions
+            if id(g) in present
+            for h in _hits(g, text, in_title, in_body)
+        ]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
         if not outright:
             missing = tuple(
                 g.name
                 for g in topic.requires
-                if not g.matcher.find(text.title, in_title)
-                and not g.matcher.find(text.body, in_body)
+                if id(g) not in present
+                or not (g.matcher.find(text.title, in_title) or g.matcher.find(text.body, in_body))
             )
         threshold = topic.threshold if titled else topic.threshold * BODY_ONLY_FACTOR
         matched = score >= threshold and not missing

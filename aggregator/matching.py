@@ -36,10 +36,8 @@ from ahocorasick_rs import AhoCorasick, Implementation
 from aggregator.text import normalize
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]")  # Hangul syllables, CJK ideographs (Hanja)
-# A Chinese word: two ideographs or more. Chinese is written without spaces between words, so
-# such a term matches anywhere; one ideograph alone (北, 美) is a Korean headline abbreviation,
-# which matches at the start of a word like Korean terms (issue 17).
-_CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+# Two ideographs or more: a Chinese word, found anywhere (no spaces in Chinese); one (北) is a
+_CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # Korean headline abbreviation (issue 17)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
 # Characters whose other cases are found by lower-casing ASCII letters and by ``_FOLDS``:
@@ -143,9 +141,8 @@ def _matches_at(regex: re.Pattern[str], haystack: str, starts: list[int]) -> lis
 
 @dataclass(frozen=True, eq=False)  # by identity: the key finder's results are keyed by scans
 class Scan:
-    """One regex of a group: its terms of one kind ("latin", "acronym", "cjk", "chinese"), or
-    its patterns ("pattern"), and the lower-cased strings its matches begin with (None: not
-    known, so it scans the whole text).
+    """One regex of a group: its terms of one kind ("latin", "acronym", "cjk", "chinese") or its
+    patterns ("pattern"), and the lower-cased strings its matches begin with (None: unknown).
 
     Terms are a plain literal alternation, which ``re`` scans by its first characters,
     with the word-boundary checks done in Python on the few matches. Latin terms are
@@ -170,17 +167,13 @@ class Scan:
             matches = _matches_at(self.regex, haystack, starts)
         else:
             return
-        if self.kind == "chinese":  # anywhere: Chinese has no spaces between words
-            found.extend((match.start(), match.group()) for match in matches)
-            return
-        if self.kind == "cjk":  # at the start of a word, with any ending
+        if self.kind in ("cjk", "chinese"):  # Korean at the start of a word; Chinese anywhere
+            anywhere = self.kind == "chinese"
             for match in matches:
                 at = match.start()
-                before = written[at - 1] if at else " "
-                if not (before.isalnum() or before == "_") or (
-                    # a Hanja abbreviation glued to a Korean word: 尹지지율, 北미사일
-                    "\u4e00" <= before <= "\u9fff" and "\uac00" <= written[at] <= "\ud7a3"
-                ):
+                before = written[at - 1] if at else " "  # glued: a Hanja before Korean, 尹지지율
+                glued = "\u4e00" <= before <= "\u9fff" and "\uac00" <= written[at] <= "\ud7a3"
+                if anywhere or glued or not (before.isalnum() or before == "_"):
                     found.append((at, match.group()))
             return
         size = len(written)
