@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from aggregator import fingerprints
-from aggregator.text import html_to_text
+from aggregator.text import html_to_text, paragraphs_to_html
 
 revision = "0007_story_keys"
 down_revision = "0006_item_pages"
@@ -32,8 +32,11 @@ def upgrade() -> None:
     while True:
         rows = connection.execute(
             sa.text(
-                "SELECT id, title, content_html, signature FROM items"
-                " WHERE id > :last ORDER BY id LIMIT :batch"
+                # An item whose article page was read (0006) is matched by the page's text.
+                "SELECT items.id, items.title, items.content_html, items.signature,"
+                " item_pages.text AS page_text FROM items LEFT JOIN item_pages"
+                " ON item_pages.item_id = items.id AND item_pages.state = 'used'"
+                " WHERE items.id > :last ORDER BY items.id LIMIT :batch"
             ),
             {"last": last, "batch": BATCH},
         ).all()
@@ -50,7 +53,12 @@ def upgrade() -> None:
         ):
             stored[item].add(key)
         for row in rows:
-            slots, _, bands = fingerprints.story_keys(row.title, html_to_text(row.content_html))
+            content = (
+                paragraphs_to_html(row.page_text.split("\n\n"))
+                if row.page_text
+                else row.content_html
+            )
+            slots, _, bands = fingerprints.story_keys(row.title, html_to_text(content))
             signature = fingerprints.pack(slots) if slots else None
             if signature != (bytes(row.signature) if row.signature is not None else None):
                 connection.execute(
