@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from aggregator import fingerprints
-from aggregator.text import html_to_text
+from aggregator.text import html_to_text, paragraphs_to_html
 
 BATCH = 2000
 _BANDS = sa.text("SELECT band_key, item_id FROM item_bands WHERE item_id IN :ids").bindparams(
@@ -25,8 +25,12 @@ def recompute_story_keys(connection: Connection) -> None:
     while True:
         rows = connection.execute(
             sa.text(
-                "SELECT id, title, content_html, signature FROM items"
-                " WHERE id > :last ORDER BY id LIMIT :batch"
+                # An item whose article page was read (revision 0006, issue #21) is
+                # matched by the page's text, as ingest matched it.
+                "SELECT items.id, items.title, items.content_html, items.signature,"
+                " item_pages.text AS page_text FROM items LEFT JOIN item_pages"
+                " ON item_pages.item_id = items.id AND item_pages.state = 'used'"
+                " WHERE items.id > :last ORDER BY items.id LIMIT :batch"
             ),
             {"last": last, "batch": BATCH},
         ).all()
@@ -37,7 +41,12 @@ def recompute_story_keys(connection: Connection) -> None:
         for key, item in connection.execute(_BANDS, {"ids": list(stored)}):
             stored[item].add(key)
         for row in rows:
-            keys = fingerprints.story_keys(row.title, html_to_text(row.content_html))
+            content = (
+                paragraphs_to_html(row.page_text.split("\n\n"))
+                if row.page_text
+                else row.content_html
+            )
+            keys = fingerprints.story_keys(row.title, html_to_text(content))
             signature = fingerprints.pack(keys.slots) if keys.slots else None
             if signature != (bytes(row.signature) if row.signature is not None else None):
                 connection.execute(
