@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("category")
+    # In place (SQLite 3.35+ and PostgreSQL): a batch rebuild of sources would drop the old
+    # table, and with it, through ON DELETE CASCADE, every stored item.
+    op.execute("ALTER TABLE sources DROP COLUMN category")
