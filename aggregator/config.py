@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.errors import ConfigError
+from aggregator.types import DEFAULT_LIMITS, InputLimits
 
 DEFAULT_CONFIG = Path("config") / "aggregator.toml"
 CONFIG_ENV = "AGGREGATOR_CONFIG"
@@ -121,6 +122,7 @@ class Settings:
     status: StatusSettings
     retention_keep: timedelta
     worker: WorkerSettings = WorkerSettings()
+    limits: InputLimits = DEFAULT_LIMITS
 
 
 def parse_duration(text: str) -> timedelta:
@@ -214,6 +216,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "status",
             "retention",
             "worker",
+            "limits",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
@@ -279,6 +282,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         status=_status_settings(top),
         retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
         worker=_worker_settings(top),
+        limits=_limits(top),
+    )
+
+
+def _limits(top: _Table) -> InputLimits:
+    limits = top.table("limits", {"seed_bytes", "entry_text", "entry_title"})
+    return InputLimits(
+        seed_bytes=_positive_int(limits, "seed_bytes", DEFAULT_LIMITS.seed_bytes),
+        entry_text=_positive_int(limits, "entry_text", DEFAULT_LIMITS.entry_text),
+        entry_title=_positive_int(limits, "entry_title", DEFAULT_LIMITS.entry_title),
     )
 
 

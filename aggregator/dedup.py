@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from operator import eq
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.clock import FUTURE_SKEW
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData
 
@@ -71,10 +70,9 @@ def body_text(content_html: str) -> str:
 
 
 def _plausible(claimed: datetime | None, now: datetime) -> datetime | None:
-    """A claimed date, or ``now`` when it lies beyond the allowed clock skew."""
-    if claimed is None:
-        return None
-    return claimed if claimed <= now + FUTURE_SKEW else now
+    """A claimed date, but never later than ``now``, the moment the item is seen (issue #19:
+    an entry dated ahead would top every feed until that time came)."""
+    return None if claimed is None else min(claimed, now)
 
 
 def decide(

@@ -36,7 +36,7 @@ from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, after_fetch
-from aggregator.ingest.seeds import read_seed
+from aggregator.ingest.seeds import read_capped, read_seed
 from aggregator.progress import Progress
 from aggregator.store import Storage, published, retention
 from aggregator.store.archive_queries import next_archive_stories
@@ -180,7 +180,7 @@ def _store_source(
     updated = 0
     tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
-        source_id = tx.save_source(data.source, body_hash, now)
+        source_id = tx.save_source(data.source, body_hash, now, data.date_offset)
         if fetch_state is not None:
             save_fetch_state(tx, source_id, fetch_state, holder)
         canonical = tuple(dedup.with_canonical_link(item, tracking) for item in data.items)
@@ -336,10 +336,12 @@ def _ingest_seeds(app: Aggregator, now: datetime, tally: _Tally) -> None:
 def _ingest_seed(app: Aggregator, path: Path, now: datetime, tally: _Tally) -> None:
     key = f"seed:{path.name}"
     try:
-        body_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as error:
-        tally.failures.append(InputFailure(str(path), f"cannot read: {error.strerror}"))
+        seed = read_capped(path, app.settings.limits.seed_bytes)
+    except InputError as error:
+        tally.failures.append(InputFailure(error.subject, error.reason))
         return
+    # The size too: a file over the limit that changes past it is read again.
+    body_hash = hashlib.sha256(seed.data + str(seed.size).encode()).hexdigest()
     with app.storage.transaction() as tx:
         state = tx.source_state(key)
     if state is not None and state[1] == body_hash:
@@ -347,7 +349,9 @@ def _ingest_seed(app: Aggregator, path: Path, now: datetime, tally: _Tally) -> N
         log.debug("seed %s unchanged", path, extra={"path": str(path)})
         return
     try:
-        data = read_seed(path, app.settings.timezone, now=now)
+        data = read_seed(
+            path, app.settings.timezone, now=now, limits=app.settings.limits, seed=seed
+        )
     except InputError as error:
         log.warning("seed %s not ingested: %s", path, error.reason)
         tally.failures.append(InputFailure(str(path), error.reason))
@@ -356,6 +360,8 @@ def _ingest_seed(app: Aggregator, path: Path, now: datetime, tally: _Tally) -> N
         return
     tally.read += 1
     tally.warnings.extend(data.warnings)
+    for warning in data.warnings:
+        log.warning("%s", warning)
     counts = _store_source(app, data, body_hash, now)
     tally.stored(counts)
     log.debug("seed %s: %d new, %d updated", path, counts[0], counts[1], extra={"path": str(path)})
@@ -396,6 +402,8 @@ def _fetch_and_parse(
         "zone": app.settings.timezone,
         "now": now,
         "max_entries": settings.max_entries,
+        "limits": app.settings.limits,
+        "date_offset": source.date_offset,
     }
     if pool is not None:
         first_fetch = source.body_hash is None
@@ -413,7 +421,7 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
     """Fetch due web sources in parallel; write their results serially, one transaction each."""
     registry = app.storage.sources
     registry.sync_config(app.settings.sources)
-    due = [s for s in registry.all() if s.enabled] if force else registry.due(now)
+    due = _forced(registry.all(), now) if force else registry.due(now)
     if not due:
         return
     settings = app.settings.fetch
@@ -437,6 +445,24 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
                     _store_fetched(app, source, fetched, now, tally)
                     done += 1
                     app.progress.step("sources", done, len(due), tally.summary())
+
+
+def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
+    """Every enabled source, but those whose server asked for a pause (Retry-After) that
+    has not run out: ``--force`` overrides our schedule, not the server's."""
+    chosen = []
+    for source in listed:
+        if not source.enabled:
+            continue
+        if source.embargoed(now):
+            log.warning(
+                "source %s not fetched: its server asked not to before %s (Retry-After)",
+                source.url,
+                source.retry_after.isoformat() if source.retry_after else "",
+            )
+            continue
+        chosen.append(source)
+    return chosen
 
 
 def _store_fetched(

@@ -73,6 +73,9 @@ class SourceData:
     warnings: tuple[str, ...] = ()
     # How often the document says it changes (RSS <ttl>, sy:updatePeriod/updateFrequency).
     refresh_hint: timedelta | None = None
+    # The whole-hour offset its dates are read in, when it writes local time as UTC
+    # (ingest.offsets); None for a source whose dates say their zone rightly.
+    date_offset: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -143,3 +146,16 @@ class StoredItem:
     also_reported_by: tuple[Report, ...] = field(default=())
     story_id: int | None = None  # the canonical item's id (this item's own when canonical)
     enclosures: tuple[Enclosure, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """How much of one input is taken (config ``[limits]``): an input past them is cut, with a
+    warning naming it, so one huge seed or entry cannot swell every feed that shows it."""
+
+    seed_bytes: int = 2 * 1024 * 1024  # a seed file is read up to this many bytes
+    entry_text: int = 100_000  # characters of an entry's HTML, cut at a paragraph end
+    entry_title: int = 300  # characters of an entry's title, cut at a word
+
+
+DEFAULT_LIMITS = InputLimits()

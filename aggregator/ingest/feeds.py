@@ -24,13 +24,21 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
-from aggregator.clock import FUTURE_SKEW
 from aggregator.errors import InputError
 from aggregator.ingest import xmlfeeds
 from aggregator.ingest.dates import find_datetime
+from aggregator.ingest.offsets import settle_dates
+from aggregator.ingest.repair import repair_source
 from aggregator.ingest.sanitize import content_to_html, text_to_html
-from aggregator.text import html_to_text, xml_safe_fields
-from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo
+from aggregator.text import html_to_text
+from aggregator.types import (
+    DEFAULT_LIMITS,
+    Enclosure,
+    InputLimits,
+    ItemData,
+    SourceData,
+    SourceInfo,
+)
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
@@ -94,30 +102,61 @@ def parse_feed(
     zone: ZoneInfo,
     now: datetime | None = None,
     max_entries: int | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    date_offset: timedelta | None = None,
 ) -> SourceData:
-    """Parse an RSS, Atom or JSON Feed document into items; InputError when it is no feed.
+    """Parse an RSS, Atom or JSON Feed document into repaired items; InputError when it is no feed.
 
     ``zone`` is the zone of dates written without one; ``now`` (when given)
-    caps dates in the future; ``max_entries`` caps how many entries are taken.
-    Plain RSS/Atom goes through the fast ``xmlfeeds`` reader, anything else through
-    feedparser; both give the same result.
+    caps dates in the future; ``max_entries`` caps how many entries are taken;
+    ``date_offset`` is the offset the source was found to write its dates in
+    (``ingest.offsets``). Plain RSS/Atom goes through the fast ``xmlfeeds``
+    reader, anything else through feedparser; both give the same result, which
+    ``repair`` then mends once for every kind of input.
     """
+    parsed = _parse(data, source_key=source_key, kind=kind, headers=headers, base_url=base_url,
+                    zone=zone, max_entries=max_entries)  # fmt: skip
+    return _settled_and_repaired(parsed, now, date_offset, zone, limits)
+
+
+def _settled_and_repaired(
+    parsed: SourceData,
+    now: datetime | None,
+    date_offset: timedelta | None,
+    zone: ZoneInfo,
+    limits: InputLimits,
+) -> SourceData:
+    settled = settle_dates(parsed, now=now, known_offset=date_offset, zone=zone)
+    return repair_source(settled, limits)
+
+
+def _parse(
+    data: bytes,
+    *,
+    source_key: str,
+    kind: str,
+    headers: Mapping[str, str] | None,
+    base_url: str | None,
+    zone: ZoneInfo,
+    max_entries: int | None,
+) -> SourceData:
+    """The document's items as it states them: no date or text repaired yet."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if "json" in response_headers.get("content-type", "") or data.lstrip(
         b"\xef\xbb\xbf \t\r\n"
     ).startswith(b"{"):
         return parse_json_feed(data, source_key=source_key, kind=kind, base_url=base_url,
-                               zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+                               zone=zone, max_entries=max_entries)  # fmt: skip
     fast = xmlfeeds.read(data, response_headers)
     if fast is None:
-        return _parse_with_feedparser(
+        return _read_with_feedparser(
             data, source_key=source_key, kind=kind, headers=response_headers,
-            base_url=base_url, zone=zone, now=now, max_entries=max_entries,
+            base_url=base_url, zone=zone, max_entries=max_entries,
         )  # fmt: skip
     feed, entries, problem = fast
     warnings = [] if problem is None else [_malformed(source_key, problem)]
     return _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
-                        base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+                        base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
 
 
 def _parse_with_feedparser(
@@ -130,11 +169,28 @@ def _parse_with_feedparser(
     zone: ZoneInfo,
     now: datetime | None = None,
     max_entries: int | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    date_offset: timedelta | None = None,
 ) -> SourceData:
-    """``parse_feed`` for an XML document by feedparser: the reference the fast reader matches.
+    """``parse_feed`` by feedparser alone: the reference tests compare the fast reader with."""
+    parsed = _read_with_feedparser(
+        data, source_key=source_key, kind=kind, headers=headers, base_url=base_url, zone=zone,
+        max_entries=max_entries,
+    )  # fmt: skip
+    return _settled_and_repaired(parsed, now, date_offset, zone, limits)
 
-    Called for every document ``xmlfeeds`` refuses; tests call it to compare the two.
-    """
+
+def _read_with_feedparser(
+    data: bytes,
+    *,
+    source_key: str,
+    kind: str,
+    headers: Mapping[str, str] | None,
+    base_url: str | None,
+    zone: ZoneInfo,
+    max_entries: int | None,
+) -> SourceData:
+    """``_parse`` for an XML document by feedparser, for every document ``xmlfeeds`` refuses."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     warnings: list[str] = []
     data = _utf8_if_utf16(data)
@@ -154,11 +210,9 @@ def _parse_with_feedparser(
     if parsed.bozo:
         warnings.append(_malformed(source_key, parsed.bozo_exception))
 
-    # A loosely parsed document can hold characters no XML document can (&#2;), which would
-    # make every feed showing its items unwritable; the fast reader's parser refuses them.
-    data = _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
-                        base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
-    return xml_safe_fields(data)
+    # A loosely parsed document can hold characters no XML document can (&#2;): repair drops them.
+    return _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
+                        base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
 
 
 def _malformed(source_key: str, problem: object) -> str:
@@ -174,7 +228,6 @@ def _source_data(
     kind: str,
     base_url: str | None,
     zone: ZoneInfo,
-    now: datetime | None,
     max_entries: int | None,
 ) -> SourceData:
     """SourceData from feedparser's ``feed`` and ``entries`` (or the fast reader's same values)."""
@@ -183,7 +236,6 @@ def _source_data(
         warnings.append(f"{source_key}: {len(entries)} entries, only the first {max_entries} taken")
         entries = entries[:max_entries]
     items: list[ItemData] = []
-    clamped = 0
     # Atom entries repeat one date as published and updated; reading it costs.
     when = functools.cache(functools.partial(_when, zone=zone))
     for position, entry in enumerate(entries, start=1):
@@ -203,9 +255,6 @@ def _source_data(
         published = when(dict.get(entry, "published"), dict.get(entry, "published_parsed"))
         updated = when(dict.get(entry, "updated"), dict.get(entry, "updated_parsed"))
         published = published or updated
-        if now is not None and any(d and d > now + FUTURE_SKEW for d in (published, updated)):
-            clamped += 1
-            published, updated = _not_after(published, now), _not_after(updated, now)
         items.append(
             ItemData(
                 key=key,
@@ -222,8 +271,6 @@ def _source_data(
                 enclosures=_enclosures(entry, link or site_link),
             )
         )
-    if clamped:
-        warnings.append(f"{source_key}: {clamped} entries dated in the future, dated now instead")
     feed_updated = when(dict.get(feed, "updated"), dict.get(feed, "updated_parsed"))
     feed_updated = feed_updated or when(
         dict.get(feed, "published"), dict.get(feed, "published_parsed")
@@ -234,7 +281,7 @@ def _source_data(
         title=_text(feed.get("title_detail"), feed.get("title", "")) or source_key,
         link=site_link,
         feed_id=feed.get("id"),
-        updated=_not_after(feed_updated, now) if now else feed_updated,
+        updated=feed_updated,
     )
     return SourceData(source, tuple(items), tuple(warnings), _refresh_hint(feed))
 
@@ -308,10 +355,6 @@ def _resolved(base: str | None, url: str) -> str:
     if _PLAIN_ABSOLUTE_URL.fullmatch(url):
         return url
     return urljoin(base or "", url)
-
-
-def _not_after(value: datetime | None, now: datetime) -> datetime | None:
-    return now.astimezone(UTC) if value is not None and value > now + FUTURE_SKEW else value
 
 
 def _text(detail: Mapping | None, value: str) -> str:
@@ -428,7 +471,6 @@ def parse_json_feed(
     kind: str = "feed",
     base_url: str | None = None,
     zone: ZoneInfo,
-    now: datetime | None = None,
     max_entries: int | None = None,
 ) -> SourceData:
     """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read."""
@@ -468,8 +510,6 @@ def parse_json_feed(
         )
         published = _json_datetime(entry.get("date_published"), zone)
         updated = _json_datetime(entry.get("date_modified"), zone)
-        if now is not None:
-            published, updated = _not_after(published, now), _not_after(updated, now)
         language = entry.get("language") or document.get("language")
         items.append(
             ItemData(
@@ -502,5 +542,5 @@ def parse_json_feed(
         link=site_link,
         feed_id=document.get("feed_url"),
     )
-    # JSON strings can hold characters no XML document can ("\u0002"): see _parse_with_feedparser.
-    return xml_safe_fields(SourceData(source, tuple(items), tuple(warnings)))
+    # JSON strings can hold characters no XML document can ("\u0002"): repair drops them.
+    return SourceData(source, tuple(items), tuple(warnings))

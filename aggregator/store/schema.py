@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -160,6 +161,10 @@ sources = Table(
     # again then). Cleared in the transaction that stores what the worker fetched.
     Column("claimed_by", String(255)),
     Column("lease_until", UTCDateTime),
+    # The server's own embargo (Retry-After with a 429 or 503): even `update --force` waits.
+    Column("retry_after", UTCDateTime),
+    # A feed that writes local time as UTC is read in this offset (ingest.offsets).
+    Column("date_offset_seconds", Integer),
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
@@ -194,6 +199,8 @@ items = Table(
     Column("key_hash", String(64), index=True),
     # One-permutation MinHash of the text (dedup.signature), None for short texts.
     Column("signature", LargeBinary),
+    # Taken down by an editor (`aggregator items hide`): stored, shown in no feed or page.
+    Column("hidden", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),
     Index("ix_items_published", "published", "id"),
     # Arrival order, which archive pages are cut in: the next page is a range scan.

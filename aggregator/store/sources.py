@@ -42,6 +42,14 @@ class WebSource:
     last_checked: datetime | None
     last_error: str | None
     disabled_reason: str | None
+    # The server asked not to be fetched before this (Retry-After): `--force` waits too.
+    retry_after: datetime | None = None
+    # The offset this source's dates are read in (it writes local time as UTC).
+    date_offset: timedelta | None = None
+
+    def embargoed(self, now: datetime) -> bool:
+        """Whether the server's Retry-After still forbids fetching it."""
+        return self.retry_after is not None and self.retry_after > now
 
     @property
     def label(self) -> str:
@@ -68,6 +76,10 @@ def web_source(row: Any) -> WebSource:
         last_checked=row.last_checked,
         last_error=row.last_error,
         disabled_reason=row.disabled_reason,
+        retry_after=row.retry_after,
+        date_offset=(
+            timedelta(seconds=row.date_offset_seconds) if row.date_offset_seconds else None
+        ),
     )
 
 

@@ -307,9 +307,16 @@ class StoreTransaction:
         ).first()
         return None if row is None else (row.id, row.body_hash)
 
-    def save_source(self, info: SourceInfo, body_hash: str | None, now: datetime) -> int:
-        """Insert or update a source's metadata; returns its id."""
+    def save_source(
+        self,
+        info: SourceInfo,
+        body_hash: str | None,
+        now: datetime,
+        date_offset: timedelta | None = None,
+    ) -> int:
+        """Insert or update a source's metadata (and the offset its dates are read in); its id."""
         values = {
+            "date_offset_seconds": int(date_offset.total_seconds()) if date_offset else None,
             "kind": info.kind,
             "title": info.title,
             "link": info.link,

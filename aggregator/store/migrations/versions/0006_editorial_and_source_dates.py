@@ -1,0 +1,35 @@
+"""Hidden items, the server's Retry-After and a source's date offset (issue #19).
+
+Revision ID: 0006_editorial_and_source_dates
+Revises: 0005_item_bands_without_rowid
+
+``items.hidden``: an editor took the item down (`aggregator items hide`).
+``sources.retry_after``: the time a 429/503 asked us not to come back before,
+which `update --force` honours. ``sources.date_offset_seconds``: a feed that
+writes local time as UTC is read in that offset.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_editorial_and_source_dates"
+down_revision = "0005_item_bands_without_rowid"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Nullable columns, and one with a constant default: SQLite adds them without a rebuild.
+    op.add_column(
+        "items", sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    op.add_column("sources", sa.Column("retry_after", sa.DateTime))
+    op.add_column("sources", sa.Column("date_offset_seconds", sa.Integer))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sources") as batch:
+        batch.drop_column("date_offset_seconds")
+        batch.drop_column("retry_after")
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("hidden")
