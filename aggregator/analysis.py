@@ -7,7 +7,7 @@ ingest can work them out in worker processes while the main process writes.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aggregator import classify, dedup
+from aggregator import classify, fingerprints
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData
 
@@ -27,11 +27,11 @@ class ItemAnalysis:
 
 def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
     text = html_to_text(item.content_html)
-    slots = dedup.signature(f"{item.title}\n{text}")
+    slots = fingerprints.signature(f"{item.title}\n{text}")
     matches = classify.classify(item.title, text, topics)
     return ItemAnalysis(
         slots,
-        tuple(dedup.band_keys(slots)) if slots else (),
+        tuple(fingerprints.band_keys(slots)) if slots else (),
         tuple((m.topic_id, m.score) for m in matches if m.matched),
         normalize(text),  # dedup.body_text(item.content_html), from the text extracted above
     )

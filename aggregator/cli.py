@@ -20,6 +20,7 @@ from aggregator import (
     daemon,
     evaluation,
     health,
+    labels,
     logs,
     metrics,
     pipeline,
@@ -33,7 +34,7 @@ from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
 from aggregator.store import Storage, migrate, transfer
-from aggregator.store.sources import WebSource
+from aggregator.types import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -101,16 +102,29 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        examples = evaluation.load_examples(path)
-    except OSError as error:
-        raise UsageError(f"{path}: {error.strerror}") from None
-    print(evaluation.format_report(evaluation.evaluate(examples, app.topics), len(examples)))
+    feeds = Path(args.feeds) if args.feeds else None
+    if feeds is not None and not feeds.is_dir():
+        raise UsageError(f"{feeds}: no such folder of saved feeds")
+    examples: list[evaluation.Example] = []
+    problems: list[str] = []
+    for file in args.files:
+        path = Path(file)
+        try:
+            labelled = labels.load_labelled(path, feeds)
+        except OSError as error:
+            raise UsageError(f"{path}: {error.strerror}") from None
+        examples.extend(labelled.examples)
+        problems.extend(labelled.problems)
+    if args.split is not None:
+        examples = [e for e in examples if e.split == args.split]
+    _print_failures(problems)
+    heading = f"split {args.split}, " if args.split else ""
+    print(f"{heading}{len(examples)} labelled examples, {len(problems)} labels not usable")
+    print(evaluation.full_report(examples, app.topics))
     if args.verbose_errors:
-        for line in evaluation.misclassified(examples, app.topics):
-            print(f"  {line}")
-    return EXIT_OK
+        for miss in evaluation.misclassified(examples, app.topics):
+            print(miss.explained())
+    return EXIT_INPUT_FAILED if problems else EXIT_OK
 
 
 def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
@@ -478,12 +492,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating = add(
         "evaluate",
         cmd_evaluate,
-        "precision, recall and F1 of the topic rules on labelled examples (JSON Lines)",
-        "aggregator evaluate tests/data/topics/examples.jsonl",
+        "precision, recall and F1 of the topic rules on labelled examples (JSON Lines), per "
+        "topic and per language; labels may point into saved feed files",
+        "aggregator evaluate tests/data/topics/real/*.jsonl --split tune --errors",
     )
-    evaluating.add_argument("file", metavar="FILE.jsonl")
+    evaluating.add_argument("files", metavar="FILE.jsonl", nargs="+")
     evaluating.add_argument(
-        "--errors", dest="verbose_errors", action="store_true", help="list misclassified examples"
+        "--split", choices=labels.SPLITS, help="only the labels of this split (tune or heldout)"
+    )
+    evaluating.add_argument(
+        "--feeds",
+        metavar="DIR",
+        help="where labels' feed files are (default: the shared/realworld above the labels file)",
+    )
+    evaluating.add_argument(
+        "--errors",
+        dest="verbose_errors",
+        action="store_true",
+        help="list misclassified examples with the rule hits behind each wrong verdict",
     )
     pruning = add(
         "prune",

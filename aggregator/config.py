@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.errors import ConfigError
-from aggregator.types import DEFAULT_LIMITS, InputLimits
+from aggregator.types import DEFAULT_LIMITS, InputLimits, SourceSetting
 
 DEFAULT_CONFIG = Path("config") / "aggregator.toml"
 CONFIG_ENV = "AGGREGATOR_CONFIG"
@@ -66,16 +66,6 @@ class FetchSettings:
     max_redirects: int
     workers: int
     per_host: int
-
-
-@dataclass(frozen=True)
-class SourceSetting:
-    """A web source declared in the config file."""
-
-    url: str
-    name: str | None
-    interval: timedelta | None
-    enabled: bool
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """How well the topic rules do on labelled examples: precision, recall and F1 per topic.
 
 Examples are JSON Lines, one item per line (issue 6):
-``{"id": "...", "title": "...", "body": "...", "topics": ["alliance"], "note": "why"}``.
-An empty ``topics`` list means the item belongs in no topic, which is what keeps
-precision honest. Everything here is a function of data except ``load_examples``.
+``{"id": "...", "title": "...", "body": "...", "topics": ["alliance"], "note": "why"}``,
+optionally with ``"lang"``, ``"borderline"`` and ``"split"`` as labels into feed files
+carry them (``labels.py``, issue 17). An empty ``topics`` list means the item belongs
+in no topic, which is what keeps precision honest. Borderline items (a judge could
+go either way) are measured apart, so that they neither inflate nor sink the figures.
+Everything here is a function of data except ``load_examples``.
 """
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from aggregator.classify import Topic, classify
+from aggregator.classify import Topic, classify, explain
 from aggregator.errors import InputError
+from aggregator.ingest.feeds import guess_language
+from aggregator.types import TopicMatch
 
 MICRO = "micro-average"
 
@@ -26,6 +31,9 @@ class Example:
     body: str
     topics: frozenset[str]
     note: str = ""
+    language: str | None = None
+    borderline: bool = False
+    split: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,19 @@ class Scores:
 
 @dataclass(frozen=True)
 class Miss:
-    """An example the rules got wrong: the labelled topics they missed and the ones they added."""
+    """An example the rules got wrong: the labelled topics they missed and the ones they added,
+    and how the rules scored it against every topic."""
 
     example: Example
     missing: frozenset[str]
     extra: frozenset[str]
+    matches: tuple[TopicMatch, ...] = ()
+
+    def explained(self) -> str:
+        """The miss, then the rule hits behind each wrong verdict (a missed topic's shortfall,
+        an added topic's evidence)."""
+        wrong = self.missing | self.extra
+        return "\n".join([str(self), explain([m for m in self.matches if m.topic_id in wrong])])
 
     def __str__(self) -> str:
         missing = ", ".join(sorted(self.missing)) or "-"
@@ -77,9 +93,16 @@ def _text(raw: dict[str, object], key: str, required: bool) -> str:
     return value
 
 
-def _example(raw: object) -> Example:
+def example_from_json(raw: object) -> Example:
+    """An example written out in full; ValueError saying what is wrong with it."""
     if not isinstance(raw, dict):
         raise ValueError("must be a JSON object")
+    borderline = raw.get("borderline", False)
+    if not isinstance(borderline, bool):
+        raise ValueError("'borderline' must be true or false")
+    for key in ("lang", "split"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ValueError(f"{key!r} must be a string")
     topics = raw.get("topics")
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ValueError("'topics' must be a list of topic ids (empty for none)")
@@ -89,7 +112,11 @@ def _example(raw: object) -> Example:
         body=_text(raw, "body", False),
         topics=frozenset(topics),
         note=_text(raw, "note", False),
+        borderline=borderline,
+        split=raw.get("split"),
     )
+    language = raw.get("lang") or guess_language(f"{example.title} {example.body}")
+    example = replace(example, language=language)
     if not example.id.strip():
         raise ValueError("'id' must not be empty")
     return example
@@ -103,7 +130,7 @@ def load_examples(path: Path) -> list[Example]:
         if not line.strip():
             continue
         try:
-            example = _example(json.loads(line))
+            example = example_from_json(json.loads(line))
         except (json.JSONDecodeError, ValueError) as error:
             raise InputError(f"{path}:{number}", f"not a labelled example: {error}") from None
         if example.id in seen:
@@ -115,11 +142,12 @@ def load_examples(path: Path) -> list[Example]:
     return examples
 
 
+def _matches(examples: Sequence[Example], topics: Sequence[Topic]) -> list[tuple[TopicMatch, ...]]:
+    return [classify(e.title, e.body, topics) for e in examples]
+
+
 def _predictions(examples: Sequence[Example], topics: Sequence[Topic]) -> list[frozenset[str]]:
-    return [
-        frozenset(m.topic_id for m in classify(e.title, e.body, topics) if m.matched)
-        for e in examples
-    ]
+    return [frozenset(m.topic_id for m in got if m.matched) for got in _matches(examples, topics)]
 
 
 def evaluate(examples: Sequence[Example], topics: Sequence[Topic]) -> dict[str, Scores]:
@@ -146,11 +174,12 @@ def micro_average(scores: Mapping[str, Scores]) -> Scores:
 
 def misclassified(examples: Sequence[Example], topics: Sequence[Topic]) -> list[Miss]:
     """The examples whose predicted topics differ from their labels, in input order."""
-    return [
-        Miss(example, example.topics - got, got - example.topics)
-        for example, got in zip(examples, _predictions(examples, topics), strict=True)
-        if got != example.topics
-    ]
+    misses = []
+    for example, matches in zip(examples, _matches(examples, topics), strict=True):
+        got = frozenset(m.topic_id for m in matches if m.matched)
+        if got != example.topics:
+            misses.append(Miss(example, example.topics - got, got - example.topics, matches))
+    return misses
 
 
 def format_report(scores: Mapping[str, Scores], examples: int | None = None) -> str:
@@ -167,3 +196,21 @@ def format_report(scores: Mapping[str, Scores], examples: int | None = None) -> 
             f"{s.tp:>4} {s.fp:>4} {s.fn:>4}"
         )
     return "\n".join(lines)
+
+
+def full_report(examples: Sequence[Example], topics: Sequence[Topic]) -> str:
+    """Every topic's figures on the clear-cut examples, all languages together and then per
+    language, followed by the borderline examples' figures, counted apart."""
+    clear = [e for e in examples if not e.borderline]
+    borderline = [e for e in examples if e.borderline]
+    languages = sorted({e.language or "unknown" for e in clear})
+    sections = [f"all languages: {format_report(evaluate(clear, topics), len(clear))}"]
+    for language in languages:
+        some = [e for e in clear if (e.language or "unknown") == language]
+        sections.append(f"{language}: {format_report(evaluate(some, topics), len(some))}")
+    if borderline:
+        sections.append(
+            "borderline, not counted above: "
+            + format_report(evaluate(borderline, topics), len(borderline))
+        )
+    return "\n\n".join(sections)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.pipeline import Aggregator
-from aggregator.store.storage import RunRecord
+from aggregator.store.runs import RunRecord
 
 
 @dataclass(frozen=True)

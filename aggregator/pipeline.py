@@ -30,7 +30,6 @@ import httpx
 from aggregator import classify, dedup, pages, publish, websub
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.config import Settings
-from aggregator.dedup import ItemWrite
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
@@ -42,10 +41,11 @@ from aggregator.store import Storage, published, retention
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.lock import RunLock
 from aggregator.store.retry import with_retries
-from aggregator.store.sources import WebSource, save_fetch_state
-from aggregator.store.storage import StoreTransaction, StoryIdentities
+from aggregator.store.runs import RunRecord
+from aggregator.store.sources import save_fetch_state
+from aggregator.store.writes import StoreTransaction, StoryIdentities
 from aggregator.text import html_to_text
-from aggregator.types import InputFailure, SourceData, TopicMatch
+from aggregator.types import InputFailure, ItemWrite, SourceData, TopicMatch, WebSource
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -303,13 +303,15 @@ def _ingest(app: Aggregator, now: datetime, force: bool) -> IngestReport:
     app.storage.add_counts(tally.counters())
     duration_ms = round((time.perf_counter() - started) * 1000)
     app.storage.record_run(
-        "ingest",
-        now,
-        now,
-        items_new=report.items_new,
-        items_updated=report.items_updated,
-        failures=report.failures,
-        duration_ms=duration_ms,
+        RunRecord(
+            "ingest",
+            now,
+            now,
+            items_new=report.items_new,
+            items_updated=report.items_updated,
+            failures=tuple(map(str, report.failures)),
+            duration_ms=duration_ms,
+        )
     )
     log.info(
         "ingest: %d inputs read, %d unchanged, %d new items, %d updated, %d merged, "
@@ -678,12 +680,14 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
         websub.ping(app.identity.hub, changed_feeds)
     duration_ms = round((time.perf_counter() - started) * 1000)
     app.storage.record_run(
-        "regenerate",
-        now,
-        now,
-        feeds_written=len(written),
-        failures=failures,
-        duration_ms=duration_ms,
+        RunRecord(
+            "regenerate",
+            now,
+            now,
+            feeds_written=len(written),
+            failures=tuple(map(str, failures)),
+            duration_ms=duration_ms,
+        )
     )
     log.info(
         "regenerate: %d files written, %d unchanged, %d failed, in %d ms",

@@ -159,3 +159,88 @@ class InputLimits:
 
 
 DEFAULT_LIMITS = InputLimits()
+
+
+# --- What dedup and the store hand each other -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    """What the store knows of an item, enough to decide whether it changed."""
+
+    id: int
+    entry_id: str
+    content_hash: str
+    published: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """What to write for one item: an insert (``id`` None) or an in-place update."""
+
+    id: int | None
+    entry_id: str
+    item: ItemData
+    published: datetime
+    updated: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A stored item from another source that might tell the same story."""
+
+    item_id: int
+    story_id: int
+    signature: tuple[int, ...]
+    values: frozenset[int] | None  # fingerprints.full_slot_values(signature)
+
+
+# --- Web sources: as declared, and as stored ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceSetting:
+    """A web source declared in the config file."""
+
+    url: str
+    name: str | None
+    interval: timedelta | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class WebSource:
+    """A web source as stored: identity, where to fetch, and its politeness and health state."""
+
+    id: int
+    key: str
+    url: str
+    name: str | None
+    title: str
+    interval: timedelta | None
+    origin: str | None
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_fetch: datetime | None
+    error_count: int
+    last_status: str | None
+    last_success: datetime | None
+    last_checked: datetime | None
+    last_error: str | None
+    disabled_reason: str | None
+    # The server asked not to be fetched before this (Retry-After): `--force` waits too.
+    retry_after: datetime | None = None
+    # The offset this source's dates are read in (it writes local time as UTC).
+    date_offset: timedelta | None = None
+
+    def embargoed(self, now: datetime) -> bool:
+        """Whether the server's Retry-After still forbids fetching it."""
+        return self.retry_after is not None and self.retry_after > now
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.url

@@ -44,7 +44,8 @@ from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
 from aggregator.store import leases
 from aggregator.store.lock import RunLock
-from aggregator.store.sources import WebSource
+from aggregator.store.runs import RunRecord
+from aggregator.types import WebSource
 
 log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
@@ -203,13 +204,15 @@ class Worker:
         duration_ms = round((time.perf_counter() - timer) * 1000)
         self.app.storage.add_counts(tally.counters())
         self.app.storage.record_run(
-            "ingest",
-            started,
-            self.clock(),
-            items_new=report.items_new,
-            items_updated=report.items_updated,
-            failures=report.failures,
-            duration_ms=duration_ms,
+            RunRecord(
+                "ingest",
+                started,
+                self.clock(),
+                items_new=report.items_new,
+                items_updated=report.items_updated,
+                failures=tuple(map(str, report.failures)),
+                duration_ms=duration_ms,
+            )
         )
         log.info(
             "worker %s: %d fetched, %d unchanged, %d new items, %d updated, %d failed, in %d ms",

@@ -10,7 +10,7 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
-from aggregator import dedup, pipeline
+from aggregator import dedup, fingerprints, pipeline
 from aggregator.analysis import analyze
 from aggregator.config import load_settings
 from aggregator.ingest.seeds import read_seed
@@ -64,8 +64,8 @@ def test_new_guids_on_every_fetch_fall_back_to_links() -> None:
 
 
 def test_title_only_and_short_items_have_no_fingerprint() -> None:
-    assert dedup.signature("North Korea fires missile") is None
-    assert dedup.signature(" ".join(["word"] * 500)) is None  # one repeated shingle
+    assert fingerprints.signature("North Korea fires missile") is None
+    assert fingerprints.signature(" ".join(["word"] * 500)) is None  # one repeated shingle
 
 
 def _seed_text(name: str) -> str:
@@ -74,10 +74,10 @@ def _seed_text(name: str) -> str:
 
 
 def test_the_two_shipped_seeds_are_two_stories() -> None:
-    a = dedup.signature(_seed_text("000_bbf987679977ef00.txt"))
-    b = dedup.signature(_seed_text("002_605a32e122b5d713.txt"))
-    assert a and b and dedup.similarity(a, b) < 0.1
-    assert not set(dedup.band_keys(a)) & set(dedup.band_keys(b))
+    a = fingerprints.signature(_seed_text("000_bbf987679977ef00.txt"))
+    b = fingerprints.signature(_seed_text("002_605a32e122b5d713.txt"))
+    assert a and b and fingerprints.similarity(a, b) < 0.1
+    assert not set(fingerprints.band_keys(a)) & set(fingerprints.band_keys(b))
 
 
 def test_an_analysis_gives_the_body_text_content_hashes_read() -> None:
@@ -104,7 +104,9 @@ def test_korean_spacing_variants_fingerprint_alike() -> None:
         for n in range(8)
     )
     spaced = text.replace("한미동맹", "한미 동맹").replace("연합훈련", "연합 훈련")
-    assert dedup.similarity(dedup.signature(text), dedup.signature(spaced)) > 0.8
+    assert (
+        fingerprints.similarity(fingerprints.signature(text), fingerprints.signature(spaced)) > 0.8
+    )
 
 
 def open_app(project: Path, database_url: str) -> pipeline.Aggregator:
@@ -118,7 +120,7 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
     """choose_story counts equal slots by intersecting value sets when both signatures are
     full; it must pick what slot-by-slot similarity() would, ties and threshold included."""
     entries = corpus.generate(40)
-    signatures = [s for e in entries if (s := dedup.signature(" ".join(e.paragraphs)))]
+    signatures = [s for e in entries if (s := fingerprints.signature(" ".join(e.paragraphs)))]
     rng = random.Random(7)
     # Edited copies: some slots of another signature, so scores spread over the threshold.
     signatures += [
@@ -129,7 +131,7 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
     empty = (1 << 64) - 1
     signatures.append(tuple(empty if n % 5 == 0 else v for n, v in enumerate(signatures[0])))
     candidates = [
-        dedup.StoryCandidate(n, rng.randrange(5), s, dedup.full_slot_values(s))
+        dedup.StoryCandidate(n, rng.randrange(5), s, fingerprints.full_slot_values(s))
         for n, s in enumerate(signatures)
     ]
     assert candidates[-1].values is None and candidates[0].values is not None
@@ -139,7 +141,7 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
         for threshold in (0.3, 0.5, 0.7):
             best, best_score = None, threshold
             for candidate in group:
-                score = dedup.similarity(slots, candidate.signature)
+                score = fingerprints.similarity(slots, candidate.signature)
                 if score >= best_score and (
                     best is None or score > best_score or candidate.story_id < best
                 ):

@@ -157,8 +157,8 @@ def test_load_examples_reads_fields_and_skips_blank_lines(tmp_path: Path) -> Non
     line = json.dumps({"id": "y", "title": "북한은", "topics": ["alliance", "inter-korean"]})
     path = write_lines(tmp_path, GOOD, "", line)
     assert load_examples(path) == [
-        Example("x", "t", "b", frozenset(), "n"),
-        Example("y", "북한은", "", frozenset({"alliance", "inter-korean"}), ""),
+        Example("x", "t", "b", frozenset(), "n", language="en"),  # its language guessed
+        Example("y", "북한은", "", frozenset({"alliance", "inter-korean"}), "", language="ko"),
     ]
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator import dedup
+from aggregator import fingerprints
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text, normalize
 from tests import corpus
@@ -48,12 +48,12 @@ def reference_shingles(text: str) -> set[str]:
 
 def reference_signature(text: str) -> tuple[int, ...] | None:
     pieces = reference_shingles(text)
-    if len(pieces) < dedup.MIN_SHINGLES:
+    if len(pieces) < fingerprints.MIN_SHINGLES:
         return None
-    slots = [_EMPTY] * dedup.SIGNATURE_SLOTS
+    slots = [_EMPTY] * fingerprints.SIGNATURE_SLOTS
     for piece in pieces:
         value = int.from_bytes(hashlib.blake2b(piece.encode(), digest_size=8).digest(), "big")
-        slot = value % dedup.SIGNATURE_SLOTS
+        slot = value % fingerprints.SIGNATURE_SLOTS
         if value < slots[slot]:
             slots[slot] = value
     return tuple(slots)
@@ -61,8 +61,8 @@ def reference_signature(text: str) -> tuple[int, ...] | None:
 
 def reference_band_keys(slots: tuple[int, ...]) -> list[int]:
     keys = []
-    for band in range(0, dedup.SIGNATURE_SLOTS, dedup.BAND_ROWS):
-        rows = slots[band : band + dedup.BAND_ROWS]
+    for band in range(0, fingerprints.SIGNATURE_SLOTS, fingerprints.BAND_ROWS):
+        rows = slots[band : band + fingerprints.BAND_ROWS]
         if _EMPTY in rows:
             continue
         payload = band.to_bytes(2, "big") + b"".join(r.to_bytes(8, "big") for r in rows)
@@ -104,7 +104,7 @@ def _generated(rng: random.Random) -> str:
 def _around_the_minimum() -> list[str]:
     """Texts with just under, at and just over MIN_SHINGLES distinct shingles."""
     texts = []
-    for count in range(dedup.MIN_SHINGLES - 3, dedup.MIN_SHINGLES + 3):
+    for count in range(fingerprints.MIN_SHINGLES - 3, fingerprints.MIN_SHINGLES + 3):
         texts.append(" ".join(LATIN[: count + 2]))  # count distinct 3-word shingles
         texts.append(" ".join(LATIN[: count + 2] * 2))  # the same, and the seams between
         texts.append("가나다라마바사아자차카타파하" * 4 + "갸"[: count % 2])
@@ -161,9 +161,9 @@ def test_the_texts_reach_every_case() -> None:
 @pytest.mark.parametrize("start", range(0, len(TEXTS), 500))
 def test_shingles_signatures_and_band_keys_are_the_oracles(start: int) -> None:
     for text in TEXTS[start : start + 500]:
-        assert dedup.shingles(text) == {s.encode() for s in reference_shingles(text)}, text
-        slots = dedup.signature(text)
+        assert fingerprints.shingles(text) == {s.encode() for s in reference_shingles(text)}, text
+        slots = fingerprints.signature(text)
         assert slots == reference_signature(text), text
         if slots is not None:
-            assert dedup.band_keys(slots) == reference_band_keys(slots)
-            assert dedup.unpack(dedup.pack(slots)) == slots
+            assert fingerprints.band_keys(slots) == reference_band_keys(slots)
+            assert fingerprints.unpack(fingerprints.pack(slots)) == slots

@@ -95,7 +95,7 @@ def test_a_future_date_is_clamped_to_now(storage: Storage) -> None:
 
 
 def test_lookups_take_more_values_than_sqlite_binds_in_one_statement(storage: Storage) -> None:
-    """Lists are bound as one value (schema.OneOf): SQLite binds at most 32,766 per statement."""
+    """Lists are bound as one value (dialect.OneOf): SQLite binds at most 32,766 per statement."""
     _write(storage, ItemData(key="k", title="T", content_html="<p>x</p>", published=NOW))
     keys = [f"missing-{n}" for n in range(40_000)] + ["k"]
     with storage.transaction() as tx:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event, select
 
-from aggregator import dedup
+from aggregator import dedup, fingerprints
 from aggregator.store import Storage
 from aggregator.store.candidates import most_shared
+from aggregator.store.dialect import NEWEST_MEMBERS
 from aggregator.store.schema import items
-from aggregator.store.storage import MAX_STORY_CANDIDATES, NEWEST_MEMBERS, StoreTransaction
+from aggregator.store.writes import MAX_STORY_CANDIDATES, StoreTransaction
 from aggregator.types import ItemData, SourceInfo
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -48,7 +49,7 @@ def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[in
         item = ItemData(key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=NOW)
         write = dedup.decide(item, None, authority="example.org,2026", source_key=source, now=NOW)
         assert write is not None
-        writes.append((write, tuple(range(n, n + dedup.SIGNATURE_SLOTS))))
+        writes.append((write, tuple(range(n, n + fingerprints.SIGNATURE_SLOTS))))
     ids = tx.insert_items(source_id, writes, NOW)
     tx.assign_stories([(item, None, NOW) for item in ids])
     tx.add_bands(dict(zip(ids, bands, strict=True)))
@@ -95,7 +96,7 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
     place = positions[candidate.item_id]
     assert (candidate.story_id, candidate.signature) == (
         candidate.item_id,
-        tuple(range(place, place + dedup.SIGNATURE_SLOTS)),
+        tuple(range(place, place + fingerprints.SIGNATURE_SLOTS)),
     )
 
 
@@ -115,7 +116,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
     with storage.transaction() as tx:
         (item,) = _store(tx, "seed:a", [[CROWDED, 1, 2]])
         own = tx.save_source(SourceInfo(key="seed:own", kind="seed", title="own"), None, NOW)
-    edited = tuple(range(100, 100 + dedup.SIGNATURE_SLOTS))
+    edited = tuple(range(100, 100 + fingerprints.SIGNATURE_SLOTS))
 
     def signature_found() -> tuple[int, ...]:
         with storage.transaction() as tx:
@@ -123,7 +124,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
         return candidate.signature
 
     with storage.remembering_candidates():
-        assert signature_found() == signature_found() == tuple(range(dedup.SIGNATURE_SLOTS))
+        assert signature_found() == signature_found() == tuple(range(fingerprints.SIGNATURE_SLOTS))
         assert len(reads) == 1
         with storage.transaction() as tx:
             tx.update_item(_write_of(tx, item), edited)

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import exists, select, tuple_
 
+from aggregator.store.engine import Database
 from aggregator.store.schema import item_topics, items
-from aggregator.store.storage import Storage
 
 
 def next_archive_stories(
-    storage: Storage,
+    storage: Database,
     topic_id: str | None,
     archived: Sequence[str],
     pages_written: int,

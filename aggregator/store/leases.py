@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 
+from aggregator.store import runs
+from aggregator.store.engine import Database
 from aggregator.store.schema import counters, sources
-from aggregator.store.sources import WebSource, web_source
-from aggregator.store.storage import Storage
+from aggregator.store.sources import web_source
+from aggregator.types import WebSource
 
 CHANGES_STORED = "changes:stored"
 CHANGES_PUBLISHED = "changes:published"
@@ -36,7 +38,7 @@ def due(now: datetime) -> ColumnElement[bool]:
 
 
 def claim(
-    storage: Storage, holder: str, now: datetime, lease: timedelta, limit: int
+    storage: Database, holder: str, now: datetime, lease: timedelta, limit: int
 ) -> list[WebSource]:
     """Claim up to ``limit`` due sources for ``holder`` (never-fetched and most overdue first)."""
     chosen = (
@@ -61,7 +63,7 @@ def claim(
     return sorted(claimed, key=lambda s: (s.next_fetch is not None, s.next_fetch or now, s.id))
 
 
-def release(storage: Storage, holder: str, ids: Sequence[int] | None = None) -> int:
+def release(storage: Database, holder: str, ids: Sequence[int] | None = None) -> int:
     """Give up ``holder``'s claims (all of them, or on ``ids``): those sources are due again."""
     query = update(sources).where(sources.c.claimed_by == holder)
     if ids is not None:
@@ -72,7 +74,7 @@ def release(storage: Storage, holder: str, ids: Sequence[int] | None = None) -> 
         return tx.connection.execute(query.values(claimed_by=None, lease_until=None)).rowcount
 
 
-def claims(storage: Storage) -> dict[str, int]:
+def claims(storage: Database) -> dict[str, int]:
     """How many sources each holder has claimed (lapsed claims included)."""
     with storage.engine.connect() as connection:
         rows = connection.execute(
@@ -84,19 +86,19 @@ def claims(storage: Storage) -> dict[str, int]:
     return held
 
 
-def note_changes(storage: Storage) -> None:
+def note_changes(storage: Database) -> None:
     """Say that items changed (after they were committed): the feeds need regenerating."""
-    storage.add_counts({CHANGES_STORED: 1})
+    runs.add_counts(storage, {CHANGES_STORED: 1})
 
 
-def pending_changes(storage: Storage) -> int | None:
+def pending_changes(storage: Database) -> int | None:
     """The changes marker when feeds have not been regenerated since it moved, else None."""
-    counts = storage.counts()
+    counts = runs.counts(storage)
     stored = counts.get(CHANGES_STORED, 0)
     return stored if stored != counts.get(CHANGES_PUBLISHED, 0) else None
 
 
-def mark_published(storage: Storage, marker: int) -> None:
+def mark_published(storage: Database, marker: int) -> None:
     """Record that a regeneration started after the changes up to ``marker`` were stored."""
     with storage.transaction() as tx:
         changed = tx.connection.execute(

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from aggregator.errors import LockedError
+from aggregator.store.engine import Database
 from aggregator.store.retry import is_transient
-from aggregator.store.storage import Storage
 
 log = logging.getLogger("aggregator.store")
 _POLL_SECONDS = 0.1
@@ -39,7 +39,7 @@ def _holdings() -> dict[tuple[str, str], int]:
 class RunLock:
     """A named, cross-process lock on one database: ``with RunLock(storage, "cycle", wait=60):``."""
 
-    def __init__(self, storage: Storage, name: str, *, wait: float = 0.0) -> None:
+    def __init__(self, storage: Database, name: str, *, wait: float = 0.0) -> None:
         self.storage = storage
         self.name = name
         self.wait = wait

@@ -24,8 +24,8 @@ from sqlalchemy.exc import OperationalError
 
 from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
+from aggregator.store.engine import Database
 from aggregator.store.lock import RunLock
-from aggregator.store.storage import Storage
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001_baseline"
@@ -96,7 +96,7 @@ def _state(connection: Connection) -> SchemaState:
     return SchemaState(current, head(), empty, legacy)
 
 
-def state(storage: Storage) -> SchemaState:
+def state(storage: Database) -> SchemaState:
     """The schema state of a database (nothing is changed)."""
     try:
         with storage.engine.connect() as connection:
@@ -105,7 +105,7 @@ def state(storage: Storage) -> SchemaState:
         raise AggregatorError(f"cannot open database {storage.display_url}: {error}") from None
 
 
-def ensure_current(storage: Storage) -> None:
+def ensure_current(storage: Database) -> None:
     """Create an empty database's schema; refuse one that is not at the newest revision."""
     if state(storage).up_to_date:
         return
@@ -129,13 +129,13 @@ def ensure_current(storage: Storage) -> None:
     )
 
 
-def upgrade(storage: Storage) -> tuple[SchemaState, SchemaState]:
+def upgrade(storage: Database) -> tuple[SchemaState, SchemaState]:
     """Migrate a database to the newest revision (creating it when empty); (before, after)."""
     with RunLock(storage, "schema", wait=LOCK_WAIT_SECONDS):
         return _upgrade(storage, empty_only=False)
 
 
-def _upgrade(storage: Storage, *, empty_only: bool) -> tuple[SchemaState, SchemaState]:
+def _upgrade(storage: Database, *, empty_only: bool) -> tuple[SchemaState, SchemaState]:
     # One transaction, so a migration that fails or is killed leaves the database as it
     # was. SQLite can roll back DDL too, but Python's driver commits before each DDL
     # statement unless a transaction was begun explicitly.

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from aggregator.store.engine import Database
 from aggregator.store.schema import published_files
-from aggregator.store.storage import Storage
 
 
-def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) -> None:
+def save(storage: Database, files: Sequence[tuple[str, bytes]], now: datetime) -> None:
     """Keep each ``content`` as the file at its (distinct) path unless it already is.
 
     One transaction for all of them: regeneration saves an archive's new pages
@@ -46,7 +46,7 @@ def save(storage: Storage, files: Sequence[tuple[str, bytes]], now: datetime) ->
             tx.connection.execute(insert(published_files), added)
 
 
-def digest_of(storage: Storage, path: str) -> tuple[str, datetime] | None:
+def digest_of(storage: Database, path: str) -> tuple[str, datetime] | None:
     """The digest and modification time of a published file, or None."""
     with storage.engine.connect() as connection:
         row = connection.execute(
@@ -57,7 +57,7 @@ def digest_of(storage: Storage, path: str) -> tuple[str, datetime] | None:
     return None if row is None else (row.digest, row.modified)
 
 
-def content_of(storage: Storage, path: str) -> bytes | None:
+def content_of(storage: Database, path: str) -> bytes | None:
     with storage.engine.connect() as connection:
         return connection.execute(
             select(published_files.c.content).where(published_files.c.path == path)

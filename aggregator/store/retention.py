@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, insert, select
 
-from aggregator.store.schema import OneOf, items, runs, sources, tombstones
-from aggregator.store.storage import Storage, StoreTransaction
+from aggregator.store.dialect import OneOf
+from aggregator.store.engine import Database, Transaction
+from aggregator.store.schema import items, runs, sources, tombstones
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def identity(source_key: str, item_key: str) -> str:
     return hashlib.sha256(f"{source_key}\n{item_key}".encode()).hexdigest()
 
 
-def tombstoned(tx: StoreTransaction, source_key: str, keys: Iterable[str]) -> set[str]:
+def tombstoned(tx: Transaction, source_key: str, keys: Iterable[str]) -> set[str]:
     """Which of these item keys of a source were pruned before."""
     by_identity = {identity(source_key, key): key for key in keys}
     if not by_identity:
@@ -44,7 +45,7 @@ def tombstoned(tx: StoreTransaction, source_key: str, keys: Iterable[str]) -> se
 
 
 def prune(
-    storage: Storage,
+    storage: Database,
     now: datetime,
     keep: timedelta,
     protected_ids: Sequence[int],

@@ -1,4 +1,4 @@
-"""The database schema: every table in one place, and the dialect differences.
+"""The database schema: every table in one place.
 
 Uniqueness is the database's job (unique constraints), so two ingests at once
 cannot create a duplicate. Every change here comes with an Alembic revision in
@@ -6,10 +6,7 @@ cannot create a duplicate. Every change here comes with an Alembic revision in
 give exactly these tables.
 """
 
-import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,20 +23,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     false,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
-
-# INSERT … ON CONFLICT (an atomic upsert), by dialect, where the dialect has it.
-UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+from sqlalchemy.types import TypeDecorator
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -61,61 +47,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-class ValueList(TypeDecorator[Iterable[Any]]):
-    """A list of values bound as one: a JSON array on SQLite, an array on PostgreSQL."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, item_type: TypeEngine[Any]) -> None:
-        super().__init__()
-        self.item_type = item_type
-
-    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(self.item_type))
-        return dialect.type_descriptor(Text())
-
-    def process_bind_param(self, value: Iterable[Any] | None, dialect: Any) -> object:
-        if value is None:
-            return None
-        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
-
-
-class OneOf(ColumnElement[bool]):
-    """``column IN (values)`` with the values bound as one list, whatever their number.
-
-    SQLAlchemy's expanding IN writes one placeholder per value into each statement:
-    rendering and preparing it again for every length cost more than the lookup on
-    SQLite, and SQLite takes at most 32,766 values. SQLite reads the list with
-    json_each, PostgreSQL compares with ANY(array).
-    """
-
-    inherit_cache = True
-    _traverse_internals = [
-        ("column", InternalTraversal.dp_clauseelement),
-        ("values", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, column: ColumnElement[Any], name: str) -> None:
-        self.column = column
-        self.values = bindparam(name, type_=ValueList(column.type))
-        # Typeless: as a Boolean, SQLite would be asked "(… IN …) = 1", which no index serves.
-        self.type = NullType()
-
-
-@compiles(OneOf, "sqlite")
-def _one_of_json_each(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
-    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
-    return f"{column} IN (SELECT value FROM json_each({values}))"
-
-
-@compiles(OneOf, "postgresql")
-def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
-    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
-    return f"{column} = ANY({values})"
 
 
 metadata = MetaData()

@@ -5,55 +5,15 @@ a one-off ``aggregator update`` agree, also after a restart.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 
-from aggregator.config import SourceSetting
 from aggregator.errors import AggregatorError, LeaseLost
+from aggregator.store.engine import Database, Transaction
 from aggregator.store.schema import sources
-from aggregator.types import GONE_MARK
-
-if TYPE_CHECKING:
-    from aggregator.store.storage import Storage, StoreTransaction
-
-
-@dataclass(frozen=True)
-class WebSource:
-    """A web source as stored: identity, where to fetch, and its politeness and health state."""
-
-    id: int
-    key: str
-    url: str
-    name: str | None
-    title: str
-    interval: timedelta | None
-    origin: str | None
-    enabled: bool
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    next_fetch: datetime | None
-    error_count: int
-    last_status: str | None
-    last_success: datetime | None
-    last_checked: datetime | None
-    last_error: str | None
-    disabled_reason: str | None
-    # The server asked not to be fetched before this (Retry-After): `--force` waits too.
-    retry_after: datetime | None = None
-    # The offset this source's dates are read in (it writes local time as UTC).
-    date_offset: timedelta | None = None
-
-    def embargoed(self, now: datetime) -> bool:
-        """Whether the server's Retry-After still forbids fetching it."""
-        return self.retry_after is not None and self.retry_after > now
-
-    @property
-    def label(self) -> str:
-        return self.name or self.title or self.url
+from aggregator.types import GONE_MARK, SourceSetting, WebSource
 
 
 def web_source(row: Any) -> WebSource:
@@ -86,7 +46,7 @@ def web_source(row: Any) -> WebSource:
 class SourceRegistry:
     """Reads and writes of web sources, over one Storage."""
 
-    def __init__(self, storage: "Storage") -> None:
+    def __init__(self, storage: Database) -> None:
         self.storage = storage
 
     def all(self) -> list[WebSource]:
@@ -198,7 +158,7 @@ class SourceRegistry:
 
 
 def save_fetch_state(
-    tx: "StoreTransaction", source_id: int, state: dict[str, Any], holder: str | None = None
+    tx: Transaction, source_id: int, state: dict[str, Any], holder: str | None = None
 ) -> None:
     """Write the politeness and health columns decided for a source after a fetch.
 

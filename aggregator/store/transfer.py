@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import func, insert, select, update
 
-from aggregator import dedup
+from aggregator import fingerprints
 from aggregator.errors import AggregatorError, InputError
 from aggregator.store.schema import UTCDateTime, item_topics, items, sources
 from aggregator.store.storage import Storage
@@ -101,17 +101,17 @@ def import_lines(storage: Storage, lines: Iterable[str], subject: str) -> tuple[
             elif kind == "item":
                 values = {f: _parse(items.c[f], record.get(f)) for f in _ITEM_FIELDS}
                 text = f"{values['title']}\n{html_to_text(values['content_html'])}"
-                slots = dedup.signature(text)
+                slots = fingerprints.signature(text)
                 item_id = tx.connection.execute(
                     insert(items).values(
                         source_id=source_ids[record["source"]],
-                        signature=dedup.pack(slots) if slots else None,
+                        signature=fingerprints.pack(slots) if slots else None,
                         **values,
                     )
                 ).inserted_primary_key[0]
                 item_ids[values["entry_id"]] = item_id
                 stories.append((item_id, record["story"]))
-                tx.set_bands(item_id, dedup.band_keys(slots) if slots else [], new=True)
+                tx.set_bands(item_id, fingerprints.band_keys(slots) if slots else [], new=True)
                 tx.set_topics(item_id, record.get("topics", {}), new=True)
                 counts[1] += 1
             else:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from aggregator import dedup
+from aggregator import dedup, fingerprints
 from aggregator.store import Storage
 from aggregator.store.schema import item_bands, items, sources
 from tests import corpus
@@ -46,16 +46,18 @@ def fill(storage: Storage, size: int) -> None:
         tx.connection.execute(insert(sources).values(id=1, key="bench", kind="feed", title="b"))
     batch_items, batch_bands = [], []
     for n in range(size):
-        slots = tuple(rng.getrandbits(64) for _ in range(dedup.SIGNATURE_SLOTS))
+        slots = tuple(rng.getrandbits(64) for _ in range(fingerprints.SIGNATURE_SLOTS))
         batch_items.append(
             {
                 "id": n + 1, "source_id": 1, "key": f"k{n}", "entry_id": f"tag:x,2026:{n}",
                 "title": f"t{n}", "content_html": "", "published": NOW, "updated": NOW,
                 "first_seen": NOW, "content_hash": "h", "story_id": n + 1,
-                "link_hash": f"{n:064d}", "signature": dedup.pack(slots),
+                "link_hash": f"{n:064d}", "signature": fingerprints.pack(slots),
             }
         )  # fmt: skip
-        batch_bands.extend({"band_key": k, "item_id": n + 1} for k in set(dedup.band_keys(slots)))
+        batch_bands.extend(
+            {"band_key": k, "item_id": n + 1} for k in set(fingerprints.band_keys(slots))
+        )
         if len(batch_items) == 20_000 or n == size - 1:
             with storage.transaction() as tx:
                 tx.connection.execute(insert(items), batch_items)
@@ -69,8 +71,8 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
     links = [f"https://new.example/{n}" for n in range(len(texts))]
     with storage.transaction() as tx:
         identities = tx.stories_by_identity(2, ((link, link) for link in links))
-        signatures = [dedup.signature(text) for text in texts]
-        bands = [dedup.band_keys(slots) if slots else [] for slots in signatures]
+        signatures = [fingerprints.signature(text) for text in texts]
+        bands = [fingerprints.band_keys(slots) if slots else [] for slots in signatures]
         for link in links:
             identities.story(link, link)
         # One lookup for all of them, as an ingest does for a source's new items.

@@ -45,7 +45,7 @@ from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from aggregator.store import Storage
 from aggregator.store.schema import items
-from aggregator.store.storage import MAX_STORY_CANDIDATES
+from aggregator.store.writes import MAX_STORY_CANDIDATES
 from tests.benchmarks import feedcorpus, harness, storefill
 from tests.benchmarks.report import REGENERATE, Results, targets
 

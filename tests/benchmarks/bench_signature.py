@@ -2,7 +2,7 @@
 
     python -m tests.benchmarks.bench_signature [--runs 9]
 
-Times ``dedup.shingles`` and ``dedup.signature`` on texts as ``analysis.analyze``
+Times ``fingerprints.shingles`` and ``fingerprints.signature`` on texts as ``analysis.analyze``
 passes them (title, newline, plain-text body): (1) every entry of the benchmark
 web of feeds (English with Hangul mixed in, about 2 KB of text), (2) the Korean
 and (3) the English labelled examples of tests/data/topics/ run together into
@@ -18,7 +18,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from aggregator import dedup
+from aggregator import fingerprints
 from tests.benchmarks.bench_classify import corpus_texts, labelled_texts
 from tests.test_signature_equivalence import reference_shingles, reference_signature
 
@@ -78,8 +78,8 @@ def main() -> None:
     for name, texts in text_sets().items():
         size = statistics.mean(map(len, texts))
         print(f"{name} ({len(texts)} texts, {size:,.0f} characters each):")
-        compare("shingles", reference_shingles, dedup.shingles, texts, runs)
-        compare("signature", reference_signature, dedup.signature, texts, runs)
+        compare("shingles", reference_shingles, fingerprints.shingles, texts, runs)
+        compare("signature", reference_signature, fingerprints.signature, texts, runs)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Select, Table, func, insert, select, text
 
-from aggregator import classify, dedup, pipeline, publish
+from aggregator import classify, dedup, fingerprints, pipeline, publish
 from aggregator.store import Storage, migrate
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.schema import item_bands, item_topics, items, sources
@@ -61,15 +61,15 @@ def _pool(topics: tuple[classify.Topic, ...], seed: int, count: int) -> list[dic
         title, paragraphs = feedcorpus._story(rng, feedcorpus.ENTRY_BYTES - 520)  # noqa: SLF001
         html = feedcorpus._html(paragraphs)  # noqa: SLF001
         body = html_to_text(html)
-        slots = dedup.signature(f"{title}\n{body}")
+        slots = fingerprints.signature(f"{title}\n{body}")
         matches = classify.classify(title, body, topics)
         stories.append(
             {
                 "title": title,
                 "content_html": html,
                 "content_hash": dedup.content_hash(ItemData("", title, html)),
-                "signature": dedup.pack(slots) if slots else None,
-                "bands": sorted(set(dedup.band_keys(slots))) if slots else [],
+                "signature": fingerprints.pack(slots) if slots else None,
+                "bands": sorted(set(fingerprints.band_keys(slots))) if slots else [],
                 "topics": {m.topic_id: m.score for m in matches if m.matched},
             }
         )
@@ -132,8 +132,8 @@ def fill(
                 "published": when, "updated": when, "first_seen": when + timedelta(minutes=5),
                 "author": "Kim Min-ji", "link": link, "language": "en",
                 "content_hash": story["content_hash"], "categories": "[]", "enclosures": "[]",
-                "story_id": story_id, "link_hash": dedup.link_hash(link),
-                "key_hash": dedup.global_key_hash(link), "signature": story["signature"],
+                "story_id": story_id, "link_hash": fingerprints.link_hash(link),
+                "key_hash": fingerprints.global_key_hash(link), "signature": story["signature"],
             }
         )  # fmt: skip
         if bands:

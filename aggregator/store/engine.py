@@ -1,0 +1,143 @@
+"""The database connection: one engine, SQLite's pragmas, transactions and batches.
+
+The leaf of ``store/``: every other store module works through a ``Database`` and
+none is imported here, so the package has no cycle.
+"""
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+# The size of SQLite's log that starts a checkpoint (see _sqlite_pragmas).
+SQLITE_CHECKPOINT_PAGES = 10_000
+
+
+def _use_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Put the database in WAL mode, which lets readers (serve, status) work while a cycle
+    writes. The mode is kept in the file, but a new file is switched by the first process
+    to open it, and SQLite answers a second one switching at the same moment "database is
+    locked" at once, without waiting busy_timeout: so this waits here, as long at most.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # busy_timeout makes a briefly locked database wait instead of failing at once.
+    cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+    _use_wal(cursor, busy_timeout)
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # An ingest writes band keys and item hashes at random places in their indexes, so
+    # each source's transaction dirties pages all over them. Checkpointing once the log
+    # holds 10,000 pages (40 MB; the default is 1,000) copies a page dirtied by many
+    # sources into the database once instead of after nearly every source. A larger
+    # page cache bought no speed for its memory (tests/benchmarks/RESULTS.md, bench_pipeline).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+    cursor.close()
+
+
+class Transaction:
+    """One open transaction's connection, and the near-duplicate candidates' rows this
+    thread's ingest remembers (item -> (story, signature)), if it remembers any."""
+
+    def __init__(
+        self, connection: Connection, remembered: dict[int, tuple[int, bytes]] | None = None
+    ) -> None:
+        self.connection = connection
+        self.remembered = remembered
+
+
+class Database:
+    """Opens the database and hands out transactions; knows nothing of the tables."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
+        self.url = url
+        # pool_pre_ping: after a PostgreSQL restart, pooled connections are dead;
+        # each checkout tests its connection and replaces a dead one.
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        # This thread's batch (.connection) and remembered candidates (.remembered).
+        self._local = threading.local()
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL without a password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back on error.
+
+        Inside a ``batch`` (of this thread) it is part of the batch's transaction.
+        """
+        with self._connection() as (connection, remembered):
+            yield Transaction(connection, remembered)
+
+    @contextmanager
+    def _connection(self) -> Iterator[tuple[Connection, dict[int, tuple[int, bytes]] | None]]:
+        """The connection of this thread's batch, else a new transaction's."""
+        remembered = getattr(self._local, "remembered", None)
+        joined = getattr(self._local, "connection", None)
+        if joined is not None:
+            yield joined, remembered
+            return
+        with self.engine.begin() as connection:
+            yield connection, remembered
+
+    @contextmanager
+    def remembering_candidates(self) -> Iterator[None]:
+        """Near-duplicate candidates' rows read in the block (by this thread) are kept for the
+        rest of it, as first read; an item rewritten meanwhile is read again.
+
+        An ingest compares each new item with the items sharing most of its band keys,
+        and the same items come back source after source (most of the rows a first
+        ingest reads): reading each once saves a random read of a large row.
+        """
+        self._local.remembered = {}
+        try:
+            yield
+        finally:
+            self._local.remembered = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """On SQLite, the transactions this thread opens in the block are one, committed at its
+        end; an error in any rolls back all of them. Elsewhere each stays its own.
+
+        A commit writes every page the transaction changed to SQLite's log, and one
+        source's new items change pages all over the band and hash indexes: writing
+        several sources at once writes a page they share once, not once per source
+        (bench_store). PostgreSQL logs rows, not pages, and runs writers side by side,
+        which a longer transaction would make wait on each other.
+        """
+        if self.dialect != "sqlite" or getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self.engine.begin() as connection:
+            self._local.connection = connection
+            try:
+                yield
+            finally:
+                self._local.connection = None

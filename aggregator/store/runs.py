@@ -1,0 +1,70 @@
+"""The shared counters and the run log.
+
+Counters are what workers add to at once (so one upsert); the run log is one row per
+ingest or regeneration, which ``status`` and the health check read.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from aggregator.store.dialect import UPSERTS
+from aggregator.store.engine import Database
+from aggregator.store.schema import counters, runs
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One logged ingest or regeneration."""
+
+    kind: str
+    started: datetime
+    finished: datetime
+    items_new: int = 0
+    items_updated: int = 0
+    feeds_written: int = 0
+    failures: tuple[str, ...] = ()  # each "subject: reason"
+    duration_ms: int | None = None
+
+
+def add_counts(database: Database, counts: dict[str, int]) -> None:
+    """Add to the shared counters (creating them at zero).
+
+    One upsert on PostgreSQL and SQLite: workers add to the same counters at once, and
+    an update-then-insert would let two of them insert the same new counter. In name
+    order, so two transactions never wait on each other's rows crosswise.
+    """
+    rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
+    if not rows:
+        return
+    upsert = UPSERTS[database.dialect](counters)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[counters.c.name],
+        set_={"value": counters.c.value + upsert.excluded.value},
+    )
+    with database.transaction() as tx:
+        tx.connection.execute(upsert, rows)
+
+
+def counts(database: Database) -> dict[str, int]:
+    with database.engine.connect() as connection:
+        return dict(connection.execute(select(counters.c.name, counters.c.value)).all())
+
+
+def record_run(database: Database, run: RunRecord) -> None:
+    with database.transaction() as tx:
+        values = {**asdict(run), "failures": "\n".join(run.failures)}
+        tx.connection.execute(insert(runs).values(**values))
+
+
+def last_run(database: Database, kind: str) -> RunRecord | None:
+    with database.engine.connect() as connection:
+        row = connection.execute(
+            select(runs).where(runs.c.kind == kind).order_by(runs.c.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    logged = {field.name: getattr(row, field.name) for field in fields(RunRecord)}
+    logged["failures"] = tuple(line for line in row.failures.split("\n") if line)
+    return RunRecord(**logged)

@@ -1,0 +1,336 @@
+"""The writes of one ingest transaction: a source's row, its new and edited items, their
+stories, band keys and topics, and the lookups dedup decides with.
+
+Statements run for every source an ingest writes are built once, at import: building
+a statement object costs more than running it on SQLite.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from aggregator.fingerprints import full_slot_values, global_key_hash, link_hash, pack, unpack
+from aggregator.store.candidates import most_shared
+from aggregator.store.dialect import (
+    NEWEST_BAND_MEMBERS,
+    NEWEST_MEMBERS,
+    OneOf,
+    executemany,
+    insert_rows,
+)
+from aggregator.store.engine import Transaction
+from aggregator.store.schema import item_bands, item_topics, items, meta, sources
+from aggregator.types import ItemWrite, KnownItem, SourceInfo, StoryCandidate
+
+# Near-duplicate candidates compared per new item, the ones sharing the most bands.
+MAX_STORY_CANDIDATES = 20
+# Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
+REMEMBERED_CANDIDATES = 100_000
+
+_KNOWN_ITEMS = select(
+    items.c.key,
+    items.c.id,
+    items.c.entry_id,
+    items.c.content_hash,
+    items.c.published,
+    items.c.updated,
+).where(items.c.source_id == bindparam("source"), OneOf(items.c.key, "keys"))
+_KEYS_BY_LINK = select(items.c.link_hash, items.c.key).where(
+    items.c.source_id == bindparam("source"), OneOf(items.c.link_hash, "hashes")
+)
+# The lowest story of other sources' items by link hash, and by global id hash.
+_STORIES_BY_LINK, _STORIES_BY_KEY = (
+    select(column, func.min(items.c.story_id))
+    .where(OneOf(column, "hashes"), items.c.source_id != bindparam("source"))
+    .group_by(column)
+    for column in (items.c.link_hash, items.c.key_hash)
+)
+_SIGNATURES = select(items.c.id, items.c.story_id, items.c.signature).where(
+    OneOf(items.c.id, "ids")
+)
+_UPDATED = select(items.c.id, items.c.updated).where(OneOf(items.c.id, "ids"))
+# Unordered RETURNING lets both dialects insert many rows per statement; the key
+# (unique within a source) says which id went to which item.
+_INSERT_ITEMS = insert(items).returning(items.c.key, items.c.id)
+_MOVE_UPDATED = (
+    update(items).where(items.c.id == bindparam("item")).values(updated=bindparam("moved"))
+)
+_UPDATE_ITEM = update(items).where(items.c.id == bindparam("item"))
+_DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
+_DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
+# Rows a first ingest writes by the thousand go to the driver as tuples (insert_rows,
+# executemany): SQLAlchemy's per-row work on parameter dicts cost as much as the
+# database's on SQLite.
+_SET_STORY = "UPDATE items SET story_id = ? WHERE id = ?"
+
+
+@lru_cache(maxsize=4096)
+def _candidate(item: int, story: int, signature: bytes) -> StoryCandidate:
+    """A stored item's row as a candidate, made once: the same items come back source after
+    source (members of crowded band keys), and unpacking their signatures again was a
+    large part of the lookup (tests/benchmarks/RESULTS.md)."""
+    slots = unpack(signature)
+    return StoryCandidate(item, story, slots, full_slot_values(slots))
+
+
+def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
+    """The columns an item's publishable fields and signature fill, on insert or update."""
+    item = write.item
+    return {
+        "title": item.title,
+        "content_html": item.content_html,
+        "published": write.published,
+        "updated": write.updated,
+        "author": item.author,
+        "site_name": item.site_name,
+        "link": item.link,
+        "language": item.language,
+        "content_hash": write.content_hash,
+        "categories": json.dumps(list(item.categories), ensure_ascii=False),
+        "enclosures": json.dumps(
+            [[e.url, e.type, e.length] for e in item.enclosures], ensure_ascii=False
+        ),
+        "link_hash": link_hash(item.link),
+        "key_hash": global_key_hash(item.key),
+        "signature": pack(slots) if slots else None,
+    }
+
+
+@dataclass(frozen=True)
+class StoryIdentities:
+    """Stories found by link hash and by global id hash (see ``stories_by_identity``)."""
+
+    by_link_hash: dict[str, int]
+    by_key_hash: dict[str, int]
+
+    def story(self, link: str | None, key: str) -> int | None:
+        stories = (
+            self.by_link_hash.get(link_hash(link) or ""),
+            self.by_key_hash.get(global_key_hash(key) or ""),
+        )
+        return min((s for s in stories if s is not None), default=None)
+
+
+class StoreTransaction(Transaction):
+    """Reads and writes inside one transaction (one per source during ingest, or per batch
+    of sources on SQLite)."""
+
+    def source_state(self, key: str) -> tuple[int, str | None] | None:
+        """The id and last body hash of a known source, or None."""
+        row = self.connection.execute(
+            select(sources.c.id, sources.c.body_hash).where(sources.c.key == key)
+        ).first()
+        return None if row is None else (row.id, row.body_hash)
+
+    def save_source(
+        self,
+        info: SourceInfo,
+        body_hash: str | None,
+        now: datetime,
+        date_offset: timedelta | None = None,
+    ) -> int:
+        """Insert or update a source's metadata (and the offset its dates are read in); its id."""
+        values = {
+            "date_offset_seconds": int(date_offset.total_seconds()) if date_offset else None,
+            "kind": info.kind,
+            "title": info.title,
+            "link": info.link,
+            "feed_id": info.feed_id,
+            "feed_updated": info.updated,
+            "body_hash": body_hash,
+            "last_checked": now,
+            "last_error": None,
+        }
+        state = self.source_state(info.key)
+        if state is None:
+            return self.connection.execute(
+                insert(sources).values(key=info.key, enabled=True, **values)
+            ).inserted_primary_key[0]
+        self.connection.execute(update(sources).where(sources.c.id == state[0]).values(**values))
+        return state[0]
+
+    def record_source_error(self, key: str, kind: str, error: str, now: datetime) -> None:
+        """Remember why a source failed, without touching what it stored before."""
+        state = self.source_state(key)
+        if state is None:
+            self.connection.execute(
+                insert(sources).values(
+                    key=key, kind=kind, title=key, enabled=True, last_checked=now, last_error=error
+                )
+            )
+        else:
+            self.connection.execute(
+                update(sources)
+                .where(sources.c.id == state[0])
+                .values(last_checked=now, last_error=error)
+            )
+
+    def known_items(self, source_id: int, keys: Iterable[str]) -> dict[str, KnownItem]:
+        """What the store knows of these item keys of one source."""
+        rows = self.connection.execute(_KNOWN_ITEMS, {"source": source_id, "keys": list(keys)})
+        return {
+            row.key: KnownItem(row.id, row.entry_id, row.content_hash, row.published, row.updated)
+            for row in rows
+        }
+
+    def known_keys_by_link(self, source_id: int, links: Iterable[str]) -> dict[str, str]:
+        """For links this source already has items for: link -> the item's key."""
+        wanted = {h: link for link in links if (h := link_hash(link))}
+        rows = self.connection.execute(_KEYS_BY_LINK, {"source": source_id, "hashes": list(wanted)})
+        return {wanted[link]: key for link, key in rows}
+
+    def stories_by_identity(
+        self, source_id: int, identities: Iterable[tuple[str | None, str]]
+    ) -> "StoryIdentities":
+        """Stories of other sources' items with the same canonical link or global id.
+
+        One query per kind of identity for a whole source's new items, not two per item.
+        """
+        wanted = list(identities)
+        found = StoryIdentities({}, {})
+        for statement, hashes, into in (
+            (_STORIES_BY_LINK, {link_hash(link) for link, _ in wanted}, found.by_link_hash),
+            (_STORIES_BY_KEY, {global_key_hash(key) for _, key in wanted}, found.by_key_hash),
+        ):
+            values = sorted(h for h in hashes if h is not None)
+            if values:
+                rows = self.connection.execute(statement, {"source": source_id, "hashes": values})
+                into.update({value: story for value, story in rows})
+        return found
+
+    def story_candidates(
+        self, source_id: int, band_sets: Sequence[Sequence[int]]
+    ) -> list[list[StoryCandidate]]:
+        """For each set of band keys: items of other sources sharing bands with it.
+
+        These are a new item's near-duplicate candidates, ranked by how many bands
+        they share: a near-duplicate shares many, an item that only talks about the
+        same subject one or two. News on one subject shares bands widely, so only each
+        key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
+        bounds the cost however crowded the index gets. One query answers a whole
+        source's new items: its own items are never candidates, so what it is writing
+        cannot change the answer.
+        """
+        wanted = sorted({key for keys in band_sets for key in keys})
+        if not wanted:
+            return [[] for _ in band_sets]
+        rows = self.connection.execute(
+            NEWEST_BAND_MEMBERS[self.connection.dialect.name],
+            {"band_keys": wanted, "source": source_id, "most": NEWEST_MEMBERS},
+        )
+        members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
+        member_sets = {key: set(found) for key, found in members.items()}
+        ranked = [
+            most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
+        ]
+        rows = self._candidate_rows({item for best in ranked for item in best})
+        return [[_candidate(item, *rows[item]) for item in best] for best in ranked]
+
+    def _candidate_rows(self, wanted: set[int]) -> dict[int, tuple[int, bytes]]:
+        """The story and signature of each wanted item, read unless remembered."""
+        remembered = {} if self.remembered is None else self.remembered
+        missing = sorted(wanted.difference(remembered))
+        rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
+        read = {item: (story, signature) for item, story, signature in rows}
+        if self.remembered is not None:
+            if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
+                remembered.clear()  # a bound on memory: about 35 MB
+            remembered.update(read)
+        return {item: read.get(item) or remembered[item] for item in wanted}
+
+    def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
+        """Index new items' band keys (item id -> keys), in one statement."""
+        rows = [(key, item) for item, keys in bands.items() for key in set(keys)]
+        insert_rows(self.connection, item_bands, rows)
+
+    def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
+        """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""
+        if not new:
+            self.connection.execute(_DELETE_BANDS, {"item": item_id})
+        self.add_bands({item_id: keys})
+
+    def assign_stories(self, stories: Sequence[tuple[int, int | None, datetime]]) -> None:
+        """Put new items in their stories: (item id, story joined or None, when it was published).
+
+        An item that joined no story is its own. When one joins a story, the story's
+        canonical entry now lists another source, so readers should see it change:
+        its ``updated`` moves to when that source published, at least a second later
+        than before. That is a function of the data, so an interrupted and a clean run
+        agree.
+        """
+        assigned = [(story or item, item) for item, story, _ in stories]
+        executemany(self.connection, _SET_STORY, assigned)
+        joined = [(story, reported) for _, story, reported in stories if story is not None]
+        if not joined:
+            return
+        stories_joined = sorted({story for story, _ in joined})
+        rows = self.connection.execute(_UPDATED, {"ids": stories_joined})
+        updated = {story: when for story, when in rows}
+        for story, reported in joined:
+            updated[story] = max(updated[story] + timedelta(seconds=1), reported)
+        # In id order: two writers moving the same stories lock them in the same order,
+        # so neither can wait on the other in a cycle (a deadlock on PostgreSQL).
+        moves = [{"item": story, "moved": updated[story]} for story in sorted(updated)]
+        self.connection.execute(_MOVE_UPDATED, moves)
+
+    def insert_items(
+        self,
+        source_id: int,
+        writes: Sequence[tuple[ItemWrite, tuple[int, ...] | None]],
+        now: datetime,
+    ) -> list[int]:
+        """Insert a source's new items (with their signatures) in one statement; their ids.
+
+        Each is its own story until ``assign_stories`` says otherwise.
+        """
+        if not writes:
+            return []
+        rows = [
+            {
+                "source_id": source_id,
+                "key": write.item.key,
+                "entry_id": write.entry_id,
+                "first_seen": now,
+                **_item_values(write, slots),
+            }
+            for write, slots in writes
+        ]
+        ids = {key: item for key, item in self.connection.execute(_INSERT_ITEMS, rows)}
+        return [ids[write.item.key] for write, _ in writes]
+
+    def update_item(self, write: ItemWrite, slots: tuple[int, ...] | None) -> None:
+        """Rewrite a stored item in place (an edit its source published)."""
+        self.connection.execute(_UPDATE_ITEM, {"item": write.id, **_item_values(write, slots)})
+        if self.remembered is not None:
+            self.remembered.pop(write.id, None)  # its signature changed
+
+    def add_topics(self, topics: dict[int, dict[str, float]]) -> None:
+        """Record new items' topic assignments (item id -> topic -> score), in one statement."""
+        rows = [
+            (item, topic, score)
+            for item, scores in topics.items()
+            for topic, score in scores.items()
+        ]
+        insert_rows(self.connection, item_topics, rows)
+
+    def set_topics(self, item_id: int, scores: dict[str, float], *, new: bool = False) -> None:
+        """Replace an item's topic assignments (``new``: it has none yet, nothing to delete)."""
+        if not new:
+            self.connection.execute(_DELETE_TOPICS, {"item": item_id})
+        self.add_topics({item_id: scores})
+
+    def has_items(self) -> bool:
+        return self.connection.execute(select(items.c.id).limit(1)).first() is not None
+
+    def get_meta(self, key: str) -> str | None:
+        return self.connection.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        if self.get_meta(key) is None:
+            self.connection.execute(insert(meta).values(key=key, value=value))
+        else:
+            self.connection.execute(update(meta).where(meta.c.key == key).values(value=value))
