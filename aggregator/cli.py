@@ -33,7 +33,8 @@ from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaE
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
 from aggregator.server import BackgroundServer
-from aggregator.store import Storage, migrate, transfer
+from aggregator.store import Storage, editorial, migrate, transfer
+from aggregator.store.editorial import NamedItem
 from aggregator.types import WebSource
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -133,7 +134,7 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
     print(f"database: {report.database}")
-    print(f"items: {report.items}")
+    print(f"items: {report.items}" + (f" ({report.hidden} hidden)" if report.hidden else ""))
     for topic, count in report.topics.items():
         print(f"  {topic}: {count}")
     for kind, run in (("ingest", report.last_ingest), ("regenerate", report.last_regenerate)):
@@ -172,7 +173,7 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
-    items = app.storage.newest_items(args.topic, args.limit)
+    items = app.storage.newest_items(args.topic, args.limit, with_hidden=True)
     rows = [
         {
             "id": item.entry_id,
@@ -180,6 +181,7 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             "link": item.link,
             "published": item.published.isoformat(),
             "topics": list(item.topics),
+            "hidden": item.hidden,
         }
         for item in items
     ]
@@ -187,8 +189,40 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for row in rows:
-            print(f"{row['published'][:10]}  {','.join(row['topics']) or '-':<40} {row['title']}")
+            mark = "[hidden] " if row["hidden"] else ""
+            topics = ",".join(row["topics"]) or "-"
+            print(f"{row['published'][:10]}  {topics:<40} {mark}{row['title']}")
     return EXIT_OK
+
+
+def _editorial(app: pipeline.Aggregator, what: str, act: Callable[[], list[NamedItem]]) -> int:
+    """Run an editor's action under the cycle lock (no ingest or regeneration meanwhile)."""
+
+    def attempt() -> list[NamedItem]:
+        with app.cycle_lock():
+            return act()
+
+    named = app.retrying(f"items {what}", attempt)
+    if not named:
+        print("no stored item has this entry id, link or key (see `aggregator items`)")
+        return EXIT_USAGE
+    for item in named:
+        print(f"{what}: {item.entry_id} {item.title}")
+    if what != "unhidden":
+        print("feeds and pages change at the next update or regenerate")
+    return EXIT_OK
+
+
+def cmd_items_hide(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return _editorial(app, "hidden", lambda: editorial.set_hidden(app.storage, args.item, True))
+
+
+def cmd_items_unhide(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return _editorial(app, "unhidden", lambda: editorial.set_hidden(app.storage, args.item, False))
+
+
+def cmd_items_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return _editorial(app, "removed", lambda: editorial.remove(app.storage, args.item, utcnow()))
 
 
 def _when(value: datetime | None) -> str:
@@ -212,6 +246,11 @@ def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             f"last success: {_when(source.last_success)}; next due: {_when(source.next_fetch)}; "
             f"consecutive errors: {source.error_count}"
         )
+        if source.date_offset:
+            hours = source.date_offset / timedelta(hours=1)
+            print(f"  dates read as UTC{hours:+03.0f}:00 (the feed writes local time as UTC)")
+        if source.embargoed(utcnow()) and source.retry_after:
+            print(f"  not fetched before {_when(source.retry_after)} (its Retry-After)")
         if source.last_error:
             print(f"  last error: {source.last_error}")
     failing = [s for s in listed if s.enabled and s.error_count]
@@ -233,6 +272,8 @@ def _source_json(source: WebSource) -> dict[str, object]:
         "next_fetch": source.next_fetch.isoformat() if source.next_fetch else None,
         "error_count": source.error_count,
         "last_error": source.last_error,
+        "date_offset_seconds": source.date_offset.total_seconds() if source.date_offset else None,
+        "retry_after": source.retry_after.isoformat() if source.retry_after else None,
     }
 
 
@@ -557,6 +598,21 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--topic", metavar="ID", help="only items in this topic")
     items.add_argument("--json", action="store_true", help="JSON for scripts")
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    editing = items.add_subparsers(dest="items_command", metavar="ACTION")
+    add_edit = partial(_command, editing)
+    for action, handler, help_text in (
+        ("hide", cmd_items_hide, "take an item out of every feed; it stays stored"),
+        ("unhide", cmd_items_unhide, "put a hidden item back into the feeds"),
+        (
+            "remove",
+            cmd_items_remove,
+            "delete an item for good: a source still listing it never brings it back",
+        ),
+    ):
+        editing_one = add_edit(action, handler, help_text, f"aggregator items {action} 001.txt")
+        editing_one.add_argument(
+            "item", metavar="ID", help="entry id, link, or key (a seed file's name, a guid)"
+        )
     sources = commands.add_parser(
         "sources",
         help="manage web sources (RSS, Atom, JSON Feed)",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.pipeline import Aggregator
+from aggregator.store import editorial
 from aggregator.store.runs import RunRecord
 
 
@@ -15,6 +16,7 @@ from aggregator.store.runs import RunRecord
 class Health:
     database: str
     items: int
+    hidden: int  # items an editor took down (`aggregator items hide`)
     topics: dict[str, int]
     last_ingest: RunRecord | None
     last_regenerate: RunRecord | None
@@ -42,6 +44,7 @@ class Health:
             "problems": self.problems,
             "database": self.database,
             "items": self.items,
+            "hidden": self.hidden,
             "topics": self.topics,
             "last_ingest": run(self.last_ingest),
             "last_regenerate": run(self.last_regenerate),
@@ -69,6 +72,7 @@ def check(app: Aggregator, now: datetime) -> Health:
     return Health(
         database=storage.display_url,
         items=storage.item_count(),
+        hidden=editorial.hidden_count(storage),
         topics={t.id: counts.get(t.id, 0) for t in app.topics},
         last_ingest=last_ingest,
         last_regenerate=storage.last_run("regenerate"),

@@ -39,6 +39,11 @@ def xml_safe(text: str) -> str:
     return _NOT_IN_XML.sub(lambda found: "\n" if found[0] in "\v\f" else "", text)
 
 
+def holds_not_in_xml(text: str) -> bool:
+    """Whether ``text`` holds a character ``xml_safe`` would drop or replace."""
+    return _NOT_IN_XML.search(text) is not None
+
+
 def xml_safe_fields(value: T) -> T:
     """A frozen dataclass (an item, a source, an enclosure) with ``xml_safe`` applied to every
     string it holds, in tuples and nested dataclasses too; ``value`` itself when none changes."""

@@ -146,6 +146,7 @@ class StoredItem:
     also_reported_by: tuple[Report, ...] = field(default=())
     story_id: int | None = None  # the canonical item's id (this item's own when canonical)
     enclosures: tuple[Enclosure, ...] = field(default=())
+    hidden: bool = False  # taken down by an editor: stored, in no feed or page
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,23 @@ def test_retry_after_is_honoured(server: FeedServer, project_with, retry_after: 
     assert source(app, url).next_fetch == NOW + timedelta(hours=2)
     pipeline.update(app, NOW + timedelta(hours=1))
     assert len(server.hits("/feed.xml")) == 1
+    # --force overrides our schedule, not the server's (issue #19).
+    pipeline.update(app, NOW + timedelta(hours=1), force=True)
+    assert len(server.hits("/feed.xml")) == 1
+    assert source(app, url).retry_after == NOW + timedelta(hours=2)
+    pipeline.update(app, NOW + timedelta(hours=2), force=True)
+    assert len(server.hits("/feed.xml")) == 2
+
+
+def test_a_gone_source_is_not_asked_again_even_when_forced(
+    server: FeedServer, project_with
+) -> None:
+    url = server.serve("/feed.xml", Reply(410, b"gone"))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    pipeline.update(app, NOW + timedelta(minutes=1), force=True)
+    pipeline.update(app, NOW + timedelta(days=2), force=True)
+    assert len(server.hits("/feed.xml")) == 1
 
 
 def test_an_euc_kr_feed_keeps_its_hangul(server: FeedServer, project_with) -> None:

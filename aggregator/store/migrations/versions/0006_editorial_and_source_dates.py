@@ -28,8 +28,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("date_offset_seconds")
-        batch.drop_column("retry_after")
-    with op.batch_alter_table("items") as batch:
-        batch.drop_column("hidden")
+    # DROP COLUMN itself (SQLite 3.35+), not a batch rebuild: rebuilding "sources" drops
+    # the table, and with foreign keys on that deletes every item (ON DELETE CASCADE).
+    for table, column in (
+        ("sources", "date_offset_seconds"),
+        ("sources", "retry_after"),
+        ("items", "hidden"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
