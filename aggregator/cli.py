@@ -19,6 +19,7 @@ from aggregator import (
     classify,
     daemon,
     evaluation,
+    fulltext,
     health,
     labels,
     logs,
@@ -28,7 +29,13 @@ from aggregator import (
     worker,
 )
 from aggregator.clock import utcnow
-from aggregator.config import find_config, load_settings, parse_duration
+from aggregator.config import (
+    DEFAULT_FULL_TEXT,
+    FULL_TEXT_MODES,
+    find_config,
+    load_settings,
+    parse_duration,
+)
 from aggregator.errors import AggregatorError, ConfigError, LockedError, SchemaError
 from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.progress import ClearProgressLine, Progress, TerminalProgress
@@ -150,6 +157,8 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     print(f"failing inputs: {len(report.failing)}")
     for key, error in report.failing:
         print(f"  {key}: {error}")
+    for url, count, error in report.page_failures:
+        print(f"article pages not used: {count} of {url} (last: {error})")
     for problem in report.problems:
         print(f"attention: {problem}")
     return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
@@ -168,7 +177,12 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             print(f"  a later version of the story published as {canonical.entry_id}")
         for report in item.also_reported_by:
             print(f"  also reported by {report.source_title}: {report.link or report.entry_id}")
-        print(classify.explain(app.classify_text(item.title, item.content_html)))
+        content_html, from_page = fulltext.classification_text(app.storage, item)
+        if from_page:
+            print(f"  text: the article page ({item.link}), the entry's own text being short")
+        else:
+            print("  text: the entry's own")
+        print(classify.explain(app.classify_text(item.title, content_html)))
     return EXIT_OK
 
 
@@ -253,6 +267,9 @@ def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             print(f"  not fetched before {_when(source.retry_after)} (its Retry-After)")
         if source.last_error:
             print(f"  last error: {source.last_error}")
+        print(f"  full text: {source.full_text}; article pages not used: {source.page_failures}")
+        if source.page_error:
+            print(f"  last article page error: {source.page_error}")
     failing = [s for s in listed if s.enabled and s.error_count]
     return EXIT_INPUT_FAILED if failing else EXIT_OK
 
@@ -274,6 +291,9 @@ def _source_json(source: WebSource) -> dict[str, object]:
         "last_error": source.last_error,
         "date_offset_seconds": source.date_offset.total_seconds() if source.date_offset else None,
         "retry_after": source.retry_after.isoformat() if source.retry_after else None,
+        "full_text": source.full_text,
+        "page_failures": source.page_failures,
+        "page_error": source.page_error,
     }
 
 
@@ -290,7 +310,11 @@ def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"{args.url!r} is not an http(s) URL")
     source = app.storage.sources.add(
-        args.url, name=args.name, interval=_interval(args.interval), origin="cli"
+        args.url,
+        name=args.name,
+        interval=_interval(args.interval),
+        origin="cli",
+        full_text=args.full_text,
     )
     print(f"added {source.label} ({source.url}); it is fetched at the next update")
     return EXIT_OK
@@ -635,6 +659,13 @@ def build_parser() -> argparse.ArgumentParser:
     adding.add_argument("url", metavar="URL")
     adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
     adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
+    adding.add_argument(
+        "--full-text",
+        choices=FULL_TEXT_MODES,
+        default=DEFAULT_FULL_TEXT,
+        help="read each entry's article page: never, auto (when the entry's text is shorter "
+        "than full_text.below characters; the default) or always",
+    )
     removing = add_action(
         "remove",
         cmd_sources_remove,

@@ -20,7 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.errors import ConfigError
-from aggregator.types import DEFAULT_LIMITS, InputLimits, SourceSetting
+from aggregator.types import (
+    DEFAULT_FULL_TEXT,
+    DEFAULT_LIMITS,
+    FULL_TEXT_MODES,
+    InputLimits,
+    SourceSetting,
+)
 
 DEFAULT_CONFIG = Path("config") / "aggregator.toml"
 CONFIG_ENV = "AGGREGATOR_CONFIG"
@@ -69,6 +75,19 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class FullTextSettings:
+    """Article pages fetched for short entries: when, how politely, and whether to publish them.
+
+    ``publish``: whether feeds carry the page text; off, they carry what the source
+    published, and the page text only serves classification and story matching.
+    """
+
+    below: int = 500  # characters of entry text under which "auto" fetches the page
+    host_delay: timedelta = timedelta(seconds=1)  # between two requests to one host
+    publish: bool = False
+
+
+@dataclass(frozen=True)
 class DedupSettings:
     """How stories from several sources are recognised as one."""
 
@@ -113,6 +132,7 @@ class Settings:
     retention_keep: timedelta
     worker: WorkerSettings = WorkerSettings()
     limits: InputLimits = DEFAULT_LIMITS
+    full_text: FullTextSettings = FullTextSettings()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -207,6 +227,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             "retention",
             "worker",
             "limits",
+            "full_text",
         },
     )
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
@@ -214,7 +235,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     topics = top.table("topics", {"folder"})
     publish = top.table(
         "publish",
-        {"folder", "base_url", "id_authority", "title", "max_entries", "hub", "to_database"},
+        {
+            "folder",
+            "base_url",
+            "id_authority",
+            "title",
+            "max_entries",
+            "hub",
+            "to_database",
+            "full_text",
+        },  # fmt: skip
     )
     hub = publish.text("hub", "") or None
     if hub is not None and not re.match(r"^https?://[^/]+", hub):
@@ -272,6 +302,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         status=_status_settings(top),
         retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
         worker=_worker_settings(top),
+        full_text=_full_text_settings(top, publish.get("full_text", bool, False)),
         limits=_limits(top),
     )
 
@@ -283,6 +314,14 @@ def _limits(top: _Table) -> InputLimits:
         entry_text=_positive_int(limits, "entry_text", DEFAULT_LIMITS.entry_text),
         entry_title=_positive_int(limits, "entry_title", DEFAULT_LIMITS.entry_title),
     )
+
+
+def _full_text_settings(top: _Table, publish: bool) -> FullTextSettings:
+    full_text = top.table("full_text", {"below", "host_delay"})
+    below = full_text.get("below", int, FullTextSettings.below)
+    if below < 0:
+        raise ConfigError(top.path, "full_text.below", "must be 0 or more")
+    return FullTextSettings(below, full_text.duration("host_delay", "1s"), publish)
 
 
 def _worker_settings(top: _Table) -> WorkerSettings:
@@ -355,11 +394,19 @@ def _source_settings(top: _Table) -> tuple[SourceSetting, ...]:
     for index, raw in enumerate(declared):
         if not isinstance(raw, dict):
             raise ConfigError(top.path, f"sources[{index}]", "must be a table ([[sources]])")
-        table = _Table(top.path, raw, f"sources[{index}].", {"url", "name", "interval", "enabled"})
+        table = _Table(
+            top.path, raw, f"sources[{index}].", {"url", "name", "interval", "enabled", "full_text"}
+        )
         url = table.text("url", "")
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(top.path, table.key("url"), "must be an absolute http(s) URL")
         name = table.get("name", str, "") or None
         interval = table.duration("interval", "1h") if "interval" in raw else None
-        result.append(SourceSetting(url, name, interval, table.get("enabled", bool, True)))
+        mode = table.text("full_text", DEFAULT_FULL_TEXT)
+        if mode not in FULL_TEXT_MODES:
+            raise ConfigError(
+                top.path, table.key("full_text"), f"must be one of {', '.join(FULL_TEXT_MODES)}"
+            )
+        enabled = table.get("enabled", bool, True)
+        result.append(SourceSetting(url, name, interval, enabled, mode))
     return tuple(result)

@@ -4,7 +4,7 @@ Needs attention when more inputs are failing than ``status.max_failing``
 allows, or when no ingest has finished within ``status.stale_after``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aggregator.pipeline import Aggregator
@@ -22,6 +22,9 @@ class Health:
     last_regenerate: RunRecord | None
     failing: list[tuple[str, str]]
     problems: list[str]
+    # Web sources some of whose article pages could not be used: (url, how many, last reason).
+    # The entries kept their feed's text, so this alone needs no attention.
+    page_failures: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -49,6 +52,10 @@ class Health:
             "last_ingest": run(self.last_ingest),
             "last_regenerate": run(self.last_regenerate),
             "failing_inputs": [{"input": key, "error": error} for key, error in self.failing],
+            "article_page_failures": [
+                {"source": url, "count": count, "last_error": error}
+                for url, count, error in self.page_failures
+            ],
         }
 
 
@@ -78,4 +85,7 @@ def check(app: Aggregator, now: datetime) -> Health:
         last_regenerate=storage.last_run("regenerate"),
         failing=failing,
         problems=problems,
+        page_failures=[
+            (s.url, s.page_failures, s.page_error) for s in storage.sources.all() if s.page_failures
+        ],
     )

@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator import classify, dedup, pages, publish, websub
+from aggregator import classify, dedup, fulltext, pages, publish, websub
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.config import Settings
 from aggregator.errors import InputError
@@ -45,7 +46,14 @@ from aggregator.store.runs import RunRecord
 from aggregator.store.sources import save_fetch_state
 from aggregator.store.writes import StoreTransaction, StoryIdentities
 from aggregator.text import html_to_text
-from aggregator.types import InputFailure, ItemWrite, SourceData, TopicMatch, WebSource
+from aggregator.types import (
+    InputFailure,
+    ItemWrite,
+    SourceData,
+    StoredItem,
+    TopicMatch,
+    WebSource,
+)
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -169,12 +177,14 @@ def _store_source(
     fetch_state: dict[str, object] | None = None,
     analyses: Analyses | None = None,
     holder: str | None = None,
+    pages: fulltext.PagePolicy | None = None,
 ) -> tuple[int, int, int]:
     """Write one source, its fetch state and its items in one transaction.
 
     ``analyses`` are the items' signatures and topics when a worker process
     already worked them out; any item without one is analysed here. With
     ``holder`` (a worker's id) only while that worker's lease holds, releasing it.
+    With ``pages``, written items whose article page it wants are marked so.
     Returns the counts of new items, updated items, and new items that joined a story.
     """
     updated = 0
@@ -191,6 +201,7 @@ def _store_source(
         pruned = retention.tombstoned(tx, data.source.key, [item.key for item in unknown])
         identities = tx.stories_by_identity(source_id, ((i.link, i.key) for i in unknown))
         inserts: list[tuple[ItemWrite, ItemAnalysis]] = []
+        written: list[tuple[int, ItemWrite, ItemAnalysis, bool]] = []
         for item in entries:
             if item.key in pruned:
                 continue  # retention removed it; a source still listing it must not revive it
@@ -213,7 +224,11 @@ def _store_source(
             tx.update_item(write, analysis.slots)
             tx.set_bands(write.id, analysis.bands)
             tx.set_topics(write.id, dict(analysis.topics))
-        merged = _insert_new(app, tx, source_id, inserts, identities, now)
+            written.append((write.id, write, analysis, False))
+        ids, merged = _insert_new(app, tx, source_id, inserts, identities, now)
+        if pages is not None:
+            new = [(i, write, a, True) for i, (write, a) in zip(ids, inserts, strict=True)]
+            fulltext.note_writes(tx, pages, written + new)
     return len(inserts), updated, merged
 
 
@@ -224,12 +239,13 @@ def _insert_new(
     inserts: list[tuple[ItemWrite, ItemAnalysis]],
     identities: StoryIdentities,
     now: datetime,
-) -> int:
-    """Write a source's new items together, a few statements for all of them; how many
-    joined a story told by another source (same link or global id, or near-duplicate text).
+) -> tuple[list[int], int]:
+    """Write a source's new items together, a few statements for all of them; their ids, and
+    how many joined a story told by another source (same link or global id, or near-duplicate
+    text).
     """
     if not inserts:
-        return 0
+        return [], 0
     stories = [identities.story(write.item.link, write.item.key) for write, _ in inserts]
     unplaced = [n for n, story in enumerate(stories) if story is None and inserts[n][1].slots]
     candidates = tx.story_candidates(source_id, [inserts[n][1].bands for n in unplaced])
@@ -241,7 +257,7 @@ def _insert_new(
     tx.assign_stories(list(zip(ids, stories, published, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
-    return sum(story is not None for story in stories)
+    return ids, sum(story is not None for story in stories)
 
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:
@@ -264,6 +280,7 @@ class _Tally:
     updated: int = 0
     merged: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)  # article pages used, failed, retried
     failures: list[InputFailure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -277,6 +294,7 @@ class _Tally:
         counts = {f"fetch:{outcome}": n for outcome, n in self.outcomes.items()}
         counts.update({"items:new": self.new, "items:updated": self.updated})
         counts["items:merged"] = self.merged
+        counts.update(self.pages)
         return counts
 
     def summary(self) -> str:
@@ -447,6 +465,14 @@ def _ingest_web_sources(app: Aggregator, now: datetime, force: bool, tally: _Tal
                     _store_fetched(app, source, fetched, now, tally)
                     done += 1
                     app.progress.step("sources", done, len(due), tally.summary())
+        _read_pages(app, client, now, tally)
+
+
+def _read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: _Tally) -> None:
+    """Read the article pages wanted by what was just stored (and earlier ones due again)."""
+    pacer = fulltext.make_pacer(app.settings, app.sleep)
+    run = fulltext.PageRun(app.storage, app.settings, app.topics, app.rng, pacer)
+    tally.pages = fulltext.fetch_pages(run, client, now).counters()
 
 
 def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
@@ -525,6 +551,7 @@ def _store_fetched(
         asdict(state),
         analyses=fetched.analyses,
         holder=holder,
+        pages=fulltext.PagePolicy(source.full_text, app.settings.full_text.below),
     )
     tally.stored(counts)
     log.debug(
@@ -560,7 +587,7 @@ def reclassify(app: Aggregator, force: bool = False) -> int:
         if not force and tx.get_meta(RULES_FINGERPRINT) == fingerprint:
             return 0
     count = 0
-    for batch in app.storage.item_texts():
+    for batch in map(partial(fulltext.with_page_texts, app.storage), app.storage.item_texts()):
         with app.storage.transaction() as tx:
             for text in batch:
                 matches = app.classify_text(text.title, text.content_html)
@@ -584,7 +611,7 @@ class RuleChange:
 def preview_rules(app: Aggregator) -> list[RuleChange]:
     """Each topic feed as the current rules would make it, against what is published; no writes."""
     newest: dict[str, list[tuple[datetime, int, str]]] = {t.id: [] for t in app.topics}
-    for batch in app.storage.item_texts():
+    for batch in map(partial(fulltext.with_page_texts, app.storage), app.storage.item_texts()):
         for text in batch:
             if not text.canonical:
                 continue
@@ -655,12 +682,24 @@ def _regenerate(app: Aggregator, now: datetime, only: str | None) -> PublishRepo
     feed_pages = []
     changed_feeds = []
     specs = app.feed_specs()
+
     # Every entry is rendered once, for all the documents that show it.
-    entries = publish.Entries(app.identity, titles, app.storage.items_by_id)
+    def newest_items(topic: str | None) -> list[StoredItem]:
+        return published_texts(app.storage.newest_items(topic, app.settings.max_entries))
+
+    def published_texts(items: Sequence[StoredItem]) -> list[StoredItem]:
+        """What feeds show of items: their page text instead, with ``publish.full_text``."""
+        if app.settings.full_text.publish:
+            return fulltext.with_page_texts(app.storage, items)
+        return list(items)
+
+    entries = publish.Entries(
+        app.identity, titles, lambda ids: published_texts(app.storage.items_by_id(ids))
+    )
     with publish.writing(folder):
         for done, spec in enumerate(specs, 1):
             topic = None if spec.key == publish.ALL_FEED else spec.key
-            newest = app.storage.newest_items(topic, app.settings.max_entries)
+            newest = newest_items(topic)
             feed_pages.append(pages.FeedPage(spec, newest))
             if only is not None and spec.key != only:
                 continue

@@ -201,6 +201,12 @@ class StoryCandidate:
 # --- Web sources: as declared, and as stored ---------------------------------------------------
 
 
+# When to read an entry's article page (issue #21): never, when the entry's text is
+# shorter than ``full_text.below`` characters, or always.
+FULL_TEXT_MODES = ("never", "auto", "always")
+DEFAULT_FULL_TEXT = "auto"
+
+
 @dataclass(frozen=True)
 class SourceSetting:
     """A web source declared in the config file."""
@@ -209,6 +215,7 @@ class SourceSetting:
     name: str | None
     interval: timedelta | None
     enabled: bool
+    full_text: str = DEFAULT_FULL_TEXT
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,9 @@ class WebSource:
     last_checked: datetime | None
     last_error: str | None
     disabled_reason: str | None
+    full_text: str = "never"  # FULL_TEXT_MODES
+    page_failures: int = 0  # article pages that could not be used
+    page_error: str | None = None
     # The server asked not to be fetched before this (Retry-After): `--force` waits too.
     retry_after: datetime | None = None
     # The offset this source's dates are read in (it writes local time as UTC).

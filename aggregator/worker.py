@@ -99,6 +99,7 @@ class Worker:
         started, timer = self.clock(), time.perf_counter()
         tally = pipeline._Tally()
         self.fetch_due(client, tally)
+        pipeline._read_pages(self.app, client, self.clock(), tally)
         now = self.clock()
         seeded = False
         if self.next_seeds is None or now >= self.next_seeds:

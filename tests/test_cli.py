@@ -160,10 +160,13 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
             ),
         )
         broken = server.serve("/broken.xml", Reply(500))
-        assert (
-            run(project, "sources", "add", url, "--name", "Wire", "--interval", "30m").returncode
-            == 0
-        )
+        # Its entry links to a host that does not exist: its article page is never read.
+        added = run(
+            project, "sources", "add", url, "--name", "Wire", "--interval", "30m",
+            "--full-text", "never",
+        )  # fmt: skip
+        assert added.returncode == 0
+        assert run(project, "sources", "add", url, "--full-text", "often").returncode == 2
         assert run(project, "sources", "add", url).returncode == 1  # already followed
         assert run(project, "sources", "add", "ftp://x/feed").returncode == 2
         assert run(project, "sources", "add", broken, "--interval", "soon").returncode == 2
@@ -179,6 +182,8 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
         assert "last error: HTTP 500 Internal Server Error" in listing.stdout
         rows = json.loads(run(project, "sources", "list", "--json").stdout)
         assert {row["url"]: row["interval_seconds"] for row in rows} == {url: 1800, broken: None}
+        assert {row["url"]: row["full_text"] for row in rows} == {url: "never", broken: "auto"}
+        assert "full text: never; article pages not used: 0" in listing.stdout
 
         exported = tmp_path / "out.opml"
         assert run(project, "sources", "export", "--output", str(exported)).returncode == 0

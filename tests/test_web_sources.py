@@ -68,7 +68,8 @@ def project_with(project: Path, database_url: str):  # noqa: ANN201 (a factory)
     opened: list[pipeline.Aggregator] = []
 
     def open_with(*urls: str, extra: str = "") -> pipeline.Aggregator:
-        sources = "".join(f'\n[[sources]]\nurl = "{u}"\n' for u in urls)
+        # Entries here link to hosts that do not exist: no article page is read for them.
+        sources = "".join(f'\n[[sources]]\nurl = "{u}"\nfull_text = "never"\n' for u in urls)
         config = project / "config" / "aggregator.toml"
         config.write_text(FETCH + extra + sources, encoding="utf-8")
         settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})
@@ -402,7 +403,8 @@ def test_parsing_on_worker_processes_stores_exactly_what_one_process_stores(
         if mode == "main process":
             monkeypatch.setattr(parallel, "MIN_SOURCES", 10_000)
         root = tmp_path / mode.replace(" ", "-")
-        sources = "".join(f'\n[[sources]]\nurl = "{u}"\n' for u in urls)
+        # Entries here link to hosts that do not exist: no article page is read for them.
+        sources = "".join(f'\n[[sources]]\nurl = "{u}"\nfull_text = "never"\n' for u in urls)
         write_config(root, FETCH + "workers = 1\n" + sources)
         settings = load_settings(root / "config" / "aggregator.toml", environ={})
         app = pipeline.Aggregator.open(settings)

@@ -86,8 +86,12 @@ def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    accept: str | None = None,
 ) -> FetchResult:
-    """GET ``url`` conditionally, within every limit in ``settings``; never raises for the web."""
+    """GET ``url`` conditionally, within every limit in ``settings``; never raises for the web.
+
+    ``accept``: what to ask for instead of a feed (an article page asks for HTML).
+    """
     deadline = time.monotonic() + settings.deadline.total_seconds()
     visited: set[str] = set()
     current, permanent = url, True
@@ -100,7 +104,7 @@ def fetch(
         if current in visited:
             return FetchResult("error", url, error=f"redirect loop at {current}")
         visited.add(current)
-        headers = {}
+        headers = {"Accept": accept} if accept else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -77,7 +77,7 @@ _NEWSPAPER_FIRST_LINE = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\s+(?
 _NEWSPAPER_STAMP = re.compile(r"^(?P<what>published|updated)\s*:\s*(?P<when>.+)$", re.IGNORECASE)
 _CLOSING_BYLINE = re.compile(r"^\s*BY\s+(?P<name>[A-Z][A-Z .,'-]+?)\s*(?:\[[^\]]*\])?\s*$")
 _WORDPRESS_DATE = re.compile(r"^\W*update\s+time\s*:\s*(?P<when>.+)$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?\"”’:;)]$")
+SENTENCE_END = re.compile(r"[.!?\"”’:;)]$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -201,9 +201,14 @@ def _clean(line: str) -> str:
     return _BULLET.sub("", line).strip()
 
 
-def _is_chrome(line: str) -> bool:
+def is_chrome(line: str) -> bool:
     cleaned = _clean(line)
     return bool(_CHROME.match(cleaned)) or (len(cleaned) < 80 and bool(_EMAIL.search(cleaned)))
+
+
+def is_footer(line: str) -> bool:
+    """A line after which nothing is article text any more (a copyright line, related links)."""
+    return bool(_FOOTER.match(_clean(line)))
 
 
 def _site_from_footer(lines: list[str]) -> str | None:
@@ -225,9 +230,9 @@ def _body(lines: list[str]) -> list[str]:
     """
     kept: list[str] = []
     for line in lines:
-        if _FOOTER.match(_clean(line)):
+        if is_footer(line):
             break
-        if not _is_chrome(line):
+        if not is_chrome(line):
             kept.append(line.strip())
     while kept and not kept[0]:
         kept.pop(0)
@@ -247,7 +252,7 @@ def _body(lines: list[str]) -> list[str]:
 def _is_byline(line: str) -> bool:
     """A short name-like line: "News Desk", "Staff Reporter", "By Kim Min-ji"."""
     words = line.split()
-    return 0 < len(words) <= 6 and len(line) <= 60 and not _SENTENCE_END.search(line)
+    return 0 < len(words) <= 6 and len(line) <= 60 and not SENTENCE_END.search(line)
 
 
 def _parse_newspaper(lines: list[str], zone: ZoneInfo) -> dict | None:
@@ -286,7 +291,7 @@ def _parse_wordpress(lines: list[str], zone: ZoneInfo) -> dict | None:
     stamp = next((i for i, line in enumerate(lines) if _WORDPRESS_DATE.match(line.strip())), None)
     if stamp is None:
         return None
-    before = [_clean(line) for line in lines[:stamp] if line.strip() and not _is_chrome(line)]
+    before = [_clean(line) for line in lines[:stamp] if line.strip() and not is_chrome(line)]
     if not before:
         return None
     title = before[-1]
@@ -294,7 +299,7 @@ def _parse_wordpress(lines: list[str], zone: ZoneInfo) -> dict | None:
     rest = lines[stamp + 1 :]
     # Skip the view counter and the repeated title that the theme prints above the article.
     position = 0
-    while position < len(rest) and (not rest[position].strip() or _is_chrome(rest[position])):
+    while position < len(rest) and (not rest[position].strip() or is_chrome(rest[position])):
         position += 1
     if position < len(rest) and _clean(rest[position]) == title:
         position += 1
@@ -319,7 +324,7 @@ def _parse_generic(lines: list[str], zone: ZoneInfo) -> dict | None:
     candidates = [
         (i, _clean(line))
         for i, line in enumerate(lines)
-        if line.strip() and not _is_chrome(line) and not _FOOTER.match(_clean(line))
+        if line.strip() and not is_chrome(line) and not is_footer(line)
     ]
     title_index = None
     for index, line in candidates:

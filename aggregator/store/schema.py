@@ -96,6 +96,11 @@ sources = Table(
     Column("retry_after", UTCDateTime),
     # A feed that writes local time as UTC is read in this offset (ingest.offsets).
     Column("date_offset_seconds", Integer),
+    # Article pages (issue #21): "never", "auto" or "always" (config.FULL_TEXT_MODES); pages
+    # that could not be used (counted since the source was added), and the last reason.
+    Column("full_text", String(8)),
+    Column("page_failures", Integer),
+    Column("page_error", Text),
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
@@ -175,6 +180,31 @@ runs = Table(
     Column("failures", Text, nullable=False, default=""),
     Column("duration_ms", Integer),
     Index("ix_runs_kind_started", "kind", "started"),
+)
+
+# The article page of an item whose entry is short (issue #21): wanted ("pending"), read
+# ("used": its text classifies and matches the item) or given up ("failed", with the
+# reason). ``entry_hash`` is the item's content_hash when the page was wanted, so an
+# edited entry asks for the page again and an unchanged one never does.
+item_pages = Table(
+    "item_pages",
+    metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("entry_hash", String(64), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", UTCDateTime),
+    # Whether the entry gave a date; without one the page's date is the item's.
+    Column("feed_dated", Boolean, nullable=False),
+    Column("fetched", UTCDateTime),
+    Column("url", Text),  # where the page was read, after redirects
+    Column("text", Text),  # the article's paragraphs, separated by blank lines
+    Column("title", Text),
+    Column("author", Text),
+    Column("published", UTCDateTime),
+    Column("error", Text),
+    # "What is pending" is a range scan of this index, empty when no page is wanted.
+    Index("ix_item_pages_state", "state", "next_attempt"),
 )
 
 # Identities of pruned items (sha256 of source key and item key), so an item that

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.engine import Database, Transaction
 from aggregator.store.schema import sources
-from aggregator.types import GONE_MARK, SourceSetting, WebSource
+from aggregator.types import DEFAULT_FULL_TEXT, GONE_MARK, SourceSetting, WebSource
 
 
 def web_source(row: Any) -> WebSource:
@@ -40,6 +40,9 @@ def web_source(row: Any) -> WebSource:
         date_offset=(
             timedelta(seconds=row.date_offset_seconds) if row.date_offset_seconds else None
         ),
+        full_text=row.full_text or "never",
+        page_failures=row.page_failures or 0,
+        page_error=row.page_error,
     )
 
 
@@ -87,6 +90,7 @@ class SourceRegistry:
         interval: timedelta | None,
         origin: str,
         enabled: bool = True,
+        full_text: str = DEFAULT_FULL_TEXT,
     ) -> WebSource:
         if self.find(url) is not None:
             raise AggregatorError(f"source {url} is already followed")
@@ -103,6 +107,8 @@ class SourceRegistry:
                     enabled=enabled,
                     error_count=0,
                     disabled_reason=None if enabled else f"disabled in {origin}",
+                    full_text=full_text,
+                    page_failures=0,
                 )
             )
         added = self.find(url)
@@ -136,9 +142,16 @@ class SourceRegistry:
                     "origin": "config",
                     "enabled": setting.enabled,
                     "disabled_reason": None if setting.enabled else "disabled in config",
+                    "full_text": setting.full_text,
                 }
                 if known is None:
-                    values.update(key=setting.url, kind="feed", url=setting.url, error_count=0)
+                    values.update(
+                        key=setting.url,
+                        kind="feed",
+                        url=setting.url,
+                        error_count=0,
+                        page_failures=0,
+                    )
                     values["title"] = setting.name or setting.url
                     tx.connection.execute(insert(sources).values(**values))
                     continue
