@@ -73,7 +73,7 @@ def decide(
         return ItemWrite(
             None, entry_id(authority, source_key, item.key), item, published, updated, fingerprint
         )
-    published = claimed_published or known.published
+    published = min(claimed_published or known.published, known.first_seen)
     # An edit must move ``updated`` forward, or readers would never notice it.
     updated = claimed_updated if claimed_updated and claimed_updated > known.updated else now
     if updated <= known.updated:

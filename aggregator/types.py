@@ -174,6 +174,8 @@ class KnownItem:
     content_hash: str
     published: datetime
     updated: datetime
+    # When it was first stored: an edit never dates it later than that (issue #19).
+    first_seen: datetime
 
 
 @dataclass(frozen=True)

@@ -522,3 +522,9 @@ def test_no_entry_is_dated_after_the_moment_it_was_first_seen(
     pipeline.update(app, NOW)
     (entry,) = [i for i in app.storage.newest_items(None, 10) if i.title == "Early bird"]
     assert entry.published == entry.updated == NOW
+    # A day later the same entry, edited, with the same date, now in the past: it stays
+    # dated when it was first seen, and the edit moves only ``updated``.
+    server.serve("/w.xml", Reply(body=body.replace("Early bird", "Early bird, edited").encode()))
+    pipeline.update(app, NOW + timedelta(days=1), force=True)
+    (edited,) = [i for i in app.storage.newest_items(None, 10) if i.title.startswith("Early")]
+    assert edited.published == NOW and edited.updated > NOW

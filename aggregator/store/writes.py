@@ -38,6 +38,7 @@ _KNOWN_ITEMS = select(
     items.c.content_hash,
     items.c.published,
     items.c.updated,
+    items.c.first_seen,
 ).where(items.c.source_id == bindparam("source"), OneOf(items.c.key, "keys"))
 _KEYS_BY_LINK = select(items.c.link_hash, items.c.key).where(
     items.c.source_id == bindparam("source"), OneOf(items.c.link_hash, "hashes")
@@ -173,7 +174,9 @@ class StoreTransaction(Transaction):
         """What the store knows of these item keys of one source."""
         rows = self.connection.execute(_KNOWN_ITEMS, {"source": source_id, "keys": list(keys)})
         return {
-            row.key: KnownItem(row.id, row.entry_id, row.content_hash, row.published, row.updated)
+            row.key: KnownItem(
+                row.id, row.entry_id, row.content_hash, row.published, row.updated, row.first_seen
+            )
             for row in rows
         }
 
