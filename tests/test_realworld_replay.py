@@ -83,7 +83,8 @@ def replay(
 
     try:
         urls = [server.serve(f"/{name}", served) for name in names]
-        declared = "".join(f'\n[[sources]]\nurl = "{url}"\n' for url in urls)
+        # full_text "never": a replay reads what the files hold, never the outlets' sites.
+        declared = "".join(f'\n[[sources]]\nurl = "{url}"\nfull_text = "never"\n' for url in urls)
         config = write_config(root, "[fetch]\nworkers = 4\nper_host = 4\n" + declared)
         (root / "feeds").mkdir(exist_ok=True)
         settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})

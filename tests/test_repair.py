@@ -317,3 +317,25 @@ def test_repair_is_the_same_for_every_reader() -> None:
         assert (entry.title, entry.link) == ('"T" \'', "http://w.example/1")
         assert html_to_text(entry.content_html) == "a <b>"
     assert replace(fast.items[0], language=None) == replace(slow.items[0], language=None)
+
+
+def test_characters_lost_upstream_are_dropped_and_counted() -> None:
+    """U+FFFD (a character the upstream's decoding lost) and C1 controls (a wrong charset):
+    no reader shows them and the W3C Feed Validator warns of them."""
+    data = repair_source(
+        source_data(item(title="Game \ufffdended", content_html="<p>a\x85b \ufffd</p>")),
+        InputLimits(),
+    )
+    (kept,) = data.items
+    assert (kept.title, kept.content_html) == ("Game ended", "<p>ab </p>")
+    assert data.warnings == (
+        "https://feed.example/rss: 3 characters lost upstream (U+FFFD) or C1 control codes dropped",
+    )
+
+
+@needs_realworld
+def test_a_real_lost_character_is_dropped() -> None:
+    raw, repaired = both("2022-07-24", "chosun-sports.xml")
+    assert any("\ufffd" in published_text(e) for e in raw.items)
+    assert not any("\ufffd" in published_text(e) for e in repaired.items)
+    assert len(repaired.items) == len(raw.items)

@@ -10,7 +10,10 @@ so a defect is mended once, at ingest, and never reaches a subscriber (issue #19
 - a scheme and host written twice (``http://a.kr`` then ``http://a.kr/x``): the
   second, whole URL is kept; a link that is still no absolute http(s) URI is not
   published as a link (the entry stays);
-- characters XML cannot hold: dropped, the entry kept, the count reported;
+- characters XML cannot hold: dropped, the entry kept, the count reported; so are
+  U+FFFD (a character the upstream's own decoding lost: what it stood for cannot
+  be known) and C1 control codes (0x80-0x9F: text decoded with the wrong charset),
+  which no reader shows and the W3C Feed Validator warns of;
 - inputs past the limits (``InputLimits``): a title cut at a word, a text cut at a
   paragraph end with a marker, each with a warning naming the input and the entry.
 
@@ -54,6 +57,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 _PARAGRAPH_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|tr|table|ul|ol)\s*>", re.IGNORECASE)
 CUT_MARKER = "<p>[…]</p>"
+_LOST_UPSTREAM = re.compile("[\x80-\x9f\ufffd]")
 
 
 def _character(reference: str) -> str | None:
@@ -184,8 +188,21 @@ def repair_source(data: SourceData, limits: InputLimits) -> SourceData:
     subject = data.source.key
     # Walking every field of every item costs more than one scan of their texts together.
     dropped = 0
-    if holds_not_in_xml(_texts(data)):
+    texts = _texts(data)
+    if holds_not_in_xml(texts):
         data, dropped = xml_safe_fields_counted(data)
+    lost = 0
+    look = _LOST_UPSTREAM.search(texts) is not None
+
+    def kept(text: str) -> str:
+        """``text`` without U+FFFD and C1 controls, counted."""
+        nonlocal lost
+        if not look:
+            return text
+        text, count = _LOST_UPSTREAM.subn("", text)
+        lost += count
+        return text
+
     warnings = list(data.warnings)
     items: list[ItemData] = []
     mended = withheld = 0
@@ -193,8 +210,8 @@ def repair_source(data: SourceData, limits: InputLimits) -> SourceData:
         link = repair_link(item.link)
         mended += link is not None and link != item.link
         withheld += item.link is not None and link is None
-        title = repair_text(item.title)
-        content = repair_html(item.content_html)
+        title = repair_text(kept(item.title))
+        content = repair_html(kept(item.content_html))
         if len(title) > limits.entry_title:
             warnings.append(
                 f"{subject}: entry {item.key}: title of {len(title)} characters cut to "
@@ -213,19 +230,23 @@ def repair_source(data: SourceData, limits: InputLimits) -> SourceData:
                 title=title,
                 content_html=content,
                 link=link,
-                author=repair_text(item.author) if item.author else item.author,
-                site_name=repair_text(item.site_name) if item.site_name else item.site_name,
-                categories=tuple(repair_text(category) for category in item.categories),
+                author=repair_text(kept(item.author)) if item.author else None,
+                site_name=repair_text(kept(item.site_name)) if item.site_name else None,
+                categories=tuple(repair_text(kept(c)) for c in item.categories),
                 enclosures=_repaired_enclosures(item.enclosures),
             )
         )
+    source = replace(
+        data.source, title=repair_text(kept(data.source.title)), link=repair_link(data.source.link)
+    )
     if dropped:
         warnings.append(f"{subject}: {dropped} characters XML cannot hold dropped, entries kept")
+    if lost:
+        warnings.append(
+            f"{subject}: {lost} characters lost upstream (U+FFFD) or C1 control codes dropped"
+        )
     if mended:
         warnings.append(f"{subject}: {mended} links with a doubled scheme and host mended")
     if withheld:
         warnings.append(f"{subject}: {withheld} links that are no absolute http(s) URI left out")
-    source = replace(
-        data.source, title=repair_text(data.source.title), link=repair_link(data.source.link)
-    )
     return replace(data, source=source, items=tuple(items), warnings=tuple(warnings))
