@@ -14,12 +14,14 @@ from aggregator.types import ItemData
 
 @dataclass(frozen=True)
 class ItemAnalysis:
-    """An item's MinHash signature (None when too short), its band keys, its topics' scores,
+    """An item's MinHash signature (None when too short), its text key (``fingerprints.text_key``,
+    None when too short), its band keys (the signature's and the text key), its topics' scores,
     and its body's text as its content hash reads it (``dedup.content_hash``'s ``body``:
     worked out here from the text the rest needs, the writer does not extract it again).
     """
 
     slots: tuple[int, ...] | None
+    text: int | None
     bands: tuple[int, ...]
     topics: tuple[tuple[str, float], ...]
     body: str
@@ -27,11 +29,12 @@ class ItemAnalysis:
 
 def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
     text = html_to_text(item.content_html)
-    slots = fingerprints.signature(f"{item.title}\n{text}")
+    slots, same_text, bands = fingerprints.story_keys(item.title, text)
     matches = classify.classify(item.title, text, topics)
     return ItemAnalysis(
         slots,
-        tuple(fingerprints.band_keys(slots)) if slots else (),
+        same_text,
+        bands,
         tuple((m.topic_id, m.score) for m in matches if m.matched),
         normalize(text),  # dedup.body_text(item.content_html), from the text extracted above
     )

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aggregator.fingerprints import SIGNATURE_SLOTS, full_slot_values, similarity
 from aggregator.text import html_to_text, normalize
-from aggregator.types import ItemData, ItemWrite, KnownItem, StoryCandidate
+from aggregator.types import ItemData, ItemWrite, KnownItem, Report, StoryCandidate
 
 
 def entry_id(authority: str, source_key: str, item_key: str) -> str:
@@ -177,21 +177,59 @@ def identify(items: tuple[ItemData, ...], known_keys_by_link: dict[str, str]) ->
     return list(unique.values())
 
 
-def choose_story(
-    slots: tuple[int, ...] | None, candidates: list[StoryCandidate], threshold: float
-) -> int | None:
-    """The story of the most similar candidate at or above ``threshold``, or None."""
-    if slots is None:
-        return None
-    mine = full_slot_values(slots)
-    best, best_score = None, threshold
+# Items with the same text are one story only when published this close together: a
+# short text (a recurring notice, a one-line headline) may come back on another day.
+SAME_TEXT_WINDOW = timedelta(days=3)
+
+
+def matching_stories(
+    slots: tuple[int, ...] | None,
+    published: datetime,
+    candidates: list[StoryCandidate],
+    threshold: float,
+) -> set[int]:
+    """The stories of every candidate telling the same story as a new item.
+
+    "Same story" is symmetric and depends on the two items alone: the same
+    normalized text published within SAME_TEXT_WINDOW, whatever its length, or
+    signatures at least ``threshold`` alike. Every match counts, not only the
+    best: an item close to two stories joins them, as it would had it come first.
+    """
+    mine = full_slot_values(slots) if slots is not None else None
+    found = set()
     for candidate in candidates:
-        if mine is not None and candidate.values is not None:
-            score = len(mine & candidate.values) / SIGNATURE_SLOTS  # = similarity()
-        else:
-            score = similarity(slots, candidate.signature)
-        if score >= best_score and (
-            best is None or score > best_score or candidate.story_id < best
-        ):
-            best, best_score = candidate.story_id, score
-    return best
+        if candidate.same_text and abs(candidate.published - published) <= SAME_TEXT_WINDOW:
+            found.add(candidate.story_id)
+        elif slots is None or candidate.signature is None:
+            continue
+        elif mine is not None and candidate.values is not None:
+            if len(mine & candidate.values) >= threshold * SIGNATURE_SLOTS:  # = similarity()
+                found.add(candidate.story_id)
+        elif similarity(slots, candidate.signature) >= threshold:
+            found.add(candidate.story_id)
+    return found
+
+
+def outlet(link: str | None, name: str) -> str:
+    """Who published an item: its link's host (without ``www.``), else its source's name.
+
+    One outlet publishes an article in several section feeds (politics, all news),
+    and one feed may carry several outlets' articles, so the link says who wrote it.
+    """
+    host = (urlsplit(link).hostname or "") if link else ""
+    return host.removeprefix("www.") or name
+
+
+def other_outlets(entry_link: str | None, entry_outlet: str, members: list[Report]) -> list[Report]:
+    """The story's other versions a reader is shown: other outlets only, each once.
+
+    ``members`` are the story's items other than its entry, in the order they
+    are listed (earliest published first): the entry's own outlet and its own
+    link are left out, and of an outlet's several versions only the first stays.
+    """
+    listed: dict[str, Report] = {}
+    for member in members:
+        who = outlet(member.link, member.source_title)
+        if who != entry_outlet and (member.link is None or member.link != entry_link):
+            listed.setdefault(who, member)
+    return list(listed.values())

@@ -16,7 +16,9 @@ SIGNATURE_SLOTS = 32
 BAND_ROWS = 2
 MIN_SHINGLES = 40  # shorter texts (title-only, teasers) never merge on similarity alone
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Scripts written without spaces between words: Hangul syllables (spaced loosely), Han
+# ideographs and kana. Words holding any of them are shingled as character runs.
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
 # Small ASCII letters, digits and Hangul syllables, at least one of them: a whole word as
 # case-folding leaves it, and Korean (국방부는, 2024년, ncg는: most tokens of Korean text).
 _PLAIN_KOREAN_WORD = re.compile(r"[0-9a-z]*[\uac00-\ud7a3][0-9a-z\uac00-\ud7a3]*")
@@ -39,11 +41,12 @@ assert 256 % SIGNATURE_SLOTS == 0
 
 
 def _words(text: str) -> tuple[list[bytes], str]:
-    """The text's Latin words, UTF-8 encoded and in order, and its Korean words run together.
+    """The text's Latin words, UTF-8 encoded and in order, and its spaceless words run together.
 
     Words are the runs of letters and digits of the NFKC-normalized, case-folded
-    text; a word that holds Hangul is Korean. Folding maps each character on its
-    own and never to or from an ASCII separator, so the text is cut at ASCII
+    text; a word that holds Hangul, Han or kana is spaceless (Korean, Chinese,
+    Japanese). Folding maps each character on its own and never to or from an ASCII
+    separator, so the text is cut at ASCII
     separators as bytes first, and only tokens with other characters are decoded,
     and folded and cut again unless they are plainly one Korean word. (What
     ``text.normalize`` adds to NFKC, folding and stripping blanks, changes no word.)
@@ -67,7 +70,7 @@ def _words(text: str) -> tuple[list[bytes], str]:
             korean.append(decoded)
             continue
         for word in _WORD.findall(decoded.casefold()):
-            if _HANGUL.search(word):
+            if _SPACELESS.search(word):
                 korean.append(word)
             else:
                 latin.append(word.encode())
@@ -77,9 +80,9 @@ def _words(text: str) -> tuple[list[bytes], str]:
 def shingles(text: str) -> set[bytes]:
     """Overlapping 3-word shingles of normalized text (NFKC, case-folded, punctuation dropped).
 
-    Korean is written with varying spacing (한미 동맹 / 한미동맹), so Hangul runs are
-    shingled as spacing-free character 4-grams instead. Shingles are UTF-8 encoded,
-    as they are hashed.
+    Korean is written with varying spacing (한미 동맹 / 한미동맹), and Chinese and Japanese
+    with none, so their runs are shingled as spacing-free character 4-grams instead.
+    Shingles are UTF-8 encoded, as they are hashed.
     """
     latin, hangul = _words(text)
     found = set(map(b" ".join, zip(latin, latin[1:], latin[2:], strict=False)))
@@ -126,6 +129,37 @@ def band_keys(slots: tuple[int, ...]) -> list[int]:
         payload = band.to_bytes(2, "big") + b"".join(r.to_bytes(8, "big") for r in rows)
         keys.append(int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "big") >> 1)
     return keys
+
+
+# Texts shorter than this (normalized title and body, in characters) get no text key:
+# a one-word title ("속보", "Weather") is the same text in unrelated items.
+MIN_TEXT_KEY_CHARS = 12
+
+
+def text_key(title: str, body: str) -> int | None:
+    """A band key that items share exactly when their normalized title and body are equal.
+
+    Short items (title only, one sentence) have no signature, yet one outlet's article
+    under several section URLs, or a syndicated flash, is the same text word for word:
+    this key finds those copies through the band index whatever their length. Case,
+    width (NFKC), blanks and punctuation do not count. The leading tag keeps it apart
+    from the signature's band keys.
+    """
+    latin, spaceless = _words(f"{title}\n{body}")
+    joined = b" ".join(latin)
+    if len(joined) + len(spaceless) < MIN_TEXT_KEY_CHARS:
+        return None
+    words = joined + b"\n" + spaceless.encode()
+    digest = hashlib.blake2b(b"text\x1f" + words, digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def story_keys(title: str, body: str) -> tuple[tuple[int, ...] | None, int | None, tuple[int, ...]]:
+    """An item's signature, text key, and every band key it is indexed by (both kinds)."""
+    slots = signature(f"{title}\n{body}")
+    same_text = text_key(title, body)
+    bands = band_keys(slots) if slots else []
+    return slots, same_text, tuple(bands + ([same_text] if same_text is not None else []))
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:

@@ -297,12 +297,12 @@ def _use_page(
     )
     tx.set_bands(page.item_id, analysis.bands)
     tx.set_topics(page.item_id, dict(analysis.topics))
-    if not analysis.slots or not article_pages.alone_in_story(tx, page.item_id):
+    if not analysis.bands or not article_pages.alone_in_story(tx, page.item_id):
         return
-    (found,) = tx.story_candidates(page.source_id, [analysis.bands])
-    story = dedup.choose_story(analysis.slots, found, run.settings.dedup.similarity)
-    if story is not None:
-        tx.assign_stories([(page.item_id, story, published or page.published)])
+    (found,) = tx.story_candidates(page.source_id, [analysis.bands], [analysis.text])
+    threshold = run.settings.dedup.similarity
+    stories = dedup.matching_stories(analysis.slots, published or page.published, found, threshold)
+    tx.join_stories([(page.item_id, stories)])
 
 
 def classification_text(storage: Storage, item: StoredItem) -> tuple[str, bool]:

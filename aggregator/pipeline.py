@@ -246,18 +246,26 @@ def _insert_new(
     """
     if not inserts:
         return [], 0
-    stories = [identities.story(write.item.link, write.item.key) for write, _ in inserts]
-    unplaced = [n for n, story in enumerate(stories) if story is None and inserts[n][1].slots]
-    candidates = tx.story_candidates(source_id, [inserts[n][1].bands for n in unplaced])
     threshold = app.settings.dedup.similarity
-    for n, found in zip(unplaced, candidates, strict=True):
-        stories[n] = dedup.choose_story(inserts[n][1].slots, found, threshold)
+    indexed = [n for n, (_, analysis) in enumerate(inserts) if analysis.bands]
+    candidates = tx.story_candidates(
+        source_id,
+        [inserts[n][1].bands for n in indexed],
+        [inserts[n][1].text for n in indexed],
+    )
+    matched: list[set[int]] = [set() for _ in inserts]
+    for n, found in zip(indexed, candidates, strict=True):
+        write, analysis = inserts[n]
+        matched[n] = dedup.matching_stories(analysis.slots, write.published, found, threshold)
+    for n, (write, _) in enumerate(inserts):
+        story = identities.story(write.item.link, write.item.key)
+        if story is not None:
+            matched[n].add(story)
     ids = tx.insert_items(source_id, [(write, a.slots) for write, a in inserts], now)
-    published = [write.published for write, _ in inserts]
-    tx.assign_stories(list(zip(ids, stories, published, strict=True)))
+    tx.join_stories(list(zip(ids, matched, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
-    return ids, sum(story is not None for story in stories)
+    return ids, sum(bool(stories) for stories in matched)
 
 
 def ingest(app: Aggregator, now: datetime, *, force: bool = False) -> IngestReport:

@@ -196,8 +196,10 @@ class StoryCandidate:
 
     item_id: int
     story_id: int
-    signature: tuple[int, ...]
+    signature: tuple[int, ...] | None  # None: a short item, found by its text key alone
     values: frozenset[int] | None  # fingerprints.full_slot_values(signature)
+    published: datetime
+    same_text: bool  # it shares the new item's text key (fingerprints.text_key)
 
 
 # --- Web sources: as declared, and as stored ---------------------------------------------------

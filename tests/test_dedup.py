@@ -117,8 +117,8 @@ def open_app(project: Path, database_url: str) -> pipeline.Aggregator:
 
 
 def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
-    """choose_story counts equal slots by intersecting value sets when both signatures are
-    full; it must pick what slot-by-slot similarity() would, ties and threshold included."""
+    """matching_stories counts equal slots by intersecting value sets when both signatures
+    are full; it must match what slot-by-slot similarity() would, threshold included."""
     entries = corpus.generate(40)
     signatures = [s for e in entries if (s := fingerprints.signature(" ".join(e.paragraphs)))]
     rng = random.Random(7)
@@ -130,8 +130,11 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
     ]
     empty = (1 << 64) - 1
     signatures.append(tuple(empty if n % 5 == 0 else v for n, v in enumerate(signatures[0])))
+    when = datetime(2025, 6, 1, tzinfo=UTC)
     candidates = [
-        dedup.StoryCandidate(n, rng.randrange(5), s, fingerprints.full_slot_values(s))
+        dedup.StoryCandidate(
+            n, rng.randrange(5), s, fingerprints.full_slot_values(s), when, same_text=False
+        )
         for n, s in enumerate(signatures)
     ]
     assert candidates[-1].values is None and candidates[0].values is not None
@@ -139,15 +142,14 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
     for slots in signatures:
         group = rng.sample(candidates, 20)
         for threshold in (0.3, 0.5, 0.7):
-            best, best_score = None, threshold
-            for candidate in group:
-                score = fingerprints.similarity(slots, candidate.signature)
-                if score >= best_score and (
-                    best is None or score > best_score or candidate.story_id < best
-                ):
-                    best, best_score = candidate.story_id, score
-            assert dedup.choose_story(slots, group, threshold) == best
-            picked.add(best is None)
+            best = {
+                c.story_id
+                for c in group
+                if c.signature is not None
+                and fingerprints.similarity(slots, c.signature) >= threshold
+            }
+            assert dedup.matching_stories(slots, when, group, threshold) == best
+            picked.add(not best)
     assert picked == {True, False}
 
 

@@ -146,7 +146,7 @@ def test_a_title_only_feed_gets_each_articles_text_topics_and_story(
     names = ("en-unification", "ko-budget", "ko-alliance")
     links = {name: server.url(f"/news/{name}") for name in names}
     titles = {n: expected(page)["title"] for n, page in zip(links, ARTICLES_BY_LINK, strict=True)}
-    dated = "Tue, 24 Nov 2026 00:30:00 +0000"
+    dated, later = "Tue, 24 Nov 2026 00:30:00 +0000", "Tue, 24 Nov 2026 01:30:00 +0000"
     title_only = server.serve(
         "/title-only.xml",
         rss([(titles[n], links[n], "", None if n == "ko-budget" else dated) for n in links]),
@@ -155,7 +155,8 @@ def test_a_title_only_feed_gets_each_articles_text_topics_and_story(
     wire_text = "".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in expected("ko_alliance")["paragraphs"])
     wire = server.serve(
         "/wire.xml",
-        rss([(titles["ko-alliance"], server.url("/wire/ncg"), wire_text, dated)]),
+        # An hour later: the title-only outlet's version is the story's entry.
+        rss([(titles["ko-alliance"], server.url("/wire/ncg"), wire_text, later)]),
     )
     sources = (
         f'[[sources]]\nurl = "{wire}"\nfull_text = "never"\n'
@@ -181,7 +182,7 @@ def test_a_title_only_feed_gets_each_articles_text_topics_and_story(
         alliance = item_at(app, links["ko-alliance"])
         assert alliance.topics == ("alliance",)
         wire_item = item_at(app, server.url("/wire/ncg"))
-        assert alliance.story_id == wire_item.id  # one story with the full-text outlet's copy
+        assert alliance.story_id == wire_item.story_id  # one story with the full-text outlet's copy
         # Each page read once, robots.txt once, one host's requests spaced by the pacer.
         assert [len(server.hits(f"/news/{name}")) for name in links] == [1, 1, 1]
         assert len(server.hits("/robots.txt")) == 1
@@ -199,8 +200,12 @@ def test_a_title_only_feed_gets_each_articles_text_topics_and_story(
     config = ["--config", str(project / "config" / "aggregator.toml")]
     assert main([*config, "explain", links["en-unification"]]) == 0
     assert f"text: the article page ({links['en-unification']})" in capsys.readouterr().out
+    # The wire's copy of the alliance story is the later version: the entry is the title-only
+    # outlet's, explained by its page.
     assert main([*config, "explain", server.url("/wire/ncg")]) == 0
-    assert "text: the entry's own" in capsys.readouterr().out
+    explained = capsys.readouterr().out
+    assert "a later version of the story published as" in explained
+    assert f"text: the article page ({links['ko-alliance']})" in explained
 
     published = open_app(project, database, sources, "[publish]\nfull_text = true\n")
     try:

@@ -5,15 +5,18 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
+from aggregator import fingerprints, pipeline
 from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
 from tests import legacy_v5
 from tests.test_cli import run
+from tests.test_pipeline import open_app
 
 
 def differences(storage: Storage) -> list[object]:
@@ -95,15 +98,31 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
         storage.initialize()
         assert differences(storage) == []
         after_counts = row_counts(storage)
-        assert {name: after_counts[name] for name in before_counts} == before_counts
+        # Revision 0007 works each item's keys out again: a text key each, no signature
+        # for these short texts, so item 1's stored one (and its band key 7) is gone.
+        assert {n: after_counts[n] for n in before_counts if n != "item_bands"} == {
+            n: count for n, count in before_counts.items() if n != "item_bands"
+        }
         assert set(after_counts) == set(schema.metadata.tables)
         with storage.engine.connect() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("sources")}
             assert {"claimed_by", "lease_until"} <= columns  # revision 0002: workers' leases
             assert connection.execute(text("SELECT count(claimed_by) FROM sources")).scalar() == 0
-            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID, rows kept.
+            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID; 0007: each
+            # item's band keys are its text's, as this version works them out.
             bands = connection.execute(text("SELECT band_key, item_id FROM item_bands")).all()
-            assert [tuple(row) for row in bands] == [(7, 1)]
+            expected = [
+                fingerprints.story_keys(title, body)[2]
+                for title, body in (
+                    ("Seoul proposes talks", "Seoul proposed talks on Monday."),
+                    ("Talks offered", "Seoul proposed talks on Monday."),
+                )
+            ]
+            assert sorted(tuple(row) for row in bands) == sorted(
+                (key, item) for item, keys in enumerate(expected, 1) for key in keys
+            )
+            signatures = connection.execute(text("SELECT signature FROM items")).scalars()
+            assert list(signatures) == [None, None]
             if connection.dialect.name == "sqlite":
                 table = connection.execute(
                     text("SELECT sql FROM sqlite_master WHERE name = 'item_bands'")
@@ -177,3 +196,44 @@ def test_commands_refuse_an_out_of_date_database_until_db_upgrade(
     assert "2 new" in updated.stdout
     # The story stored before the upgrade is published beside the new ones.
     assert b"Seoul proposes talks" in (project / "feeds" / "all.xml").read_bytes()
+
+
+def test_revision_0007_gives_a_stored_item_the_keys_this_version_works_out(
+    project: Path, database_url: str
+) -> None:
+    """A store as revision 0006 left it (signatures without Chinese shingles, no text keys)
+    ends with the signatures and band keys an ingest by this version writes."""
+    body = (
+        "韩国统一部今日表示，朝鲜方面尚未回应对话提议，政府将继续关注局势。"
+        "发言人在例行记者会上说，双方联络渠道目前处于中断状态，有关部门正在研究对策。"
+    )
+    (project / "seeds" / "cn.xml").write_text(
+        '<rss version="2.0"><channel><title>cn</title><link>https://cn.example/</link>'
+        f"<item><title>韩朝关系</title><link>https://cn.example/1</link>"
+        f"<description>{body}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    app = open_app(project, database_url)
+    try:
+        pipeline.ingest(app, legacy_v5.T0.replace(tzinfo=UTC))
+        storage = app.storage
+
+        def keys() -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
+            with storage.engine.connect() as connection:
+                signatures = connection.execute(text("SELECT id, signature FROM items ORDER BY id"))
+                bands = connection.execute(
+                    text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
+                )
+                return [(i, s and bytes(s)) for i, s in signatures], [tuple(b) for b in bands]
+
+        written = keys()
+        assert len(written[0]) == 3 and all(s is not None for _, s in written[0])
+        with storage.engine.begin() as connection:
+            connection.execute(text("DELETE FROM item_bands"))
+            connection.execute(text("UPDATE items SET signature = :s"), {"s": b"\x01" * 256})
+            command.stamp(migrate._config(connection), "0006_item_pages")  # noqa: SLF001
+        assert not migrate.state(storage).up_to_date
+        migrate.upgrade(storage)
+        assert keys() == written
+    finally:
+        app.close()

@@ -31,6 +31,7 @@ from tests.conftest import DATA, REPO
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
 _EMPTY = (1 << 64) - 1
 
 
@@ -38,7 +39,7 @@ def reference_shingles(text: str) -> set[str]:
     latin: list[str] = []
     hangul_words: list[str] = []
     for word in _WORD.findall(normalize(text).casefold()):
-        korean = max(word) >= "\uac00" and _HANGUL.search(word)
+        korean = _SPACELESS.search(word)
         (hangul_words if korean else latin).append(word)
     hangul = "".join(hangul_words)
     found = {f"{a} {b} {c}" for a, b, c in zip(latin, latin[1:], latin[2:], strict=False)}

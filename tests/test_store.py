@@ -25,8 +25,7 @@ def _write(storage: Storage, item: ItemData, now: datetime = NOW) -> dedup.ItemW
             item, known, authority="example.org,2026", source_key=SOURCE.key, now=now
         )
         if write is not None and write.id is None:
-            (item_id,) = tx.insert_items(source_id, [(write, None)], now)
-            tx.assign_stories([(item_id, None, write.published)])
+            tx.insert_items(source_id, [(write, None)], now)
         elif write is not None:
             tx.update_item(write, None)
         return write

@@ -51,7 +51,6 @@ def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[in
         assert write is not None
         writes.append((write, tuple(range(n, n + fingerprints.SIGNATURE_SLOTS))))
     ids = tx.insert_items(source_id, writes, NOW)
-    tx.assign_stories([(item, None, NOW) for item in ids])
     tx.add_bands(dict(zip(ids, bands, strict=True)))
     return ids
 
@@ -108,9 +107,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
         storage.engine,
         "before_cursor_execute",
         lambda _c, _k, sql, *_: (
-            reads.append(sql)
-            if sql.startswith("SELECT items.id, items.story_id, items.signature")
-            else None
+            reads.append(sql) if sql.startswith("SELECT items.id, items.signature") else None
         ),
     )
     with storage.transaction() as tx:

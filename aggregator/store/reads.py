@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Select, exists, func, or_, select
 
+from aggregator import dedup
 from aggregator.store.schema import item_topics, items, sources
 from aggregator.types import Enclosure, Report, StoredItem
 
@@ -153,7 +154,7 @@ def _load(connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
         key=lambda row: row.topic_id,
     ):
         topics.setdefault(item_id, []).append(topic_id)
-    reports: dict[int, list[Report]] = {}
+    reports: dict[int, list[tuple[datetime, Report]]] = {}
     for member in sorted(
         connection.execute(
             select(
@@ -162,17 +163,24 @@ def _load(connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
                 items.c.entry_id,
                 items.c.site_name,
                 sources.c.title,
-                items.c.first_seen,
-                items.c.id,
+                items.c.published,
             )
             .join(sources, sources.c.id == items.c.source_id)
             .where(items.c.story_id.in_(ids), items.c.story_id != items.c.id)
         ).all(),
-        key=lambda row: (row.first_seen, row.id),
+        key=lambda row: (row.published, row.entry_id),
     ):
-        reports.setdefault(member.story_id, []).append(
-            Report(member.site_name or member.title, member.link, member.entry_id)
+        report = Report(member.site_name or member.title, member.link, member.entry_id)
+        reports.setdefault(member.story_id, []).append((member.published, report))
+    shown = {
+        row.id: dedup.other_outlets(
+            row.link,
+            dedup.outlet(row.link, row.site_name or row.source_title),
+            [report for _, report in reports.get(row.id, ())],
         )
+        for row in rows
+    }
+    published = {report.entry_id: when for members in reports.values() for when, report in members}
     by_id = {
         row.id: StoredItem(
             id=row.id,
@@ -186,13 +194,15 @@ def _load(connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
             title=row.title,
             content_html=row.content_html,
             published=row.published,
-            updated=row.updated,
+            # The entry changes when another outlet joins its story: a function of the
+            # story's items, whatever order they came in.
+            updated=max([row.updated, *(published[r.entry_id] for r in shown[row.id])]),
             author=row.author,
             site_name=row.site_name,
             link=row.link,
             language=row.language,
             topics=tuple(topics.get(row.id, ())),
-            also_reported_by=tuple(reports.get(row.id, ())),
+            also_reported_by=tuple(shown[row.id]),
             story_id=row.story_id,
             enclosures=tuple(Enclosure(*e) for e in json.loads(row.enclosures or "[]")),
             hidden=row.hidden,

@@ -100,8 +100,9 @@ def import_lines(storage: Storage, lines: Iterable[str], subject: str) -> tuple[
                 counts[0] += 1
             elif kind == "item":
                 values = {f: _parse(items.c[f], record.get(f)) for f in _ITEM_FIELDS}
-                text = f"{values['title']}\n{html_to_text(values['content_html'])}"
-                slots = fingerprints.signature(text)
+                slots, _, bands = fingerprints.story_keys(
+                    values["title"], html_to_text(values["content_html"])
+                )
                 item_id = tx.connection.execute(
                     insert(items).values(
                         source_id=source_ids[record["source"]],
@@ -111,7 +112,7 @@ def import_lines(storage: Storage, lines: Iterable[str], subject: str) -> tuple[
                 ).inserted_primary_key[0]
                 item_ids[values["entry_id"]] = item_id
                 stories.append((item_id, record["story"]))
-                tx.set_bands(item_id, fingerprints.band_keys(slots) if slots else [], new=True)
+                tx.set_bands(item_id, bands, new=True)
                 tx.set_topics(item_id, record.get("topics", {}), new=True)
                 counts[1] += 1
             else:

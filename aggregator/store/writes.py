@@ -8,7 +8,7 @@ a statement object costs more than running it on SQLite.
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -50,16 +50,17 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(items.c.id, items.c.story_id, items.c.signature).where(
+_SIGNATURES = select(items.c.id, items.c.signature, items.c.published).where(
     OneOf(items.c.id, "ids")
 )
-_UPDATED = select(items.c.id, items.c.updated).where(OneOf(items.c.id, "ids"))
+_STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
+_CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
+    OneOf(items.c.id, "ids")
+)
+_MOVE_STORY = "UPDATE items SET story_id = ? WHERE story_id = ?"
 # Unordered RETURNING lets both dialects insert many rows per statement; the key
 # (unique within a source) says which id went to which item.
 _INSERT_ITEMS = insert(items).returning(items.c.key, items.c.id)
-_MOVE_UPDATED = (
-    update(items).where(items.c.id == bindparam("item")).values(updated=bindparam("moved"))
-)
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item"))
 _DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
 _DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
@@ -70,12 +71,14 @@ _SET_STORY = "UPDATE items SET story_id = ? WHERE id = ?"
 
 
 @lru_cache(maxsize=4096)
-def _candidate(item: int, story: int, signature: bytes) -> StoryCandidate:
-    """A stored item's row as a candidate, made once: the same items come back source after
-    source (members of crowded band keys), and unpacking their signatures again was a
-    large part of the lookup (tests/benchmarks/RESULTS.md)."""
+def _slots(signature: bytes | None) -> tuple[tuple[int, ...] | None, frozenset[int] | None]:
+    """A stored signature unpacked, once: the same items come back source after source
+    (members of crowded band keys), and unpacking their signatures again was a large
+    part of the lookup (tests/benchmarks/RESULTS.md)."""
+    if signature is None:
+        return None, None
     slots = unpack(signature)
-    return StoryCandidate(item, story, slots, full_slot_values(slots))
+    return slots, full_slot_values(slots)
 
 
 def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
@@ -206,7 +209,10 @@ class StoreTransaction(Transaction):
         return found
 
     def story_candidates(
-        self, source_id: int, band_sets: Sequence[Sequence[int]]
+        self,
+        source_id: int,
+        band_sets: Sequence[Sequence[int]],
+        text_keys: Sequence[int | None] | None = None,
     ) -> list[list[StoryCandidate]]:
         """For each set of band keys: items of other sources sharing bands with it.
 
@@ -216,7 +222,8 @@ class StoreTransaction(Transaction):
         key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
         bounds the cost however crowded the index gets. One query answers a whole
         source's new items: its own items are never candidates, so what it is writing
-        cannot change the answer.
+        cannot change the answer. ``text_keys`` (one per set, among its keys) marks the
+        candidates holding the same text (``StoryCandidate.same_text``).
         """
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
@@ -230,20 +237,41 @@ class StoreTransaction(Transaction):
         ranked = [
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
+        texts = text_keys if text_keys is not None else [None] * len(band_sets)
         rows = self._candidate_rows({item for best in ranked for item in best})
-        return [[_candidate(item, *rows[item]) for item in best] for best in ranked]
+        return [
+            [
+                StoryCandidate(
+                    item,
+                    story,
+                    *_slots(signature),
+                    published,
+                    text is not None and item in member_sets.get(text, ()),
+                )
+                for item in best
+                for story, signature, published in (rows[item],)
+            ]
+            for best, text in zip(ranked, texts, strict=True)
+        ]
 
-    def _candidate_rows(self, wanted: set[int]) -> dict[int, tuple[int, bytes]]:
-        """The story and signature of each wanted item, read unless remembered."""
+    def _candidate_rows(self, wanted: set[int]) -> dict[int, tuple[int, bytes | None, datetime]]:
+        """The story, signature and publication date of each wanted item.
+
+        Signatures and dates are read unless remembered; stories always are, as
+        they change when stories join.
+        """
+        if not wanted:
+            return {}
         remembered = {} if self.remembered is None else self.remembered
         missing = sorted(wanted.difference(remembered))
         rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
-        read = {item: (story, signature) for item, story, signature in rows}
+        read = {item: (signature, published) for item, signature, published in rows}
         if self.remembered is not None:
             if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
                 remembered.clear()  # a bound on memory: about 35 MB
             remembered.update(read)
-        return {item: read.get(item) or remembered[item] for item in wanted}
+        stories = dict(self.connection.execute(_STORIES, {"ids": sorted(wanted)}).all())
+        return {item: (stories[item], *(read.get(item) or remembered[item])) for item in wanted}
 
     def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
         """Index new items' band keys (item id -> keys), in one statement."""
@@ -256,29 +284,45 @@ class StoreTransaction(Transaction):
             self.connection.execute(_DELETE_BANDS, {"item": item_id})
         self.add_bands({item_id: keys})
 
-    def assign_stories(self, stories: Sequence[tuple[int, int | None, datetime]]) -> None:
-        """Put new items in their stories: (item id, story joined or None, when it was published).
+    def join_stories(self, joins: Sequence[tuple[int, Iterable[int]]]) -> int:
+        """Put new items in the stories they belong with: (item id, stories it matched).
 
-        An item that joined no story is its own. When one joins a story, the story's
-        canonical entry now lists another source, so readers should see it change:
-        its ``updated`` moves to when that source published, at least a second later
-        than before. That is a function of the data, so an interrupted and a clean run
-        agree.
+        Stories an item matched join it and each other, whichever came first: a
+        story is a connected component of "same story" decisions, so it does not
+        depend on the order items arrived in. Its canonical item, the one its entry
+        shows, is its earliest published one (then the lowest entry id): a function
+        of the story's items, and when two published stories join, the older entry
+        stays and the other leaves the feed. Returns how many items moved story.
         """
-        assigned = [(story or item, item) for item, story, _ in stories]
-        executemany(self.connection, _SET_STORY, assigned)
-        joined = [(story, reported) for _, story, reported in stories if story is not None]
-        if not joined:
-            return
-        stories_joined = sorted({story for story, _ in joined})
-        rows = self.connection.execute(_UPDATED, {"ids": stories_joined})
-        updated = {story: when for story, when in rows}
-        for story, reported in joined:
-            updated[story] = max(updated[story] + timedelta(seconds=1), reported)
-        # In id order: two writers moving the same stories lock them in the same order,
+        groups: dict[int, int] = {}  # story -> a story it joins (union-find parent)
+
+        def root(story: int) -> int:
+            while groups.get(story, story) != story:
+                story = groups[story]
+            return story
+
+        for item, matched in joins:
+            for story in matched:
+                first, second = root(item), root(story)
+                if first != second:
+                    groups[max(first, second)] = min(first, second)
+        if not groups:
+            return 0
+        joined: dict[int, list[int]] = {}
+        for story in sorted({*groups, *groups.values()}):
+            joined.setdefault(root(story), []).append(story)
+        involved = sorted({*groups, *groups.values()})
+        rows = self.connection.execute(_CANONICAL_ORDER, {"ids": involved})
+        order = {row.id: (row.published, row.entry_id) for row in rows}
+        moves = []
+        for stories in joined.values():
+            canonical = min(stories, key=order.__getitem__)
+            moves += [(canonical, story) for story in stories if story != canonical]
+        # In story order: two writers moving the same stories lock them in the same order,
         # so neither can wait on the other in a cycle (a deadlock on PostgreSQL).
-        moves = [{"item": story, "moved": updated[story]} for story in sorted(updated)]
-        self.connection.execute(_MOVE_UPDATED, moves)
+        moves.sort(key=lambda move: move[1])
+        executemany(self.connection, _MOVE_STORY, moves)
+        return len(moves)
 
     def insert_items(
         self,
@@ -288,7 +332,7 @@ class StoreTransaction(Transaction):
     ) -> list[int]:
         """Insert a source's new items (with their signatures) in one statement; their ids.
 
-        Each is its own story until ``assign_stories`` says otherwise.
+        Each is its own story until ``join_stories`` says otherwise.
         """
         if not writes:
             return []
@@ -303,7 +347,9 @@ class StoreTransaction(Transaction):
             for write, slots in writes
         ]
         ids = {key: item for key, item in self.connection.execute(_INSERT_ITEMS, rows)}
-        return [ids[write.item.key] for write, _ in writes]
+        inserted = [ids[write.item.key] for write, _ in writes]
+        executemany(self.connection, _SET_STORY, [(item, item) for item in inserted])
+        return inserted
 
     def update_item(self, write: ItemWrite, slots: tuple[int, ...] | None) -> None:
         """Rewrite a stored item in place (an edit its source published)."""

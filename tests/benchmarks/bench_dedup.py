@@ -71,14 +71,15 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
     links = [f"https://new.example/{n}" for n in range(len(texts))]
     with storage.transaction() as tx:
         identities = tx.stories_by_identity(2, ((link, link) for link in links))
-        signatures = [fingerprints.signature(text) for text in texts]
-        bands = [fingerprints.band_keys(slots) if slots else [] for slots in signatures]
+        keys = [fingerprints.story_keys(text, "") for text in texts]
+        signatures = [slots for slots, _, _ in keys]
+        bands = [found for _, _, found in keys]
         for link in links:
             identities.story(link, link)
         # One lookup for all of them, as an ingest does for a source's new items.
-        candidates = tx.story_candidates(2, bands)
+        candidates = tx.story_candidates(2, bands, [same_text for _, same_text, _ in keys])
         for slots, found in zip(signatures, candidates, strict=True):
-            dedup.choose_story(slots, found, 0.5)
+            dedup.matching_stories(slots, NOW, found, 0.5)
     return (time.perf_counter() - start) * 1000 / len(texts)
 
 

@@ -1,0 +1,164 @@
+"""Stories are a function of the set of items: one entry per story, whatever the arrival order.
+
+Real SQLite stores fed seed files (saved RSS) one at a time in different orders; the
+published feeds must come out byte for byte the same, and stories alike only through
+a third version must still be one entry.
+"""
+
+import itertools
+import random
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+
+from aggregator import pipeline
+from tests import corpus
+from tests.test_pipeline import open_app
+
+NOW = datetime(2025, 6, 10, tzinfo=UTC)
+
+
+def _rss(site: str, entries: list[tuple[str, str, str, str]]) -> bytes:
+    """An RSS file of one site: (link path, title, text, RFC 822 date) per item."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://www.{site}.example/{path}</link>"
+        f"<pubDate>{date}</pubDate><description>{text}</description></item>"
+        for path, title, text, date in entries
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{site} {len(entries)}</title>"
+        f"<link>https://www.{site}.example/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def _publish(project: Path, files: dict[str, bytes], order: list[list[str]]) -> bytes:
+    """all.xml after ingesting ``files``, a group of them per run, in ``order``."""
+    seeds = project / "seeds"
+    shutil.rmtree(seeds)
+    seeds.mkdir()
+    app = open_app(project, f"sqlite:///{project / 'aggregator.db'}")
+    try:
+        for group in order:
+            for name in group:
+                (seeds / name).write_bytes(files[name])
+            pipeline.ingest(app, NOW)
+        pipeline.regenerate(app, NOW)
+        return (app.settings.feeds_dir / "all.xml").read_bytes()
+    finally:
+        app.close()
+
+
+def _fresh(tmp_path: Path, project: Path, name: str) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(project, copy)
+    return copy
+
+
+def _three_versions() -> dict[str, bytes]:
+    """Versions A, B, C of a story: A and C share a third of their text (signatures 0.34
+    alike, below the 0.5 threshold), B half or more of each (0.56 with A, 0.63 with C)."""
+    rng = random.Random(11)
+    parts = [" ".join(corpus._sentence(rng) for _ in range(2)) for _ in range(18)]  # noqa: SLF001
+    return {
+        f"{name.lower()}.xml": _rss(
+            name.lower(),
+            [
+                (
+                    "1",
+                    f"Talks {name}",
+                    " ".join(parts[start : start + 12]),
+                    f"Mon, 09 Jun 2025 0{hour}:00:00 +0000",
+                )
+            ],
+        )
+        for name, start, hour in (("A", 0, 1), ("B", 3, 2), ("C", 6, 3))
+    }
+
+
+def test_versions_alike_only_through_a_third_are_one_entry_in_every_order(
+    project: Path, tmp_path: Path
+) -> None:
+    """A and C share too little to be the same story, B is close to both: in whatever
+    order the three arrive, one run or three, they are one entry, the earliest's."""
+    versions = _three_versions()
+    published = set()
+    published.add(_publish(_fresh(tmp_path, project, "once"), versions, [sorted(versions)]))
+    for n, order in enumerate(itertools.permutations(versions)):
+        runs = [[name] for name in order]
+        published.add(_publish(_fresh(tmp_path, project, str(n)), versions, runs))
+    (only,) = published
+    entries = [e for e in feedparser.parse(only).entries if e.title.startswith("Talks")]
+    assert [e.title for e in entries] == ["Talks A"]
+    related = sorted(link.href for link in entries[0].links if link.rel == "related")
+    assert related == ["https://www.b.example/1", "https://www.c.example/1"]
+
+
+def test_when_two_published_stories_join_the_older_entry_stays(project: Path) -> None:
+    files = _three_versions()
+    seeds = project / "seeds"
+    app = open_app(project, f"sqlite:///{project / 'aggregator.db'}")
+    try:
+        (seeds / "c.xml").write_bytes(files["c.xml"])
+        (seeds / "a.xml").write_bytes(files["a.xml"])
+        pipeline.update(app, NOW)
+        before = {
+            e.title: e.id for e in feedparser.parse(app.settings.feeds_dir / "all.xml").entries
+        }
+        assert {"Talks A", "Talks C"} <= set(before)
+        (seeds / "b.xml").write_bytes(files["b.xml"])
+        pipeline.update(app, NOW)
+        after = {
+            e.title: e.id for e in feedparser.parse(app.settings.feeds_dir / "all.xml").entries
+        }
+        assert after.get("Talks A") == before["Talks A"] and "Talks C" not in after
+        assert "Talks B" not in after
+    finally:
+        app.close()
+
+
+def test_one_outlets_article_in_several_section_feeds_is_one_entry_naming_other_outlets_once(
+    project: Path,
+) -> None:
+    """A short article one outlet carries under two section URLs and in its all-news feed,
+    and another outlet's copy of it: one entry, whose "Also reported by" names the other
+    outlet once and never the entry's own outlet or URL."""
+    text = "The ministry said talks would resume on Friday."
+    date, later = "Mon, 09 Jun 2025 01:00:00 +0000", "Mon, 09 Jun 2025 02:00:00 +0000"
+    files = {
+        "khan-politics.xml": _rss("khan", [("politics/77", "Talks to resume", text, date)]),
+        "khan-society.xml": _rss("khan", [("society/77", "Talks to resume", text, date)]),
+        "khan-all.xml": _rss("khan", [("politics/77", "Talks to resume", text, date)]),
+        "wire-all.xml": _rss("wire", [("9", "Talks to resume", text, later)]),
+        "wire-world.xml": _rss("wire", [("world/9", "Talks to resume", text, later)]),
+    }  # fmt: skip
+    feed = feedparser.parse(_publish(project, files, [sorted(files)]))
+    (entry,) = [e for e in feed.entries if e.title == "Talks to resume"]
+    related = [link.href for link in entry.links if link.rel == "related"]
+    assert entry.link.startswith("https://www.khan.example/")
+    assert len(related) == 1 and related[0].startswith("https://www.wire.example/")
+    assert entry.content[0].value.count("<li>") == 1
+
+
+def test_the_same_short_text_days_apart_stays_two_entries(project: Path) -> None:
+    text = "Weather: rain in the afternoon."
+    files = {
+        "a.xml": _rss("a", [("1", "Today", text, "Mon, 02 Jun 2025 01:00:00 +0000")]),
+        "b.xml": _rss("b", [("1", "Today", text, "Mon, 09 Jun 2025 01:00:00 +0000")]),
+    }
+    feed = feedparser.parse(_publish(project, files, [sorted(files)]))
+    assert [e.title for e in feed.entries].count("Today") == 2
+
+
+def test_any_arrival_order_of_a_corpus_gives_the_same_feed(project: Path, tmp_path: Path) -> None:
+    """Six feeds of a generated corpus (copies, edited copies, stories on one subject),
+    ingested one feed per run in random orders, or all at once: byte-identical feeds."""
+    entries = corpus.generate(60)
+    files = {f"feed{n}.xml": corpus.rss(n, entries) for n in range(6)}
+    rng = random.Random(18)
+    published = {_publish(_fresh(tmp_path, project, "all"), files, [sorted(files)])}
+    for trial in range(4):
+        order = rng.sample(sorted(files), len(files))
+        published.add(_publish(_fresh(tmp_path, project, str(trial)), files, [[n] for n in order]))
+    assert len(published) == 1
