@@ -8,7 +8,7 @@ a statement object costs more than running it on SQLite.
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
