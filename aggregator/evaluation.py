@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aggregator.classify import Topic, classify, explain
 from aggregator.errors import InputError
-from aggregator.ingest.feeds import guess_language
+from aggregator.ingest.fields import guess_language
 from aggregator.types import TopicMatch
 
 MICRO = "micro-average"

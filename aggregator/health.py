@@ -10,6 +10,7 @@ from datetime import datetime
 from aggregator.pipeline import Aggregator
 from aggregator.store import editorial
 from aggregator.store.runs import RunRecord
+from aggregator.types import RunKind
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Health:
 def check(app: Aggregator, now: datetime) -> Health:
     storage = app.storage
     counts = storage.topic_counts()
-    last_ingest = storage.last_run("ingest")
+    last_ingest = storage.last_run(RunKind.INGEST)
     failing = storage.failing_sources()
     problems = []
     limit = app.settings.status.max_failing
@@ -82,7 +83,7 @@ def check(app: Aggregator, now: datetime) -> Health:
         hidden=editorial.hidden_count(storage),
         topics={t.id: counts.get(t.id, 0) for t in app.topics},
         last_ingest=last_ingest,
-        last_regenerate=storage.last_run("regenerate"),
+        last_regenerate=storage.last_run(RunKind.REGENERATE),
         failing=failing,
         problems=problems,
         page_failures=[

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from aggregator.errors import InputError
 from aggregator.evaluation import Example, example_from_json
-from aggregator.ingest.feeds import guess_language, parse_feed
+from aggregator.ingest.feeds import parse_feed
+from aggregator.ingest.fields import guess_language
 from aggregator.text import html_to_text
 from aggregator.types import ItemData
 

@@ -13,8 +13,9 @@ from prometheus_client.registry import Collector
 
 from aggregator.classify import Topic
 from aggregator.store import Storage
+from aggregator.types import FetchOutcome, RunKind
 
-FETCH_OUTCOMES = ("ok", "not-modified", "gone", "error")
+FETCH_OUTCOMES = tuple(FetchOutcome)
 
 
 class StoreCollector(Collector):
@@ -52,7 +53,7 @@ class StoreCollector(Collector):
         for topic in self.topics:
             per_topic.add_metric([topic.id], topic_counts.get(topic.id, 0))
         yield per_topic
-        for kind in ("ingest", "regenerate"):
+        for kind in RunKind:
             run = self.storage.last_run(kind)
             if run is None:
                 continue

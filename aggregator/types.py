@@ -7,6 +7,31 @@ not) in a topic. All datetimes are aware; stored ones are UTC.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """Where a source's items come from: a seed file, or a web feed."""
+
+    SEED = "seed"
+    FEED = "feed"
+
+
+class FetchOutcome(StrEnum):
+    """What fetching a web source came to."""
+
+    OK = "ok"  # a new body, parsed
+    NOT_MODIFIED = "not-modified"  # 304, or a body identical to the last one
+    GONE = "gone"  # 410: the source is disabled
+    ERROR = "error"  # HTTP, network, limits, or an unusable document
+
+
+class RunKind(StrEnum):
+    """The runs the run log records."""
+
+    INGEST = "ingest"
+    REGENERATE = "regenerate"
+
 
 # Starts the disabled reason of a source that answered 410 Gone: config sync never
 # re-enables such a source.
@@ -23,7 +48,7 @@ class SourceInfo:
     """
 
     key: str
-    kind: str  # "seed" or "feed"
+    kind: SourceKind
     title: str
     link: str | None = None
     feed_id: str | None = None

@@ -33,19 +33,22 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from itertools import chain
-from urllib.parse import urlsplit
 
 import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from aggregator import daemon, pipeline
 from aggregator.clock import utcnow
 from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
+from aggregator.refresh import Fetched, fetch_source, read_pages, source_host, store_fetched
+from aggregator.seed_ingest import ingest_seeds
 from aggregator.store import leases
 from aggregator.store.lock import RunLock
-from aggregator.store.runs import RunRecord
-from aggregator.types import WebSource
+from aggregator.tally import IngestReport, Tally
+from aggregator.types import RunKind, WebSource
 
 log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
@@ -80,40 +83,35 @@ class Worker:
         self.next_seeds: datetime | None = None
         self.next_prune = clock() + daemon.PRUNE_DELAY
 
-    def loop(self) -> None:
-        """Run passes until ``stop`` is set; release every claim on the way out."""
+    def scheduled_pass(self, client: httpx.Client) -> None:
+        """One pass as the scheduler runs it: a busy or unreachable database waits for the next."""
+        if self.stop.is_set():
+            return
         try:
-            with make_client(self.app.settings.fetch) as client:
-                while not self.stop.is_set():
-                    try:
-                        with self._pass_lock():
-                            self.run_pass(client)
-                    except (AggregatorError, OperationalError) as error:
-                        # A busy or unreachable database: the next pass retries.
-                        log.error("worker pass failed: %s", _first_line(error))
-                    self.stop.wait(self.app.settings.worker.poll_interval.total_seconds())
-        finally:
-            leases.release(self.app.storage, self.holder)
+            with self._pass_lock():
+                self.run_pass(client)
+        except (AggregatorError, OperationalError) as error:
+            log.error("worker pass failed: %s", _first_line(error))
 
-    def run_pass(self, client: httpx.Client) -> pipeline.IngestReport:
+    def run_pass(self, client: httpx.Client) -> IngestReport:
         started, timer = self.clock(), time.perf_counter()
-        tally = pipeline._Tally()
+        tally = Tally()
         self.fetch_due(client, tally)
-        pipeline._read_pages(self.app, client, self.clock(), tally)
+        read_pages(self.app, client, self.clock(), tally)
         now = self.clock()
         seeded = False
         if self.next_seeds is None or now >= self.next_seeds:
             with self._in_one_place() as mine:
                 if mine:
                     self.app.storage.sources.sync_config(self.app.settings.sources)
-                    pipeline._ingest_seeds(self.app, now, tally)
+                    ingest_seeds(self.app, now, tally)
                     self.next_seeds = now + self.app.settings.daemon.ingest_interval
                     seeded = True
         report = tally.report()
         # Recorded when something was fetched, and at the seeds' pace (as the daemon's
         # ingest job), so `status` does not report a quiet worker as stale.
         if tally.outcomes or report.inputs_read or report.failures or seeded:
-            self._record(tally, report, started, timer)
+            self._record(tally, started, timer)
         if report.changed:
             leases.note_changes(self.app.storage)
         if self.app.settings.worker.publish:
@@ -125,7 +123,7 @@ class Worker:
                     self.next_prune = self.clock() + PRUNE_INTERVAL
         return report
 
-    def fetch_due(self, client: httpx.Client, tally: pipeline._Tally) -> None:
+    def fetch_due(self, client: httpx.Client, tally: Tally) -> None:
         """Claim and fetch batches of due sources until none is due (or stopping)."""
         settings = self.app.settings
         while not self.stop.is_set():
@@ -138,12 +136,12 @@ class Worker:
             self._fetch_batch(client, batch, now, tally)
 
     def _fetch_batch(
-        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: pipeline._Tally
+        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: Tally
     ) -> None:
-        def fetch(source: WebSource) -> pipeline._Fetched | None:
+        def fetch(source: WebSource) -> Fetched | None:
             if self.stop.is_set():
                 return None  # stopping: not started, released below
-            return pipeline._fetch_and_parse(self.app, client, None, source, now)
+            return fetch_source(self.app, client, None, source, now)
 
         done: set[int] = set()
         try:
@@ -152,7 +150,7 @@ class Worker:
             for source, fetched in chain.from_iterable(
                 run_per_host(
                     batch,
-                    lambda source: urlsplit(source.url).netloc.lower(),
+                    source_host,
                     fetch,
                     workers=self.app.settings.fetch.workers,
                     per_host=self.app.settings.fetch.per_host,
@@ -161,7 +159,7 @@ class Worker:
                 if fetched is None:
                     continue
                 try:
-                    pipeline._store_fetched(self.app, source, fetched, now, tally, self.holder)
+                    tally.add(store_fetched(self.app, source, fetched, now, self.holder))
                 except LeaseLost as error:
                     log.warning("not stored, another worker has it now: %s", error)
                 except IntegrityError as error:
@@ -184,7 +182,7 @@ class Worker:
     def publish(self, now: datetime) -> None:
         """Regenerate when items changed since the last regeneration, or when it is time."""
         storage = self.app.storage
-        last = storage.last_run("regenerate")
+        last = storage.last_run(RunKind.REGENERATE)
         interval = self.app.settings.daemon.regenerate_interval
         if leases.pending_changes(storage) is None and last and now - last.finished < interval:
             return
@@ -199,22 +197,9 @@ class Worker:
                 if leases.pending_changes(storage) is None:
                     return
 
-    def _record(
-        self, tally: pipeline._Tally, report: pipeline.IngestReport, started: datetime, timer: float
-    ) -> None:
+    def _record(self, tally: Tally, started: datetime, timer: float) -> None:
         duration_ms = round((time.perf_counter() - timer) * 1000)
-        self.app.storage.add_counts(tally.counters())
-        self.app.storage.record_run(
-            RunRecord(
-                "ingest",
-                started,
-                self.clock(),
-                items_new=report.items_new,
-                items_updated=report.items_updated,
-                failures=tuple(map(str, report.failures)),
-                duration_ms=duration_ms,
-            )
-        )
+        report = pipeline.record_ingest(self.app, tally, started, self.clock(), duration_ms)
         log.info(
             "worker %s: %d fetched, %d unchanged, %d new items, %d updated, %d failed, in %d ms",
             self.holder,
@@ -275,28 +260,44 @@ def run(
     holder: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Work until SIGINT/SIGTERM (or ``stop`` is set); 0 after a clean stop."""
+    """Work until SIGINT/SIGTERM (or ``stop`` is set); 0 after a clean stop.
+
+    Passes are scheduled by APScheduler, as the daemon's jobs are: each worker.poll_interval
+    after the last one ended. On the way out the pass in flight finishes, then every claim
+    still held is released.
+    """
     stop = stop or threading.Event()
     worker = Worker(app, holder or worker_id(), stop, clock)
     failures: list[BaseException] = []
 
-    def work() -> None:
+    def scheduled(client: httpx.Client) -> None:
         try:
-            worker.loop()
-        except BaseException as error:  # re-raised in the main thread below
+            worker.scheduled_pass(client)
+        except BaseException as error:  # a bug: re-raised in the main thread below
             failures.append(error)
-        finally:
             stop.set()
+        if not stop.is_set():
+            schedule(client, app.settings.worker.poll_interval)
 
-    with _single_writer(app):
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=1)}, timezone="UTC"
+    )
+
+    def schedule(client: httpx.Client, after: timedelta) -> None:
+        """The next pass, ``after`` the last one ended (so passes never overlap)."""
+        when = utcnow() + after
+        scheduler.add_job(scheduled, "date", run_date=when, args=[client], id="pass")
+
+    with _single_writer(app), make_client(app.settings.fetch) as client:
         log.info("worker %s started on %s", worker.holder, app.storage.display_url)
-        thread = threading.Thread(target=work, name="worker")
-        thread.start()
+        schedule(client, timedelta(0))
+        scheduler.start()
         try:
             daemon.wait_for_signal(stop)
         finally:
             stop.set()
-            thread.join()
+            scheduler.shutdown(wait=True)
+            leases.release(app.storage, worker.holder)
     if failures:
         raise failures[0]
     log.info("worker %s stopped", worker.holder)

@@ -9,7 +9,7 @@ from aggregator.classify import classify, explain, load_topic, load_topics
 from aggregator.errors import ConfigError
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text
-from tests.conftest import REPO
+from tests.support.project import REPO
 
 TOPICS = load_topics(REPO / "config" / "topics")
 

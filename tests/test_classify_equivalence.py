@@ -23,7 +23,7 @@ import sys
 
 from aggregator.classify import classify, load_topics
 from aggregator.types import TopicMatch
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 EXPECTED = DATA / "classify-expected.json"
 SEED = 20250601

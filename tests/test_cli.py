@@ -14,22 +14,7 @@ from aggregator.cli import build_parser, main
 from aggregator.config import load_settings
 from aggregator.store import Storage
 from aggregator.store.lock import RunLock
-
-
-def run(
-    project: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Run the command with the project as the working directory, as after `cd clone`."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "aggregator", *args],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.support.cli import run
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -196,7 +181,7 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
 
 
 def test_evaluate_and_regenerate_dry_run(project: Path) -> None:
-    from tests.conftest import DATA
+    from tests.support.project import DATA  # noqa: PLC0415
 
     result = run(project, "evaluate", str(DATA / "topics" / "examples.jsonl"))
     assert result.returncode == 0
@@ -248,7 +233,7 @@ def test_json_logs_are_one_object_per_line(project: Path) -> None:
 
 
 def test_init_creates_a_working_folder_from_the_packaged_defaults(tmp_path: Path) -> None:
-    from tests.conftest import REPO
+    from tests.support.project import REPO  # noqa: PLC0415
 
     folder = tmp_path / "work"
     result = run(tmp_path, "init", str(folder), "--examples")

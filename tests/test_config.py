@@ -7,7 +7,7 @@ import pytest
 
 from aggregator.config import find_config, load_settings, parse_duration, project_root
 from aggregator.errors import ConfigError
-from tests.conftest import REPO, write_config
+from tests.support.project import REPO, write_config
 
 
 def test_shipped_config_resolves_against_the_repository_root() -> None:

@@ -18,7 +18,8 @@ from aggregator.store.schema import items
 from aggregator.text import html_to_text
 from aggregator.types import ItemData
 from tests import corpus
-from tests.conftest import REPO
+from tests.support.feeds import WIRE_TEXT, wire_feed
+from tests.support.project import REPO
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 
@@ -187,29 +188,11 @@ def test_precision_and_recall_on_a_corpus_with_known_answers(
     assert recall >= 0.95, (recall, truth - found)
 
 
-WIRE_TEXT = " ".join(
-    f"Paragraph {n}: the unification ministry said on Monday that it had proposed working-level "
-    f"talks with North Korea on reopening the liaison office at the border village of Panmunjom, "
-    f"while officials in Seoul weighed the response from Pyongyang number {n}."
-    for n in range(6)
-)
-
-
-def _wire_feed(site: str, title: str, extra: str = "") -> bytes:
-    return (
-        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{site}</title>"
-        f"<link>https://{site}.example/</link><item><title>{title}</title>"
-        f"<link>https://{site}.example/story?utm_source=rss</link>"
-        f"<pubDate>Mon, 09 Jun 2025 0{len(extra) % 9}:00:00 +0000</pubDate>"
-        f"<description>&lt;p&gt;{WIRE_TEXT}{extra}&lt;/p&gt;</description></item></channel></rss>"
-    ).encode()
-
-
 def test_a_story_from_several_sources_is_published_once_with_its_other_sources(
     project: Path, database_url: str
 ) -> None:
     seeds = project / "seeds"
-    (seeds / "wire.xml").write_bytes(_wire_feed("wire", "Seoul proposes talks on liaison office"))
+    (seeds / "wire.xml").write_bytes(wire_feed("wire", "Seoul proposes talks on liaison office"))
     app = open_app(project, database_url)
     try:
         pipeline.update(app, NOW)
@@ -217,7 +200,7 @@ def test_a_story_from_several_sources_is_published_once_with_its_other_sources(
         (first,) = [e for e in feed.entries if "liaison office" in e.title]
 
         (seeds / "daily.xml").write_bytes(
-            _wire_feed("daily", "Talks offered on liaison office", " Copyright Daily.")
+            wire_feed("daily", "Talks offered on liaison office", " Copyright Daily.")
         )
         later = NOW + timedelta(hours=2)
         ingested, _ = pipeline.update(app, later)
@@ -240,7 +223,7 @@ def test_a_seed_file_that_is_the_same_article_as_a_feed_entry_joins_its_story(
     project: Path, database_url: str
 ) -> None:
     seeds = project / "seeds"
-    (seeds / "wire.xml").write_bytes(_wire_feed("wire", "Seoul proposes talks on liaison office"))
+    (seeds / "wire.xml").write_bytes(wire_feed("wire", "Seoul proposes talks on liaison office"))
     paragraphs = "\n\n".join(WIRE_TEXT.split(" Paragraph"))
     (seeds / "scraped.txt").write_text(
         "Seoul proposes talks on liaison office\n\nPublished: 9 Jun. 2025, 10:00\n\n"

@@ -18,7 +18,7 @@ from aggregator import pipeline
 from aggregator.cli import main
 from aggregator.config import load_settings
 from aggregator.store import Storage, migrate
-from tests.conftest import write_config
+from tests.support.project import write_config
 
 SEED = "000_bbf987679977ef00.txt"  # one of the two shipped seeds
 

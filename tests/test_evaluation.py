@@ -28,7 +28,7 @@ from aggregator.evaluation import (
     micro_average,
     misclassified,
 )
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 TOPICS = load_topics(REPO / "config" / "topics")
 SETS = sorted((DATA / "topics").glob("*.jsonl"))

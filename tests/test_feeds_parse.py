@@ -25,7 +25,8 @@ from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.types import ItemData, SourceData
-from tests.conftest import DATA, NOT_IN_XML
+from tests.support.feeds import laughs
+from tests.support.project import DATA, NOT_IN_XML
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -110,17 +111,6 @@ def test_an_external_entity_reads_no_local_file(tmp_path: Path) -> None:
     data = parse(document)
     assert "TOP-SECRET-MARKER" not in everything(data)
     assert [item.link for item in data.items] == ["https://x.example/1"]
-
-
-def laughs(prolog_padding: str = "") -> str:
-    levels = "".join(
-        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 11)
-    ).replace("&l0;", "lol")
-    return (
-        f'<?xml version="1.0"?>{prolog_padding}<!DOCTYPE x [{levels}]>'
-        "<rss version='2.0'><channel><title>&l10;</title><item><title>&l10;</title>"
-        "<link>https://x.example/2</link></item></channel></rss>"
-    )
 
 
 @pytest.mark.parametrize(

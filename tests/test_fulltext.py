@@ -24,9 +24,9 @@ from aggregator.ingest.http import make_client
 from aggregator.ingest.politeness import HostPacer, RobotsRules
 from aggregator.store import Storage, article_pages, migrate
 from tests import legacy_v5
-from tests.conftest import DATA
 from tests.feedserver import FeedServer, Reply
-from tests.test_migrations import differences
+from tests.support.project import DATA
+from tests.support.schema import differences
 
 PAGES = DATA / "pages"
 ZONE = ZoneInfo("Asia/Seoul")

@@ -11,7 +11,7 @@ from aggregator.classify import load_topics
 from aggregator.cli import main
 from aggregator.evaluation import full_report, misclassified
 from aggregator.labels import default_feeds_folder, load_labelled
-from tests.conftest import REPO
+from tests.support.project import REPO
 
 TOPICS = load_topics(REPO / "config" / "topics")
 

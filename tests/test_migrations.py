@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from aggregator import fingerprints, pipeline
@@ -15,14 +13,9 @@ from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
 from tests import legacy_v5
-from tests.test_cli import run
-from tests.test_pipeline import open_app
-
-
-def differences(storage: Storage) -> list[object]:
-    """What the database's tables, columns and indexes lack or add against schema.py."""
-    with storage.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), schema.metadata)
+from tests.support.app import open_app
+from tests.support.cli import run
+from tests.support.schema import differences
 
 
 def row_counts(storage: Storage) -> dict[str, int]:

@@ -18,8 +18,8 @@ from aggregator.config import load_settings
 from aggregator.errors import AggregatorError
 from aggregator.store import transfer
 from tests import corpus
-from tests.conftest import write_config
-from tests.test_dedup import _wire_feed
+from tests.support.feeds import wire_feed
+from tests.support.project import write_config
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 FEEDS = ("all", "alliance", "domestic-politics", "inter-korean")
@@ -40,8 +40,8 @@ def test_export_and_import_keep_ids_stories_and_feeds(
     project: Path, tmp_path: Path, database_url: str
 ) -> None:
     seeds = project / "seeds"
-    (seeds / "wire.xml").write_bytes(_wire_feed("wire", "Seoul proposes talks on liaison office"))
-    (seeds / "daily.xml").write_bytes(_wire_feed("daily", "Talks offered", " Copyright Daily."))
+    (seeds / "wire.xml").write_bytes(wire_feed("wire", "Seoul proposes talks on liaison office"))
+    (seeds / "daily.xml").write_bytes(wire_feed("daily", "Talks offered", " Copyright Daily."))
     source = open_app(project, f"sqlite:///{tmp_path / 'source.db'}")
     try:
         pipeline.update(source, NOW)
@@ -176,9 +176,9 @@ def test_metrics_are_served_from_the_store(project: Path, database_url: str) -> 
 
     sources = FeedServer().start()
     try:
-        good = sources.serve("/good.xml", Reply(body=_wire_feed("good", "Seoul proposes talks")))
+        good = sources.serve("/good.xml", Reply(body=wire_feed("good", "Seoul proposes talks")))
         bad = sources.serve("/bad.xml", Reply(500))
-        (project / "seeds" / "copy.xml").write_bytes(_wire_feed("copy", "Talks offered", " (c)"))
+        (project / "seeds" / "copy.xml").write_bytes(wire_feed("copy", "Talks offered", " (c)"))
         config = project / "config" / "aggregator.toml"
         config.write_text(f'[[sources]]\nurl = "{good}"\n[[sources]]\nurl = "{bad}"\n')
         settings = load_settings(config, environ={"AGGREGATOR_DATABASE_URL": database_url})

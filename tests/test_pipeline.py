@@ -12,8 +12,8 @@ import feedparser
 import pytest
 
 from aggregator import pipeline
-from aggregator.config import load_settings
-from tests.conftest import DATA
+from tests.support.app import open_app
+from tests.support.project import DATA
 
 NOW = datetime(2025, 6, 5, 0, 0, tzinfo=UTC)
 TOPICS = ("inter-korean", "alliance", "domestic-politics")
@@ -32,14 +32,6 @@ arenas in Tokyo, Los Angeles and London, its agency said on Monday.
 
 Tickets go on sale next week, and fan-club members get a pre-sale window.
 """
-
-
-def open_app(project: Path, database_url: str, config: str = "") -> pipeline.Aggregator:
-    path = project / "config" / "aggregator.toml"
-    if config:
-        path.write_text(config, encoding="utf-8")
-    settings = load_settings(path, environ={"AGGREGATOR_DATABASE_URL": database_url})
-    return pipeline.Aggregator.open(settings)
 
 
 @pytest.fixture

@@ -18,13 +18,15 @@ from feedgen.ext.base import BaseEntryExtension
 from lxml import etree
 from sqlalchemy import update
 
-from aggregator import classify, pages, pipeline, publish
+from aggregator import classify, pipeline, publish
 from aggregator.config import load_settings
+from aggregator.publish import archives, pages
 from aggregator.store.schema import items
 from aggregator.types import Enclosure, Report, StoredItem
-from tests.conftest import DATA
 from tests.feedserver import FeedServer
-from tests.test_readers import need
+from tests.support.feeds import add_links_source_and_language
+from tests.support.programs import need
+from tests.support.project import DATA
 
 NOW = datetime(2025, 7, 20, tzinfo=UTC)
 BASE = "http://127.0.0.1:8080/"
@@ -333,32 +335,6 @@ class _Extras(BaseEntryExtension):
         return entry
 
 
-def add_links_source_and_language(entry: etree._Element, item: StoredItem, source_id: str) -> None:
-    """An entry's links with all their attributes, its complete atom:source and its xml:lang."""
-    links = [{"href": item.link, "rel": "alternate", "type": "text/html"}] if item.link else []
-    links += [
-        {"href": r.link, "rel": "related", "title": r.source_title}
-        for r in item.also_reported_by
-        if r.link
-    ]
-    for enclosure in item.enclosures:
-        links.append({"href": enclosure.url, "rel": "enclosure"})
-        if enclosure.type is not None:
-            links[-1]["type"] = enclosure.type
-        if enclosure.length is not None:
-            links[-1]["length"] = str(enclosure.length)
-    for attributes in links:
-        etree.SubElement(entry, "link", attributes)
-    source = etree.SubElement(entry, "source")
-    etree.SubElement(source, "id").text = source_id
-    etree.SubElement(source, "title").text = item.site_name or item.source_title
-    etree.SubElement(source, "updated").text = (item.source_updated or item.updated).isoformat()
-    if item.source_link:
-        etree.SubElement(source, "link", rel="alternate", href=item.source_link)
-    if item.language:
-        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
-
-
 def feedgen_document(
     spec: publish.FeedSpec,
     entries: list[StoredItem],
@@ -377,7 +353,7 @@ def feedgen_document(
         entry.updated(item.updated)
         if item.author:
             entry.author({"name": item.author})
-        entry.content(publish._content(item), type="html")  # noqa: SLF001
+        entry.content(publish.entry_content(item), type="html")
         for topic in item.topics:
             if topic in titles:
                 entry.category(term=topic, scheme=identity.category_scheme, label=titles[topic])
@@ -435,7 +411,7 @@ def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(
 ) -> None:
     root, app = talks
     folder = app.settings.feeds_dir
-    monkeypatch.setattr(publish, "PAGES_PER_BATCH", 2)
+    monkeypatch.setattr(archives, "PAGES_PER_BATCH", 2)
     real_write = publish.write_if_changed
 
     def full_disk_at_page_3(path: Path, content: bytes) -> bool:
@@ -463,6 +439,6 @@ def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(
     ]
     incremental = snapshot(folder)
     shutil.rmtree(folder)
-    monkeypatch.setattr(publish, "PAGES_PER_BATCH", 20)
+    monkeypatch.setattr(archives, "PAGES_PER_BATCH", 20)
     pipeline.regenerate(app, NOW + timedelta(days=3))
     assert snapshot(folder) == incremental

@@ -19,27 +19,18 @@ import pytest
 from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.server import BackgroundServer
-from tests.conftest import DATA
+from tests.support.programs import need
+from tests.support.project import DATA
 
 NOW = datetime(2025, 9, 20, tzinfo=UTC)
 FEEDS = ("all", "alliance", "domestic-politics", "inter-korean")
 KOREAN_TITLE = "통일부, 이산가족 상봉 재개 제안"
 
 
-def need(program: str) -> str:
-    found = shutil.which(program)
-    if found is None:
-        reason = f"{program} is not installed (Debian package; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The shipped seeds plus a Korean one, published and served on 127.0.0.1."""
-    from tests.conftest import write_config
+    from tests.support.project import write_config  # noqa: PLC0415
 
     root = tmp_path_factory.mktemp("site")
     write_config(root)

@@ -28,7 +28,7 @@ from aggregator.config import load_settings
 from aggregator.ingest.repair import is_absolute_http_uri
 from aggregator.store.schema import items, sources
 from aggregator.text import html_to_text
-from tests.conftest import write_config
+from tests.support.project import write_config
 from tests.feedserver import FeedServer, Reply, Request
 
 KNEWS = Path(__file__).resolve().parents[1] / ".." / "shared" / "realworld" / "knews-rss"

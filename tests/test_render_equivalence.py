@@ -19,8 +19,8 @@ from lxml import etree
 
 from aggregator import publish
 from aggregator.types import Enclosure, Report, StoredItem
-from tests.conftest import NOT_IN_XML
-from tests.test_publish import add_links_source_and_language
+from tests.support.feeds import add_links_source_and_language
+from tests.support.project import NOT_IN_XML
 
 IDENTITY = publish.FeedIdentity('http://127.0.0.1:8080/a&b"<c>/', "aggregator.localhost,2026", "N")
 TITLES = {"talks": "Talks & <more>", "alliance": "", "quote": "Say \"hi\"\tor\n'bye'\r"}
@@ -75,7 +75,7 @@ def lxml_entry(
     if item.author:
         etree.SubElement(etree.SubElement(entry, "author"), "name").text = item.author
     content = etree.SubElement(entry, "content")
-    content.text = publish._content(item) or None  # noqa: SLF001
+    content.text = publish.entry_content(item) or None
     content.set("type", "html")
     for topic in item.topics:
         if topic in titles:

@@ -16,7 +16,7 @@ import pytest
 from aggregator.errors import InputError
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text
-from tests.conftest import DATA, NOT_IN_XML, REPO
+from tests.support.project import DATA, NOT_IN_XML, REPO
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SAMPLES = sorted(p for p in (DATA / "seeds").iterdir() if p.suffix != ".json")

@@ -20,8 +20,8 @@ import pytest
 from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.server import BackgroundServer
-from tests.conftest import DATA, REPO, write_config
 from tests.feedserver import FeedServer
+from tests.support.project import DATA, REPO, write_config
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 

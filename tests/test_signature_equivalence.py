@@ -25,7 +25,7 @@ from aggregator import fingerprints
 from aggregator.ingest.seeds import read_seed
 from aggregator.text import html_to_text, normalize
 from tests import corpus
-from tests.conftest import DATA, REPO
+from tests.support.project import DATA, REPO
 
 # --- The oracle: the signature as first written, one shingle at a time ----------------------
 

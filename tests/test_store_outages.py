@@ -23,7 +23,7 @@ from aggregator import pipeline
 from aggregator.clock import utcnow
 from aggregator.config import load_settings
 from aggregator.store.retry import StoreUnavailable, pauses
-from tests.conftest import POSTGRES_SERVER, _postgres_schema_url
+from tests.support.postgres import POSTGRES_SERVER, postgres_schema_url
 from tests.tcpproxy import TcpProxy
 
 NEW_SEED = """Seoul and Pyongyang reopen the liaison hotline
@@ -104,7 +104,7 @@ def test_a_database_locked_for_too_long_is_reported_and_loses_nothing(project: P
 @pytest.fixture
 def postgres_behind_proxy() -> Iterator[tuple[str, TcpProxy]]:
     """A fresh PostgreSQL schema, and its URL through a proxy that can be taken down."""
-    schema_urls = _postgres_schema_url()
+    schema_urls = postgres_schema_url()
     url = next(schema_urls)
     server = urlsplit(POSTGRES_SERVER.replace("postgresql+psycopg", "postgresql"))
     proxy = TcpProxy(server.hostname or "127.0.0.1", server.port or 5432)

@@ -15,7 +15,7 @@ import feedparser
 
 from aggregator import pipeline
 from tests import corpus
-from tests.test_pipeline import open_app
+from tests.support.app import open_app
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 

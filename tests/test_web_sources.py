@@ -24,8 +24,9 @@ from aggregator.config import load_settings
 from aggregator.ingest import parallel
 from aggregator.ingest.http import run_per_host
 from tests import corpus
-from tests.conftest import write_config
 from tests.feedserver import FeedServer, Reply, endless, trickle
+from tests.support.feeds import web_rss
+from tests.support.project import write_config
 
 NOW = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
 FETCH = """
@@ -36,23 +37,6 @@ deadline = "2s"
 max_bytes = 4194304
 max_entries = 100
 """
-
-
-def rss(*titles: str, extra: str = "", encoding: str = "utf-8", site: str = "news") -> bytes:
-    items = "".join(
-        f"<item><title>{t}</title><link>https://{site}.example/{i}</link>"
-        f"<guid>https://{site}.example/{i}</guid>"
-        f"<pubDate>Mon, 09 Jun 2025 0{i % 10}:00:00 +0000</pubDate>"
-        f"<description>&lt;p&gt;{t}: the unification ministry said talks "
-        f"with North Korea could resume.&lt;/p&gt;</description></item>"
-        for i, t in enumerate(titles)
-    )
-    document = (
-        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel>'
-        f"<title>Peninsula Wire</title><link>https://news.example/</link>{extra}{items}"
-        "</channel></rss>"
-    )
-    return document.encode(encoding)
 
 
 @pytest.fixture
@@ -94,7 +78,7 @@ def test_a_feed_is_fetched_politely_and_its_items_published(
 ) -> None:
     url = server.serve(
         "/feed.xml",
-        Reply(body=rss("Hotline restored"), headers={"Content-Type": "application/rss+xml"}),
+        Reply(body=web_rss("Hotline restored"), headers={"Content-Type": "application/rss+xml"}),
     )
     app = project_with(url)
     ingested, _ = pipeline.update(app, NOW)
@@ -119,7 +103,7 @@ def test_the_second_round_is_conditional_and_rewrites_nothing(
         if request.headers.get("if-none-match") == '"v1"':
             return Reply(304)
         return Reply(
-            body=rss("Hotline restored"),
+            body=web_rss("Hotline restored"),
             headers={"ETag": '"v1"', "Last-Modified": "Mon, 09 Jun 2025 00:00:00 GMT"},
         )
 
@@ -142,7 +126,7 @@ def test_the_second_round_is_conditional_and_rewrites_nothing(
 
 
 def test_a_byte_identical_200_is_not_parsed_or_written(server: FeedServer, project_with) -> None:
-    url = server.serve("/feed.xml", Reply(body=rss("Hotline restored")))
+    url = server.serve("/feed.xml", Reply(body=web_rss("Hotline restored")))
     app = project_with(url)
     pipeline.update(app, NOW)
     ingested, _ = pipeline.update(app, NOW + timedelta(hours=1))
@@ -152,7 +136,7 @@ def test_a_byte_identical_200_is_not_parsed_or_written(server: FeedServer, proje
 
 def test_a_source_is_not_fetched_before_it_is_due(server: FeedServer, project_with) -> None:
     url = server.serve(
-        "/feed.xml", Reply(body=rss("A"), headers={"Cache-Control": "public, max-age=7200"})
+        "/feed.xml", Reply(body=web_rss("A"), headers={"Cache-Control": "public, max-age=7200"})
     )
     app = project_with(url)
     pipeline.update(app, NOW)
@@ -166,11 +150,11 @@ def test_a_source_is_not_fetched_before_it_is_due(server: FeedServer, project_wi
 
 
 def test_ttl_and_syndication_hints_raise_the_interval(server: FeedServer, project_with) -> None:
-    ttl = server.serve("/ttl.xml", Reply(body=rss("A", extra="<ttl>180</ttl>")))
+    ttl = server.serve("/ttl.xml", Reply(body=web_rss("A", extra="<ttl>180</ttl>")))
     sy = server.serve(
         "/sy.xml",
         Reply(
-            body=rss("B")
+            body=web_rss("B")
             .replace(
                 b"<rss version",
                 b'<rss xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" version',
@@ -189,7 +173,7 @@ def test_ttl_and_syndication_hints_raise_the_interval(server: FeedServer, projec
 def test_redirects_permanent_move_the_url_temporary_do_not(
     server: FeedServer, project_with
 ) -> None:
-    server.serve("/new.xml", Reply(body=rss("Moved")))
+    server.serve("/new.xml", Reply(body=web_rss("Moved")))
     moved = server.serve("/old.xml", Reply(301, headers={"Location": "/new.xml"}))
     temporary = server.serve("/tmp.xml", Reply(302, headers={"Location": "/new.xml"}))
     app = project_with(moved, temporary)
@@ -214,7 +198,7 @@ def test_gone_disables_the_source(server: FeedServer, project_with) -> None:
 def test_errors_back_off_exponentially_and_reset_on_success(
     server: FeedServer, project_with
 ) -> None:
-    answers = iter([Reply(500), Reply(404), Reply(503), Reply(body=rss("Back"))])
+    answers = iter([Reply(500), Reply(404), Reply(503), Reply(body=web_rss("Back"))])
     url = server.serve("/feed.xml", lambda _request: next(answers))
     app = project_with(url)
     now = NOW
@@ -267,7 +251,7 @@ def test_a_gone_source_is_not_asked_again_even_when_forced(
 
 
 def test_an_euc_kr_feed_keeps_its_hangul(server: FeedServer, project_with) -> None:
-    url = server.serve("/kr.xml", Reply(body=rss("통일부, 남북 회담 제안", encoding="euc-kr")))
+    url = server.serve("/kr.xml", Reply(body=web_rss("통일부, 남북 회담 제안", encoding="euc-kr")))
     app = project_with(url)
     pipeline.update(app, NOW)
     feed = feedparser.parse((app.settings.feeds_dir / "all.xml").read_bytes())
@@ -344,7 +328,7 @@ def test_a_hostile_or_broken_source_costs_only_itself(
     server: FeedServer, project_with, path: str, reply: Reply, reason: str
 ) -> None:
     server.serve("/loop2.xml", Reply(302, headers={"Location": "/loop.xml"}))
-    good = server.serve("/good.xml", Reply(body=rss("Hotline restored")))
+    good = server.serve("/good.xml", Reply(body=web_rss("Hotline restored")))
     bad = server.serve(path, reply)
     app = project_with(bad, good)
     ingested, _ = pipeline.update(app, NOW)
@@ -357,12 +341,12 @@ def test_a_hostile_or_broken_source_costs_only_itself(
 
 
 def test_malformed_but_usable_invalid_utf8_and_big_feeds(server: FeedServer, project_with) -> None:
-    broken = rss("Broken but usable", site="a").replace(
+    broken = web_rss("Broken but usable", site="a").replace(
         b"</channel></rss>", b"<item><title>unclosed"
     )
-    invalid = rss("Caf\xe9 talks", site="b").replace("Caf\xe9".encode(), b"Caf\xe9")
-    big = rss(*[f"Story {n}" for n in range(5000)], site="c")
-    empty = rss()
+    invalid = web_rss("Caf\xe9 talks", site="b").replace("Caf\xe9".encode(), b"Caf\xe9")
+    big = web_rss(*[f"Story {n}" for n in range(5000)], site="c")
+    empty = web_rss()
     urls = [
         server.serve(p, Reply(body=b))
         for p, b in [("/broken.xml", broken), ("/invalid.xml", invalid), ("/big.xml", big),

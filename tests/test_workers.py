@@ -6,8 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,20 +21,13 @@ from aggregator.store import Storage, leases
 from aggregator.store.schema import sources
 from aggregator.store.sources import save_fetch_state
 from aggregator.worker import Worker
-from tests.conftest import _postgres_schema_url
 from tests.feedserver import FeedServer
+from tests.support.postgres import postgres_schema_url
+from tests.support.workers import CONFIG, feed_files, start_worker, wait_for
 from tests.workload import Workload
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
-CONFIG = """
-[fetch]
-workers = 8
-per_host = 8
-[worker]
-batch = 10
-poll_interval = "50ms"
-"""
 
 
 @pytest.fixture
@@ -53,15 +45,6 @@ def open_app(project: Path, database_url: str, extra: str = "") -> pipeline.Aggr
     )
     app.rng = random.Random(7)
     return app
-
-
-def feed_files(folder: Path) -> dict[str, bytes]:
-    """Every published file but the archive pages, which follow arrival order by design."""
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "archive" not in p.parts
-    }
 
 
 def test_claims_are_disjoint_lapse_and_are_released(storage: Storage, server: FeedServer) -> None:
@@ -104,7 +87,7 @@ def test_a_store_under_a_lapsed_and_retaken_claim_is_undone(
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL schema: several workers need PostgreSQL (SQLite has one writer)."""
-    yield from _postgres_schema_url()
+    yield from postgres_schema_url()
 
 
 def test_concurrent_claims_never_overlap(postgres_url: str, server: FeedServer) -> None:
@@ -215,31 +198,6 @@ def test_a_worker_that_does_not_publish_leaves_it_to_one_that_does(
     finally:
         elsewhere.close()
         quiet.close()
-
-
-def start_worker(project: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
-    environment.update(env or {})
-    with log.open("w") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "aggregator", "worker"],
-            cwd=project,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-
-
-def wait_for(condition: Callable[[], bool], what: str, *processes: subprocess.Popen) -> None:
-    """Wait for real processes to get somewhere; they have their own clocks, so this polls."""
-    deadline = time.monotonic() + 60
-    while not condition():
-        for process in processes:
-            if process.poll() is not None:
-                raise AssertionError(f"worker exited with {process.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_sigterm_stores_fetches_in_flight_releases_the_rest_and_sqlite_has_one_writer(

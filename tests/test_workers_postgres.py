@@ -22,9 +22,9 @@ from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.store import Storage, leases
 from aggregator.store.schema import items, sources
-from tests.conftest import POSTGRES_SERVER, _postgres_schema_url
 from tests.feedserver import FeedServer
-from tests.test_workers import CONFIG, feed_files, start_worker, wait_for
+from tests.support.postgres import POSTGRES_SERVER, postgres_schema_url
+from tests.support.workers import CONFIG, feed_files, start_worker, wait_for
 from tests.workload import Workload, make_all_due
 
 WORKERS = 4
@@ -34,7 +34,7 @@ NOW = datetime(2025, 6, 10, tzinfo=UTC)
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema; its connections carry its name, so a leak can be counted."""
-    for url in _postgres_schema_url():
+    for url in postgres_schema_url():
         schema = url.rsplit("%3D", 1)[1]
         yield f"{url}&application_name={schema}"
 

@@ -14,7 +14,6 @@ laughs" document cost feedparser 6.0.14 3.5 s and 58 MB; feeds never need them.
 import calendar
 import functools
 import hashlib
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -27,9 +26,12 @@ import feedparser
 from aggregator.errors import InputError
 from aggregator.ingest import xmlfeeds
 from aggregator.ingest.dates import find_datetime
+from aggregator.ingest.fields import guess_language, title_from
+from aggregator.ingest.jsonfeed import parse_json_feed
 from aggregator.ingest.offsets import settle_dates
 from aggregator.ingest.repair import repair_source
-from aggregator.ingest.sanitize import content_to_html, text_to_html
+from aggregator.ingest.sanitize import content_to_html
+from aggregator.ingest.xmlencoding import undeclared_korean, utf8_if_utf16
 from aggregator.text import html_to_text
 from aggregator.types import (
     DEFAULT_LIMITS,
@@ -38,12 +40,11 @@ from aggregator.types import (
     ItemData,
     SourceData,
     SourceInfo,
+    SourceKind,
 )
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_XML_DECLARED_ENCODING = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
 _DOCTYPE_WITH_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 # The end of a date string that names its zone: "Z", "+09:00", "+0900", "GMT", "KST" (not "PM").
@@ -51,9 +52,6 @@ _WRITTEN_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\b(?![AP]M$)[A-Z]{1,5})$")
 _SEOUL = ZoneInfo("Asia/Seoul")
 _EMAIL = re.compile(r"\S+@\S+")
 _EMAIL_AND_NAME = re.compile(r"^\s*\S+@\S+\s*\((?P<name>[^)]*)\)\s*$")
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_LATIN = re.compile(r"[A-Za-z]")
-_LETTER = re.compile(r"[^\W\d_]")
 # An absolute http(s) URL that urljoin would hand back unchanged: visible ASCII, a lower-case
 # scheme, a plain host, no ";params", no empty "?" or "#" (urljoin rebuilds it from its parts,
 # dropping those; for another scheme than the base's it returns it as it is).
@@ -64,39 +62,15 @@ _PLAIN_ABSOLUTE_URL = re.compile(
 
 def looks_like_feed(raw: bytes, suffix: str = "") -> bool:
     """True for a saved RSS/Atom document (by extension, or by how its bytes start)."""
-    head = _utf8_if_utf16(raw[:1024]).removeprefix(b"\xef\xbb\xbf")
+    head = utf8_if_utf16(raw[:1024]).removeprefix(b"\xef\xbb\xbf")
     return suffix.lower() in FEED_SUFFIXES or bool(_FEED_START.match(head))
-
-
-def guess_language(text: str) -> str | None:
-    """ "ko" when Hangul is a good share of the letters, "en" when Latin letters dominate."""
-    letters = len(_LETTER.findall(text))
-    if not letters:
-        return None
-    if len(_HANGUL.findall(text)) / letters > 0.3:
-        return "ko"
-    return "en" if len(_LATIN.findall(text)) / letters > 0.5 else None
-
-
-def looks_korean(text: str) -> bool:
-    """Most non-ASCII letters are common Hangul syllables: a right CP949 decoding.
-
-    GBK or Shift_JIS bytes decoded as CP949 give Hanja and rare syllables
-    outside the 2,350 of KS X 1001 (which EUC-KR encodes in two bytes);
-    Korean prose uses those 2,350 almost exclusively.
-    """
-    letters = [ch for ch in text if ord(ch) > 127 and ch.isalpha()]
-    common = sum(
-        1 for ch in letters if _HANGUL.match(ch) and len(ch.encode("euc_kr", "ignore")) == 2
-    )
-    return bool(letters) and common / len(letters) > 0.8
 
 
 def parse_feed(
     data: bytes,
     *,
     source_key: str,
-    kind: str = "feed",
+    kind: SourceKind = SourceKind.FEED,
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
     zone: ZoneInfo,
@@ -112,20 +86,10 @@ def parse_feed(
     ``date_offset`` is the offset the source was found to write its dates in
     (``ingest.offsets``). Plain RSS/Atom goes through the fast ``xmlfeeds``
     reader, anything else through feedparser; both give the same result, which
-    ``repair`` then mends once for every kind of input.
+    ``repair`` then mends once for every kind of input (issue #19).
     """
     parsed = _parse(data, source_key=source_key, kind=kind, headers=headers, base_url=base_url,
                     zone=zone, max_entries=max_entries)  # fmt: skip
-    return _settled_and_repaired(parsed, now, date_offset, zone, limits)
-
-
-def _settled_and_repaired(
-    parsed: SourceData,
-    now: datetime | None,
-    date_offset: timedelta | None,
-    zone: ZoneInfo,
-    limits: InputLimits,
-) -> SourceData:
     settled = settle_dates(parsed, now=now, known_offset=date_offset, zone=zone)
     return repair_source(settled, limits)
 
@@ -134,7 +98,7 @@ def _parse(
     data: bytes,
     *,
     source_key: str,
-    kind: str,
+    kind: SourceKind,
     headers: Mapping[str, str] | None,
     base_url: str | None,
     zone: ZoneInfo,
@@ -155,6 +119,9 @@ def _parse(
         )  # fmt: skip
     feed, entries, problem = fast
     warnings = [] if problem is None else [_malformed(source_key, problem)]
+    # libxml2 refuses characters no XML document can hold, but escaped HTML can still carry
+    # them ("&amp;#1" in a real khan.co.kr feed), and the sanitizer unescapes them: repair
+    # drops them, for every reader.
     return _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
                         base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
 
@@ -163,7 +130,7 @@ def _parse_with_feedparser(
     data: bytes,
     *,
     source_key: str,
-    kind: str = "feed",
+    kind: SourceKind = SourceKind.FEED,
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
     zone: ZoneInfo,
@@ -177,14 +144,15 @@ def _parse_with_feedparser(
         data, source_key=source_key, kind=kind, headers=headers, base_url=base_url, zone=zone,
         max_entries=max_entries,
     )  # fmt: skip
-    return _settled_and_repaired(parsed, now, date_offset, zone, limits)
+    settled = settle_dates(parsed, now=now, known_offset=date_offset, zone=zone)
+    return repair_source(settled, limits)
 
 
 def _read_with_feedparser(
     data: bytes,
     *,
     source_key: str,
-    kind: str,
+    kind: SourceKind,
     headers: Mapping[str, str] | None,
     base_url: str | None,
     zone: ZoneInfo,
@@ -193,12 +161,12 @@ def _read_with_feedparser(
     """``_parse`` for an XML document by feedparser, for every document ``xmlfeeds`` refuses."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     warnings: list[str] = []
-    data = _utf8_if_utf16(data)
+    data = utf8_if_utf16(data)
     if (stripped := _without_entity_declarations(data)) is not None:
         data = stripped
         warnings.append(f"{source_key}: DOCTYPE with entity declarations removed")
     parsed = _feedparser(data, response_headers)
-    if _undeclared_korean(data, parsed):
+    if undeclared_korean(data, parsed):
         # feedparser falls back to windows-1252 for undeclared non-UTF-8 bytes;
         # Korean sites that declare nothing mean EUC-KR/CP949.
         response_headers["content-type"] = "application/xml; charset=cp949"
@@ -209,7 +177,6 @@ def _read_with_feedparser(
         raise InputError(source_key, f"not a feed: {problem}")
     if parsed.bozo:
         warnings.append(_malformed(source_key, parsed.bozo_exception))
-
     # A loosely parsed document can hold characters no XML document can (&#2;): repair drops them.
     return _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
                         base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
@@ -225,7 +192,7 @@ def _source_data(
     warnings: list[str],
     *,
     source_key: str,
-    kind: str,
+    kind: SourceKind,
     base_url: str | None,
     zone: ZoneInfo,
     max_entries: int | None,
@@ -258,7 +225,7 @@ def _source_data(
         items.append(
             ItemData(
                 key=key,
-                title=title or _title_from(content, link or key),
+                title=title or title_from(content, link or key),
                 content_html=content,
                 published=published,
                 updated=updated,
@@ -295,14 +262,6 @@ def _feedparser(data: bytes, response_headers: Mapping[str, str]) -> feedparser.
     )
 
 
-def _utf8_if_utf16(data: bytes) -> bytes:
-    """UTF-16 (with a BOM) re-encoded as UTF-8, so the byte-level DOCTYPE check sees it."""
-    if not data.startswith(_UTF16_BOMS):
-        return data
-    text = data.decode("utf-16", "replace")
-    return _XML_DECLARED_ENCODING.sub(r"\1", text, count=1).encode("utf-8")
-
-
 def _without_entity_declarations(data: bytes) -> bytes | None:
     """``data`` without its DOCTYPE internal subset; None when the prolog has none."""
     doctype = _DOCTYPE_WITH_SUBSET.search(data)
@@ -312,17 +271,6 @@ def _without_entity_declarations(data: bytes) -> bytes | None:
     if root is not None and root.start() < doctype.start():
         return None  # a "<!DOCTYPE" inside content (CDATA), not a declaration
     return data[: doctype.start()] + data[doctype.end() :]
-
-
-def _undeclared_korean(data: bytes, parsed: feedparser.FeedParserDict) -> bool:
-    if not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-        return False
-    if parsed.get("encoding", "").lower() not in {"windows-1252", "iso-8859-1", "iso-8859-2"}:
-        return False
-    try:
-        return looks_korean(data.decode("cp949"))
-    except UnicodeDecodeError:
-        return False
 
 
 def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> datetime | None:
@@ -351,7 +299,7 @@ def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> d
 
 
 def _resolved(base: str | None, url: str) -> str:
-    """``urljoin(base or "", url)``, without its 5 us for the absolute links most entries have."""
+    """``urljoin(base or "", url)``, without its cost for the absolute links most entries have."""
     if _PLAIN_ABSOLUTE_URL.fullmatch(url):
         return url
     return urljoin(base or "", url)
@@ -362,15 +310,6 @@ def _text(detail: Mapping | None, value: str) -> str:
     if detail is not None and "html" in detail.get("type", ""):
         value = html_to_text(value)
     return " ".join(value.split())
-
-
-def _title_from(content_html: str, fallback: str) -> str:
-    """A title for an entry without one (microblog posts): its first words, else its link."""
-    first_line = html_to_text(content_html).split("\n", 1)[0]
-    if len(first_line) > 100:
-        cut = first_line[:100]
-        first_line = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
-    return first_line or fallback
 
 
 def _content(entry: Mapping, fallback_base: str | None, base_url: str | None) -> str:
@@ -452,95 +391,3 @@ def _enclosures(entry: Mapping, base: str | None) -> tuple[Enclosure, ...]:
             )
         )
     return tuple(found)
-
-
-def _json_datetime(value: object, zone: ZoneInfo) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
-
-
-def parse_json_feed(
-    data: bytes,
-    *,
-    source_key: str,
-    kind: str = "feed",
-    base_url: str | None = None,
-    zone: ZoneInfo,
-    max_entries: int | None = None,
-) -> SourceData:
-    """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read."""
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(source_key, f"not a feed: invalid JSON ({error})") from None
-    if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
-        raise InputError(source_key, "not a feed: JSON without a jsonfeed.org version")
-    raw_items = document.get("items")
-    if not isinstance(raw_items, list):
-        raise InputError(source_key, "not a feed: JSON Feed without an items list")
-    warnings: list[str] = []
-    if max_entries is not None and len(raw_items) > max_entries:
-        warnings.append(f"{source_key}: {len(raw_items)} items, only the first {max_entries} taken")
-        raw_items = raw_items[:max_entries]
-    site_link = document.get("home_page_url") or base_url
-    items = []
-    for position, entry in enumerate(raw_items, start=1):
-        if not isinstance(entry, dict):
-            warnings.append(f"{source_key}: item {position} skipped: not an object")
-            continue
-        link = entry.get("url")
-        link = urljoin(site_link or "", link) if isinstance(link, str) else None
-        title = " ".join(str(entry.get("title") or "").split())
-        if entry.get("content_html"):
-            content = content_to_html(str(entry["content_html"]), "html", link or site_link)
-        else:
-            content = text_to_html(str(entry.get("content_text") or entry.get("summary") or ""))
-        key = str(entry.get("id") or link or "")
-        if not key or not (title or content):
-            warnings.append(f"{source_key}: item {position} skipped: no id or no content")
-            continue
-        authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
-        author = next(
-            (a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None
-        )
-        published = _json_datetime(entry.get("date_published"), zone)
-        updated = _json_datetime(entry.get("date_modified"), zone)
-        language = entry.get("language") or document.get("language")
-        items.append(
-            ItemData(
-                key=key,
-                title=title or _title_from(content, link or key),
-                content_html=content,
-                published=published or updated,
-                updated=updated,
-                author=author,
-                link=link,
-                language=str(language).split("-")[0].lower()
-                if language
-                else guess_language(title + " " + html_to_text(content)),
-                categories=tuple(str(t) for t in entry.get("tags", []) if isinstance(t, str)),
-                enclosures=tuple(
-                    Enclosure(
-                        urljoin(link or site_link or "", a["url"]),
-                        a.get("mime_type"),
-                        a.get("size_in_bytes") if isinstance(a.get("size_in_bytes"), int) else None,
-                    )
-                    for a in entry.get("attachments", [])
-                    if isinstance(a, dict) and a.get("url")
-                ),  # fmt: skip
-            )
-        )
-    source = SourceInfo(
-        key=source_key,
-        kind=kind,
-        title=" ".join(str(document.get("title") or "").split()) or source_key,
-        link=site_link,
-        feed_id=document.get("feed_url"),
-    )
-    # JSON strings can hold characters no XML document can ("\u0002"): repair drops them.
-    return SourceData(source, tuple(items), tuple(warnings))

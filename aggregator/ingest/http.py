@@ -20,6 +20,7 @@ import httpx
 
 from aggregator import HOMEPAGE, __version__
 from aggregator.config import FetchSettings
+from aggregator.types import FetchOutcome
 
 USER_AGENT = f"aggregator/{__version__} (+{HOMEPAGE})"
 ACCEPT = (
@@ -37,12 +38,12 @@ R = TypeVar("R")
 class FetchResult:
     """What one fetch came to.
 
-    ``outcome`` is "ok" (a body), "not-modified" (304), "gone" (410) or
-    "error" (with ``error`` saying what, and ``http_status`` when there was one).
+    ``outcome`` is OK (a body), NOT_MODIFIED (304), GONE (410) or ERROR (with
+    ``error`` saying what, and ``http_status`` when there was one).
     ``moved_to`` is set when only permanent redirects led to the body's URL.
     """
 
-    outcome: str
+    outcome: FetchOutcome
     url: str
     http_status: int | None = None
     body: bytes | None = None
@@ -99,10 +100,10 @@ def fetch(
         scheme = urlsplit(current).scheme.lower()
         if scheme not in ("http", "https"):
             return FetchResult(
-                "error", url, error=f"redirect to a {scheme or 'relative'}: URL refused"
+                FetchOutcome.ERROR, url, error=f"redirect to a {scheme or 'relative'}: URL refused"
             )
         if current in visited:
-            return FetchResult("error", url, error=f"redirect loop at {current}")
+            return FetchResult(FetchOutcome.ERROR, url, error=f"redirect loop at {current}")
         visited.add(current)
         headers = {"Accept": accept} if accept else {}
         if etag:
@@ -120,32 +121,42 @@ def fetch(
                 moved = current if permanent and current != url else None
                 if status == 304:
                     return FetchResult(
-                        "not-modified", current, status, None, response_headers, moved
+                        FetchOutcome.NOT_MODIFIED, current, status, None, response_headers, moved
                     )
                 if status == 410:
-                    return FetchResult("gone", current, status, None, response_headers, moved)
+                    return FetchResult(
+                        FetchOutcome.GONE, current, status, None, response_headers, moved
+                    )
                 if status != 200:
                     return FetchResult(
-                        "error", current, status, None, response_headers, moved,
+                        FetchOutcome.ERROR, current, status, None, response_headers, moved,
                         error=f"HTTP {status} {response.reason_phrase}".strip(),
                     )  # fmt: skip
                 body = _read_body(response, settings.max_bytes, deadline)
-                return FetchResult("ok", current, status, body, response_headers, moved)
+                return FetchResult(FetchOutcome.OK, current, status, body, response_headers, moved)
         except _TooLarge:
             return FetchResult(
-                "error", current, error=f"response larger than {settings.max_bytes} bytes: aborted"
+                FetchOutcome.ERROR,
+                current,
+                error=f"response larger than {settings.max_bytes} bytes: aborted",
             )
         except _PastDeadline:
             return FetchResult(
-                "error",
+                FetchOutcome.ERROR,
                 current,
                 error=f"no complete response within {settings.deadline.total_seconds():g}s",
             )
         except httpx.TimeoutException as error:
-            return FetchResult("error", current, error=f"timed out ({type(error).__name__})")
+            return FetchResult(
+                FetchOutcome.ERROR, current, error=f"timed out ({type(error).__name__})"
+            )
         except (httpx.HTTPError, httpx.InvalidURL) as error:
-            return FetchResult("error", current, error=f"{type(error).__name__}: {error}")
-    return FetchResult("error", url, error=f"more than {settings.max_redirects} redirects")
+            return FetchResult(
+                FetchOutcome.ERROR, current, error=f"{type(error).__name__}: {error}"
+            )
+    return FetchResult(
+        FetchOutcome.ERROR, url, error=f"more than {settings.max_redirects} redirects"
+    )
 
 
 def _read_body(response: httpx.Response, limit: int, deadline: float) -> bytes:

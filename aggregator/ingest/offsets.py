@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aggregator.clock import FUTURE_SKEW
+from aggregator.ingest.fields import not_after
 from aggregator.types import ItemData, SourceData
 
 # No zone is further ahead of UTC than this (Kiribati, +14:00).
@@ -59,10 +60,6 @@ def _shifted(item: ItemData, offset: timedelta) -> ItemData:
     )
 
 
-def _not_after(value: datetime | None, now: datetime) -> datetime | None:
-    return now if value is not None and value > now + FUTURE_SKEW else value
-
-
 def settle_dates(
     data: SourceData, *, now: datetime | None, known_offset: timedelta | None, zone: ZoneInfo
 ) -> SourceData:
@@ -98,12 +95,12 @@ def settle_dates(
             items = tuple(
                 replace(
                     item,
-                    published=_not_after(item.published, now),
-                    updated=_not_after(item.updated, now),
+                    published=not_after(item.published, now),
+                    updated=not_after(item.updated, now),
                 )
                 for item in items
             )
-    source = replace(data.source, updated=_not_after(built, now)) if now and built else data.source
+    source = replace(data.source, updated=not_after(built, now)) if now and built else data.source
     return replace(
         data, source=source, items=items, warnings=tuple(warnings), date_offset=offset or None
     )

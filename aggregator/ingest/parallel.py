@@ -31,8 +31,8 @@ T = TypeVar("T")
 
 # Below this many sources to parse, starting workers costs more than it saves.
 MIN_SOURCES = 8
-# How much lower the workers' priority is (nice): with it, a 200 x 50 first ingest on
-# 2 cores went from 1,038 to 1,102-1,151 entries/s (bench_pipeline, runs of 3).
+# How much lower the workers' priority is (nice), so the single writer, which bounds a
+# first ingest, is not starved of a core by the parsers (bench_pipeline; RESULTS.md).
 WORKER_NICENESS = 5
 
 _topics: tuple[classify.Topic, ...] = ()  # each worker's copy of the rules

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from aggregator.config import FetchSettings
-from aggregator.types import GONE_MARK
+from aggregator.types import GONE_MARK, FetchOutcome
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _BACKOFF_BASE = timedelta(minutes=5)
@@ -115,7 +115,7 @@ class Previous:
 def after_fetch(
     previous: Previous,
     *,
-    outcome: str,
+    outcome: FetchOutcome,
     status: str,
     url: str,
     headers: dict[str, str],
@@ -128,11 +128,11 @@ def after_fetch(
 ) -> SourceState:
     """Decide the next fetch time, validators and health from how a fetch went.
 
-    ``outcome`` is "ok" (a new body, parsed), "not-modified" (304 or an identical
-    body), "gone" (410) or "error" (HTTP, network, limits, or an unusable document).
+    NOT_MODIFIED: a 304, or a body identical to the last one; ERROR: HTTP, network,
+    limits, or an unusable document.
     """
-    if outcome in ("ok", "not-modified"):
-        keep = outcome == "not-modified"
+    if outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED):
+        keep = outcome == FetchOutcome.NOT_MODIFIED
         return SourceState(
             url=url,
             etag=headers.get("etag") or (previous.etag if keep else None),
@@ -148,7 +148,7 @@ def after_fetch(
             last_success=now,
             last_error=None,
         )
-    if outcome == "gone":
+    if outcome == FetchOutcome.GONE:
         return SourceState(
             url=url, etag=None, last_modified=None, body_hash=previous.body_hash,
             next_fetch=now, error_count=previous.error_count + 1, last_status=status,

@@ -30,10 +30,18 @@ from zoneinfo import ZoneInfo
 from aggregator.clock import as_utc
 from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
-from aggregator.ingest.feeds import guess_language, looks_korean, looks_like_feed, parse_feed
+from aggregator.ingest.feeds import looks_like_feed, parse_feed
+from aggregator.ingest.fields import guess_language, looks_korean
 from aggregator.ingest.repair import repair_source
 from aggregator.text import paragraphs_to_html, xml_safe
-from aggregator.types import DEFAULT_LIMITS, InputLimits, ItemData, SourceData, SourceInfo
+from aggregator.types import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    ItemData,
+    SourceData,
+    SourceInfo,
+    SourceKind,
+)
 
 SEED_SOURCE_TITLE = "Seed files"
 
@@ -136,8 +144,8 @@ def read_seed(
         else ()
     )
     if looks_like_feed(raw, path.suffix):
-        data = parse_feed(raw, source_key=source_key, kind="seed", zone=zone, now=now,
-                          limits=limits)  # fmt: skip
+        data = parse_feed(raw, source_key=source_key, kind=SourceKind.SEED, zone=zone,
+                          now=now, limits=limits)  # fmt: skip
         return replace(data, warnings=warnings + data.warnings)
     text = _decode(raw, path)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
@@ -161,7 +169,7 @@ def read_seed(
         site_name=site,
         language=guess_language(article["title"] + " " + " ".join(paragraphs)),
     )
-    source = SourceInfo(key=source_key, kind="seed", title=site or SEED_SOURCE_TITLE)
+    source = SourceInfo(key=source_key, kind=SourceKind.SEED, title=site or SEED_SOURCE_TITLE)
     return repair_source(SourceData(source, (item,), warnings), limits)
 
 

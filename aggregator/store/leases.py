@@ -21,7 +21,7 @@ from aggregator.store import runs
 from aggregator.store.engine import Database
 from aggregator.store.schema import counters, sources
 from aggregator.store.sources import web_source
-from aggregator.types import WebSource
+from aggregator.types import SourceKind, WebSource
 
 CHANGES_STORED = "changes:stored"
 CHANGES_PUBLISHED = "changes:published"
@@ -30,7 +30,7 @@ CHANGES_PUBLISHED = "changes:published"
 def due(now: datetime) -> ColumnElement[bool]:
     """Enabled web sources whose next fetch time has come and that nobody holds a claim on."""
     return and_(
-        sources.c.kind == "feed",
+        sources.c.kind == SourceKind.FEED,
         sources.c.enabled.is_(True),
         or_(sources.c.next_fetch.is_(None), sources.c.next_fetch <= now),
         or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now),

@@ -12,13 +12,14 @@ from sqlalchemy import insert, select
 from aggregator.store.dialect import UPSERTS
 from aggregator.store.engine import Database
 from aggregator.store.schema import counters, runs
+from aggregator.types import RunKind
 
 
 @dataclass(frozen=True)
 class RunRecord:
     """One logged ingest or regeneration."""
 
-    kind: str
+    kind: RunKind
     started: datetime
     finished: datetime
     items_new: int = 0
@@ -58,7 +59,7 @@ def record_run(database: Database, run: RunRecord) -> None:
         tx.connection.execute(insert(runs).values(**values))
 
 
-def last_run(database: Database, kind: str) -> RunRecord | None:
+def last_run(database: Database, kind: RunKind) -> RunRecord | None:
     with database.engine.connect() as connection:
         row = connection.execute(
             select(runs).where(runs.c.kind == kind).order_by(runs.c.id.desc()).limit(1)
@@ -66,5 +67,6 @@ def last_run(database: Database, kind: str) -> RunRecord | None:
     if row is None:
         return None
     logged = {field.name: getattr(row, field.name) for field in fields(RunRecord)}
+    logged["kind"] = RunKind(row.kind)
     logged["failures"] = tuple(line for line in row.failures.split("\n") if line)
     return RunRecord(**logged)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.engine import Database, Transaction
 from aggregator.store.schema import sources
-from aggregator.types import DEFAULT_FULL_TEXT, GONE_MARK, SourceSetting, WebSource
+from aggregator.types import DEFAULT_FULL_TEXT, GONE_MARK, SourceKind, SourceSetting, WebSource
 
 
 def web_source(row: Any) -> WebSource:
@@ -55,7 +55,7 @@ class SourceRegistry:
     def all(self) -> list[WebSource]:
         with self.storage.engine.connect() as connection:
             rows = connection.execute(
-                select(sources).where(sources.c.kind == "feed").order_by(sources.c.id)
+                select(sources).where(sources.c.kind == SourceKind.FEED).order_by(sources.c.id)
             )
             return [web_source(row) for row in rows]
 
@@ -64,7 +64,7 @@ class SourceRegistry:
         query = (
             select(sources)
             .where(
-                sources.c.kind == "feed",
+                sources.c.kind == SourceKind.FEED,
                 sources.c.enabled.is_(True),
                 or_(sources.c.next_fetch.is_(None), sources.c.next_fetch <= now),
                 # A source a worker is fetching now is not due for anyone else.
@@ -98,7 +98,7 @@ class SourceRegistry:
             tx.connection.execute(
                 insert(sources).values(
                     key=url,
-                    kind="feed",
+                    kind=SourceKind.FEED,
                     title=name or url,
                     url=url,
                     name=name,
@@ -147,7 +147,7 @@ class SourceRegistry:
                 if known is None:
                     values.update(
                         key=setting.url,
-                        kind="feed",
+                        kind=SourceKind.FEED,
                         url=setting.url,
                         error_count=0,
                         page_failures=0,

@@ -26,7 +26,7 @@ from aggregator.store.retry import is_transient
 from aggregator.store.runs import RunRecord
 from aggregator.store.sources import SourceRegistry
 from aggregator.store.writes import StoreTransaction
-from aggregator.types import StoredItem
+from aggregator.types import RunKind, StoredItem
 
 
 class Storage(Database):
@@ -99,5 +99,5 @@ class Storage(Database):
     def record_run(self, run: RunRecord) -> None:
         runs.record_run(self, run)
 
-    def last_run(self, kind: str) -> RunRecord | None:
+    def last_run(self, kind: RunKind) -> RunRecord | None:
         return runs.last_run(self, kind)

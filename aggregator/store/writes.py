@@ -24,7 +24,7 @@ from aggregator.store.dialect import (
 )
 from aggregator.store.engine import Transaction
 from aggregator.store.schema import item_bands, item_topics, items, meta, sources
-from aggregator.types import ItemWrite, KnownItem, SourceInfo, StoryCandidate
+from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, StoryCandidate
 
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
@@ -157,7 +157,7 @@ class StoreTransaction(Transaction):
         self.connection.execute(update(sources).where(sources.c.id == state[0]).values(**values))
         return state[0]
 
-    def record_source_error(self, key: str, kind: str, error: str, now: datetime) -> None:
+    def record_source_error(self, key: str, kind: SourceKind, error: str, now: datetime) -> None:
         """Remember why a source failed, without touching what it stored before."""
         state = self.source_state(key)
         if state is None:

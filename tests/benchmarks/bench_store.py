@@ -4,7 +4,7 @@
                                            [--baseline /path/to/other/checkout]
 
 Parses and analyses the benchmark feeds (``feedcorpus.generate(N, 50)``) once, as
-the worker processes would, then times only ``pipeline._store_source`` for every
+the worker processes would, then times only ``writer.store_source`` for every
 source into an empty store: dedup decisions, near-duplicate lookups, and the
 inserts of items, stories, band keys and topics. As in an ingest, candidates' rows
 are remembered for the run, and sources are written READY at a time in one batch
@@ -37,8 +37,9 @@ from aggregator import classify, pipeline
 from aggregator.analysis import analyze, text_key
 from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
+from aggregator.writer import store_source
 from tests.benchmarks import feedcorpus
-from tests.conftest import POSTGRES_SERVER, postgres_schema
+from tests.support.postgres import POSTGRES_SERVER, postgres_schema
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -73,9 +74,7 @@ def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[fl
             for start in range(0, len(sources), READY):
                 with batch():
                     for data, analyses in sources[start : start + READY]:
-                        merged += pipeline._store_source(  # noqa: SLF001
-                            app, data, "hash", NOW, analyses=analyses
-                        )[2]
+                        merged += store_source(app, data, "hash", NOW, analyses=analyses).merged
         return time.perf_counter() - wall, time.process_time() - cpu, merged
     finally:
         app.close()

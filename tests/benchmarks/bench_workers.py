@@ -32,8 +32,9 @@ from sqlalchemy import func, select
 
 from aggregator.store import Storage
 from aggregator.store.schema import sources
-from tests.conftest import POSTGRES_SERVER, postgres_schema, write_config
 from tests.feedserver import FeedServer
+from tests.support.postgres import POSTGRES_SERVER, postgres_schema
+from tests.support.project import write_config
 from tests.workload import Workload
 
 CONFIG = """

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from tests import corpus
-from tests.conftest import write_config
 from tests.feedserver import FeedServer, Reply, Request, Route
+from tests.support.project import write_config
 
 WARM_UP = 100
 SAMPLE_EVERY = 50

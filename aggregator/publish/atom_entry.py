@@ -1,8 +1,8 @@
 """An Atom entry's bytes by string formatting, exactly as lxml would serialize its element.
 
-Building each entry as an lxml tree and pretty-printing it cost about 50 µs an
-entry, most of a first regeneration's rendering (issue #7); formatting it costs
-about 21 µs (bench_regenerate --entries-only, 10,000 items). The entry's shape is
+Building each entry as an lxml tree and pretty-printing it was most of a first
+regeneration's rendering (issue #7); formatting it costs less than half as much
+(bench_regenerate --entries-only; tests/benchmarks/RESULTS.md). The entry's shape is
 fixed: in feedgen's element order id, title, updated, author, content, category,
 published; then what feedgen cannot write: links with all their attributes
 (feedgen 1.0.0 drops rel, type, title and length from entry links, so "related"
@@ -38,8 +38,8 @@ from aggregator.types import StoredItem
 log = logging.getLogger("aggregator.publish")
 
 # The C0 controls no XML document can hold (see the module docstring), as UTF-8 bytes.
-# Deleting them and comparing lengths finds one in 2 µs an entry; a regular
-# expression took 8 µs (and 30 µs with U+FFFE and U+FFFF as an alternative).
+# Deleting them and comparing lengths is the cheapest way found to tell whether an entry
+# holds one (a regular expression is several times slower: tests/benchmarks/RESULTS.md).
 _FORBIDDEN_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 

@@ -14,7 +14,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish import EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
+from aggregator.publish.feed import EMPTY_FEED_UPDATED, FeedIdentity, FeedSpec
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 

@@ -1,0 +1,97 @@
+"""The open application: settings, topic rules and the store a run works with, and the
+ways every use case holds the database (the cycle lock, retries while it is unavailable).
+"""
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from aggregator import classify, publish
+from aggregator.config import Settings
+from aggregator.progress import Progress
+from aggregator.store import Storage
+from aggregator.store.lock import RunLock
+from aggregator.store.retry import with_retries
+from aggregator.text import html_to_text
+from aggregator.types import TopicMatch
+
+T = TypeVar("T")
+
+
+@dataclass
+class Aggregator:
+    """An open store plus the settings and topic rules a run works with."""
+
+    settings: Settings
+    storage: Storage
+    topics: tuple[classify.Topic, ...]
+    identity: publish.FeedIdentity = field(init=False)
+    # Jitter for backoff; tests seed it for repeatable schedules.
+    rng: random.Random = field(default_factory=random.Random)
+    # Where long work reports how far it got (the command line draws it on a terminal).
+    progress: Progress = field(default_factory=Progress)
+    # The pause between retries of an unavailable database; tests make it instant.
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.identity = publish.FeedIdentity(
+            base_url=self.settings.base_url,
+            id_authority=self.settings.id_authority,
+            author=self.settings.feed_title,
+            hub=self.settings.hub,
+        )
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Aggregator":
+        """Load the topic rules and open (creating if new) the store."""
+        topics = classify.load_topics(settings.topics_dir)
+        storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
+        try:
+            with_retries(
+                storage.initialize,
+                what="open",
+                where=storage.display_url,
+                window=settings.retry_for.total_seconds(),
+            )
+        except BaseException:
+            storage.close()
+            raise
+        return cls(settings, storage, topics)
+
+    def reconfigure(self, settings: Settings, topics: tuple[classify.Topic, ...]) -> None:
+        """Use new settings and topic rules from now on (the daemon's SIGHUP)."""
+        self.settings = settings
+        self.topics = topics
+        self.__post_init__()
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def retrying(self, what: str, operation: Callable[[], T]) -> T:
+        """Run a whole operation again while the database is briefly locked or unreachable."""
+        return with_retries(
+            operation,
+            what=what,
+            where=self.storage.display_url,
+            window=self.settings.retry_for.total_seconds(),
+            sleep=self.sleep,
+        )
+
+    @contextmanager
+    def cycle_lock(self) -> Iterator[None]:
+        """Hold the database's cycle lock, waiting up to ``storage.lock_wait``."""
+        with RunLock(self.storage, "cycle", wait=self.settings.lock_wait.total_seconds()):
+            yield
+
+    def classify_text(self, title: str, content_html: str) -> tuple[TopicMatch, ...]:
+        return classify.classify(title, html_to_text(content_html), self.topics)
+
+    def feed_specs(self) -> list[publish.FeedSpec]:
+        """all.xml first, then one feed per topic."""
+        everything = publish.FeedSpec(
+            publish.ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
+        )
+        return [everything] + [publish.FeedSpec(t.id, t.title, t.description) for t in self.topics]

@@ -1,0 +1,242 @@
+"""The commands that run on the store: each calls one library function and reports."""
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+
+from aggregator import (
+    classify,
+    daemon,
+    evaluation,
+    fulltext,
+    health,
+    labels,
+    metrics,
+    pipeline,
+    workdir,
+    worker,
+)
+from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, print_failures
+from aggregator.clock import utcnow
+from aggregator.errors import AggregatorError
+from aggregator.server import BackgroundServer
+from aggregator.store import transfer
+
+
+def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    ingested, published = pipeline.update(app, utcnow(), force=args.force)
+    app.progress.finish()
+    print_failures(ingested.failures + published.failures)
+    print(
+        f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
+        f"{len(ingested.failures)} failed inputs; "
+        f"{len(published.written)} files written, {len(published.unchanged)} unchanged "
+        f"in {app.settings.feeds_dir}"
+    )
+    return EXIT_INPUT_FAILED if ingested.failures or published.failures else EXIT_OK
+
+
+def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    report = pipeline.ingest(app, utcnow(), force=args.force)
+    app.progress.finish()
+    print_failures(report.failures)
+    print(
+        f"ingest: {report.inputs_read} inputs read, {report.inputs_unchanged} unchanged, "
+        f"{report.items_new} new, {report.items_updated} updated, {len(report.failures)} failed"
+    )
+    return EXIT_INPUT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    known = {spec.key for spec in app.feed_specs()}
+    if args.topic is not None and args.topic not in known:
+        print(f"error: unknown topic {args.topic!r} (known: {', '.join(sorted(known))})")
+        return EXIT_USAGE
+    if args.dry_run:
+        for change in pipeline.preview_rules(app):
+            if args.topic is not None and change.topic != args.topic:
+                continue
+            print(f"{change.topic}: {len(change.entering)} entering, {len(change.leaving)} leaving")
+            for title in change.entering:
+                print(f"  + {title}")
+            for title in change.leaving:
+                print(f"  - {title}")
+        return EXIT_OK
+    report = pipeline.regenerate(app, utcnow(), args.topic)
+    app.progress.finish()
+    for path in report.written:
+        print(f"wrote {path}")
+    print_failures(report.failures)
+    print(f"regenerate: {len(report.written)} written, {len(report.unchanged)} unchanged")
+    return EXIT_INPUT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    feeds = Path(args.feeds) if args.feeds else None
+    if feeds is not None and not feeds.is_dir():
+        raise UsageError(f"{feeds}: no such folder of saved feeds")
+    examples: list[evaluation.Example] = []
+    problems: list[str] = []
+    for file in args.files:
+        path = Path(file)
+        try:
+            labelled = labels.load_labelled(path, feeds)
+        except OSError as error:
+            raise UsageError(f"{path}: {error.strerror}") from None
+        examples.extend(labelled.examples)
+        problems.extend(labelled.problems)
+    if args.split is not None:
+        examples = [e for e in examples if e.split == args.split]
+    print_failures(problems)
+    heading = f"split {args.split}, " if args.split else ""
+    print(f"{heading}{len(examples)} labelled examples, {len(problems)} labels not usable")
+    print(evaluation.full_report(examples, app.topics))
+    if args.verbose_errors:
+        for miss in evaluation.misclassified(examples, app.topics):
+            print(miss.explained())
+    return EXIT_INPUT_FAILED if problems else EXIT_OK
+
+
+def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    report = health.check(app, utcnow())
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
+    print(f"database: {report.database}")
+    print(f"items: {report.items}" + (f" ({report.hidden} hidden)" if report.hidden else ""))
+    for topic, count in report.topics.items():
+        print(f"  {topic}: {count}")
+    for kind, run in (("ingest", report.last_ingest), ("regenerate", report.last_regenerate)):
+        if run is None:
+            print(f"last {kind}: never")
+        elif kind == "ingest":
+            print(
+                f"last ingest: {run.finished.isoformat()} "
+                f"({run.items_new} new, {run.items_updated} updated, {len(run.failures)} failed)"
+            )
+        else:
+            print(f"last regenerate: {run.finished.isoformat()} ({run.feeds_written} written)")
+    print(f"failing inputs: {len(report.failing)}")
+    for key, error in report.failing:
+        print(f"  {key}: {error}")
+    for url, count, error in report.page_failures:
+        print(f"article pages not used: {count} of {url} (last: {error})")
+    for problem in report.problems:
+        print(f"attention: {problem}")
+    return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
+
+
+def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    found = app.storage.find_items(args.item)
+    if not found:
+        print(f"no stored item matches {args.item!r} (try an entry id, a seed file name or a link)")
+        return EXIT_USAGE
+    for item in found:
+        print(f"{item.title}\n  id: {item.entry_id}\n  source: {item.source_key}")
+        if item.story_id is not None and item.story_id != item.id:
+            (canonical,) = app.storage.items_by_id([item.story_id])
+            item = canonical
+            print(f"  a later version of the story published as {canonical.entry_id}")
+        for report in item.also_reported_by:
+            print(f"  also reported by {report.source_title}: {report.link or report.entry_id}")
+        content_html, from_page = fulltext.classification_text(app.storage, item)
+        if from_page:
+            print(f"  text: the article page ({item.link}), the entry's own text being short")
+        else:
+            print("  text: the entry's own")
+        print(classify.explain(app.classify_text(item.title, content_html)))
+    return EXIT_OK
+
+
+def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    items = app.storage.newest_items(args.topic, args.limit, with_hidden=True)
+    rows = [
+        {
+            "id": item.entry_id,
+            "title": item.title,
+            "link": item.link,
+            "published": item.published.isoformat(),
+            "topics": list(item.topics),
+            "hidden": item.hidden,
+        }
+        for item in items
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            mark = "[hidden] " if row["hidden"] else ""
+            topics = ",".join(row["topics"]) or "-"
+            print(f"{row['published'][:10]}  {topics:<40} {mark}{row['title']}")
+    return EXIT_OK
+
+
+def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return daemon.run(app, serve=(args.host, args.port) if args.serve else None)
+
+
+def cmd_worker(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    return worker.run(app)
+
+
+def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    from_database = app.settings.publish_to_database
+    server = BackgroundServer(
+        app.settings.feeds_dir,
+        args.host,
+        args.port,
+        metrics=lambda: metrics.render(app.storage, app.topics),
+        storage=app.storage if from_database else None,
+    ).start()
+    what = app.storage.display_url if from_database else app.settings.feeds_dir
+    print(f"serving the feeds in {what} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        daemon.wait_for_signal(threading.Event())
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def cmd_prune(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    pruned = pipeline.prune(app, utcnow(), dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"prune: {verb} {len(pruned.items)} items older than {app.settings.retention_keep}")
+    for entry_id, title in pruned.items if args.dry_run else ():
+        print(f"  {entry_id}  {title}")
+    return EXIT_OK
+
+
+def cmd_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            count = transfer.export(app.storage, out)
+        print(f"export: {count} records written to {args.output}")
+    else:
+        transfer.export(app.storage, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        with path.open(encoding="utf-8") as lines:
+            loaded = transfer.import_lines(app.storage, lines, str(path))
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    print(f"import: {loaded[0]} sources and {loaded[1]} items from {path}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    try:
+        created = workdir.init(folder, examples=args.examples)
+    except AggregatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in created.files:
+        print(f"created {path}")
+    print(f"ready: cd {folder} && aggregator update")
+    return EXIT_OK

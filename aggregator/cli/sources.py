@@ -1,0 +1,133 @@
+"""``aggregator sources``: list, add, remove, import and export the web sources."""
+
+import argparse
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from aggregator import (
+    pipeline,
+)
+from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, UsageError
+from aggregator.clock import utcnow
+from aggregator.config import parse_duration
+from aggregator.opml import Subscription, read_opml, render_opml
+from aggregator.types import WebSource
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    registry = app.storage.sources
+    registry.sync_config(app.settings.sources)
+    listed = registry.all()
+    if args.json:
+        print(json.dumps([_source_json(s) for s in listed], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not listed:
+        print("no web sources (add one with: aggregator sources add URL)")
+    for source in listed:
+        state = "enabled" if source.enabled else f"disabled ({source.disabled_reason})"
+        print(f"{source.label}\n  url: {source.url}\n  {state}, from {source.origin}")
+        print(
+            f"  last status: {source.last_status or 'never fetched'}; "
+            f"last success: {_when(source.last_success)}; next due: {_when(source.next_fetch)}; "
+            f"consecutive errors: {source.error_count}"
+        )
+        if source.date_offset:
+            hours = source.date_offset / timedelta(hours=1)
+            print(f"  dates read as UTC{hours:+03.0f}:00 (the feed writes local time as UTC)")
+        if source.embargoed(utcnow()) and source.retry_after:
+            print(f"  not fetched before {_when(source.retry_after)} (its Retry-After)")
+        if source.last_error:
+            print(f"  last error: {source.last_error}")
+        print(f"  full text: {source.full_text}; article pages not used: {source.page_failures}")
+        if source.page_error:
+            print(f"  last article page error: {source.page_error}")
+    failing = [s for s in listed if s.enabled and s.error_count]
+    return EXIT_INPUT_FAILED if failing else EXIT_OK
+
+
+def _source_json(source: WebSource) -> dict[str, object]:
+    return {
+        "name": source.name,
+        "title": source.title,
+        "url": source.url,
+        "key": source.key,
+        "origin": source.origin,
+        "enabled": source.enabled,
+        "disabled_reason": source.disabled_reason,
+        "interval_seconds": source.interval.total_seconds() if source.interval else None,
+        "last_status": source.last_status,
+        "last_success": source.last_success.isoformat() if source.last_success else None,
+        "next_fetch": source.next_fetch.isoformat() if source.next_fetch else None,
+        "error_count": source.error_count,
+        "last_error": source.last_error,
+        "full_text": source.full_text,
+        "page_failures": source.page_failures,
+        "page_error": source.page_error,
+        "date_offset_seconds": source.date_offset.total_seconds() if source.date_offset else None,
+        "retry_after": source.retry_after.isoformat() if source.retry_after else None,
+    }
+
+
+def _interval(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"--interval: {error}") from None
+
+
+def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    if not args.url.startswith(("http://", "https://")):
+        raise UsageError(f"{args.url!r} is not an http(s) URL")
+    source = app.storage.sources.add(
+        args.url,
+        name=args.name,
+        interval=_interval(args.interval),
+        origin="cli",
+        full_text=args.full_text,
+    )
+    print(f"added {source.label} ({source.url}); it is fetched at the next update")
+    return EXIT_OK
+
+
+def cmd_sources_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    source = app.storage.sources.remove(args.source)
+    print(f"removed {source.label} ({source.url}) and its items")
+    return EXIT_OK
+
+
+def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        subscriptions = read_opml(path.read_bytes(), str(path))
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    registry = app.storage.sources
+    added = skipped = 0
+    for subscription in subscriptions:
+        if registry.find(subscription.url) is not None:
+            skipped += 1
+            continue
+        registry.add(subscription.url, name=subscription.title, interval=None, origin="opml")
+        added += 1
+    print(f"import: {added} sources added, {skipped} already followed, from {path}")
+    return EXIT_OK
+
+
+def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    subscriptions = [
+        Subscription(s.url, s.name or s.title) for s in app.storage.sources.all() if s.enabled
+    ]
+    document = render_opml("aggregator sources", subscriptions, utcnow())
+    if args.output:
+        Path(args.output).write_bytes(document)
+    else:
+        sys.stdout.write(document.decode("utf-8"))
+    return EXIT_OK

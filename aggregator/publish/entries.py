@@ -1,0 +1,88 @@
+"""Stored items rendered as Atom entries once per regeneration, for every document showing them."""
+
+import html
+from collections.abc import Callable, Sequence
+
+from aggregator.publish import atom_entry
+from aggregator.publish.feed import Entry, FeedIdentity
+from aggregator.types import StoredItem
+
+
+class Entries:
+    """Renders stored items as Atom entries, each once per regeneration.
+
+    An item shows in several documents: the "all" feed and each of its topics'
+    feeds, and their archive pages. Its entry depends only on the item, the feed
+    identity and the topic titles, so the serialized entry is kept (up to
+    ``cache_bytes``, about 3 KB an entry) and spliced into every document that
+    shows it. ``load`` reads stored items by id, for archive pages named by id.
+    """
+
+    def __init__(
+        self,
+        identity: FeedIdentity,
+        topic_titles: dict[str, str],
+        load: Callable[[Sequence[int]], Sequence[StoredItem]],
+        cache_bytes: int = 64 * 2**20,
+    ) -> None:
+        self.identity = identity
+        self._load = load
+        self._cache: dict[int, Entry] = {}
+        self._room = cache_bytes
+        # The same for every entry of a topic, and of a source.
+        self._category_lines = {
+            topic: atom_entry.category_line(topic, identity.category_scheme, title)
+            for topic, title in topic_titles.items()
+        }
+        self._source_ids: dict[str, str] = {}
+
+    def entry(self, item: StoredItem) -> Entry:
+        """The item's entry, rendered now unless it already was."""
+        entry = self._cache.get(item.id)
+        if entry is None:
+            xml = atom_entry.format_entry(
+                item, entry_content(item), self._category_lines, self.source_id(item)
+            )
+            entry = Entry(item.entry_id, item.updated, xml)
+            # Once the room is used up, entries are rendered each time they are needed.
+            if len(entry.xml) <= self._room:
+                self._cache[item.id] = entry
+                self._room -= len(entry.xml)
+        return entry
+
+    def source_id(self, item: StoredItem) -> str:
+        """The atom:source id: the source feed's own id, or one made from the source's key."""
+        if item.source_feed_id:
+            return item.source_feed_id
+        made = self._source_ids.get(item.source_key)
+        if made is None:
+            made = self._source_ids[item.source_key] = self.identity.source_id(item.source_key)
+        return made
+
+    def by_id(self, ids: Sequence[int]) -> list[Entry]:
+        """The entries of stored items in the order of ``ids``, loading the unrendered ones at once.
+
+        An id whose item is no longer stored is left out.
+        """
+        missing = [i for i in ids if i not in self._cache]
+        loaded = {item.id: self.entry(item) for item in self._load(missing)} if missing else {}
+        return [e for i in ids if (e := self._cache.get(i) or loaded.get(i)) is not None]
+
+
+def entry_content(item: StoredItem) -> str:
+    """The item's HTML, followed by the other sources that reported the same story.
+
+    A title-only item (some outlets' section feeds) shows its title as its text: an
+    empty atom:content is one the W3C Feed Validator warns of ("should not be blank"),
+    and with its link withheld (issue #19) the entry would have neither.
+    """
+    body = item.content_html or f"<p>{html.escape(item.title, quote=False)}</p>"
+    if not item.also_reported_by:
+        return body
+    listed = "".join(
+        f'<li><a href="{html.escape(r.link)}">{html.escape(r.source_title)}</a></li>'
+        if r.link
+        else f"<li>{html.escape(r.source_title)}</li>"
+        for r in item.also_reported_by
+    )
+    return f"{body}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"

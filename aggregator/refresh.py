@@ -1,0 +1,209 @@
+"""Refresh one web source: fetch it (politely), parse a new body, decide its next fetch, store.
+
+    fetch_source    in a fetch thread: conditional GET, and the parse of a body that
+                    changed (in a worker process when there is a pool)
+    store_fetched   in the one writing thread: after_fetch (pure) decides the source's
+                    politeness state; the state and the items go in one transaction
+
+``update``, the daemon and ``aggregator worker`` all refresh sources through these two.
+"""
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from aggregator import fulltext
+from aggregator.app import Aggregator
+from aggregator.errors import InputError
+from aggregator.ingest.feeds import parse_feed
+from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
+from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, worker_pool
+from aggregator.ingest.schedule import Previous, after_fetch
+from aggregator.store.sources import save_fetch_state
+from aggregator.tally import Ingested, Tally
+from aggregator.types import FetchOutcome, InputFailure, SourceData, WebSource
+from aggregator.writer import store_source
+
+log = logging.getLogger("aggregator.pipeline")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A web source fetched (and parsed, when its body was new) in a fetch thread."""
+
+    result: FetchResult
+    body_hash: str | None = None
+    data: SourceData | None = None
+    parse_error: str | None = None
+    analyses: Analyses | None = None  # worked out by a worker process
+
+
+def source_host(source: WebSource) -> str:
+    """What the per-host limit on parallel fetches counts by."""
+    return urlsplit(source.url).netloc.lower()
+
+
+def fetch_source(
+    app: Aggregator,
+    client: httpx.Client,
+    pool: WorkerPool | None,
+    source: WebSource,
+    now: datetime,
+) -> Fetched:
+    """Fetch a source (in a thread) and parse a new body (in a worker process when there is one)."""
+    settings = app.settings.fetch
+    result = fetch(
+        client, source.url, settings, etag=source.etag, last_modified=source.last_modified
+    )
+    if result.outcome != FetchOutcome.OK or result.body is None:
+        return Fetched(result)
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if body_hash == source.body_hash:
+        return Fetched(result, body_hash)
+    options = {
+        "source_key": source.key,
+        "headers": dict(result.headers),
+        "base_url": result.url,
+        "zone": app.settings.timezone,
+        "now": now,
+        "max_entries": settings.max_entries,
+        "limits": app.settings.limits,
+        "date_offset": source.date_offset,
+    }
+    if pool is not None:
+        first_fetch = source.body_hash is None
+        data, analyses, reason = pool.submit(
+            parse_and_analyze, result.body, **options, analyze_items=first_fetch
+        ).result()
+        return Fetched(result, body_hash, data, reason, analyses)
+    try:
+        return Fetched(result, body_hash, parse_feed(result.body, **options))
+    except InputError as error:
+        return Fetched(result, body_hash, parse_error=error.reason)
+
+
+def store_fetched(
+    app: Aggregator,
+    source: WebSource,
+    fetched: Fetched,
+    now: datetime,
+    holder: str | None = None,
+) -> Ingested:
+    """Store what fetching a source came to; with ``holder``, only under that worker's claim."""
+    result = fetched.result
+    outcome, error = result.outcome, result.error
+    if fetched.parse_error is not None:
+        outcome, error = FetchOutcome.ERROR, fetched.parse_error
+    elif outcome == FetchOutcome.OK and fetched.data is None:
+        outcome = FetchOutcome.NOT_MODIFIED  # a 200 whose body is byte-identical to the last one
+    state = after_fetch(
+        Previous(
+            source.url,
+            source.etag,
+            source.last_modified,
+            source.body_hash,
+            source.interval,
+            source.error_count,
+            source.last_success,
+        ),
+        outcome=outcome,
+        status=result.status_text if outcome != FetchOutcome.NOT_MODIFIED else "not modified",
+        url=result.moved_to or source.url,
+        headers=result.headers,
+        body_hash=fetched.body_hash if fetched.data is not None else None,
+        error=error,
+        refresh_hint=fetched.data.refresh_hint if fetched.data else None,
+        now=now,
+        settings=app.settings.fetch,
+        rng=app.rng,
+    )
+    failure = None
+    if outcome in (FetchOutcome.ERROR, FetchOutcome.GONE):
+        log.warning("source %s failed: %s", source.url, state.last_error)
+        failure = InputFailure(source.url, state.last_error or outcome)
+    if fetched.data is None or outcome != FetchOutcome.OK:
+        log.debug("source %s: %s", source.url, outcome, extra={"source": source.url})
+        with app.storage.transaction() as tx:
+            save_fetch_state(tx, source.id, asdict(state), holder)
+        unchanged = outcome == FetchOutcome.NOT_MODIFIED
+        return Ingested(unchanged=unchanged, failure=failure, fetched=outcome)
+    for warning in fetched.data.warnings:
+        log.warning("%s", warning)
+    stored = store_source(
+        app,
+        fetched.data,
+        state.body_hash,
+        now,
+        asdict(state),
+        analyses=fetched.analyses,
+        holder=holder,
+        pages=fulltext.PagePolicy(source.full_text, app.settings.full_text.below),
+    )
+    log.debug(
+        "source %s: %d new, %d updated",
+        source.url,
+        stored.new,
+        stored.updated,
+        extra={"source": source.url},
+    )
+    return Ingested(stored, warnings=fetched.data.warnings, fetched=outcome)
+
+
+def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
+    """Every enabled source, but those whose server asked for a pause (Retry-After) that
+    has not run out: ``--force`` overrides our schedule, not the server's (issue #19)."""
+    chosen = []
+    for source in listed:
+        if not source.enabled:
+            continue
+        if source.embargoed(now):
+            log.warning(
+                "source %s not fetched: its server asked not to before %s (Retry-After)",
+                source.url,
+                source.retry_after.isoformat() if source.retry_after else "",
+            )
+            continue
+        chosen.append(source)
+    return chosen
+
+
+def refresh_due(app: Aggregator, now: datetime, force: bool, tally: Tally) -> None:
+    """Fetch due web sources in parallel; write their results serially, one transaction each."""
+    registry = app.storage.sources
+    registry.sync_config(app.settings.sources)
+    due = _forced(registry.all(), now) if force else registry.due(now)
+    if not due:
+        return
+    settings = app.settings.fetch
+    with (
+        make_client(settings) as client,
+        worker_pool(app.topics, len(due)) as pool,
+        app.storage.remembering_candidates(),
+    ):
+        results = run_per_host(
+            due,
+            source_host,
+            lambda source: fetch_source(app, client, pool, source, now),
+            workers=settings.workers,
+            per_host=settings.per_host,
+        )
+        done = 0
+        for ready in results:
+            # What is ready is written at once, and committed before waiting for more.
+            with app.storage.batch():
+                for source, fetched in ready:
+                    tally.add(store_fetched(app, source, fetched, now))
+                    done += 1
+                    app.progress.step("sources", done, len(due), tally.summary())
+        read_pages(app, client, now, tally)
+
+
+def read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: Tally) -> None:
+    """Read the article pages wanted by what was just stored (and earlier ones due again)."""
+    pacer = fulltext.make_pacer(app.settings, app.sleep)
+    run = fulltext.PageRun(app.storage, app.settings, app.topics, app.rng, pacer)
+    tally.pages = fulltext.fetch_pages(run, client, now).counters()

@@ -1,0 +1,160 @@
+"""Regenerate: publish every feed (or one topic's) from the store.
+
+    reclassify   when the topic rules changed since the last time
+    feeds        the newest max_entries stories of each feed -> publish.render_feed
+    archives     the feed's archive pages that became complete (RFC 5005)
+    pages        index.html, <topic>.html and feeds.opml
+    ping         the WebSub hub, for the feeds that changed
+
+Files are written only when their bytes change; a file that cannot be written is
+reported and the others go on.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from aggregator import fulltext, publish, websub
+from aggregator.app import Aggregator
+from aggregator.publish import pages
+from aggregator.rules import reclassify
+from aggregator.store import published
+from aggregator.store.archive_queries import next_archive_stories
+from aggregator.store.runs import RunRecord
+from aggregator.types import InputFailure, RunKind, StoredItem
+
+log = logging.getLogger("aggregator.pipeline")
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What one regeneration did: feeds rewritten, feeds left untouched, items re-classified."""
+
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    reclassified: int = 0
+    failures: tuple[InputFailure, ...] = ()
+
+
+def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
+    """Regenerate, the caller holding the cycle lock."""
+    started = time.perf_counter()
+    reclassified = reclassify(app)
+    titles = {t.id: t.title for t in app.topics}
+    folder = app.settings.feeds_dir
+    written: list[Path] = []
+    unchanged: list[Path] = []
+
+    failures: list[InputFailure] = []
+
+    def write_all(files: Sequence[tuple[Path, bytes]]) -> list[Path]:
+        """Write files in order; those that changed. At the first that cannot be written (disk
+        full, no permission) it stops: that one is reported, it and the rest are left as they
+        were. The database copies go first, in one transaction, so a crash between the two
+        never leaves a file the database lacks (the next run writes a missing file again).
+        """
+        if app.settings.publish_to_database:
+            named = [(path.relative_to(folder).as_posix(), content) for path, content in files]
+            published.save(app.storage, named, now)
+        changed = []
+        for path, content in files:
+            try:
+                (changed if publish.write_if_changed(path, content) else unchanged).append(path)
+            except OSError as error:
+                log.error("cannot write %s: %s (the previous file is intact)", path, error.strerror)
+                failures.append(InputFailure(str(path), f"cannot write: {error.strerror}"))
+                break
+        written.extend(changed)
+        return changed
+
+    def write(path: Path, content: bytes) -> bool:
+        """Write one file; whether it changed. A failure is reported, the other files go on."""
+        return bool(write_all([(path, content)]))
+
+    feed_pages = []
+    changed_feeds = []
+    specs = app.feed_specs()
+
+    # Every entry is rendered once, for all the documents that show it.
+    def newest_items(topic: str | None) -> list[StoredItem]:
+        return published_texts(app.storage.newest_items(topic, app.settings.max_entries))
+
+    def published_texts(items: Sequence[StoredItem]) -> list[StoredItem]:
+        """What feeds show of items: their page text instead, with ``publish.full_text``."""
+        if app.settings.full_text.publish:
+            return fulltext.with_page_texts(app.storage, items)
+        return list(items)
+
+    entries = publish.Entries(
+        app.identity, titles, lambda ids: published_texts(app.storage.items_by_id(ids))
+    )
+    with publish.writing(folder):
+        for done, spec in enumerate(specs, 1):
+            topic = None if spec.key == publish.ALL_FEED else spec.key
+            newest = newest_items(topic)
+            feed_pages.append(pages.FeedPage(spec, newest))
+            if only is not None and spec.key != only:
+                continue
+            newest_archive = _write_archives(app, spec, topic, entries, write_all)
+            content = publish.render_feed(
+                spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
+            )
+            if write(folder / f"{spec.key}.xml", content):
+                changed_feeds.append(app.identity.feed_url(spec.key))
+            app.progress.step("feeds", done, len(specs), f"{len(written)} written")
+        title = app.settings.feed_title
+        write(folder / "index.html", pages.render_index(feed_pages, app.identity, title))
+        write(folder / "feeds.opml", pages.render_feed_list(feed_pages, app.identity, title))
+        for page in feed_pages:
+            write(folder / f"{page.spec.key}.html", pages.render_topic(page, app.identity, title))
+    if app.identity.hub and changed_feeds:
+        websub.ping(app.identity.hub, changed_feeds)
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    app.storage.record_run(
+        RunRecord(
+            RunKind.REGENERATE,
+            now,
+            now + timedelta(milliseconds=duration_ms),
+            feeds_written=len(written),
+            failures=tuple(map(str, failures)),
+            duration_ms=duration_ms,
+        )
+    )
+    log.info(
+        "regenerate: %d files written, %d unchanged, %d failed, in %d ms",
+        len(written),
+        len(unchanged),
+        len(failures),
+        duration_ms,
+        extra={"count": len(written), "duration": duration_ms / 1000},
+    )
+    return PublishReport(tuple(written), tuple(unchanged), reclassified, tuple(failures))
+
+
+def _write_archives(
+    app: Aggregator,
+    spec: publish.FeedSpec,
+    topic: str | None,
+    entries: publish.Entries,
+    write: Callable[[Sequence[tuple[Path, bytes]]], object],
+) -> int | None:
+    """Write the feed's archive pages that became complete; the newest page's number.
+
+    Pages of N stories (N = publish.max_entries) in arrival order, each starting
+    after the last story of the page before it. A page is written once, when it
+    is complete, and never again: RFC 5005 archives may be cached forever.
+    """
+    size = app.settings.max_entries
+    return publish.write_archives(
+        app.settings.feeds_dir,
+        spec,
+        entries,
+        size,
+        lambda archived, pages_written, limit: next_archive_stories(
+            app.storage, topic, archived, pages_written, size, limit
+        ),
+        write,
+    )
