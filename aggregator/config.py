@@ -209,27 +209,11 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         raise ConfigError(path, None, f"invalid TOML: {error}") from None
 
     root = project_root(path)
-    top = _Table(
-        path,
-        raw,
-        "",
-        {
-            "timezone",
-            "storage",
-            "seeds",
-            "topics",
-            "publish",
-            "daemon",
-            "fetch",
-            "sources",
-            "dedup",
-            "status",
-            "retention",
-            "worker",
-            "limits",
-            "full_text",
-        },
-    )
+    sections = {
+        "timezone", "storage", "seeds", "topics", "publish", "daemon", "fetch", "sources",
+        "dedup", "status", "retention", "worker", "limits", "full_text",
+    }  # fmt: skip
+    top = _Table(path, raw, "", sections)
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
@@ -308,12 +292,9 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
 
 
 def _limits(top: _Table) -> InputLimits:
-    limits = top.table("limits", {"seed_bytes", "entry_text", "entry_title"})
-    return InputLimits(
-        seed_bytes=_positive_int(limits, "seed_bytes", DEFAULT_LIMITS.seed_bytes),
-        entry_text=_positive_int(limits, "entry_text", DEFAULT_LIMITS.entry_text),
-        entry_title=_positive_int(limits, "entry_title", DEFAULT_LIMITS.entry_title),
-    )
+    names = ("seed_bytes", "entry_text", "entry_title")
+    limits = top.table("limits", set(names))
+    return InputLimits(*(_positive_int(limits, n, getattr(DEFAULT_LIMITS, n)) for n in names))
 
 
 def _full_text_settings(top: _Table, publish: bool) -> FullTextSettings:
