@@ -12,7 +12,7 @@ judge:   ``judge`` (pure) says whether the page is used, failed for good, or
 store:   a used page's text gives the item its signature, band keys and topics
          (so it reaches its topics and joins its story), and the title, author
          and date its entry lacked. The entry's own text stays what is published
-         unless ``publish.full_text`` (see ``published_text``). A failure keeps
+         unless ``publish.full_text`` (see ``with_page_texts``). A failure keeps
          the entry as it was and is counted on the source.
 """
 
@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -131,6 +132,8 @@ def judge(
 
     if fetched.deferred:
         return again("its host failed earlier in this run")
+    if fetched.verdict.unreadable:
+        return again(fetched.verdict.reason or "robots.txt could not be read")
     if not fetched.verdict.allowed:
         return failed(fetched.verdict.reason or "disallowed by robots.txt")
     result = fetched.result
@@ -142,6 +145,8 @@ def judge(
         return failed(reason, result.url)
     if _is_login(page.link, result.url):
         return failed(f"redirected to a login page ({result.url})", result.url)
+    if _is_home(page.link, result.url):
+        return failed(f"redirected to the home page ({result.url})", result.url)
     article = fetched.article
     if article is None:
         media = result.headers.get("content-type", "no content type")
@@ -179,6 +184,11 @@ def _is_login(asked: str, landed: str) -> bool:
         return False
     path = landed.lower().split("://", 1)[-1].partition("/")[2]
     return any(word in path for word in _LOGIN_WORDS)
+
+
+def _is_home(asked: str, landed: str) -> bool:
+    """Sent to the site's front page: what many sites do for an article they took down."""
+    return urlsplit(landed).path in ("", "/") and urlsplit(asked).path not in ("", "/")
 
 
 @dataclass

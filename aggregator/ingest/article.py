@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import trafilatura
-
 from aggregator.clock import as_utc
 from aggregator.ingest.seeds import SENTENCE_END, is_chrome, is_footer
 from aggregator.text import normalize
@@ -75,6 +73,10 @@ def decode_page(body: bytes, headers: dict[str, str]) -> str:
 
 def extract_article(body: bytes, headers: dict[str, str], url: str, zone: ZoneInfo) -> Article:
     """The main text of an article page, with site chrome gone; empty when there is none."""
+    # Imported here, by the runs that read a page: its import (dateparser, htmldate,
+    # justext, ...) takes about half a second, which every command would pay otherwise.
+    import trafilatura
+
     page = decode_page(body, headers)
     found = trafilatura.bare_extraction(
         page,

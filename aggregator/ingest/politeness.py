@@ -56,8 +56,12 @@ class HostPacer:
 
 @dataclass(frozen=True)
 class RobotsVerdict:
+    """Whether robots.txt lets us read a page; ``unreadable``: it could not be read now (so
+    nothing may be read from the host now, and the page may be tried again later)."""
+
     allowed: bool
     reason: str | None = None
+    unreadable: bool = False
 
 
 class RobotsRules:
@@ -98,4 +102,5 @@ class RobotsRules:
         status = result.http_status
         if status is not None and 400 <= status < 500:
             return RobotsVerdict(True)
-        return RobotsVerdict(False, f"{host}/robots.txt could not be read: {result.error}")
+        reason = f"{host}/robots.txt could not be read: {result.error}"
+        return RobotsVerdict(False, reason, unreadable=True)
