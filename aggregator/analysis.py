@@ -14,14 +14,17 @@ from aggregator.types import ItemData
 
 @dataclass(frozen=True)
 class ItemAnalysis:
-    """An item's MinHash signature (None when too short), its text key (``fingerprints.text_key``,
-    None when too short), its band keys (the signature's and the text key), its topics' scores,
+    """An item's MinHash signature (None when too short), its text, title and lead keys
+    (``fingerprints.story_keys``, None when too short), its band keys (the signature's and
+    those keys), its topics' scores,
     and its body's text as its content hash reads it (``dedup.content_hash``'s ``body``:
     worked out here from the text the rest needs, the writer does not extract it again).
     """
 
     slots: tuple[int, ...] | None
     text: int | None
+    title: int | None
+    lead: int | None
     bands: tuple[int, ...]
     topics: tuple[tuple[str, float], ...]
     body: str
@@ -29,12 +32,14 @@ class ItemAnalysis:
 
 def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
     text = html_to_text(item.content_html)
-    slots, same_text, bands = fingerprints.story_keys(item.title, text)
+    keys = fingerprints.story_keys(item.title, text)
     matches = classify.classify(item.title, text, topics)
     return ItemAnalysis(
-        slots,
-        same_text,
-        bands,
+        keys.slots,
+        keys.text,
+        keys.title,
+        keys.lead,
+        keys.bands,
         tuple((m.topic_id, m.score) for m in matches if m.matched),
         normalize(text),  # dedup.body_text(item.content_html), from the text extracted above
     )

@@ -9,6 +9,7 @@ import re
 import struct
 import unicodedata
 from operator import eq
+from typing import NamedTuple
 
 # --- Near-duplicate fingerprints -------------------------------------------------------------
 
@@ -154,12 +155,79 @@ def text_key(title: str, body: str) -> int | None:
     return int.from_bytes(digest, "big") >> 1
 
 
-def story_keys(title: str, body: str) -> tuple[tuple[int, ...] | None, int | None, tuple[int, ...]]:
-    """An item's signature, text key, and every band key it is indexed by (both kinds)."""
+# Labels of a version rather than words of a headline: Yonhap's flash / short / full
+# (快讯 / 简讯 / 详讯), breaking, exclusive, and roundups ((종합), (2보)).
+_VERSION_MARKERS = re.compile(
+    r"^\s*(?:快讯|简讯|详讯|速报|速報)\s*[:：]"
+    r"|[\[(<【〈]\s*(?:속보|단독|종합\s*\d*\s*보?|\d+\s*보|快讯|简讯|详讯)\s*[\])>】〉]"
+)
+# Headlines shorter than this (in characters, markers aside) get no title key.
+MIN_TITLE_KEY_CHARS = 10
+_DIGITS = re.compile(r"\d+")
+
+
+def title_key(title: str) -> int | None:
+    """A band key that items share when their headlines are the same words, version labels
+    (flash, breaking, roundup) aside: a syndicated copy whose description the outlet cut
+    or prefixed with its byline, and a flash and the full version that replaces it, have
+    the same headline when their texts are far apart."""
+    latin, spaceless = _words(_VERSION_MARKERS.sub(" ", title))
+    joined = b" ".join(latin)
+    if len(joined) + len(spaceless) < MIN_TITLE_KEY_CHARS:
+        return None
+    words = joined + b"\n" + spaceless.encode()
+    return int.from_bytes(hashlib.blake2b(b"title\x1f" + words, digest_size=8).digest(), "big") >> 1
+
+
+def title_numbers(title: str) -> frozenset[str]:
+    """The numbers a headline states (NFKC: circled ① is 1): numbered parts of a series,
+    template notices and different polls' figures differ in them."""
+    return frozenset(
+        _DIGITS.findall(unicodedata.normalize("NFKC", _VERSION_MARKERS.sub(" ", title)))
+    )
+
+
+# A wire's dateline or a copier's byline before the first sentence: "[서울=뉴시스] 이지율
+# 기자 = ", "韩联社首尔6月2日电 ". Copies differ in it and agree after it.
+_BYLINE = re.compile(
+    r"^\s*(?:\[[^\]]{1,40}\]\s*(?:[^=\n]{1,20}=\s*)?|[^\s]{0,30}?电\s+|\([^)]{1,30}\)\s*)"
+)
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])(?![\d.])")
+# First sentences shorter than this (in characters) get no lead key.
+MIN_LEAD_KEY_CHARS = 25
+
+
+def lead_key(body: str) -> int | None:
+    """A band key that items share when their first sentence is the same words, byline or
+    dateline aside: a wire's short and full versions, and copies whose outlets cut the
+    description at different lengths, open with the same sentence."""
+    first = _SENTENCE_END.split(_BYLINE.sub("", body, count=1), maxsplit=1)[0]
+    latin, spaceless = _words(first)
+    joined = b" ".join(latin)
+    if len(joined) + len(spaceless) < MIN_LEAD_KEY_CHARS:
+        return None
+    words = joined + b"\n" + spaceless.encode()
+    return int.from_bytes(hashlib.blake2b(b"lead\x1f" + words, digest_size=8).digest(), "big") >> 1
+
+
+class StoryKeys(NamedTuple):
+    """What an item is indexed by for finding its story: its signature (None when short),
+    its text, title and lead keys (None when too short), and every band key of them."""
+
+    slots: tuple[int, ...] | None
+    text: int | None
+    title: int | None
+    lead: int | None
+    bands: tuple[int, ...]
+
+
+def story_keys(title: str, body: str) -> StoryKeys:
+    """An item's signature, text, title and lead keys, and every band key it is indexed by."""
     slots = signature(f"{title}\n{body}")
-    same_text = text_key(title, body)
+    same_text, same_title, same_lead = text_key(title, body), title_key(title), lead_key(body)
     bands = band_keys(slots) if slots else []
-    return slots, same_text, tuple(bands + ([same_text] if same_text is not None else []))
+    keys = [key for key in (same_text, same_title, same_lead) if key is not None]
+    return StoryKeys(slots, same_text, same_title, same_lead, tuple(bands + keys))
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:

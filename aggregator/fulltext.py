@@ -309,9 +309,11 @@ def _use_page(
     tx.set_topics(page.item_id, dict(analysis.topics))
     if not analysis.bands or not article_pages.alone_in_story(tx, page.item_id):
         return
-    (found,) = tx.story_candidates(page.source_id, [analysis.bands], [analysis.text])
-    threshold = run.settings.dedup.similarity
-    stories = dedup.matching_stories(analysis.slots, published or page.published, found, threshold)
+    (found,) = tx.story_candidates(
+        page.source_id, [analysis.bands], [(analysis.text, analysis.title, analysis.lead)]
+    )
+    when, threshold = published or page.published, run.settings.dedup.similarity
+    stories = dedup.matching_stories(analysis.slots, title, when, found, threshold)
     tx.join_stories([(page.item_id, stories)])
 
 

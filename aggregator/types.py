@@ -224,7 +224,8 @@ class StoryCandidate:
     signature: tuple[int, ...] | None  # None: a short item, found by its text key alone
     values: frozenset[int] | None  # fingerprints.full_slot_values(signature)
     published: datetime
-    same_text: bool  # it shares the new item's text key (fingerprints.text_key)
+    title: str
+    shared: frozenset[str]  # the new item's named keys it has: "text", "title", "lead"
 
 
 # --- Web sources: as declared, and as stored ---------------------------------------------------

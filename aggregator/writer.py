@@ -143,18 +143,35 @@ def _insert_new(
     candidates = tx.story_candidates(
         source_id,
         [inserts[n][1].bands for n in indexed],
-        [inserts[n][1].text for n in indexed],
+        [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
     )
     matched: list[set[int]] = [set() for _ in inserts]
     for n, found in zip(indexed, candidates, strict=True):
         write, analysis = inserts[n]
-        matched[n] = dedup.matching_stories(analysis.slots, write.published, found, threshold)
+        matched[n] = dedup.matching_stories(
+            analysis.slots, write.item.title, write.published, found, threshold
+        )
     for n, (write, _) in enumerate(inserts):
         story = identities.story(write.item.link, write.item.key)
         if story is not None:
             matched[n].add(story)
+    merged = sum(bool(stories) for stories in matched)
     ids = tx.insert_items(source_id, [(write, a.slots) for write, a in inserts], now)
+    # One outlet's feed may list an article under several of its URLs: the same text,
+    # published together, is one story within a source too.
+    by_text: dict[int, list[int]] = {}
+    for n, (_, analysis) in enumerate(inserts):
+        if analysis.text is not None:
+            by_text.setdefault(analysis.text, []).append(n)
+    for same in by_text.values():
+        for n in same:
+            published = inserts[n][0].published
+            matched[n].update(
+                ids[m]
+                for m in same
+                if abs(inserts[m][0].published - published) <= dedup.STORY_WINDOW
+            )
     tx.join_stories(list(zip(ids, matched, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
-    return ids, sum(bool(stories) for stories in matched)
+    return ids, merged

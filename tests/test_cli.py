@@ -169,6 +169,8 @@ def test_sources_commands(project: Path, tmp_path: Path) -> None:
         assert {row["url"]: row["interval_seconds"] for row in rows} == {url: 1800, broken: None}
         assert {row["url"]: row["full_text"] for row in rows} == {url: "never", broken: "auto"}
         assert "full text: never; article pages not used: 0" in listing.stdout
+        assert run(project, "sources", "full-text", "Wire", "always").returncode == 0
+        assert "full text: always;" in run(project, "sources", "list").stdout
 
         exported = tmp_path / "out.opml"
         assert run(project, "sources", "export", "--output", str(exported)).returncode == 0

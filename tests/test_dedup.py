@@ -134,7 +134,13 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
     when = datetime(2025, 6, 1, tzinfo=UTC)
     candidates = [
         dedup.StoryCandidate(
-            n, rng.randrange(5), s, fingerprints.full_slot_values(s), when, same_text=False
+            n,
+            rng.randrange(5),
+            s,
+            fingerprints.full_slot_values(s),
+            when,
+            "Talks",
+            frozenset(),
         )
         for n, s in enumerate(signatures)
     ]
@@ -149,7 +155,7 @@ def test_comparing_slot_value_sets_scores_as_comparing_slot_by_slot() -> None:
                 if c.signature is not None
                 and fingerprints.similarity(slots, c.signature) >= threshold
             }
-            assert dedup.matching_stories(slots, when, group, threshold) == best
+            assert dedup.matching_stories(slots, "Talks", when, group, threshold) == best
             picked.add(not best)
     assert picked == {True, False}
 

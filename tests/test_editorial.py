@@ -124,12 +124,12 @@ def test_the_revision_for_hidden_items_upgrades_a_store_written_by_this_code(
         pipeline.update(app, datetime(2025, 6, 10, tzinfo=UTC))
         storage = app.storage
         with storage.engine.begin() as connection:
-            command.downgrade(migrate._config(connection), "0007_story_keys")  # noqa: SLF001
+            command.downgrade(migrate._config(connection), "0008_title_and_lead_keys")  # noqa: SLF001
         with storage.engine.connect() as connection:
             assert "hidden" not in {c["name"] for c in inspect(connection).get_columns("items")}
             items_before = connection.execute(text("SELECT count(*) FROM items")).scalar()
         before, after = migrate.upgrade(storage)
-        assert before.current == "0007_story_keys" and after.up_to_date
+        assert before.current == "0008_title_and_lead_keys" and after.up_to_date
         with storage.engine.connect() as connection:
             rows = connection.execute(text("SELECT hidden FROM items")).scalars().all()
             assert len(rows) == items_before == 2 and not any(rows)

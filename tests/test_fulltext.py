@@ -210,6 +210,24 @@ def test_a_title_only_feed_gets_each_articles_text_topics_and_story(
     explained = capsys.readouterr().out
     assert "a later version of the story published as" in explained
     assert f"text: the article page ({links['ko-alliance']})" in explained
+    # A source the config file declares takes its mode from there.
+    assert main([*config, "sources", "full-text", title_only, "never"]) == 1
+    assert "set full_text in its [[sources]] table" in capsys.readouterr().err
+
+    # Revision 0007 works out stored items' keys again: from the page's text where it was read.
+    storage = Storage(database)
+    try:
+        alliance_id = storage.find_items(links["ko-alliance"])[0].id
+        signature = text("SELECT signature FROM items WHERE id = :id")
+        with storage.engine.begin() as connection:
+            before = connection.execute(signature, {"id": alliance_id}).scalar_one()
+            config_0007 = migrate._config(connection)
+            command.downgrade(config_0007, "0006_item_pages")
+            command.upgrade(config_0007, "head")
+            assert before is not None
+            assert connection.execute(signature, {"id": alliance_id}).scalar_one() == before
+    finally:
+        storage.close()
 
     published = open_app(project, database, sources, "[publish]\nfull_text = true\n")
     try:

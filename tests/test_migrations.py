@@ -91,7 +91,7 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
         storage.initialize()
         assert differences(storage) == []
         after_counts = row_counts(storage)
-        # Revision 0007 works each item's keys out again: a text key each, no signature
+        # Revisions 0007-0008 work each item's keys out again: a text key each, no signature
         # for these short texts, so item 1's stored one (and its band key 7) is gone.
         assert {n: after_counts[n] for n in before_counts if n != "item_bands"} == {
             n: count for n, count in before_counts.items() if n != "item_bands"
@@ -101,11 +101,11 @@ def test_a_released_v5_database_is_refused_then_upgraded_with_its_data(
             columns = {c["name"] for c in inspect(connection).get_columns("sources")}
             assert {"claimed_by", "lease_until"} <= columns  # revision 0002: workers' leases
             assert connection.execute(text("SELECT count(claimed_by) FROM sources")).scalar() == 0
-            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID; 0007: each
+            # Revision 0005: on SQLite the band index is rebuilt WITHOUT ROWID; 0007-0008: each
             # item's band keys are its text's, as this version works them out.
             bands = connection.execute(text("SELECT band_key, item_id FROM item_bands")).all()
             expected = [
-                fingerprints.story_keys(title, body)[2]
+                fingerprints.story_keys(title, body).bands
                 for title, body in (
                     ("Seoul proposes talks", "Seoul proposed talks on Monday."),
                     ("Talks offered", "Seoul proposed talks on Monday."),
@@ -191,11 +191,11 @@ def test_commands_refuse_an_out_of_date_database_until_db_upgrade(
     assert b"Seoul proposes talks" in (project / "feeds" / "all.xml").read_bytes()
 
 
-def test_revision_0007_gives_a_stored_item_the_keys_this_version_works_out(
+def test_revisions_0007_and_0008_give_a_stored_item_the_keys_this_version_works_out(
     project: Path, database_url: str
 ) -> None:
-    """A store as revision 0006 left it (signatures without Chinese shingles, no text keys)
-    ends with the signatures and band keys an ingest by this version writes."""
+    """A store as revision 0006 left it (signatures without Chinese shingles, no text, title
+    or lead keys) ends with the signatures and band keys an ingest by this version writes."""
     body = (
         "韩国统一部今日表示，朝鲜方面尚未回应对话提议，政府将继续关注局势。"
         "发言人在例行记者会上说，双方联络渠道目前处于中断状态，有关部门正在研究对策。"

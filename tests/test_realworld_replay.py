@@ -28,8 +28,8 @@ from aggregator.config import load_settings
 from aggregator.ingest.repair import is_absolute_http_uri
 from aggregator.store.schema import items, sources
 from aggregator.text import html_to_text
-from tests.support.project import write_config
 from tests.feedserver import FeedServer, Reply, Request
+from tests.support.project import write_config
 
 KNEWS = Path(__file__).resolve().parents[1] / ".." / "shared" / "realworld" / "knews-rss"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from aggregator import pipeline
 from tests import corpus
+from tests.benchmarks import feedcorpus
 from tests.support.app import open_app
 
 NOW = datetime(2025, 6, 10, tzinfo=UTC)
@@ -162,3 +164,64 @@ def test_any_arrival_order_of_a_corpus_gives_the_same_feed(project: Path, tmp_pa
         order = rng.sample(sorted(files), len(files))
         published.add(_publish(_fresh(tmp_path, project, str(trial)), files, [[n] for n in order]))
     assert len(published) == 1
+
+
+def _ingest_corpus(project: Path, urls: list[str], workers: int) -> bytes:
+    """all.xml after one update of a fresh store following ``urls`` with ``workers``."""
+    sources = "".join(f'[[sources]]\nurl = "{url}"\nenabled = true\n' for url in urls)
+    config = f"[fetch]\nworkers = {workers}\nper_host = {workers}\n{sources}"
+    shutil.rmtree(project / "seeds")
+    (project / "seeds").mkdir()
+    app = open_app(project, f"sqlite:///{project / 'aggregator.db'}", config)
+    try:
+        pipeline.update(app, NOW)
+        return (app.settings.feeds_dir / "all.xml").read_bytes()
+    finally:
+        app.close()
+
+
+def _corpus_three_times(project: Path, tmp_path: Path, feeds: int, entries: int) -> None:
+    data = feedcorpus.generate(feeds, entries)
+    server = feedcorpus.serve(data)
+    try:
+        urls = [server.url(feed.path) for feed in data.feeds]
+        published = {
+            _ingest_corpus(_fresh(tmp_path, project, str(workers)), urls, workers)
+            for workers in (1, 4, 8)
+        }
+    finally:
+        server.stop()
+    assert len(published) == 1
+
+
+def test_the_benchmark_corpus_fetched_by_any_number_of_workers_gives_one_feed(
+    project: Path, tmp_path: Path
+) -> None:
+    """Parallel fetching changes the order sources are written in; the feed stays the same."""
+    _corpus_three_times(project, tmp_path, 12, 20)
+
+
+@pytest.mark.slow
+def test_the_full_benchmark_corpus_ingested_three_times_gives_one_feed(
+    project: Path, tmp_path: Path
+) -> None:
+    _corpus_three_times(project, tmp_path, 60, 50)
+
+
+def test_one_feed_listing_an_article_under_two_of_its_urls_shows_it_once(
+    project: Path,
+) -> None:
+    text = "The ministry said talks would resume on Friday."
+    date = "Mon, 09 Jun 2025 01:00:00 +0000"
+    files = {
+        "khan-all.xml": _rss(
+            "khan",
+            [
+                ("politics/77", "Talks to resume", text, date),
+                ("society/77", "Talks to resume", text, date),
+            ],
+        )
+    }
+    feed = feedparser.parse(_publish(project, files, [sorted(files)]))
+    (entry,) = [e for e in feed.entries if e.title == "Talks to resume"]
+    assert not [link for link in entry.links if link.rel == "related"]

@@ -19,7 +19,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import cli, pipeline
+from aggregator import pipeline
+from aggregator.cli.sources import cmd_sources_list
 from aggregator.config import load_settings
 from aggregator.ingest import parallel
 from aggregator.ingest.http import run_per_host
@@ -489,7 +490,7 @@ def test_a_feed_writing_seoul_time_as_utc_is_read_in_its_offset_from_then_on(
     pipeline.update(app, NOW + timedelta(days=1), force=True)
     (older,) = [i for i in app.storage.newest_items(None, 10) if i.title == "Entry 3"]
     assert older.published == NOW - timedelta(hours=40)
-    cli.cmd_sources_list(app, argparse.Namespace(json=False))
+    cmd_sources_list(app, argparse.Namespace(json=False))
     assert "dates read as UTC+09:00" in capsys.readouterr().out
 
 

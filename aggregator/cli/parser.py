@@ -28,6 +28,7 @@ from aggregator.cli.items import cmd_items_hide, cmd_items_remove, cmd_items_unh
 from aggregator.cli.sources import (
     cmd_sources_add,
     cmd_sources_export,
+    cmd_sources_full_text,
     cmd_sources_import,
     cmd_sources_list,
     cmd_sources_remove,
@@ -236,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="read each entry's article page: never, auto (when the entry's text is shorter "
         "than full_text.below characters; the default) or always",
     )
+    full_text = add_action(
+        "full-text",
+        cmd_sources_full_text,
+        "when to read a source's article pages (never, auto or always)",
+        "aggregator sources full-text https://example.org/feed.xml always",
+    )
+    full_text.add_argument("source", metavar="URL_OR_NAME")
+    full_text.add_argument("mode", choices=FULL_TEXT_MODES)
     removing = add_action(
         "remove",
         cmd_sources_remove,

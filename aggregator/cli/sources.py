@@ -97,6 +97,12 @@ def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sources_full_text(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+    source = app.storage.sources.set_full_text(args.source, args.mode)
+    print(f"{source.label} ({source.url}): full text {source.full_text}")
+    return EXIT_OK
+
+
 def cmd_sources_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     source = app.storage.sources.remove(args.source)
     print(f"removed {source.label} ({source.url}) and its items")

@@ -5,6 +5,7 @@ a one-off ``aggregator update`` agree, also after a restart.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,6 +124,23 @@ class SourceRegistry:
         with self.storage.transaction() as tx:
             tx.connection.execute(delete(sources).where(sources.c.id == source.id))
         return source
+
+    def set_full_text(self, reference: str, mode: str) -> WebSource:
+        """Change when a source's article pages are read (a source the config file declares
+        takes its mode from there, which the next run would restore)."""
+        source = self.find(reference)
+        if source is None:
+            raise AggregatorError(f"no source {reference!r} (give its URL or name)")
+        if source.origin == "config":
+            raise AggregatorError(
+                f"source {source.url} is declared in the config file: set full_text in its "
+                "[[sources]] table"
+            )
+        with self.storage.transaction() as tx:
+            tx.connection.execute(
+                update(sources).where(sources.c.id == source.id).values(full_text=mode)
+            )
+        return replace(source, full_text=mode)
 
     def sync_config(self, declared: Sequence[SourceSetting]) -> None:
         """Make the stored config-declared sources match the config file.

@@ -100,7 +100,7 @@ def import_lines(storage: Storage, lines: Iterable[str], subject: str) -> tuple[
                 counts[0] += 1
             elif kind == "item":
                 values = {f: _parse(items.c[f], record.get(f)) for f in _ITEM_FIELDS}
-                slots, _, bands = fingerprints.story_keys(
+                slots, *_, bands = fingerprints.story_keys(
                     values["title"], html_to_text(values["content_html"])
                 )
                 item_id = tx.connection.execute(

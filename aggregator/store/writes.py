@@ -26,6 +26,8 @@ from aggregator.store.engine import Transaction
 from aggregator.store.schema import item_bands, item_topics, items, meta, sources
 from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, StoryCandidate
 
+# What ``story_candidates``' named keys are, in order (fingerprints.StoryKeys).
+NAMED_KEYS = ("text", "title", "lead")
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
 # Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
@@ -50,7 +52,7 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(items.c.id, items.c.signature, items.c.published).where(
+_SIGNATURES = select(items.c.id, items.c.signature, items.c.published, items.c.title).where(
     OneOf(items.c.id, "ids")
 )
 _STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
@@ -212,7 +214,7 @@ class StoreTransaction(Transaction):
         self,
         source_id: int,
         band_sets: Sequence[Sequence[int]],
-        text_keys: Sequence[int | None] | None = None,
+        named_keys: Sequence[tuple[int | None, ...]] | None = None,
     ) -> list[list[StoryCandidate]]:
         """For each set of band keys: items of other sources sharing bands with it.
 
@@ -222,8 +224,9 @@ class StoreTransaction(Transaction):
         key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
         bounds the cost however crowded the index gets. One query answers a whole
         source's new items: its own items are never candidates, so what it is writing
-        cannot change the answer. ``text_keys`` (one per set, among its keys) marks the
-        candidates holding the same text (``StoryCandidate.same_text``).
+        cannot change the answer. ``named_keys`` (per set: its text, title and lead keys,
+        ``fingerprints.StoryKeys``, among its band keys) say which of them a candidate
+        shares (``StoryCandidate.shared``).
         """
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
@@ -237,7 +240,7 @@ class StoreTransaction(Transaction):
         ranked = [
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
-        texts = text_keys if text_keys is not None else [None] * len(band_sets)
+        named = named_keys or [(None, None, None)] * len(band_sets)
         rows = self._candidate_rows({item for best in ranked for item in best})
         return [
             [
@@ -246,26 +249,33 @@ class StoreTransaction(Transaction):
                     story,
                     *_slots(signature),
                     published,
-                    text is not None and item in member_sets.get(text, ()),
+                    headline,
+                    frozenset(
+                        name
+                        for name, key in zip(NAMED_KEYS, keys, strict=True)
+                        if key is not None and item in member_sets.get(key, ())
+                    ),
                 )
                 for item in best
-                for story, signature, published in (rows[item],)
+                for story, signature, published, headline in (rows[item],)
             ]
-            for best, text in zip(ranked, texts, strict=True)
+            for best, keys in zip(ranked, named, strict=True)
         ]
 
-    def _candidate_rows(self, wanted: set[int]) -> dict[int, tuple[int, bytes | None, datetime]]:
-        """The story, signature and publication date of each wanted item.
+    def _candidate_rows(
+        self, wanted: set[int]
+    ) -> dict[int, tuple[int, bytes | None, datetime, str]]:
+        """The story, signature, publication date and title of each wanted item.
 
-        Signatures and dates are read unless remembered; stories always are, as
-        they change when stories join.
+        All but the story are read unless remembered; stories always are, as they
+        change when stories join.
         """
         if not wanted:
             return {}
         remembered = {} if self.remembered is None else self.remembered
         missing = sorted(wanted.difference(remembered))
         rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
-        read = {item: (signature, published) for item, signature, published in rows}
+        read = {item: (signature, published, title) for item, signature, published, title in rows}
         if self.remembered is not None:
             if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
                 remembered.clear()  # a bound on memory: about 35 MB

@@ -72,12 +72,14 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
     with storage.transaction() as tx:
         identities = tx.stories_by_identity(2, ((link, link) for link in links))
         keys = [fingerprints.story_keys(text, "") for text in texts]
-        signatures = [slots for slots, _, _ in keys]
-        bands = [found for _, _, found in keys]
+        signatures = [found.slots for found in keys]
+        bands = [found.bands for found in keys]
         for link in links:
             identities.story(link, link)
         # One lookup for all of them, as an ingest does for a source's new items.
-        candidates = tx.story_candidates(2, bands, [same_text for _, same_text, _ in keys])
+        candidates = tx.story_candidates(
+            2, bands, [(found.text, found.title, found.lead) for found in keys]
+        )
         for slots, found in zip(signatures, candidates, strict=True):
             dedup.matching_stories(slots, NOW, found, 0.5)
     return (time.perf_counter() - start) * 1000 / len(texts)

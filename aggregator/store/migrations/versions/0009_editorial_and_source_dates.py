@@ -1,7 +1,7 @@
 """Hidden items, the server's Retry-After and a source's date offset (issue #19).
 
-Revision ID: 0008_editorial_and_source_dates
-Revises: 0007_story_keys
+Revision ID: 0009_editorial_and_source_dates
+Revises: 0008_title_and_lead_keys
 
 ``items.hidden``: an editor took the item down (`aggregator items hide`).
 ``sources.retry_after``: the time a 429/503 asked us not to come back before,
@@ -12,8 +12,8 @@ writes local time as UTC is read in that offset.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_editorial_and_source_dates"
-down_revision = "0007_story_keys"
+revision = "0009_editorial_and_source_dates"
+down_revision = "0008_title_and_lead_keys"
 branch_labels = None
 depends_on = None
 
