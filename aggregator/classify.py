@@ -13,6 +13,12 @@ and a threshold. Scoring, per rule group:
   down), with diminishing returns: each further match counts half the one
   before, so one term repeated cannot carry a topic alone.
 
+Passing mentions do not count (../shared/TOPICS.md): an item whose title shows no
+evidence for a topic (a group marked ``context``, which only sets the scene, does not
+count) needs ``BODY_ONLY_FACTOR`` times the topic's threshold from its body alone: a
+headline states what the story is about, and a story that names the alliance in its
+fifth paragraph is seldom about it. A title-only item is judged by its title.
+
 A group marked ``standalone`` names the subject outright ("inter-Korean",
 주한미군, 국회), so a match of it satisfies the ``requires`` groups by itself.
 
@@ -46,11 +52,12 @@ from aggregator.matching import (
 from aggregator.types import RuleHit, TopicMatch
 
 TITLE_FACTOR = 3.0
+BODY_ONLY_FACTOR = 1.5
 EARLY_PARAGRAPHS = 3
 LATE_FACTOR = 0.6
 REPEAT_FACTOR = 0.5
 _TOPIC_KEYS = {"id", "title", "description", "threshold", "rules", "exclude", "requires"}
-_GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone"}
+_GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone", "context"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -67,6 +74,7 @@ class RuleGroup:
     terms: tuple[str, ...]
     patterns: tuple[str, ...] = ()
     standalone: bool = False
+    context: bool = False
     matcher: Matcher = field(default=Matcher(), repr=False, compare=False)
 
 
@@ -109,16 +117,17 @@ def _group(path: Path, key: str, raw: object, default_weight: float | None) -> R
     name = raw.get("name", (terms or patterns)[0])
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(path, f"{key}.name", "must be a non-empty string")
-    standalone = raw.get("standalone", False)
-    if not isinstance(standalone, bool):
-        raise ConfigError(path, f"{key}.standalone", "must be true or false")
+    standalone, context = raw.get("standalone", False), raw.get("context", False)
+    for flag, value in (("standalone", standalone), ("context", context)):
+        if not isinstance(value, bool):
+            raise ConfigError(path, f"{key}.{flag}", "must be true or false")
     for index, regex in enumerate(patterns):
         try:
             re.compile(f"(?:{regex})", re.IGNORECASE)  # as it will be combined
         except re.error as error:
             raise ConfigError(path, f"{key}.patterns[{index}]", f"invalid regex: {error}") from None
     matcher = compile_matcher(terms, patterns)
-    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, matcher)
+    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, context, matcher)
 
 
 def load_topic(path: Path) -> Topic:
@@ -219,14 +228,15 @@ _Starts = dict[Scan, list[int]]  # per scan, where its openings are in a field (
 
 def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    title_found = [found for _, found in group.matcher.find(text.title, in_title)]
+    matcher = group.matcher
+    title_found = [found for _, found in matcher.find(text.title, in_title)]
     if title_found:
         hits.append(
             RuleHit(
                 _label(group, title_found), "title", len(title_found), group.weight * TITLE_FACTOR
             )
         )
-    body_found = group.matcher.find(text.body, in_body)
+    body_found = matcher.find(text.body, in_body)
     if body_found:
         late = text.late
         contribution = _repeats(len([at for at, _ in body_found if at < late]), len(body_found))
@@ -235,10 +245,29 @@ def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) ->
     return hits
 
 
-_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], KeyFinder]] = {}
+@dataclass(frozen=True)
+class _Finder:
+    """The key finder for all groups of some topics, and which groups each of its scans
+    belongs to: the groups an item can match are those whose openings it holds (or that
+    have a scan without known openings), so the others are not even asked."""
+
+    keys: KeyFinder
+    owners: dict[Scan, tuple[int, ...]]  # ids of the groups a scan belongs to
+    always: frozenset[int]  # ids of the groups with a scan the key finder cannot look for
+
+    def groups_present(self, *starts: _Starts) -> set[int]:
+        present = set(self.always)
+        owners = self.owners
+        for found in starts:
+            for scan in found:
+                present.update(owners[scan])
+        return present
 
 
-def _finder(topics: Sequence[Topic]) -> KeyFinder:
+_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], _Finder]] = {}
+
+
+def _finder(topics: Sequence[Topic]) -> _Finder:
     """One key finder for all groups of ``topics``, so that one pass over a text serves them
     all; built when these topics are first used, then kept with them (so their ids cannot
     be reused while it is kept). Callers classify item after item with the same topics."""
@@ -248,8 +277,17 @@ def _finder(topics: Sequence[Topic]) -> KeyFinder:
         if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
             _finders.clear()
         groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
-        finder = KeyFinder([scan for group in groups for scan in group.matcher.scans])
-        kept = _finders[key] = (tuple(topics), finder)
+        owners: dict[Scan, list[int]] = {}
+        for group in groups:
+            for scan in group.matcher.scans:
+                owners.setdefault(scan, []).append(id(group))
+        always = frozenset(
+            id(g) for g in groups if any(scan.openings is None for scan in g.matcher.scans)
+        )
+        found = _Finder(
+            KeyFinder(owners), {scan: tuple(ids) for scan, ids in owners.items()}, always
+        )
+        kept = _finders[key] = (tuple(topics), found)
     return kept[1]
 
 
@@ -260,30 +298,38 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     """
     text = _prepare(title, body)
     finder = _finder(topics)
-    in_title, in_body = finder.starts(text.title), finder.starts(text.body)
+    in_title, in_body = finder.keys.starts(text.title), finder.keys.starts(text.body)
+    present = finder.groups_present(in_title, in_body)
     matches = []
     for topic in topics:
         hits: list[RuleHit] = []
-        outright = False
+        outright = titled = False
         for group in topic.rules:
+            if id(group) not in present:
+                continue
             group_hits = _hits(group, text, in_title, in_body)
             hits.extend(group_hits)
             outright = outright or (group.standalone and bool(group_hits))
-        excluded = [h for g in topic.exclusions for h in _hits(g, text, in_title, in_body)]
+            titled = titled or (not group.context and any(h.where == "title" for h in group_hits))
+        excluded = [
+            h
+            for g in topic.exclusions
+            if id(g) in present
+            for h in _hits(g, text, in_title, in_body)
+        ]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
         if not outright:
             missing = tuple(
                 g.name
                 for g in topic.requires
-                if not g.matcher.find(text.title, in_title)
-                and not g.matcher.find(text.body, in_body)
+                if id(g) not in present
+                or not (g.matcher.find(text.title, in_title) or g.matcher.find(text.body, in_body))
             )
-        matched = score >= topic.threshold and not missing
+        threshold = topic.threshold if titled else topic.threshold * BODY_ONLY_FACTOR
+        matched = score >= threshold and not missing
         matches.append(
-            TopicMatch(
-                topic.id, score, topic.threshold, matched, tuple(hits), tuple(excluded), missing
-            )
+            TopicMatch(topic.id, score, threshold, matched, tuple(hits), tuple(excluded), missing)
         )
     return tuple(matches)
 

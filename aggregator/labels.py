@@ -128,12 +128,15 @@ def _reference(raw: dict[str, object], feeds: _Feeds) -> Example:
     )
 
 
-def load_labelled(path: Path, feeds_folder: Path | None = None) -> LabelledSet:
+def load_labelled(
+    path: Path, feeds_folder: Path | None = None, split: str | None = None
+) -> LabelledSet:
     """Every usable line of a labels file as an Example; the others as problems.
 
     ``feeds_folder`` is where ``file`` references are resolved (by default the
-    ``shared/realworld`` found going up from the labels file). OSError when the labels
-    file itself cannot be read.
+    ``shared/realworld`` found going up from the labels file). With ``split``, only the
+    labels of that split are read into items: the others' texts are never looked at.
+    OSError when the labels file itself cannot be read.
     """
     feeds = _Feeds(feeds_folder or default_feeds_folder(path))
     examples: list[Example] = []
@@ -146,6 +149,8 @@ def load_labelled(path: Path, feeds_folder: Path | None = None) -> LabelledSet:
             raw = json.loads(line)
             if not isinstance(raw, dict):
                 raise ValueError("must be a JSON object")
+            if split is not None and raw.get("split") != split:
+                continue
             example = _reference(raw, feeds) if "file" in raw else example_from_json(raw)
         except (json.JSONDecodeError, ValueError) as error:
             problems.append(f"{path}:{number}: not a usable label: {error}")

@@ -36,6 +36,8 @@ from ahocorasick_rs import AhoCorasick, Implementation
 from aggregator.text import normalize
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u4e00-\u9fff]")  # Hangul syllables, CJK ideographs (Hanja)
+# Two ideographs or more: a Chinese word, found anywhere (no spaces in Chinese); one (北) is a
+_CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # Korean headline abbreviation (issue 17)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SUFFIX = r"(?:'s|s|es)?"  # plural and possessive endings of English terms
 # Characters whose other cases are found by lower-casing ASCII letters and by ``_FOLDS``:
@@ -139,9 +141,8 @@ def _matches_at(regex: re.Pattern[str], haystack: str, starts: list[int]) -> lis
 
 @dataclass(frozen=True, eq=False)  # by identity: the key finder's results are keyed by scans
 class Scan:
-    """One regex of a group: its terms of one kind ("latin", "acronym", "cjk"), or its
-    patterns ("pattern"), and the lower-cased strings its matches begin with (None: not
-    known, so it scans the whole text).
+    """One regex of a group: its terms of one kind ("latin", "acronym", "cjk", "chinese") or its
+    patterns ("pattern"), and the lower-cased strings its matches begin with (None: unknown).
 
     Terms are a plain literal alternation, which ``re`` scans by its first characters,
     with the word-boundary checks done in Python on the few matches. Latin terms are
@@ -166,11 +167,13 @@ class Scan:
             matches = _matches_at(self.regex, haystack, starts)
         else:
             return
-        if self.kind == "cjk":  # at the start of a word, with any ending
+        if self.kind in ("cjk", "chinese"):  # Korean at the start of a word; Chinese anywhere
+            anywhere = self.kind == "chinese"
             for match in matches:
                 at = match.start()
-                before = written[at - 1] if at else " "
-                if not (before.isalnum() or before == "_"):
+                before = written[at - 1] if at else " "  # glued: a Hanja before Korean, 尹지지율
+                glued = "\u4e00" <= before <= "\u9fff" and "\uac00" <= written[at] <= "\ud7a3"
+                if anywhere or glued or not (before.isalnum() or before == "_"):
                     found.append((at, match.group()))
             return
         size = len(written)
@@ -254,8 +257,8 @@ def _shortest(openings: Iterable[str]) -> frozenset[str]:
 
 
 def _term_pattern(term: str) -> tuple[str, str, list[str]]:
-    """Which kind of term this is ("cjk", "acronym" or "latin"), its regex and its
-    openings: what a match begins with.
+    """Which kind of term this is ("chinese", "cjk", "acronym" or "latin"), its regex and
+    its openings: what a match begins with.
 
     That is its first word, and for a Latin term or acronym of several words what
     separates the first two: a single space and the second word (how text mostly writes it, which
@@ -263,6 +266,8 @@ def _term_pattern(term: str) -> tuple[str, str, list[str]]:
     any other separator.
     """
     term = canonical(term)
+    if _CHINESE_WORD.fullmatch(term):
+        return "chinese", re.escape(term), [term]
     if _CJK.search(term):
         parts = term.split()  # the space between them is optional (\s?)
         return "cjk", r"\s?".join(re.escape(part) for part in parts), [parts[0]]
@@ -369,8 +374,8 @@ def _openings(items: Sequence[_Item]) -> set[str] | None:
 
 def compile_matcher(terms: Sequence[str], patterns: Sequence[str]) -> Matcher:
     """Compile a group's terms by kind, and its patterns (any case unless they say)."""
-    cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
-    openings: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": []}
+    cores: dict[str, list[str]] = {"latin": [], "acronym": [], "cjk": [], "chinese": []}
+    openings: dict[str, list[str]] = {kind: [] for kind in cores}
     for term in terms:
         kind, core, term_openings = _term_pattern(term)
         cores[kind].append(core)
@@ -378,7 +383,7 @@ def compile_matcher(terms: Sequence[str], patterns: Sequence[str]) -> Matcher:
     scans = [
         Scan(
             kind,
-            re.compile(f"(?:{_trie(cores[kind])}){'' if kind == 'cjk' else _SUFFIX}"),
+            re.compile(f"(?:{_trie(cores[kind])}){'' if kind in ('cjk', 'chinese') else _SUFFIX}"),
             None if "" in openings[kind] else _shortest(openings[kind]),  # "" from a term "-"
         )
         for kind in cores

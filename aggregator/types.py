@@ -130,7 +130,7 @@ class TopicMatch:
 
     topic_id: str
     score: float
-    threshold: float
+    threshold: float  # the score this item needed: higher when its title shows nothing
     matched: bool
     hits: tuple[RuleHit, ...] = ()
     excluded_by: tuple[RuleHit, ...] = ()

@@ -105,7 +105,7 @@ def test_explain_status_and_items(project: Path, capsys: pytest.CaptureFixture[s
         assert main(["--config", config, "status"]) == 0
     status = capsys.readouterr().out
     assert "items: 2" in status
-    assert "alliance: 2" in status
+    assert "inter-korean: 2" in status
     assert "last ingest: 2025-06-05T00:00:00+00:00 (2 new, 0 updated, 0 failed)" in status
     assert "failing inputs: 0" in status
 
@@ -189,18 +189,18 @@ def test_evaluate_and_regenerate_dry_run(project: Path) -> None:
     assert result.returncode == 0
     assert "alliance" in result.stdout and "precision" in result.stdout
     assert run(project, "update").returncode == 0
-    rules = project / "config" / "topics" / "alliance.toml"
+    rules = project / "config" / "topics" / "inter-korean.toml"
     rules.write_text(
         rules.read_text(encoding="utf-8").replace("threshold = 6.0", "threshold = 99.0")
     )
     feeds = {p: p.read_bytes() for p in (project / "feeds").glob("*.xml")}
     preview = run(project, "regenerate", "--dry-run")
-    assert "alliance: 0 entering, 2 leaving" in preview.stdout
+    assert "inter-korean: 0 entering, 2 leaving" in preview.stdout
     assert "  - Lee Jae-myung pledges to restore inter-Korean hotline" in preview.stdout
-    assert "inter-korean: 0 entering, 0 leaving" in preview.stdout
+    assert "alliance: 0 entering, 0 leaving" in preview.stdout
     assert {p: p.read_bytes() for p in (project / "feeds").glob("*.xml")} == feeds
     assert run(project, "regenerate").returncode == 0
-    assert b"<entry" not in (project / "feeds" / "alliance.xml").read_bytes()
+    assert b"<entry" not in (project / "feeds" / "inter-korean.xml").read_bytes()
 
 
 def test_status_is_a_monitoring_check(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,7 +213,7 @@ def test_status_is_a_monitoring_check(project: Path, capsys: pytest.CaptureFixtu
     with freeze_time("2025-06-05T01:59:00Z"):
         assert main(["--config", config, "status", "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
-        assert report["healthy"] and report["topics"]["alliance"] == 2
+        assert report["healthy"] and report["topics"]["inter-korean"] == 2
     with freeze_time("2025-06-05T02:01:00Z"):
         assert main(["--config", config, "status", "--json"]) == 1
         assert "longer ago than status.stale_after" in capsys.readouterr().out

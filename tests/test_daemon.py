@@ -85,9 +85,9 @@ def test_daemon_publishes_picks_up_new_seeds_and_stops_on_sigterm(
 def test_sighup_reloads_the_config_and_keeps_the_old_one_when_invalid(
     project: Path, daemon: subprocess.Popen
 ) -> None:
-    alliance = project / "feeds" / "alliance.xml"
+    feed = project / "feeds" / "inter-korean.xml"
     _wait_for(
-        lambda: alliance.exists() and alliance.read_bytes().count(b"<entry") == 2,
+        lambda: feed.exists() and feed.read_bytes().count(b"<entry") == 2,
         "the shipped seeds to be published",
         daemon,
     )
@@ -97,13 +97,13 @@ def test_sighup_reloads_the_config_and_keeps_the_old_one_when_invalid(
     daemon.send_signal(signal.SIGHUP)
     log = project / "daemon.log"
     _wait_for(lambda: "kept the previous one" in log.read_text(), "the bad config reported", daemon)
-    rules = project / "config" / "topics" / "alliance.toml"
+    rules = project / "config" / "topics" / "inter-korean.toml"
     config.write_text(valid)
     rules.write_text(
         rules.read_text(encoding="utf-8").replace("threshold = 6.0", "threshold = 999.0")
     )
     daemon.send_signal(signal.SIGHUP)
-    _wait_for(lambda: b"<entry" not in alliance.read_bytes(), "the new rules to apply", daemon)
+    _wait_for(lambda: b"<entry" not in feed.read_bytes(), "the new rules to apply", daemon)
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=30) == 0
     assert "SIGHUP: reloaded configuration" in log.read_text()

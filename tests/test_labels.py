@@ -46,8 +46,8 @@ def labelled(tmp_path: Path) -> Path:
         label(guid="g-1", link="http://wire.test/1", topics=["inter-korean"], split="tune"),
         label(link="http://wire.test/2", topics=["inter-korean"], split="tune"),
         label(link="http://wire.test/3", lang="ko", topics=["alliance"], split="heldout"),
-        label(link="http://wire.test/3", file="day/missing.xml"),
-        label(link="http://wire.test/404"),
+        label(link="http://wire.test/3", file="day/missing.xml", split="tune"),
+        label(link="http://wire.test/404", split="tune"),
         label(guid="g-1", topics=[], borderline=True),
         json.dumps({"id": "inline", "title": "Exports rise", "topics": [], "split": "tune"}),
     ]
@@ -123,7 +123,7 @@ def test_errors_show_the_rule_hits_behind_each_wrong_verdict(labelled: Path) -> 
     assert miss.example.id == "day/wire.xml#http://wire.test/2"
     lines = miss.explained().splitlines()
     assert lines[0].startswith("day/wire.xml#http://wire.test/2: missing inter-korean; extra -")
-    assert lines[1].startswith("  not in inter-korean: score 0 / 6")
+    assert lines[1].startswith("  not in inter-korean: score 0 / 9")  # nothing in its title
     assert "requires 'a North Korean side'" in lines[-1]
 
 
@@ -140,8 +140,8 @@ def test_evaluate_command_filters_a_split_and_exits_1_on_unusable_labels(
     status = main(["evaluate", str(labelled), "--split", "tune", "--errors"])
     out, err = capsys.readouterr()
     assert status == 1
-    assert err.count("failed: ") == 3
-    assert out.splitlines()[0] == "split tune, 3 labelled examples, 3 labels not usable"
+    assert err.count("failed: ") == 2  # the tune split's; the others are not read at all
+    assert out.splitlines()[0] == "split tune, 3 labelled examples, 2 labels not usable"
     assert "http://wire.test/2: missing inter-korean" in out
     assert "http://wire.test/3" not in out  # held out
     assert main(["evaluate", str(labelled), "--feeds", str(project / "none")]) == 2

@@ -82,13 +82,11 @@ def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     for file in args.files:
         path = Path(file)
         try:
-            labelled = labels.load_labelled(path, feeds)
+            labelled = labels.load_labelled(path, feeds, args.split)
         except OSError as error:
             raise UsageError(f"{path}: {error.strerror}") from None
         examples.extend(labelled.examples)
         problems.extend(labelled.problems)
-    if args.split is not None:
-        examples = [e for e in examples if e.split == args.split]
     print_failures(problems)
     heading = f"split {args.split}, " if args.split else ""
     print(f"{heading}{len(examples)} labelled examples, {len(problems)} labels not usable")
