@@ -20,7 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.errors import ConfigError
-from aggregator.types import DEFAULT_FULL_TEXT, FULL_TEXT_MODES, SourceSetting
+from aggregator.types import (
+    DEFAULT_FULL_TEXT,
+    DEFAULT_LIMITS,
+    FULL_TEXT_MODES,
+    InputLimits,
+    SourceSetting,
+)
 
 DEFAULT_CONFIG = Path("config") / "aggregator.toml"
 CONFIG_ENV = "AGGREGATOR_CONFIG"
@@ -125,6 +131,7 @@ class Settings:
     status: StatusSettings
     retention_keep: timedelta
     worker: WorkerSettings = WorkerSettings()
+    limits: InputLimits = DEFAULT_LIMITS
     full_text: FullTextSettings = FullTextSettings()
 
 
@@ -202,26 +209,11 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         raise ConfigError(path, None, f"invalid TOML: {error}") from None
 
     root = project_root(path)
-    top = _Table(
-        path,
-        raw,
-        "",
-        {
-            "timezone",
-            "storage",
-            "seeds",
-            "topics",
-            "publish",
-            "daemon",
-            "fetch",
-            "sources",
-            "dedup",
-            "status",
-            "retention",
-            "worker",
-            "full_text",
-        },
-    )
+    sections = {
+        "timezone", "storage", "seeds", "topics", "publish", "daemon", "fetch", "sources",
+        "dedup", "status", "retention", "worker", "limits", "full_text",
+    }  # fmt: skip
+    top = _Table(path, raw, "", sections)
     storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
@@ -295,7 +287,14 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         retention_keep=top.table("retention", {"keep"}).duration("keep", "365d"),
         worker=_worker_settings(top),
         full_text=_full_text_settings(top, publish.get("full_text", bool, False)),
+        limits=_limits(top),
     )
+
+
+def _limits(top: _Table) -> InputLimits:
+    names = ("seed_bytes", "entry_text", "entry_title")
+    limits = top.table("limits", set(names))
+    return InputLimits(*(_positive_int(limits, n, getattr(DEFAULT_LIMITS, n)) for n in names))
 
 
 def _full_text_settings(top: _Table, publish: bool) -> FullTextSettings:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.clock import FUTURE_SKEW
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -52,10 +51,9 @@ def body_text(content_html: str) -> str:
 
 
 def _plausible(claimed: datetime | None, now: datetime) -> datetime | None:
-    """A claimed date, or ``now`` when it lies beyond the allowed clock skew."""
-    if claimed is None:
-        return None
-    return claimed if claimed <= now + FUTURE_SKEW else now
+    """A claimed date, but never later than ``now``, the moment the item is seen (issue #19:
+    an entry dated ahead would top every feed until that time came)."""
+    return None if claimed is None else min(claimed, now)
 
 
 def decide(
@@ -82,7 +80,7 @@ def decide(
         return ItemWrite(
             None, entry_id(authority, source_key, item.key), item, published, updated, fingerprint
         )
-    published = claimed_published or known.published
+    published = min(claimed_published or known.published, known.first_seen)
     # An edit must move ``updated`` forward, or readers would never notice it.
     updated = claimed_updated if claimed_updated and claimed_updated > known.updated else now
     if updated <= known.updated:

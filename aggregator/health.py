@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aggregator.pipeline import Aggregator
+from aggregator.store import editorial
 from aggregator.store.runs import RunRecord
 from aggregator.types import RunKind
 
@@ -19,6 +20,7 @@ class Health:
     database: str
     items: int
     stories: int
+    hidden: int  # items an editor took down (`aggregator items hide`)
     topics: dict[str, int]
     last_ingest: RunRecord | None
     last_regenerate: RunRecord | None
@@ -51,6 +53,7 @@ class Health:
             "database": self.database,
             "items": self.items,
             "stories": self.stories,
+            "hidden": self.hidden,
             "topics": self.topics,
             "last_ingest": run(self.last_ingest),
             "last_regenerate": run(self.last_regenerate),
@@ -95,6 +98,7 @@ def check(app: Aggregator, now: datetime) -> Health:
         database=storage.display_url,
         items=storage.item_count(),
         stories=storage.story_count(),
+        hidden=editorial.hidden_count(storage),
         topics={t.id: counts.get(t.id, 0) for t in app.topics},
         last_ingest=last_ingest,
         last_regenerate=last_regenerate,

@@ -71,6 +71,8 @@ def fetch_source(
         "zone": app.settings.timezone,
         "now": now,
         "max_entries": settings.max_entries,
+        "limits": app.settings.limits,
+        "date_offset": source.date_offset,
     }
     if pool is not None:
         first_fetch = source.body_hash is None
@@ -151,6 +153,24 @@ def store_fetched(
     return Ingested(stored, warnings=fetched.data.warnings, fetched=outcome)
 
 
+def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
+    """Every enabled source, but those whose server asked for a pause (Retry-After) that
+    has not run out: ``--force`` overrides our schedule, not the server's (issue #19)."""
+    chosen = []
+    for source in listed:
+        if not source.enabled:
+            continue
+        if source.embargoed(now):
+            log.warning(
+                "source %s not fetched: its server asked not to before %s (Retry-After)",
+                source.url,
+                source.retry_after.isoformat() if source.retry_after else "",
+            )
+            continue
+        chosen.append(source)
+    return chosen
+
+
 def refresh_due(
     app: Aggregator, now: datetime, force: bool, tally: Tally, only: WebSource | None = None
 ) -> None:
@@ -161,7 +181,7 @@ def refresh_due(
     if only is not None:
         due = [only]
     else:
-        due = [s for s in registry.all() if s.enabled] if force else registry.due(now)
+        due = _forced(registry.all(), now) if force else registry.due(now)
     if not due:
         return
     settings = app.settings.fetch

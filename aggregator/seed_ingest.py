@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aggregator.app import Aggregator
 from aggregator.errors import InputError
-from aggregator.ingest.seeds import read_seed
+from aggregator.ingest.seeds import read_capped, read_seed
 from aggregator.tally import Ingested, Tally
 from aggregator.types import InputFailure, SourceKind
 from aggregator.writer import store_source
@@ -28,21 +28,27 @@ def seed_paths(folder: Path) -> list[Path]:
 def ingest_seed(app: Aggregator, path: Path, now: datetime) -> Ingested:
     key = f"seed:{path.name}"
     try:
-        body_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as error:
-        return Ingested(failure=InputFailure(str(path), f"cannot read: {error.strerror}"))
+        seed = read_capped(path, app.settings.limits.seed_bytes)
+    except InputError as error:
+        return Ingested(failure=InputFailure(error.subject, error.reason))
+    # The size too: a file over the limit that changes past it is read again.
+    body_hash = hashlib.sha256(seed.data + str(seed.size).encode()).hexdigest()
     with app.storage.transaction() as tx:
         state = tx.source_state(key)
     if state is not None and state[1] == body_hash:
         log.debug("seed %s unchanged", path, extra={"path": str(path)})
         return Ingested(unchanged=True)
     try:
-        data = read_seed(path, app.settings.timezone, now=now)
+        data = read_seed(
+            path, app.settings.timezone, now=now, limits=app.settings.limits, seed=seed
+        )
     except InputError as error:
         log.warning("seed %s not ingested: %s", path, error.reason)
         with app.storage.transaction() as tx:
             tx.record_source_error(key, SourceKind.SEED, error.reason, now)
         return Ingested(failure=InputFailure(str(path), error.reason))
+    for warning in data.warnings:
+        log.warning("%s", warning)
     stored = store_source(app, data, body_hash, now)
     log.debug(
         "seed %s: %d new, %d updated", path, stored.new, stored.updated, extra={"path": str(path)}

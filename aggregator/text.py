@@ -39,27 +39,44 @@ def xml_safe(text: str) -> str:
     return _NOT_IN_XML.sub(lambda found: "\n" if found[0] in "\v\f" else "", text)
 
 
+def holds_not_in_xml(text: str) -> bool:
+    """Whether ``text`` holds a character ``xml_safe`` would drop or replace."""
+    return _NOT_IN_XML.search(text) is not None
+
+
 def xml_safe_fields(value: T) -> T:
     """A frozen dataclass (an item, a source, an enclosure) with ``xml_safe`` applied to every
     string it holds, in tuples and nested dataclasses too; ``value`` itself when none changes."""
+    return xml_safe_fields_counted(value)[0]
+
+
+def xml_safe_fields_counted(value: T) -> tuple[T, int]:
+    """``xml_safe_fields(value)`` and how many characters it dropped or replaced, which ingest
+    reports (an entry keeps its place; the reader is told what was lost)."""
     changes = {}
+    dropped = 0
     for part in fields(value):  # type: ignore[arg-type]
         held = getattr(value, part.name)
-        safe = _xml_safe_value(held)
+        safe, count = _xml_safe_value(held)
         if safe is not held:
             changes[part.name] = safe
-    return replace(value, **changes) if changes else value  # type: ignore[type-var]
+            dropped += count
+    return (replace(value, **changes) if changes else value), dropped  # type: ignore[type-var]
 
 
-def _xml_safe_value(held: Any) -> Any:  # noqa: ANN401 (any field's value)
+def _xml_safe_value(held: Any) -> tuple[Any, int]:  # noqa: ANN401 (any field's value)
     if isinstance(held, str):
-        return xml_safe(held)  # ``held`` itself when nothing was dropped
+        if _NOT_IN_XML.search(held) is None:
+            return held, 0
+        return xml_safe(held), len(_NOT_IN_XML.findall(held))
     if isinstance(held, tuple):
-        safe_parts = tuple(map(_xml_safe_value, held))
-        return held if all(a is b for a, b in zip(safe_parts, held, strict=True)) else safe_parts
+        counted = [_xml_safe_value(part) for part in held]
+        if all(a is b for (a, _), b in zip(counted, held, strict=True)):
+            return held, 0
+        return tuple(part for part, _ in counted), sum(count for _, count in counted)
     if is_dataclass(held):
-        return xml_safe_fields(held)
-    return held
+        return xml_safe_fields_counted(held)
+    return held, 0
 
 
 def paragraphs_to_html(paragraphs: tuple[str, ...] | list[str]) -> str:

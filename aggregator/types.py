@@ -98,6 +98,9 @@ class SourceData:
     warnings: tuple[str, ...] = ()
     # How often the document says it changes (RSS <ttl>, sy:updatePeriod/updateFrequency).
     refresh_hint: timedelta | None = None
+    # The whole-hour offset its dates are read in, when it writes local time as UTC
+    # (ingest.offsets); None for a source whose dates say their zone rightly.
+    date_offset: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,20 @@ class StoredItem:
     also_reported_by: tuple[Report, ...] = field(default=())
     story_id: int | None = None  # the canonical item's id (this item's own when canonical)
     enclosures: tuple[Enclosure, ...] = field(default=())
+    hidden: bool = False  # taken down by an editor: stored, in no feed or page
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """How much of one input is taken (config ``[limits]``): an input past them is cut, with a
+    warning naming it, so one huge seed or entry cannot swell every feed that shows it."""
+
+    seed_bytes: int = 2 * 1024 * 1024  # a seed file is read up to this many bytes
+    entry_text: int = 100_000  # characters of an entry's HTML, cut at a paragraph end
+    entry_title: int = 300  # characters of an entry's title, cut at a word
+
+
+DEFAULT_LIMITS = InputLimits()
 
 
 # --- What dedup and the store hand each other -------------------------------------------------
@@ -182,6 +199,8 @@ class KnownItem:
     content_hash: str
     published: datetime
     updated: datetime
+    # When it was first stored: an edit never dates it later than that (issue #19).
+    first_seen: datetime
 
 
 @dataclass(frozen=True)
@@ -256,6 +275,14 @@ class WebSource:
     full_text: str = "never"  # FULL_TEXT_MODES
     page_failures: int = 0  # article pages that could not be used
     page_error: str | None = None
+    # The server asked not to be fetched before this (Retry-After): `--force` waits too.
+    retry_after: datetime | None = None
+    # The offset this source's dates are read in (it writes local time as UTC).
+    date_offset: timedelta | None = None
+
+    def embargoed(self, now: datetime) -> bool:
+        """Whether the server's Retry-After still forbids fetching it."""
+        return self.retry_after is not None and self.retry_after > now
 
     @property
     def label(self) -> str:

@@ -90,7 +90,7 @@ def store_source(
     """
     tracking = app.settings.dedup.tracking_parameters
     with app.storage.transaction() as tx:
-        source_id = tx.save_source(data.source, body_hash, now)
+        source_id = tx.save_source(data.source, body_hash, now, data.date_offset)
         if fetch_state is not None:
             save_fetch_state(tx, source_id, fetch_state, holder)
         canonical = tuple(dedup.with_canonical_link(item, tracking) for item in data.items)

@@ -5,6 +5,7 @@ many requests were made) and in the store. Time is injected as ``now``; the
 fetch limits are real and short.
 """
 
+import argparse
 import gzip
 import logging
 import os
@@ -19,6 +20,7 @@ import feedparser
 import pytest
 
 from aggregator import pipeline
+from aggregator.cli.sources import cmd_sources_list
 from aggregator.config import load_settings
 from aggregator.ingest import parallel
 from aggregator.ingest.http import run_per_host
@@ -229,6 +231,23 @@ def test_retry_after_is_honoured(server: FeedServer, project_with, retry_after: 
     pipeline.update(app, NOW)
     assert source(app, url).next_fetch == NOW + timedelta(hours=2)
     pipeline.update(app, NOW + timedelta(hours=1))
+    assert len(server.hits("/feed.xml")) == 1
+    # --force overrides our schedule, not the server's (issue #19).
+    pipeline.update(app, NOW + timedelta(hours=1), force=True)
+    assert len(server.hits("/feed.xml")) == 1
+    assert source(app, url).retry_after == NOW + timedelta(hours=2)
+    pipeline.update(app, NOW + timedelta(hours=2), force=True)
+    assert len(server.hits("/feed.xml")) == 2
+
+
+def test_a_gone_source_is_not_asked_again_even_when_forced(
+    server: FeedServer, project_with
+) -> None:
+    url = server.serve("/feed.xml", Reply(410, b"gone"))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    pipeline.update(app, NOW + timedelta(minutes=1), force=True)
+    pipeline.update(app, NOW + timedelta(days=2), force=True)
     assert len(server.hits("/feed.xml")) == 1
 
 
@@ -442,3 +461,55 @@ def test_worker_processes_yield_the_cpu_to_the_writer() -> None:
             pytest.skip("worker processes need at least 2 cores")
         niceness = pool.submit(os.nice, 0).result()
     assert niceness == min(os.nice(0) + parallel.WORKER_NICENESS, 19)
+
+
+def test_a_feed_writing_seoul_time_as_utc_is_read_in_its_offset_from_then_on(
+    server: FeedServer, project_with, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #19: entries dated hours after the fetch, by less than Seoul's offset."""
+
+    def seoul_as_utc(*hours_ago: float) -> bytes:
+        items = "".join(
+            f"<item><title>Entry {n}</title><link>https://kr.example/{n}</link>"
+            f"<pubDate>{format_datetime(NOW + timedelta(hours=9 - h), usegmt=True)}</pubDate>"
+            "<description>text</description></item>"
+            for n, h in enumerate(hours_ago)
+        )
+        return f'<rss version="2.0"><channel><title>KR</title>{items}</channel></rss>'.encode()
+
+    body = {"now": seoul_as_utc(1, 2, 30)}
+    url = server.serve("/kr.xml", lambda request: Reply(body=body["now"]))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    assert source(app, url).date_offset == timedelta(hours=9)
+    newest = app.storage.newest_items(None, 10)
+    assert newest[0].title == "Entry 0" and newest[0].published == NOW - timedelta(hours=1)
+    assert all(item.published <= NOW for item in newest)
+    # A later body with no entry ahead is still read in +09:00.
+    body["now"] = seoul_as_utc(1, 2, 30, 40)
+    pipeline.update(app, NOW + timedelta(days=1), force=True)
+    (older,) = [i for i in app.storage.newest_items(None, 10) if i.title == "Entry 3"]
+    assert older.published == NOW - timedelta(hours=40)
+    cmd_sources_list(app, argparse.Namespace(json=False))
+    assert "dates read as UTC+09:00" in capsys.readouterr().out
+
+
+def test_no_entry_is_dated_after_the_moment_it_was_first_seen(
+    server: FeedServer, project_with
+) -> None:
+    ahead = format_datetime(NOW + timedelta(minutes=5), usegmt=True)  # within the clock skew
+    body = (
+        '<rss version="2.0"><channel><title>W</title><item><title>Early bird</title>'
+        f"<link>https://w.example/1</link><pubDate>{ahead}</pubDate></item></channel></rss>"
+    )
+    url = server.serve("/w.xml", Reply(body=body.encode()))
+    app = project_with(url)
+    pipeline.update(app, NOW)
+    (entry,) = [i for i in app.storage.newest_items(None, 10) if i.title == "Early bird"]
+    assert entry.published == entry.updated == NOW
+    # A day later the same entry, edited, with the same date, now in the past: it stays
+    # dated when it was first seen, and the edit moves only ``updated``.
+    server.serve("/w.xml", Reply(body=body.replace("Early bird", "Early bird, edited").encode()))
+    pipeline.update(app, NOW + timedelta(days=1), force=True)
+    (edited,) = [i for i in app.storage.newest_items(None, 10) if i.title.startswith("Early")]
+    assert edited.published == NOW and edited.updated > NOW

@@ -127,7 +127,8 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
     print(f"database: {report.database}")
-    print(f"items: {report.items} ({report.stories} stories)")
+    hidden = f", {report.hidden} hidden" if report.hidden else ""
+    print(f"items: {report.items} ({report.stories} stories{hidden})")
     for topic, count in report.topics.items():
         print(f"  {topic}: {count}")
     for kind, run in (("ingest", report.last_ingest), ("regenerate", report.last_regenerate)):
@@ -183,7 +184,7 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if args.search is not None:
         items = app.storage.search(args.search.split(), args.topic, args.limit + 1)
     else:
-        items = app.storage.newest_items(args.topic, args.limit + 1)
+        items = app.storage.newest_items(args.topic, args.limit + 1, with_hidden=True)
     if len(items) > args.limit:
         items = items[: args.limit]
         print(
@@ -209,6 +210,7 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
                 {"source": r.source_title, "link": r.link, "id": r.entry_id}
                 for r in item.also_reported_by
             ],
+            "hidden": item.hidden,
         }
         for item in items
     ]
@@ -216,7 +218,9 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for row in rows:
-            print(f"{row['published'][:10]}  {','.join(row['topics']) or '-':<40} {row['title']}")
+            mark = "[hidden] " if row["hidden"] else ""
+            topics = ",".join(row["topics"]) or "-"
+            print(f"{row['published'][:10]}  {topics:<40} {mark}{row['title']}")
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ from aggregator.cli.commands import (
     cmd_worker,
 )
 from aggregator.cli.db import cmd_db_current, cmd_db_upgrade
+from aggregator.cli.items import cmd_items_hide, cmd_items_remove, cmd_items_unhide
 from aggregator.cli.sources import (
     cmd_sources_add,
     cmd_sources_export,
@@ -241,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="only stories whose title or text holds every word (Korean too), newest first",
     )
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    add_edit = partial(_command, items.add_subparsers(dest="items_command", metavar="ACTION"))
+    for action, handler, help_text in (
+        ("hide", cmd_items_hide, "take an item out of every feed; it stays stored"),
+        ("unhide", cmd_items_unhide, "put a hidden item back into the feeds"),
+        ("remove", cmd_items_remove, "delete an item; a source still listing it never revives it"),
+    ):
+        add_edit(action, handler, help_text, f"aggregator items {action} 001.txt").add_argument(
+            "item", metavar="ID", help="entry id, link, or key (a seed file's name, a guid)"
+        )
     add_action = _group(
         commands,
         "sources",

@@ -40,6 +40,11 @@ def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
             f"last success: {_when(source.last_success)}; next due: {_when(source.next_fetch)}; "
             f"consecutive errors: {source.error_count}"
         )
+        if source.date_offset:
+            hours = source.date_offset / timedelta(hours=1)
+            print(f"  dates read as UTC{hours:+03.0f}:00 (the feed writes local time as UTC)")
+        if source.embargoed(utcnow()) and source.retry_after:
+            print(f"  not fetched before {_when(source.retry_after)} (its Retry-After)")
         if source.last_error:
             print(f"  last error: {source.last_error}")
         print(f"  full text: {source.full_text}; article pages not used: {source.page_failures}")
@@ -69,6 +74,8 @@ def _source_json(source: WebSource) -> dict[str, object]:
         "full_text": source.full_text,
         "page_failures": source.page_failures,
         "page_error": source.page_error,
+        "date_offset_seconds": source.date_offset.total_seconds() if source.date_offset else None,
+        "retry_after": source.retry_after.isoformat() if source.retry_after else None,
     }
 
 

@@ -23,20 +23,28 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
-from aggregator.clock import FUTURE_SKEW
 from aggregator.errors import InputError
 from aggregator.ingest import xmlfeeds
 from aggregator.ingest.dates import find_datetime
-from aggregator.ingest.fields import guess_language, looks_korean, not_after, title_from
+from aggregator.ingest.fields import guess_language, title_from
 from aggregator.ingest.jsonfeed import parse_json_feed
+from aggregator.ingest.offsets import settle_dates
+from aggregator.ingest.repair import repair_source
 from aggregator.ingest.sanitize import content_to_html
-from aggregator.text import html_to_text, xml_safe_fields
-from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo, SourceKind
+from aggregator.ingest.xmlencoding import undeclared_korean, utf8_if_utf16
+from aggregator.text import html_to_text
+from aggregator.types import (
+    DEFAULT_LIMITS,
+    Enclosure,
+    InputLimits,
+    ItemData,
+    SourceData,
+    SourceInfo,
+    SourceKind,
+)
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 _FEED_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<!--)", re.IGNORECASE)
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_XML_DECLARED_ENCODING = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
 _DOCTYPE_WITH_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 # The end of a date string that names its zone: "Z", "+09:00", "+0900", "GMT", "KST" (not "PM").
@@ -54,7 +62,7 @@ _PLAIN_ABSOLUTE_URL = re.compile(
 
 def looks_like_feed(raw: bytes, suffix: str = "") -> bool:
     """True for a saved RSS/Atom document (by extension, or by how its bytes start)."""
-    head = _utf8_if_utf16(raw[:1024]).removeprefix(b"\xef\xbb\xbf")
+    head = utf8_if_utf16(raw[:1024]).removeprefix(b"\xef\xbb\xbf")
     return suffix.lower() in FEED_SUFFIXES or bool(_FEED_START.match(head))
 
 
@@ -68,33 +76,54 @@ def parse_feed(
     zone: ZoneInfo,
     now: datetime | None = None,
     max_entries: int | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    date_offset: timedelta | None = None,
 ) -> SourceData:
-    """Parse an RSS, Atom or JSON Feed document into items; InputError when it is no feed.
+    """Parse an RSS, Atom or JSON Feed document into repaired items; InputError when it is no feed.
 
     ``zone`` is the zone of dates written without one; ``now`` (when given)
-    caps dates in the future; ``max_entries`` caps how many entries are taken.
-    Plain RSS/Atom goes through the fast ``xmlfeeds`` reader, anything else through
-    feedparser; both give the same result.
+    caps dates in the future; ``max_entries`` caps how many entries are taken;
+    ``date_offset`` is the offset the source was found to write its dates in
+    (``ingest.offsets``). Plain RSS/Atom goes through the fast ``xmlfeeds``
+    reader, anything else through feedparser; both give the same result, which
+    ``repair`` then mends once for every kind of input (issue #19).
     """
+    parsed = _parse(data, source_key=source_key, kind=kind, headers=headers, base_url=base_url,
+                    zone=zone, max_entries=max_entries)  # fmt: skip
+    settled = settle_dates(parsed, now=now, known_offset=date_offset, zone=zone)
+    return repair_source(settled, limits)
+
+
+def _parse(
+    data: bytes,
+    *,
+    source_key: str,
+    kind: SourceKind,
+    headers: Mapping[str, str] | None,
+    base_url: str | None,
+    zone: ZoneInfo,
+    max_entries: int | None,
+) -> SourceData:
+    """The document's items as it states them: no date or text repaired yet."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if "json" in response_headers.get("content-type", "") or data.lstrip(
         b"\xef\xbb\xbf \t\r\n"
     ).startswith(b"{"):
         return parse_json_feed(data, source_key=source_key, kind=kind, base_url=base_url,
-                               zone=zone, now=now, max_entries=max_entries)  # fmt: skip
+                               zone=zone, max_entries=max_entries)  # fmt: skip
     fast = xmlfeeds.read(data, response_headers)
     if fast is None:
-        return _parse_with_feedparser(
+        return _read_with_feedparser(
             data, source_key=source_key, kind=kind, headers=response_headers,
-            base_url=base_url, zone=zone, now=now, max_entries=max_entries,
+            base_url=base_url, zone=zone, max_entries=max_entries,
         )  # fmt: skip
     feed, entries, problem = fast
     warnings = [] if problem is None else [_malformed(source_key, problem)]
     # libxml2 refuses characters no XML document can hold, but escaped HTML can still carry
-    # them ("&amp;#1" in a real khan.co.kr feed), and the sanitizer unescapes them.
-    data = _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
-                        base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
-    return xml_safe_fields(data)
+    # them ("&amp;#1" in a real khan.co.kr feed), and the sanitizer unescapes them: repair
+    # drops them, for every reader.
+    return _source_data(feed, entries, warnings, source_key=source_key, kind=kind,
+                        base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
 
 
 def _parse_with_feedparser(
@@ -107,19 +136,37 @@ def _parse_with_feedparser(
     zone: ZoneInfo,
     now: datetime | None = None,
     max_entries: int | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    date_offset: timedelta | None = None,
 ) -> SourceData:
-    """``parse_feed`` for an XML document by feedparser: the reference the fast reader matches.
+    """``parse_feed`` by feedparser alone: the reference tests compare the fast reader with."""
+    parsed = _read_with_feedparser(
+        data, source_key=source_key, kind=kind, headers=headers, base_url=base_url, zone=zone,
+        max_entries=max_entries,
+    )  # fmt: skip
+    settled = settle_dates(parsed, now=now, known_offset=date_offset, zone=zone)
+    return repair_source(settled, limits)
 
-    Called for every document ``xmlfeeds`` refuses; tests call it to compare the two.
-    """
+
+def _read_with_feedparser(
+    data: bytes,
+    *,
+    source_key: str,
+    kind: SourceKind,
+    headers: Mapping[str, str] | None,
+    base_url: str | None,
+    zone: ZoneInfo,
+    max_entries: int | None,
+) -> SourceData:
+    """``_parse`` for an XML document by feedparser, for every document ``xmlfeeds`` refuses."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     warnings: list[str] = []
-    data = _utf8_if_utf16(data)
+    data = utf8_if_utf16(data)
     if (stripped := _without_entity_declarations(data)) is not None:
         data = stripped
         warnings.append(f"{source_key}: DOCTYPE with entity declarations removed")
     parsed = _feedparser(data, response_headers)
-    if _undeclared_korean(data, parsed):
+    if undeclared_korean(data, parsed):
         # feedparser falls back to windows-1252 for undeclared non-UTF-8 bytes;
         # Korean sites that declare nothing mean EUC-KR/CP949.
         response_headers["content-type"] = "application/xml; charset=cp949"
@@ -130,12 +177,9 @@ def _parse_with_feedparser(
         raise InputError(source_key, f"not a feed: {problem}")
     if parsed.bozo:
         warnings.append(_malformed(source_key, parsed.bozo_exception))
-
-    # A loosely parsed document can hold characters no XML document can (&#2;), which would
-    # make every feed showing its items unwritable; the fast reader's parser refuses them.
-    data = _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
-                        base_url=base_url, zone=zone, now=now, max_entries=max_entries)  # fmt: skip
-    return xml_safe_fields(data)
+    # A loosely parsed document can hold characters no XML document can (&#2;): repair drops them.
+    return _source_data(parsed.feed, parsed.entries, warnings, source_key=source_key, kind=kind,
+                        base_url=base_url, zone=zone, max_entries=max_entries)  # fmt: skip
 
 
 def _malformed(source_key: str, problem: object) -> str:
@@ -151,7 +195,6 @@ def _source_data(
     kind: SourceKind,
     base_url: str | None,
     zone: ZoneInfo,
-    now: datetime | None,
     max_entries: int | None,
 ) -> SourceData:
     """SourceData from feedparser's ``feed`` and ``entries`` (or the fast reader's same values)."""
@@ -160,7 +203,6 @@ def _source_data(
         warnings.append(f"{source_key}: {len(entries)} entries, only the first {max_entries} taken")
         entries = entries[:max_entries]
     items: list[ItemData] = []
-    clamped = 0
     # Atom entries repeat one date as published and updated; reading it costs.
     when = functools.cache(functools.partial(_when, zone=zone))
     for position, entry in enumerate(entries, start=1):
@@ -180,9 +222,6 @@ def _source_data(
         published = when(dict.get(entry, "published"), dict.get(entry, "published_parsed"))
         updated = when(dict.get(entry, "updated"), dict.get(entry, "updated_parsed"))
         published = published or updated
-        if now is not None and any(d and d > now + FUTURE_SKEW for d in (published, updated)):
-            clamped += 1
-            published, updated = not_after(published, now), not_after(updated, now)
         items.append(
             ItemData(
                 key=key,
@@ -199,8 +238,6 @@ def _source_data(
                 enclosures=_enclosures(entry, link or site_link),
             )
         )
-    if clamped:
-        warnings.append(f"{source_key}: {clamped} entries dated in the future, dated now instead")
     feed_updated = when(dict.get(feed, "updated"), dict.get(feed, "updated_parsed"))
     feed_updated = feed_updated or when(
         dict.get(feed, "published"), dict.get(feed, "published_parsed")
@@ -211,7 +248,7 @@ def _source_data(
         title=_text(feed.get("title_detail"), feed.get("title", "")) or source_key,
         link=site_link,
         feed_id=feed.get("id"),
-        updated=not_after(feed_updated, now) if now else feed_updated,
+        updated=feed_updated,
     )
     return SourceData(source, tuple(items), tuple(warnings), _refresh_hint(feed))
 
@@ -225,14 +262,6 @@ def _feedparser(data: bytes, response_headers: Mapping[str, str]) -> feedparser.
     )
 
 
-def _utf8_if_utf16(data: bytes) -> bytes:
-    """UTF-16 (with a BOM) re-encoded as UTF-8, so the byte-level DOCTYPE check sees it."""
-    if not data.startswith(_UTF16_BOMS):
-        return data
-    text = data.decode("utf-16", "replace")
-    return _XML_DECLARED_ENCODING.sub(r"\1", text, count=1).encode("utf-8")
-
-
 def _without_entity_declarations(data: bytes) -> bytes | None:
     """``data`` without its DOCTYPE internal subset; None when the prolog has none."""
     doctype = _DOCTYPE_WITH_SUBSET.search(data)
@@ -242,17 +271,6 @@ def _without_entity_declarations(data: bytes) -> bytes | None:
     if root is not None and root.start() < doctype.start():
         return None  # a "<!DOCTYPE" inside content (CDATA), not a declaration
     return data[: doctype.start()] + data[doctype.end() :]
-
-
-def _undeclared_korean(data: bytes, parsed: feedparser.FeedParserDict) -> bool:
-    if not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-        return False
-    if parsed.get("encoding", "").lower() not in {"windows-1252", "iso-8859-1", "iso-8859-2"}:
-        return False
-    try:
-        return looks_korean(data.decode("cp949"))
-    except UnicodeDecodeError:
-        return False
 
 
 def _when(raw: str | None, parsed: time.struct_time | None, zone: ZoneInfo) -> datetime | None:

@@ -6,9 +6,9 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from aggregator.errors import InputError
-from aggregator.ingest.fields import guess_language, not_after, title_from
+from aggregator.ingest.fields import guess_language, title_from
 from aggregator.ingest.sanitize import content_to_html, text_to_html
-from aggregator.text import html_to_text, xml_safe_fields
+from aggregator.text import html_to_text
 from aggregator.types import Enclosure, ItemData, SourceData, SourceInfo, SourceKind
 
 
@@ -29,7 +29,6 @@ def parse_json_feed(
     kind: SourceKind = SourceKind.FEED,
     base_url: str | None = None,
     zone: ZoneInfo,
-    now: datetime | None = None,
     max_entries: int | None = None,
 ) -> SourceData:
     """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read."""
@@ -69,8 +68,6 @@ def parse_json_feed(
         )
         published = _json_datetime(entry.get("date_published"), zone)
         updated = _json_datetime(entry.get("date_modified"), zone)
-        if now is not None:
-            published, updated = not_after(published, now), not_after(updated, now)
         language = entry.get("language") or document.get("language")
         items.append(
             ItemData(
@@ -103,5 +100,5 @@ def parse_json_feed(
         link=site_link,
         feed_id=document.get("feed_url"),
     )
-    # JSON strings can hold characters no XML document can ("\u0002"): see feeds.py.
-    return xml_safe_fields(SourceData(source, tuple(items), tuple(warnings)))
+    # JSON strings can hold characters no XML document can ("\u0002"): repair drops them.
+    return SourceData(source, tuple(items), tuple(warnings))

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from aggregator import classify
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
-from aggregator.types import SourceData
+from aggregator.types import InputLimits, SourceData
 
 log = logging.getLogger("aggregator.ingest")
 T = TypeVar("T")
@@ -56,6 +56,8 @@ def parse_and_analyze(
     zone: ZoneInfo,
     now: datetime,
     max_entries: int,
+    limits: InputLimits,
+    date_offset: timedelta | None,
     analyze_items: bool,
 ) -> tuple[SourceData | None, Analyses, str | None]:
     """In a worker: the parsed source (and its items' analyses), or the reason it is no feed.
@@ -76,6 +78,8 @@ def parse_and_analyze(
             zone=zone,
             now=now,
             max_entries=max_entries,
+            limits=limits,
+            date_offset=date_offset,
         )
     except InputError as error:
         return None, {}, error.reason

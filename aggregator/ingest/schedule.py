@@ -95,6 +95,8 @@ class SourceState:
     last_error: str | None
     enabled: bool = True
     disabled_reason: str | None = None
+    # The server's own "not before" (Retry-After), which even a forced update honours.
+    retry_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,4 +165,5 @@ def after_fetch(
         url=previous.url, etag=previous.etag, last_modified=previous.last_modified,
         body_hash=previous.body_hash, next_fetch=retry, error_count=errors, last_status=status,
         last_checked=now, last_success=previous.last_success, last_error=error,
+        retry_after=allowed,
     )  # fmt: skip

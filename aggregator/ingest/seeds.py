@@ -20,7 +20,9 @@ English or Korean ("ⓒ 평화일보 무단전재 및 재배포 금지").
 Text is UTF-8 (with or without BOM), UTF-16 with a BOM, or Korean CP949/EUC-KR.
 """
 
+import os
 import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,8 +32,16 @@ from aggregator.errors import InputError
 from aggregator.ingest.dates import find_datetime
 from aggregator.ingest.feeds import looks_like_feed, parse_feed
 from aggregator.ingest.fields import guess_language, looks_korean
+from aggregator.ingest.repair import repair_source
 from aggregator.text import paragraphs_to_html, xml_safe
-from aggregator.types import ItemData, SourceData, SourceInfo, SourceKind
+from aggregator.types import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    ItemData,
+    SourceData,
+    SourceInfo,
+    SourceKind,
+)
 
 SEED_SOURCE_TITLE = "Seed files"
 
@@ -80,21 +90,63 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def read_seed(path: Path, zone: ZoneInfo, *, now: datetime | None = None) -> SourceData:
-    """Parse one seed file; raises InputError naming the file when it cannot be used.
+@dataclass(frozen=True)
+class SeedBytes:
+    """The bytes of a seed file read up to ``limits.seed_bytes``, and the file's whole size."""
+
+    data: bytes
+    size: int
+
+    @property
+    def cut(self) -> bool:
+        return len(self.data) < self.size
+
+
+def read_capped(path: Path, limit: int) -> SeedBytes:
+    """At most ``limit`` bytes of a seed file, ending at a line end when it is cut.
+
+    Only that much is read, so a huge file costs no more memory than the limit.
+    """
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            data = file.read(limit)
+    except OSError as error:
+        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+    if len(data) < size and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]  # no character or line cut in two
+    return SeedBytes(data, max(size, len(data)))
+
+
+def read_seed(
+    path: Path,
+    zone: ZoneInfo,
+    *,
+    now: datetime | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    seed: SeedBytes | None = None,
+) -> SourceData:
+    """Parse one seed file (its bytes ``seed``, when read already); InputError naming the file
+    when it cannot be used.
 
     ``zone`` is the zone of times written without one; ``now`` only matters
     for a saved feed, whose future dates it caps (see ``parse_feed``).
+    A file over ``limits.seed_bytes`` is read up to it, with a warning.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+    seed = seed or read_capped(path, limits.seed_bytes)
+    raw = seed.data
     source_key = f"seed:{path.name}"
     if not raw.strip():
         raise InputError(str(path), "empty file")
+    warnings = (
+        (f"{path}: {seed.size} bytes, over limits.seed_bytes: only the first {len(raw)} read",)
+        if seed.cut
+        else ()
+    )
     if looks_like_feed(raw, path.suffix):
-        return parse_feed(raw, source_key=source_key, kind=SourceKind.SEED, zone=zone, now=now)
+        data = parse_feed(raw, source_key=source_key, kind=SourceKind.SEED, zone=zone,
+                          now=now, limits=limits)  # fmt: skip
+        return replace(data, warnings=warnings + data.warnings)
     text = _decode(raw, path)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     if not any(line.strip() for line in lines):
@@ -117,9 +169,8 @@ def read_seed(path: Path, zone: ZoneInfo, *, now: datetime | None = None) -> Sou
         site_name=site,
         language=guess_language(article["title"] + " " + " ".join(paragraphs)),
     )
-    return SourceData(
-        SourceInfo(key=source_key, kind=SourceKind.SEED, title=site or SEED_SOURCE_TITLE), (item,)
-    )
+    source = SourceInfo(key=source_key, kind=SourceKind.SEED, title=site or SEED_SOURCE_TITLE)
+    return repair_source(SourceData(source, (item,), warnings), limits)
 
 
 def _decode(raw: bytes, path: Path) -> str:

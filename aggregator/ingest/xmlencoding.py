@@ -6,9 +6,12 @@ import functools
 import re
 from collections.abc import Mapping
 
+import feedparser
+
 from aggregator.ingest.feedparser_compat import (
     CHARDET,
 )
+from aggregator.ingest.fields import looks_korean
 
 # What feedparser takes for the declared encoding: a first-line processing instruction's.
 _FIRST_LINE_ENCODING = re.compile(rb"""^<\?.*encoding=['"](.*?)['"].*\?>""")
@@ -130,3 +133,27 @@ def _content_type(value: str) -> tuple[str, str]:
         if name.strip().lower() == "charset":
             charset = argument.strip().strip("\"'")
     return media_type.strip(), charset
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_XML_DECLARED_ENCODING = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+
+
+def utf8_if_utf16(data: bytes) -> bytes:
+    """UTF-16 (with a BOM) re-encoded as UTF-8, so the byte-level DOCTYPE check sees it."""
+    if not data.startswith(_UTF16_BOMS):
+        return data
+    text = data.decode("utf-16", "replace")
+    return _XML_DECLARED_ENCODING.sub(r"\1", text, count=1).encode("utf-8")
+
+
+def undeclared_korean(data: bytes, parsed: feedparser.FeedParserDict) -> bool:
+    """feedparser fell back to a Western charset for bytes that read as Korean in CP949."""
+    if not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+        return False
+    if parsed.get("encoding", "").lower() not in {"windows-1252", "iso-8859-1", "iso-8859-2"}:
+        return False
+    try:
+        return looks_korean(data.decode("cp949"))
+    except UnicodeDecodeError:
+        return False

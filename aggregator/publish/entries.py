@@ -71,13 +71,19 @@ class Entries:
 
 
 def entry_content(item: StoredItem) -> str:
-    """The item's HTML, followed by the other sources that reported the same story."""
+    """The item's HTML, followed by the other sources that reported the same story.
+
+    A title-only item (some outlets' section feeds) shows its title as its text: an
+    empty atom:content is one the W3C Feed Validator warns of ("should not be blank"),
+    and with its link withheld (issue #19) the entry would have neither.
+    """
+    body = item.content_html or f"<p>{html.escape(item.title, quote=False)}</p>"
     if not item.also_reported_by:
-        return item.content_html
+        return body
     listed = "".join(
         f'<li><a href="{html.escape(r.link)}">{html.escape(r.source_title)}</a></li>'
         if r.link
         else f"<li>{html.escape(r.source_title)}</li>"
         for r in item.also_reported_by
     )
-    return f"{item.content_html}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"
+    return f"{body}\n<p>Also reported by:</p>\n<ul>{listed}</ul>"

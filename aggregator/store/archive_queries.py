@@ -34,7 +34,8 @@ def next_archive_stories(
     not rendered yet, and none at all while no page is complete.
     """
     story = items.c.story_id == items.c.id
-    query = select(items.c.id).where(story)
+    # A story an editor hid goes into no page written from now on; written pages stay.
+    query = select(items.c.id).where(story, items.c.hidden.is_(False))
     if topic_id is not None:
         # EXISTS, not a join: the walk in arrival order stops after ``limit`` hits.
         query = query.where(

@@ -43,14 +43,18 @@ _ITEM_FIELDS = (
     items.c.language,
     items.c.story_id,
     items.c.enclosures,
+    items.c.hidden,
 )
 
 
-def newest_items(engine: Engine, topic_id: str | None, limit: int) -> list[StoredItem]:
-    """The newest ``limit`` items of a topic (or of all items), newest first."""
+def newest_items(
+    engine: Engine, topic_id: str | None, limit: int, *, with_hidden: bool = False
+) -> list[StoredItem]:
+    """The newest ``limit`` items of a topic (or of all items), newest first; those an editor
+    hid only ``with_hidden`` (what `aggregator items` lists, never a feed)."""
     # One entry per story: its canonical item.
     query = (
-        _story_query(topic_id, items.c.id)
+        _story_query(topic_id, items.c.id, with_hidden=with_hidden)
         .order_by(items.c.published.desc(), items.c.id.desc())
         .limit(limit)
     )
@@ -59,8 +63,8 @@ def newest_items(engine: Engine, topic_id: str | None, limit: int) -> list[Store
         return _load(connection, ids)
 
 
-def _story_query(topic_id: str | None, *columns: object) -> Select:
-    """Canonical items, of one topic if given.
+def _story_query(topic_id: str | None, *columns: object, with_hidden: bool = False) -> Select:
+    """Canonical items, of one topic if given, not hidden by an editor unless ``with_hidden``.
 
     The topic is a correlated EXISTS, not a join: walking the published-date
     index newest first and probing each item's topics stops after ``limit``
@@ -68,6 +72,8 @@ def _story_query(topic_id: str | None, *columns: object) -> Select:
     collect every item of the topic and sort them all).
     """
     query = select(*columns).where(items.c.story_id == items.c.id)
+    if not with_hidden:
+        query = query.where(items.c.hidden.is_(False))
     if topic_id is not None:
         query = query.where(
             exists().where(item_topics.c.item_id == items.c.id, item_topics.c.topic_id == topic_id)
@@ -199,6 +205,7 @@ def _load(connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
             also_reported_by=tuple(shown[row.id]),
             story_id=row.story_id,
             enclosures=tuple(Enclosure(*e) for e in json.loads(row.enclosures or "[]")),
+            hidden=row.hidden,
         )
         for row in rows
     }

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -94,6 +95,10 @@ sources = Table(
     # again then). Cleared in the transaction that stores what the worker fetched.
     Column("claimed_by", String(255)),
     Column("lease_until", UTCDateTime),
+    # The server's own embargo (Retry-After with a 429 or 503): even `update --force` waits.
+    Column("retry_after", UTCDateTime),
+    # A feed that writes local time as UTC is read in this offset (ingest.offsets).
+    Column("date_offset_seconds", Integer),
     # Article pages (issue #21): "never", "auto" or "always" (config.FULL_TEXT_MODES); pages
     # that could not be used (counted since the source was added), and the last reason.
     Column("full_text", String(8)),
@@ -102,7 +107,7 @@ sources = Table(
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
-# Search (migration 0010_item_search), outside this metadata since SQLAlchemy cannot
+# Search (migration 0011_item_search), outside this metadata since SQLAlchemy cannot
 # declare them: on SQLite, the FTS5 table ``items_search`` (and the shadow tables FTS5
 # keeps beside it) with the triggers that fill it; on PostgreSQL, a GIN index on this
 # expression, which the search query repeats word for word so the planner uses it.
@@ -141,6 +146,8 @@ items = Table(
     Column("key_hash", String(64), index=True),
     # One-permutation MinHash of the text (dedup.signature), None for short texts.
     Column("signature", LargeBinary),
+    # Taken down by an editor (`aggregator items hide`): stored, shown in no feed or page.
+    Column("hidden", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("source_id", "key", name="uq_items_source_key"),
     Index("ix_items_published", "published", "id"),
     # Arrival order, which archive pages are cut in: the next page is a range scan.

@@ -1,6 +1,6 @@
 """Finding stored stories by words of their title and text (``aggregator items --search``).
 
-The indexes are migration 0010_item_search's: SQLite's FTS5 trigram index (a word of
+The indexes are migration 0011_item_search's: SQLite's FTS5 trigram index (a word of
 three characters or more is looked up in it; a shorter one, common in Korean (북한,
 회담), is matched by scanning, since trigrams cannot find it), PostgreSQL's text search
 vector (each word matches as a prefix, so 북한 finds 북한은 and 북한의). Every word must

@@ -40,6 +40,10 @@ def web_source(row: Any) -> WebSource:
         disabled_reason=row.disabled_reason,
         link=row.link,
         category=row.category,
+        retry_after=row.retry_after,
+        date_offset=(
+            timedelta(seconds=row.date_offset_seconds) if row.date_offset_seconds else None
+        ),
         full_text=row.full_text or "never",
         page_failures=row.page_failures or 0,
         page_error=row.page_error,

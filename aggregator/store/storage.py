@@ -60,9 +60,11 @@ class Storage(Database):
 
     # Reads for publishing, status and explain (reads.py).
 
-    def newest_items(self, topic_id: str | None, limit: int) -> list[StoredItem]:
-        """The newest ``limit`` items of a topic (or of all items), newest first."""
-        return reads.newest_items(self.engine, topic_id, limit)
+    def newest_items(
+        self, topic_id: str | None, limit: int, *, with_hidden: bool = False
+    ) -> list[StoredItem]:
+        """The newest ``limit`` items of a topic (or of all items), newest first (see reads)."""
+        return reads.newest_items(self.engine, topic_id, limit, with_hidden=with_hidden)
 
     def find_items(self, reference: str) -> list[StoredItem]:
         """Items matching an entry id, an item key, a link, or (failing those) a title fragment."""

@@ -8,7 +8,7 @@ a statement object costs more than running it on SQLite.
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -40,6 +40,7 @@ _KNOWN_ITEMS = select(
     items.c.content_hash,
     items.c.published,
     items.c.updated,
+    items.c.first_seen,
 ).where(items.c.source_id == bindparam("source"), OneOf(items.c.key, "keys"))
 _KEYS_BY_LINK = select(items.c.link_hash, items.c.key).where(
     items.c.source_id == bindparam("source"), OneOf(items.c.link_hash, "hashes")
@@ -131,9 +132,16 @@ class StoreTransaction(Transaction):
         ).first()
         return None if row is None else (row.id, row.body_hash)
 
-    def save_source(self, info: SourceInfo, body_hash: str | None, now: datetime) -> int:
-        """Insert or update a source's metadata; returns its id."""
+    def save_source(
+        self,
+        info: SourceInfo,
+        body_hash: str | None,
+        now: datetime,
+        date_offset: timedelta | None = None,
+    ) -> int:
+        """Insert or update a source's metadata (and the offset its dates are read in); its id."""
         values = {
+            "date_offset_seconds": int(date_offset.total_seconds()) if date_offset else None,
             "kind": info.kind,
             "title": info.title,
             "link": info.link,
@@ -171,7 +179,9 @@ class StoreTransaction(Transaction):
         """What the store knows of these item keys of one source."""
         rows = self.connection.execute(_KNOWN_ITEMS, {"source": source_id, "keys": list(keys)})
         return {
-            row.key: KnownItem(row.id, row.entry_id, row.content_hash, row.published, row.updated)
+            row.key: KnownItem(
+                row.id, row.entry_id, row.content_hash, row.published, row.updated, row.first_seen
+            )
             for row in rows
         }
 

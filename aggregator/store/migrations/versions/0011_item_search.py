@@ -1,7 +1,7 @@
 """Full-text search over stored items' titles and text, Korean included (issue #20).
 
-Revision ID: 0010_item_search
-Revises: 0009_source_category
+Revision ID: 0011_item_search
+Revises: 0010_source_category
 
 SQLite: an FTS5 index with the trigram tokenizer (any three characters match, so a
 Korean word is found inside 북한은 or 남북회담, where particles and compounds leave no
@@ -15,8 +15,8 @@ from alembic import op
 
 from aggregator.store.schema import SEARCH_INDEX, SEARCH_VECTOR
 
-revision = "0010_item_search"
-down_revision = "0009_source_category"
+revision = "0011_item_search"
+down_revision = "0010_source_category"
 branch_labels = None
 depends_on = None
 
