@@ -71,15 +71,19 @@ def test_search_covers_a_store_written_before_the_search_index(
     earlier = tmp_path / "earlier"
     earlier.mkdir()
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", BEFORE_SEARCH, "aggregator"],
+        ["git", "-C", str(REPO), "archive", BEFORE_SEARCH, "aggregator", "config", "seeds"],
         capture_output=True,
         check=True,
     )
     subprocess.run(["tar", "-x", "-C", str(earlier)], input=archive.stdout, check=True)
-    shutil.copy(DATA / "seeds" / "generic_korean.txt", project / "seeds" / "korean.txt")
+    shutil.copy(DATA / "seeds" / "generic_korean.txt", earlier / "seeds" / "korean.txt")
+    # The earlier version, with its own topic rules, writes the store this project opens.
+    (earlier / "config" / "aggregator.toml").write_text(
+        f'[storage]\npath = "{project / "aggregator.db"}"\n', encoding="utf-8"
+    )
     written = subprocess.run(
         [sys.executable, "-m", "aggregator", "update"],
-        cwd=project,
+        cwd=earlier,
         env={"PYTHONPATH": str(earlier), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
