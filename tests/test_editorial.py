@@ -68,7 +68,7 @@ def test_hide_unhide_and_remove_an_item_end_to_end(
     assert {row["id"]: row["hidden"] for row in json.loads(listed)}[entry] is True
     assert "[hidden]" in cli(project, capsys, "items")[1]
     code, status = cli(project, capsys, "status")
-    assert "items: 2 (1 hidden)" in status
+    assert "items: 2 (2 stories, 1 hidden)" in status
 
     assert cli(project, capsys, "items", "unhide", entry)[0] == 0
     cli(project, capsys, "regenerate")
