@@ -52,15 +52,25 @@ def newest_items(
 ) -> list[StoredItem]:
     """The newest ``limit`` items of a topic (or of all items), newest first; those an editor
     hid only ``with_hidden`` (what `aggregator items` lists, never a feed)."""
-    # One entry per story: its canonical item.
+    # One entry per story: its canonical item. Items published at the same moment are
+    # ordered by entry id, not by row id: row ids follow arrival order, and a feed must
+    # not depend on it (issue #18). The index walk stays a walk: only the items tied with
+    # the last one taken are read again, to choose among them.
+    columns = (items.c.id, items.c.published, items.c.entry_id)
     query = (
-        _story_query(topic_id, items.c.id, with_hidden=with_hidden)
+        _story_query(topic_id, *columns, with_hidden=with_hidden)
         .order_by(items.c.published.desc(), items.c.id.desc())
         .limit(limit)
     )
     with engine.connect() as connection:
-        ids = list(connection.execute(query).scalars())
-        return _load(connection, ids)
+        rows = connection.execute(query).all()
+        if rows and len(rows) == limit:
+            tied = _story_query(topic_id, *columns, with_hidden=with_hidden).where(
+                items.c.published == rows[-1].published
+            )
+            rows = list({row.id: row for row in [*rows, *connection.execute(tied)]}.values())
+        rows.sort(key=lambda row: (row.published, row.entry_id), reverse=True)
+        return _load(connection, [row.id for row in rows[:limit]])
 
 
 def _story_query(topic_id: str | None, *columns: object, with_hidden: bool = False) -> Select:
