@@ -289,7 +289,7 @@ def _use_page(
     item = ItemData(
         key=str(page.item_id),
         title=title,
-        content_html=paragraphs_to_html(read.text.split("\n\n")),
+        content_html=page_html(read.text),
         link=page.link,
         language=page.language,
     )
@@ -317,12 +317,17 @@ def _use_page(
     tx.join_stories([(page.item_id, stories)])
 
 
+def page_html(text: str) -> str:
+    """The HTML of a used page's stored text (``Article.text``: paragraphs between blank lines)."""
+    return paragraphs_to_html(text.split("\n\n"))
+
+
 def classification_text(storage: Storage, item: StoredItem) -> tuple[str, bool]:
     """The HTML an item is classified by (its page's text when used), and whether it is that."""
     text = article_pages.used_texts(storage, [item.id]).get(item.id)
     if text is None:
         return item.content_html, False
-    return paragraphs_to_html(text.split("\n\n")), True
+    return page_html(text), True
 
 
 def with_page_texts(storage: Storage, found: Sequence[WithText]) -> list[WithText]:
@@ -330,9 +335,7 @@ def with_page_texts(storage: Storage, found: Sequence[WithText]) -> list[WithTex
     classification reads, and what feeds publish with ``publish.full_text``."""
     texts = article_pages.used_texts(storage, [item.id for item in found])
     return [
-        replace(item, content_html=paragraphs_to_html(texts[item.id].split("\n\n")))
-        if item.id in texts
-        else item
+        replace(item, content_html=page_html(texts[item.id])) if item.id in texts else item
         for item in found
     ]
 

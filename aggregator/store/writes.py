@@ -318,10 +318,10 @@ class StoreTransaction(Transaction):
                     groups[max(first, second)] = min(first, second)
         if not groups:
             return 0
-        joined: dict[int, list[int]] = {}
-        for story in sorted({*groups, *groups.values()}):
-            joined.setdefault(root(story), []).append(story)
         involved = sorted({*groups, *groups.values()})
+        joined: dict[int, list[int]] = {}
+        for story in involved:
+            joined.setdefault(root(story), []).append(story)
         rows = self.connection.execute(_CANONICAL_ORDER, {"ids": involved})
         order = {row.id: (row.published, row.entry_id) for row in rows}
         moves = []
