@@ -14,11 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Idempotent, like 0011: a store stamped back to an earlier revision (as tests of later
-    # revisions do) already has the column.
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("sources")}
-    if "category" not in columns:
-        op.add_column("sources", sa.Column("category", sa.Text))
+    op.add_column("sources", sa.Column("category", sa.Text))
 
 
 def downgrade() -> None:
