@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from aggregator import (
@@ -91,31 +92,23 @@ def _interval(text: str | None) -> timedelta | None:
 def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"{args.url!r} is not an http(s) URL")
-    interval = _interval(args.interval)
+    # The same options whether the feed is checked first or not.
+    add = partial(
+        app.storage.sources.add,
+        name=args.name,
+        interval=_interval(args.interval),
+        origin="cli",
+        category=args.category,
+        full_text=args.full_text,
+    )
     if args.no_check:
-        source = app.storage.sources.add(
-            args.url,
-            name=args.name,
-            interval=interval,
-            origin="cli",
-            category=args.category,
-            full_text=args.full_text,
-        )
+        source = add(args.url)
         print(f"added {source.label} ({source.url}) unchecked; it is fetched at the next update")
         return EXIT_OK
     found = discover.find_feed(app.settings.fetch, args.url, app.settings.timezone, utcnow())
     if found.page is not None:
         print(f"found the feed {found.url} in {found.page}")
-    source = app.storage.sources.add(
-        found.url,
-        name=args.name,
-        interval=interval,
-        origin="cli",
-        title=found.title,
-        link=found.site,
-        category=args.category,
-        full_text=args.full_text,
-    )
+    source = add(found.url, title=found.title, link=found.site)
     print(
         f"added {source.label} ({source.url}): {found.title!r}, {found.entries} entries now; "
         "they are stored at the next update"
