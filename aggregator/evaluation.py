@@ -93,24 +93,31 @@ def _text(raw: dict[str, object], key: str, required: bool) -> str:
     return value
 
 
+def label_fields(raw: dict[str, object]) -> tuple[frozenset[str], bool]:
+    """A label's topics and borderline flag, checked alike whether the label holds its text or
+    points into a feed file (``labels.py``); ValueError saying what is wrong."""
+    topics = raw.get("topics")
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ValueError("'topics' must be a list of topic ids (empty for none)")
+    borderline = raw.get("borderline", False)
+    if not isinstance(borderline, bool):
+        raise ValueError("'borderline' must be true or false")
+    return frozenset(topics), borderline
+
+
 def example_from_json(raw: object) -> Example:
     """An example written out in full; ValueError saying what is wrong with it."""
     if not isinstance(raw, dict):
         raise ValueError("must be a JSON object")
-    borderline = raw.get("borderline", False)
-    if not isinstance(borderline, bool):
-        raise ValueError("'borderline' must be true or false")
+    topics, borderline = label_fields(raw)
     for key in ("lang", "split"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise ValueError(f"{key!r} must be a string")
-    topics = raw.get("topics")
-    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise ValueError("'topics' must be a list of topic ids (empty for none)")
     example = Example(
         id=_text(raw, "id", True),
         title=_text(raw, "title", True),
         body=_text(raw, "body", False),
-        topics=frozenset(topics),
+        topics=topics,
         note=_text(raw, "note", False),
         borderline=borderline,
         split=raw.get("split"),

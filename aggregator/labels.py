@@ -24,7 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aggregator.errors import InputError
-from aggregator.evaluation import Example, example_from_json
+from aggregator.evaluation import Example, example_from_json, label_fields
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.fields import guess_language
 from aggregator.text import html_to_text
@@ -104,15 +104,10 @@ def _reference(raw: dict[str, object], feeds: _Feeds) -> Example:
     guid, link = _optional_text(raw, "guid"), _optional_text(raw, "link")
     if not guid and not link:
         raise ValueError("a label needs a 'guid' or a 'link' to find its entry")
-    topics = raw.get("topics")
-    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise ValueError("'topics' must be a list of topic ids (empty for none)")
     split = raw.get("split")
     if split is not None and split not in SPLITS:
         raise ValueError(f"'split' must be one of {', '.join(SPLITS)}")
-    borderline = raw.get("borderline", False)
-    if not isinstance(borderline, bool):
-        raise ValueError("'borderline' must be true or false")
+    topics, borderline = label_fields(raw)
     item = feeds.entry(file, guid, link)
     body = html_to_text(item.content_html)
     language = _optional_text(raw, "lang") or item.language or guess_language(item.title + body)
@@ -120,7 +115,7 @@ def _reference(raw: dict[str, object], feeds: _Feeds) -> Example:
         id=f"{file}#{guid or link}",
         title=item.title,
         body=body,
-        topics=frozenset(topics),
+        topics=topics,
         note=_optional_text(raw, "note") or "",
         language=language,
         borderline=borderline,

@@ -34,9 +34,12 @@ def xml_safe(text: str) -> str:
     shows it impossible to write. A vertical tab or form feed ends a line, so the
     words on either side stay apart; the others are dropped.
     """
-    if _NOT_IN_XML.search(text) is None:
-        return text
-    return _NOT_IN_XML.sub(lambda found: "\n" if found[0] in "\v\f" else "", text)
+    return _xml_safe_counted(text)[0]
+
+
+def _xml_safe_counted(text: str) -> tuple[str, int]:
+    """``xml_safe(text)`` (``text`` itself when nothing is dropped) and how many it changed."""
+    return _NOT_IN_XML.subn(lambda found: "\n" if found[0] in "\v\f" else "", text)
 
 
 def holds_not_in_xml(text: str) -> bool:
@@ -66,9 +69,7 @@ def xml_safe_fields_counted(value: T) -> tuple[T, int]:
 
 def _xml_safe_value(held: Any) -> tuple[Any, int]:  # noqa: ANN401 (any field's value)
     if isinstance(held, str):
-        if _NOT_IN_XML.search(held) is None:
-            return held, 0
-        return xml_safe(held), len(_NOT_IN_XML.findall(held))
+        return _xml_safe_counted(held)  # one pass: ``held`` itself when nothing was dropped
     if isinstance(held, tuple):
         counted = [_xml_safe_value(part) for part in held]
         if all(a is b for (a, _), b in zip(counted, held, strict=True)):
