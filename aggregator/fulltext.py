@@ -313,7 +313,7 @@ def _use_page(
         page.source_id, [analysis.bands], [(analysis.text, analysis.title, analysis.lead)]
     )
     when, threshold = published or page.published, run.settings.dedup.similarity
-    stories = dedup.matching_stories(analysis.slots, title, when, found, threshold)
+    stories = dedup.matching_stories(analysis.slots, title, when, found, threshold, analysis.body)
     tx.join_stories([(page.item_id, stories)])
 
 

@@ -226,6 +226,7 @@ class StoryCandidate:
     published: datetime
     title: str
     shared: frozenset[str]  # the new item's named keys it has: "text", "title", "lead"
+    body: str = ""  # its text (plain), for how much of one text the other holds
 
 
 # --- Web sources: as declared, and as stored ---------------------------------------------------

@@ -149,7 +149,7 @@ def _insert_new(
     for n, found in zip(indexed, candidates, strict=True):
         write, analysis = inserts[n]
         matched[n] = dedup.matching_stories(
-            analysis.slots, write.item.title, write.published, found, threshold
+            analysis.slots, write.item.title, write.published, found, threshold, analysis.body
         )
     for n, (write, _) in enumerate(inserts):
         story = identities.story(write.item.link, write.item.key)

@@ -24,6 +24,7 @@ from aggregator.store.dialect import (
 )
 from aggregator.store.engine import Transaction
 from aggregator.store.schema import item_bands, item_topics, items, meta, sources
+from aggregator.text import html_to_text
 from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, StoryCandidate
 
 # What ``story_candidates``' named keys are, in order (fingerprints.StoryKeys).
@@ -31,7 +32,7 @@ NAMED_KEYS = ("text", "title", "lead")
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
 # Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
-REMEMBERED_CANDIDATES = 100_000
+REMEMBERED_CANDIDATES = 25_000
 
 _KNOWN_ITEMS = select(
     items.c.key,
@@ -52,9 +53,9 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(items.c.id, items.c.signature, items.c.published, items.c.title).where(
-    OneOf(items.c.id, "ids")
-)
+_SIGNATURES = select(
+    items.c.id, items.c.signature, items.c.published, items.c.title, items.c.content_html
+).where(OneOf(items.c.id, "ids"))
 _STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
 _CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
     OneOf(items.c.id, "ids")
@@ -255,17 +256,18 @@ class StoreTransaction(Transaction):
                         for name, key in zip(NAMED_KEYS, keys, strict=True)
                         if key is not None and item in member_sets.get(key, ())
                     ),
+                    body,
                 )
                 for item in best
-                for story, signature, published, headline in (rows[item],)
+                for story, signature, published, headline, body in (rows[item],)
             ]
             for best, keys in zip(ranked, named, strict=True)
         ]
 
     def _candidate_rows(
         self, wanted: set[int]
-    ) -> dict[int, tuple[int, bytes | None, datetime, str]]:
-        """The story, signature, publication date and title of each wanted item.
+    ) -> dict[int, tuple[int, bytes | None, datetime, str, str]]:
+        """The story, signature, publication date, title and text of each wanted item.
 
         All but the story are read unless remembered; stories always are, as they
         change when stories join.
@@ -275,10 +277,13 @@ class StoreTransaction(Transaction):
         remembered = {} if self.remembered is None else self.remembered
         missing = sorted(wanted.difference(remembered))
         rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
-        read = {item: (signature, published, title) for item, signature, published, title in rows}
+        read = {
+            item: (signature, published, title, html_to_text(html))
+            for item, signature, published, title, html in rows
+        }
         if self.remembered is not None:
             if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
-                remembered.clear()  # a bound on memory: about 35 MB
+                remembered.clear()  # a bound on memory: texts of about 2 kB each, 50 MB
             remembered.update(read)
         stories = dict(self.connection.execute(_STORIES, {"ids": sorted(wanted)}).all())
         return {item: (stories[item], *(read.get(item) or remembered[item])) for item in wanted}
