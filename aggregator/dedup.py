@@ -17,6 +17,7 @@ from aggregator.fingerprints import (
     full_slot_values,
     is_global_id,
     is_version,
+    jaccard,
     similarity,
     story_keys,
     title_grams,
@@ -209,6 +210,11 @@ MIN_CONTAINED_SHINGLES = 50
 HEADLINE_CONTAINED = 0.9
 MIN_HEADLINE_GRAMS = 8
 HEADLINE_SUPPORT = 0.35
+# Different write-ups of one event share much of a headline's words and names and half of
+# the shorter text (quotes, figures, the agency's wording); a follow-up or a template
+# notice shares less of one or the other within hours (issue #18's tune pairs).
+WRITE_UP_TITLE = 0.3
+WRITE_UP_TEXT = 0.5
 # A headline labelled as a version (flash, short, full, breaking) says it has others:
 # its flash may state a detail fewer or more.
 VERSION_HEADLINE_CONTAINED = 0.75
@@ -271,6 +277,12 @@ def matching_stories(
                     versioned=version or is_version(candidate.title),
                 )
             )
+            or (
+                apart <= TITLE_WINDOW
+                and held is not None
+                and held >= WRITE_UP_TEXT
+                and _headlines_share(grams, title_grams(candidate.title))
+            )
         ):
             found.add(candidate.story_id)
     return found
@@ -291,6 +303,14 @@ def _headline_within(
         min(len(grams), len(theirs)) >= MIN_HEADLINE_GRAMS
         and containment(grams, theirs) >= bar
         and (short or (held is not None and held >= HEADLINE_SUPPORT))
+    )
+
+
+def _headlines_share(grams: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether two headlines long enough to tell share WRITE_UP_TITLE of their grams."""
+    return (
+        min(len(grams), len(theirs)) >= MIN_HEADLINE_GRAMS
+        and jaccard(grams, theirs) >= WRITE_UP_TITLE
     )
 
 

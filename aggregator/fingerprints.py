@@ -167,6 +167,8 @@ _VERSION_MARKERS = re.compile(
 MIN_TITLE_KEY_CHARS = 10
 _DIGITS = re.compile(r"\d+")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
+# A number in Chinese numerals before a counter (连续四天, 第五次): days, times, people...
+_HAN_COUNTS = re.compile(r"[一二两三四五六七八九十百千万]+(?=[天日次个名人年月周轮届期号度])")
 
 
 # A leading label of a headline's column or section ("[사설]", "[5분 칼럼]", "【视频】"): one
@@ -203,9 +205,8 @@ def is_version(title: str) -> bool:
 def title_numbers(title: str) -> frozenset[str]:
     """The numbers a headline states (NFKC: circled ① is 1): numbered parts of a series,
     template notices and different polls' figures differ in them."""
-    return frozenset(
-        _DIGITS.findall(unicodedata.normalize("NFKC", _VERSION_MARKERS.sub(" ", title)))
-    )
+    unmarked = unicodedata.normalize("NFKC", _VERSION_MARKERS.sub(" ", title))
+    return frozenset(_DIGITS.findall(unmarked) + _HAN_COUNTS.findall(unmarked))
 
 
 # A wire's dateline or a copier's byline before the first sentence: "[서울=뉴시스] 이지율
@@ -265,6 +266,12 @@ def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[t
     if not first or not second:
         return 0.0
     return len(first & second) / min(len(first), len(second))
+
+
+def jaccard(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
+    """The share of the two sets' union they have in common (0 when both are empty)."""
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
 
 
 SKETCH_SLOTS = 8
