@@ -17,12 +17,13 @@ from aggregator import dedup, fulltext
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.app import Aggregator
 from aggregator.classify import Topic
+from aggregator.fingerprints import full_slot_values
 from aggregator.ingest.parallel import Analyses
 from aggregator.store import retention
 from aggregator.store.sources import save_fetch_state
 from aggregator.store.writes import StoreTransaction, StoryIdentities
 from aggregator.tally import Stored
-from aggregator.types import ItemData, ItemWrite, KnownItem, SourceData
+from aggregator.types import ItemData, ItemWrite, KnownItem, SourceData, StoryCandidate
 
 Planned = tuple[ItemWrite, ItemAnalysis]
 
@@ -141,7 +142,6 @@ def _insert_new(
     threshold = app.settings.dedup.similarity
     indexed = [n for n, (_, analysis) in enumerate(inserts) if analysis.bands]
     candidates = tx.story_candidates(
-        source_id,
         [inserts[n][1].bands for n in indexed],
         [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
     )
@@ -157,21 +157,45 @@ def _insert_new(
             matched[n].add(story)
     merged = sum(bool(stories) for stories in matched)
     ids = tx.insert_items(source_id, [(write, a.slots) for write, a in inserts], now)
-    # One outlet's feed may list an article under several of its URLs: the same text,
-    # published together, is one story within a source too.
-    by_text: dict[int, list[int]] = {}
-    for n, (_, analysis) in enumerate(inserts):
-        if analysis.text is not None:
-            by_text.setdefault(analysis.text, []).append(n)
-    for same in by_text.values():
-        for n in same:
-            published = inserts[n][0].published
-            matched[n].update(
-                ids[m]
-                for m in same
-                if abs(inserts[m][0].published - published) <= dedup.STORY_WINDOW
-            )
+    for n, m in _same_story_pairs(inserts, threshold):
+        matched[n].add(ids[m])
     tx.join_stories(list(zip(ids, matched, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
     return ids, merged
+
+
+def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tuple[int, int]]:
+    """The pairs of one source's new items telling one story, by the decision items of a
+    source take with stored ones: an outlet's feed lists an article under several of its
+    URLs, and a wire's flash beside its full version. Only items sharing a band key are
+    compared."""
+    by_key: dict[int, list[int]] = {}
+    for n, (_, analysis) in enumerate(inserts):
+        for key in set(analysis.bands):
+            by_key.setdefault(key, []).append(n)
+    pairs = sorted({(n, m) for group in by_key.values() for n in group for m in group if n < m})
+    found = []
+    for n, m in pairs:
+        (write, analysis), (other, theirs) = inserts[n], inserts[m]
+        named = zip(
+            ("text", "title", "lead"),
+            (analysis.text, analysis.title, analysis.lead),
+            (theirs.text, theirs.title, theirs.lead),
+            strict=True,
+        )
+        candidate = StoryCandidate(
+            m,
+            m,
+            theirs.slots,
+            full_slot_values(theirs.slots) if theirs.slots else None,
+            other.published,
+            other.item.title,
+            frozenset(name for name, key, same in named if key is not None and key == same),
+            theirs.body,
+        )
+        if dedup.matching_stories(
+            analysis.slots, write.item.title, write.published, [candidate], threshold, analysis.body
+        ):
+            found.append((n, m))
+    return found

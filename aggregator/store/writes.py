@@ -213,19 +213,19 @@ class StoreTransaction(Transaction):
 
     def story_candidates(
         self,
-        source_id: int,
         band_sets: Sequence[Sequence[int]],
         named_keys: Sequence[tuple[int | None, ...]] | None = None,
     ) -> list[list[StoryCandidate]]:
-        """For each set of band keys: items of other sources sharing bands with it.
+        """For each set of band keys: stored items sharing bands with it.
 
         These are a new item's near-duplicate candidates, ranked by how many bands
         they share: a near-duplicate shares many, an item that only talks about the
         same subject one or two. News on one subject shares bands widely, so only each
         key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
         bounds the cost however crowded the index gets. One query answers a whole
-        source's new items: its own items are never candidates, so what it is writing
-        cannot change the answer. ``named_keys`` (per set: its text, title and lead keys,
+        source's new items before they are written (the writer compares them with each
+        other), so what it writes cannot change the answer; its stored items count too (a
+        wire's flash and full version are one feed's, issue #18). ``named_keys`` (per set: its text, title and lead keys,
         ``fingerprints.StoryKeys``, among its band keys) say which of them a candidate
         shares (``StoryCandidate.shared``).
         """
@@ -234,7 +234,7 @@ class StoreTransaction(Transaction):
             return [[] for _ in band_sets]
         rows = self.connection.execute(
             NEWEST_BAND_MEMBERS[self.connection.dialect.name],
-            {"band_keys": wanted, "source": source_id, "most": NEWEST_MEMBERS},
+            {"band_keys": wanted, "most": NEWEST_MEMBERS},
         )
         members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
         member_sets = {key: set(found) for key, found in members.items()}
