@@ -10,17 +10,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from aggregator.containment import holds, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
-    body_shingles,
-    containment,
     full_slot_values,
     is_global_id,
-    is_version,
-    jaccard,
     similarity,
     story_keys,
-    title_grams,
     title_numbers,
 )
 from aggregator.text import html_to_text, normalize
@@ -200,24 +196,6 @@ TITLE_WINDOW = timedelta(hours=12)
 # both texts are long, a shared headline needs texts somewhat alike too (different
 # stories with one headline were up to 0.28 alike in the benchmark corpus).
 TITLE_SUPPORT = 0.3
-# A copy an outlet cut at another length, or carried with another headline, holds nearly
-# all of the shorter text (issue #18: 0.84-1.0 in the labelled copies; a follow-up and a
-# template notice of other days, up to 0.86): containment, not likeness, counts then.
-CONTAINED = 0.9
-MIN_CONTAINED_SHINGLES = 50
-# A flash and the full version, or a one-line item and its copy, share a headline but
-# for a few words: nearly all of the shorter headline's grams are in the other's.
-HEADLINE_CONTAINED = 0.9
-MIN_HEADLINE_GRAMS = 8
-HEADLINE_SUPPORT = 0.35
-# Different write-ups of one event share much of a headline's words and names and half of
-# the shorter text (quotes, figures, the agency's wording); a follow-up or a template
-# notice shares less of one or the other within hours (issue #18's tune pairs).
-WRITE_UP_TITLE = 0.3
-WRITE_UP_TEXT = 0.5
-# A headline labelled as a version (flash, short, full, breaking) says it has others:
-# its flash may state a detail fewer or more.
-VERSION_HEADLINE_CONTAINED = 0.75
 
 
 def matching_stories(
@@ -236,15 +214,15 @@ def matching_stories(
     normalized text whatever its length, signatures at least ``threshold`` alike, or
     within TITLE_WINDOW the same first sentence (byline aside) or the same headline
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
-    Or, the texts being ``body`` and the candidates', one holds CONTAINED of the other
-    within STORY_WINDOW, or within TITLE_WINDOW one headline holds HEADLINE_CONTAINED of
-    the other (with texts HEADLINE_SUPPORT alike when both have signatures).
+    Or, the texts being ``body`` and the candidates', one holds the other
+    (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
+    of both, as different write-ups of one event do).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
-    grams, pieces, version = title_grams(title), body_shingles(body), is_version(title)
+    held = version(title, body)
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -266,60 +244,16 @@ def matching_stories(
                 and "title" in shared
                 and (alike is None or alike >= TITLE_SUPPORT)
             )
-            or ((held := _text_held(pieces, candidate)) is not None and held >= CONTAINED)
-            or (
-                apart <= TITLE_WINDOW
-                and _headline_within(
-                    grams,
-                    held,
-                    candidate,
-                    short=alike is None,
-                    versioned=version or is_version(candidate.title),
-                )
-            )
-            or (
-                apart <= TITLE_WINDOW
-                and held is not None
-                and held >= WRITE_UP_TEXT
-                and _headlines_share(grams, title_grams(candidate.title))
+            or holds(
+                held,
+                version(candidate.title, candidate.body),
+                headlines_near=apart <= TITLE_WINDOW,
+                short=alike is None,
+                heads_meet="head" in shared,
             )
         ):
             found.add(candidate.story_id)
     return found
-
-
-def _headline_within(
-    grams: frozenset[str],
-    held: float | None,
-    candidate: StoryCandidate,
-    *,
-    short: bool,
-    versioned: bool,
-) -> bool:
-    """Whether one headline holds nearly all of the other (see ``matching_stories``)."""
-    theirs = title_grams(candidate.title)
-    bar = HEADLINE_CONTAINED if not versioned else VERSION_HEADLINE_CONTAINED
-    return (
-        min(len(grams), len(theirs)) >= MIN_HEADLINE_GRAMS
-        and containment(grams, theirs) >= bar
-        and (short or (held is not None and held >= HEADLINE_SUPPORT))
-    )
-
-
-def _headlines_share(grams: frozenset[str], theirs: frozenset[str]) -> bool:
-    """Whether two headlines long enough to tell share WRITE_UP_TITLE of their grams."""
-    return (
-        min(len(grams), len(theirs)) >= MIN_HEADLINE_GRAMS
-        and jaccard(grams, theirs) >= WRITE_UP_TITLE
-    )
-
-
-def _text_held(pieces: frozenset[bytes], candidate: StoryCandidate) -> float | None:
-    """How much of the shorter text the other holds, when both are long enough to tell."""
-    if len(pieces) < MIN_CONTAINED_SHINGLES or not candidate.body:
-        return None
-    theirs = body_shingles(candidate.body)
-    return containment(pieces, theirs) if len(theirs) >= MIN_CONTAINED_SHINGLES else None
 
 
 def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
@@ -336,11 +270,7 @@ def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
         story_keys(item.title, text) for item, text in zip((first, second), texts, strict=True)
     )
     when = first.published or second.published or datetime.min.replace(tzinfo=UTC)
-    shared = frozenset(
-        name
-        for name, key, other in zip(("text", "title", "lead"), mine[1:4], theirs[1:4], strict=True)
-        if key is not None and key == other
-    )
+    shared = shared_keys(mine[1:4], theirs[1:4], mine.heads, theirs.heads)
     candidate = StoryCandidate(
         0,
         0,
@@ -352,6 +282,19 @@ def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
         texts[1],
     )
     return bool(matching_stories(mine.slots, first.title, when, [candidate], threshold, texts[0]))
+
+
+def shared_keys(
+    mine: tuple[int | None, ...],
+    theirs: tuple[int | None, ...],
+    my_heads: tuple[int, ...],
+    their_heads: tuple[int, ...],
+) -> frozenset[str]:
+    """``StoryCandidate.shared`` of two items' text, title and lead keys and text
+    beginnings' keys (``fingerprints.StoryKeys``), as the band index finds it."""
+    named = zip(("text", "title", "lead"), mine, theirs, strict=True)
+    found = {name for name, key, other in named if key is not None and key == other}
+    return frozenset(found | ({"head"} if set(my_heads) & set(their_heads) else set()))
 
 
 def _numbers_agree(mine: frozenset[str], theirs: frozenset[str]) -> bool:

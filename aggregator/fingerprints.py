@@ -202,6 +202,7 @@ def is_version(title: str) -> bool:
     return _VERSION_MARKERS.search(title) is not None
 
 
+@lru_cache(maxsize=8192)
 def title_numbers(title: str) -> frozenset[str]:
     """The numbers a headline states (NFKC: circled ① is 1): numbered parts of a series,
     template notices and different polls' figures differ in them."""
@@ -245,7 +246,7 @@ def clean_body(body: str) -> str:
     return _BOILERPLATE.sub(" ", body)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)  # a set of a 2 kB text's shingles holds about 40 kB
 def body_shingles(body: str) -> frozenset[bytes]:
     """The shingles of an item's text, notice aside: what containment is measured on."""
     return frozenset(shingles(clean_body(body)))
@@ -295,24 +296,28 @@ def _sketch_keys(tag: bytes, pieces: Iterable[bytes]) -> list[int]:
     ]
 
 
-def sketch_keys(title: str, body: str) -> list[int]:
-    """Band keys finding the versions whose containment ``dedup`` checks: a headline cut or
-    extended (a flash and its full version), and a text's beginning (a copy whose outlet
-    cut the text at another length)."""
-    head = shingles(_BYLINE.sub("", body, count=1)[:HEAD_CHARS])
-    return _sketch_keys(b"headline\x1f", (g.encode() for g in title_grams(title))) + (
-        _sketch_keys(b"head\x1f", head) if len(head) >= MIN_HEAD_SHINGLES else []
-    )
+def head_keys(body: str) -> list[int]:
+    """The band keys of a text's beginning (byline aside, notice aside): a copy an outlet
+    cut at another length opens as the other does, and shares some (none when short)."""
+    head = shingles(_BYLINE.sub("", clean_body(body), count=1)[:HEAD_CHARS])
+    return _sketch_keys(b"head\x1f", head) if len(head) >= MIN_HEAD_SHINGLES else []
+
+
+def headline_keys(title: str) -> list[int]:
+    """Band keys finding a headline cut or extended (a flash and its full version)."""
+    return _sketch_keys(b"headline\x1f", (g.encode() for g in title_grams(title)))
 
 
 class StoryKeys(NamedTuple):
     """What an item is indexed by for finding its story: its signature (None when short),
-    its text, title and lead keys (None when too short), and every band key of them."""
+    its text, title and lead keys (None when too short), its text beginning's keys, and
+    every band key of them (with its headline's)."""
 
     slots: tuple[int, ...] | None
     text: int | None
     title: int | None
     lead: int | None
+    heads: tuple[int, ...]
     bands: tuple[int, ...]
 
 
@@ -323,8 +328,14 @@ def story_keys(title: str, body: str) -> StoryKeys:
     same_text, same_title, same_lead = text_key(title, body), title_key(title), lead_key(body)
     bands = band_keys(slots) if slots else []
     keys = [key for key in (same_text, same_title, same_lead) if key is not None]
+    heads = head_keys(body)
     return StoryKeys(
-        slots, same_text, same_title, same_lead, tuple(bands + keys + sketch_keys(title, body))
+        slots,
+        same_text,
+        same_title,
+        same_lead,
+        tuple(heads),
+        tuple(bands + keys + headline_keys(title) + heads),
     )
 
 

@@ -310,7 +310,7 @@ def _use_page(
     if not analysis.bands or not article_pages.alone_in_story(tx, page.item_id):
         return
     (found,) = tx.story_candidates(
-        [analysis.bands], [(analysis.text, analysis.title, analysis.lead)]
+        [analysis.bands], [(analysis.text, analysis.title, analysis.lead)], [analysis.heads]
     )
     when, threshold = published or page.published, run.settings.dedup.similarity
     others = [candidate for candidate in found if candidate.item_id != page.item_id]

@@ -144,6 +144,7 @@ def _insert_new(
     candidates = tx.story_candidates(
         [inserts[n][1].bands for n in indexed],
         [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
+        [inserts[n][1].heads for n in indexed],
     )
     matched: list[set[int]] = [set() for _ in inserts]
     for n, found in zip(indexed, candidates, strict=True):
@@ -174,28 +175,32 @@ def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tu
     for n, (_, analysis) in enumerate(inserts):
         for key in set(analysis.bands):
             by_key.setdefault(key, []).append(n)
-    pairs = sorted({(n, m) for group in by_key.values() for n in group for m in group if n < m})
+    later: dict[int, set[int]] = {}
+    for group in by_key.values():
+        for n in group:
+            later.setdefault(n, set()).update(m for m in group if m > n)
     found = []
-    for n, m in pairs:
-        (write, analysis), (other, theirs) = inserts[n], inserts[m]
-        named = zip(
-            ("text", "title", "lead"),
-            (analysis.text, analysis.title, analysis.lead),
-            (theirs.text, theirs.title, theirs.lead),
-            strict=True,
+    for n, others in sorted(later.items()):
+        write, analysis = inserts[n]
+        mine = (analysis.text, analysis.title, analysis.lead)
+        candidates = [
+            StoryCandidate(
+                m,
+                m,
+                theirs.slots,
+                full_slot_values(theirs.slots) if theirs.slots else None,
+                other.published,
+                other.item.title,
+                dedup.shared_keys(
+                    mine, (theirs.text, theirs.title, theirs.lead), analysis.heads, theirs.heads
+                ),
+                theirs.body,
+            )
+            for m in sorted(others)
+            for other, theirs in (inserts[m],)
+        ]
+        stories = dedup.matching_stories(
+            analysis.slots, write.item.title, write.published, candidates, threshold, analysis.body
         )
-        candidate = StoryCandidate(
-            m,
-            m,
-            theirs.slots,
-            full_slot_values(theirs.slots) if theirs.slots else None,
-            other.published,
-            other.item.title,
-            frozenset(name for name, key, same in named if key is not None and key == same),
-            theirs.body,
-        )
-        if dedup.matching_stories(
-            analysis.slots, write.item.title, write.published, [candidate], threshold, analysis.body
-        ):
-            found.append((n, m))
+        found += [(n, m) for m in sorted(stories)]
     return found

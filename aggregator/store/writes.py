@@ -122,6 +122,14 @@ class StoryIdentities:
         return min((s for s in stories if s is not None), default=None)
 
 
+def _sharing(
+    member_sets: dict[int, set[int]], named: tuple[int | None, ...], heads: Sequence[int]
+) -> list[tuple[str, set[int]]]:
+    """The items having each of a new item's named keys, and any of its heads' keys."""
+    found = [(n, member_sets.get(key, set())) for n, key in zip(NAMED_KEYS, named, strict=True)]
+    return [*found, ("head", set().union(*(member_sets.get(key, ()) for key in heads)))]
+
+
 class StoreTransaction(Transaction):
     """Reads and writes inside one transaction (one per source during ingest, or per batch
     of sources on SQLite)."""
@@ -215,20 +223,17 @@ class StoreTransaction(Transaction):
         self,
         band_sets: Sequence[Sequence[int]],
         named_keys: Sequence[tuple[int | None, ...]] | None = None,
+        head_sets: Sequence[Sequence[int]] | None = None,
     ) -> list[list[StoryCandidate]]:
-        """For each set of band keys: stored items sharing bands with it.
-
-        These are a new item's near-duplicate candidates, ranked by how many bands
-        they share: a near-duplicate shares many, an item that only talks about the
-        same subject one or two. News on one subject shares bands widely, so only each
-        key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
-        bounds the cost however crowded the index gets. One query answers a whole
-        source's new items before they are written (the writer compares them with each
-        other), so what it writes cannot change the answer; its stored items count too (a
-        wire's flash and full version are one feed's, issue #18). ``named_keys`` (per set: its text, title and lead keys,
-        ``fingerprints.StoryKeys``, among its band keys) say which of them a candidate
-        shares (``StoryCandidate.shared``).
-        """
+        """For each set of band keys: stored items sharing bands with it, a new item's
+        near-duplicate candidates, ranked by how many bands they share (a near-duplicate
+        shares many, an item on the same subject one or two). Only each key's newest
+        NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
+        however crowded the index gets. One query answers a whole source's new items before
+        they are written (the writer compares them with each other); its stored items count
+        too (a wire's flash and full version, issue #18). ``named_keys`` (per set: its text,
+        title and lead keys) and ``head_sets`` (its text beginning's keys) say which of them
+        a candidate shares (``StoryCandidate.shared``; ``fingerprints.StoryKeys``)."""
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
             return [[] for _ in band_sets]
@@ -242,6 +247,7 @@ class StoreTransaction(Transaction):
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
         named = named_keys or [(None, None, None)] * len(band_sets)
+        heads = head_sets or [()] * len(band_sets)
         rows = self._candidate_rows({item for best in ranked for item in best})
         return [
             [
@@ -251,27 +257,21 @@ class StoreTransaction(Transaction):
                     *_slots(signature),
                     published,
                     headline,
-                    frozenset(
-                        name
-                        for name, key in zip(NAMED_KEYS, keys, strict=True)
-                        if key is not None and item in member_sets.get(key, ())
-                    ),
+                    frozenset(name for name, items in sharing if item in items),
                     body,
                 )
+                for sharing in (_sharing(member_sets, keys, head),)
                 for item in best
                 for story, signature, published, headline, body in (rows[item],)
             ]
-            for best, keys in zip(ranked, named, strict=True)
+            for best, keys, head in zip(ranked, named, heads, strict=True)
         ]
 
     def _candidate_rows(
         self, wanted: set[int]
     ) -> dict[int, tuple[int, bytes | None, datetime, str, str]]:
-        """The story, signature, publication date, title and text of each wanted item.
-
-        All but the story are read unless remembered; stories always are, as they
-        change when stories join.
-        """
+        """The story, signature, publication date, title and text of each wanted item: all
+        but the story are read unless remembered (stories change when stories join)."""
         if not wanted:
             return {}
         remembered = {} if self.remembered is None else self.remembered
