@@ -60,7 +60,7 @@ def holds(
         bar = (
             VERSION_HEADLINE_CONTAINED if mine.versioned or theirs.versioned else HEADLINE_CONTAINED
         )
-        headline = containment(mine.grams, theirs.grams) >= bar
+        headline = containment(mine.grams, theirs.grams) >= bar and not _numbered(mine, theirs)
         if headline and short:
             return True
         write_up = jaccard(mine.grams, theirs.grams) >= WRITE_UP_TITLE
@@ -75,3 +75,10 @@ def holds(
         or (headline and held >= HEADLINE_SUPPORT)
         or (write_up and held >= WRITE_UP_TEXT)
     )
+
+
+def _numbered(mine: Version, theirs: Version) -> bool:
+    """Whether one headline is the other with only numbers added ("… (3)"): numbered
+    notices or parts, not versions."""
+    extra = mine.grams ^ theirs.grams
+    return bool(extra) and all(gram.isdigit() for gram in extra)
