@@ -63,4 +63,5 @@ def test_every_topic_keeps_its_f1_on_held_out_real_news(
     # Counts only: the held-out items' texts and errors stay unread while rules are tuned.
     report = format_report(scores, len(examples))
     for topic, floor in FLOORS[language].items():
-        assert scores[topic].f1 >= floor, f"{language} {topic} below {floor}\n{report}"
+        # Rounded as reported: 18 of 24 found with 3 wrong is 0.800, not 0.7999…
+        assert round(scores[topic].f1, 3) >= floor, f"{language} {topic} below {floor}\n{report}"
