@@ -229,21 +229,43 @@ def _hits(group: RuleGroup, title: Found | None, body: Found | None, late: int) 
     return hits
 
 
-_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], GroupFinder]] = {}
+_Keyed = tuple[tuple[RuleGroup, int], ...]  # groups with their keys in the finder
 
 
-def _finder(topics: Sequence[Topic]) -> GroupFinder:
+@dataclass(frozen=True)
+class _Plan:
+    """The finder for all groups of some topics, and per topic its rules, exclusions and
+    requirements with their keys in it."""
+
+    finder: GroupFinder
+    topics: tuple[tuple[Topic, _Keyed, _Keyed, _Keyed], ...]
+
+
+_plans: dict[tuple[int, ...], tuple[tuple[Topic, ...], _Plan]] = {}
+
+
+def _plan(topics: Sequence[Topic]) -> _Plan:
     """One finder for all groups of ``topics``, so that one pass over a text serves them
     all; built when these topics are first used, then kept with them (so their ids cannot
     be reused while it is kept). Callers classify item after item with the same topics."""
     key = tuple(map(id, topics))
-    kept = _finders.get(key)
+    kept = _plans.get(key)
     if kept is None:
-        if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
-            _finders.clear()
-        groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
-        found = GroupFinder((id(g), g.matcher.scans) for g in groups)
-        kept = _finders[key] = (tuple(topics), found)
+        if len(_plans) >= 8:  # topics reloaded many times: forget the old ones
+            _plans.clear()
+        finder = GroupFinder(
+            ((id(g), g.matcher.scans) for t in topics for g in (*t.rules, *t.exclusions)),
+            ((id(g), g.matcher.scans) for t in topics for g in t.requires),
+        )
+
+        def keyed(groups: tuple[RuleGroup, ...]) -> _Keyed:
+            return tuple((group, id(group)) for group in groups)
+
+        plan = _Plan(
+            finder,
+            tuple((t, keyed(t.rules), keyed(t.exclusions), keyed(t.requires)) for t in topics),
+        )
+        kept = _plans[key] = (tuple(topics), plan)
     return kept[1]
 
 
@@ -253,19 +275,16 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     ``body`` is plain text, paragraphs separated by newlines.
     """
     text = _prepare(title, body)
-    finder = _finder(topics)
-    in_title, in_body = finder.find(text.title), finder.find(text.body)
-    title_present, body_present = in_title.present, in_body.present
+    plan = _plan(topics)
+    in_title, in_body = plan.finder.find(text.title), plan.finder.find(text.body)
+    title_groups, body_groups = in_title.found, in_body.found
     late = text.late
     matches = []
-    for topic in topics:
+    for topic, rules, exclusions, requires in plan.topics:
         hits: list[RuleHit] = []
         outright = titled = False
-        for group in topic.rules:
-            key = id(group)
-            if key not in title_present and key not in body_present:
-                continue
-            title_found, body_found = in_title.of(key), in_body.of(key)
+        for group, key in rules:
+            title_found, body_found = title_groups.get(key), body_groups.get(key)
             if title_found is None and body_found is None:
                 continue
             hits.extend(_hits(group, title_found, body_found, late))
@@ -273,17 +292,17 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
             titled = titled or (title_found is not None and not group.context)
         excluded = [
             hit
-            for g in topic.exclusions
-            if id(g) in title_present or id(g) in body_present
-            for hit in _hits(g, in_title.of(id(g)), in_body.of(id(g)), late)
+            for group, key in exclusions
+            if key in title_groups or key in body_groups
+            for hit in _hits(group, title_groups.get(key), body_groups.get(key), late)
         ]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
         if not outright:
             missing = tuple(
-                g.name
-                for g in topic.requires
-                if in_title.of(id(g)) is None and in_body.of(id(g)) is None
+                group.name
+                for group, key in requires
+                if in_title.of(key) is None and in_body.of(key) is None
             )
         threshold = topic.threshold if titled else topic.threshold * BODY_ONLY_FACTOR
         matched = score >= threshold and not missing
