@@ -6,7 +6,7 @@ the whole text with ``finditer`` and sums the scores as classify.py did before.
 Compared in full (every TopicMatch: scores, thresholds, verdicts, each hit's label
 with the words that matched, where, how often, its weight, exclusions, missing
 requirements, and the ``explain`` text) on the rules as they are in config/topics/,
-whatever they say, over every labelled real item (tests/data/topics/real/, read from
+whatever they say, over every labelled real item (tests/data/topics/real/**, read from
 ../shared/realworld), every example of tests/data/topics/ and generated texts; and on
 rules written here to reach what the shipped ones do not (patterns with no known
 opening, which are scanned in full, and overlapping terms of every kind).
@@ -46,7 +46,7 @@ def test_every_labelled_real_item_classifies_as_the_reference_does() -> None:
             pytest.fail(f"{reason}; CI must have it")
         pytest.skip(reason)
     texts = []
-    for path in sorted((DATA / "topics" / "real").glob("*.jsonl")):
+    for path in sorted((DATA / "topics" / "real").rglob("*.jsonl")):
         labelled = load_labelled(path, REALWORLD)
         assert not labelled.problems, "\n".join(labelled.problems)
         texts.extend((e.title, e.body) for e in labelled.examples)
