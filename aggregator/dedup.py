@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, version
+from aggregator.containment import holds, revised, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -210,7 +210,8 @@ def matching_stories(
 
     "Same story" is symmetric and depends on the two items alone: published within
     STORY_WINDOW, the numbers of one headline all in the other's (series parts,
-    template notices and different polls differ in them), and then the same
+    template notices and different polls differ in them; within TITLE_WINDOW a version
+    brought up to date may, ``containment.revised``), and then the same
     normalized text whatever its length, signatures at least ``threshold`` alike, or
     within TITLE_WINDOW the same first sentence (byline aside) or the same headline
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
@@ -226,7 +227,12 @@ def matching_stories(
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
-        if apart > STORY_WINDOW or not _numbers_agree(numbers, title_numbers(candidate.title)):
+        if apart > STORY_WINDOW:
+            continue
+        theirs = version(candidate.title, candidate.body)
+        if not _numbers_agree(numbers, title_numbers(candidate.title)):
+            if apart <= TITLE_WINDOW and revised(held, theirs):
+                found.add(candidate.story_id)
             continue
         if slots is None or candidate.signature is None:
             alike = None  # a short text: its headline or first sentence is all there is
@@ -246,7 +252,7 @@ def matching_stories(
             )
             or holds(
                 held,
-                version(candidate.title, candidate.body),
+                theirs,
                 headlines_near=apart <= TITLE_WINDOW,
                 short=alike is None,
                 heads_meet="head" in shared,
