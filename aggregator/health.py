@@ -9,7 +9,7 @@ within ``status.stale_after``.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aggregator.pipeline import Aggregator
+from aggregator.app import Aggregator
 from aggregator.store import editorial
 from aggregator.store.runs import RunRecord
 from aggregator.types import RunKind

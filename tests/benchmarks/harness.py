@@ -21,12 +21,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import conftest
+from tests.support import postgres
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("AGGREGATOR_BENCH_CACHE", Path.home() / ".cache" / "aggregator-bench"))
-POSTGRES_SERVER = conftest.POSTGRES_SERVER
+POSTGRES_SERVER = postgres.POSTGRES_SERVER
 
 
 @dataclass(frozen=True)
@@ -161,4 +161,4 @@ def peers(*args: str, cwd: Path) -> Finished:
 
 def postgres_schema() -> AbstractContextManager[str]:
     """The URL of a fresh PostgreSQL schema, dropped afterwards (as the tests do)."""
-    return conftest.postgres_schema(POSTGRES_SERVER, prefix="bench")
+    return postgres.postgres_schema(POSTGRES_SERVER, prefix="bench")
