@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from aggregator import classify, publish
+from aggregator import classify
 from aggregator.config import Settings
+from aggregator.identity import ALL_FEED, FeedIdentity, FeedSpec
 from aggregator.progress import Progress
 from aggregator.store import Storage
 from aggregator.store.lock import RunLock
@@ -28,7 +29,7 @@ class Aggregator:
     settings: Settings
     storage: Storage
     topics: tuple[classify.Topic, ...]
-    identity: publish.FeedIdentity = field(init=False)
+    identity: FeedIdentity = field(init=False)
     # Jitter for backoff; tests seed it for repeatable schedules.
     rng: random.Random = field(default_factory=random.Random)
     # Where long work reports how far it got (the command line draws it on a terminal).
@@ -37,7 +38,7 @@ class Aggregator:
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
-        self.identity = publish.FeedIdentity(
+        self.identity = FeedIdentity(
             base_url=self.settings.base_url,
             id_authority=self.settings.id_authority,
             author=self.settings.feed_title,
@@ -89,9 +90,9 @@ class Aggregator:
     def classify_text(self, title: str, content_html: str) -> tuple[TopicMatch, ...]:
         return classify.classify(title, html_to_text(content_html), self.topics)
 
-    def feed_specs(self) -> list[publish.FeedSpec]:
+    def feed_specs(self) -> list[FeedSpec]:
         """all.xml first, then one feed per topic."""
-        everything = publish.FeedSpec(
-            publish.ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
+        everything = FeedSpec(
+            ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
         )
-        return [everything] + [publish.FeedSpec(t.id, t.title, t.description) for t in self.topics]
+        return [everything] + [FeedSpec(t.id, t.title, t.description) for t in self.topics]

@@ -18,15 +18,10 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
+from aggregator.identity import FeedIdentity, FeedSpec, story_path
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish.feed import (
-    ATOM_NS,
-    EMPTY_FEED_UPDATED,
-    FeedIdentity,
-    FeedSpec,
-    story_path,
-)
+from aggregator.publish.feed import ATOM_NS, EMPTY_FEED_UPDATED
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 
