@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,6 +131,37 @@ def test_files_written_together_are_written_in_order_up_to_the_first_that_fails(
         b"6.xml",
     ]
     assert list(tmp_path.rglob(".*")) == []  # no temporary file left
+
+
+# Writes three files in a process whose files may not grow past 1,000 bytes (RLIMIT_FSIZE;
+# SIGXFSZ ignored, so the write fails with EFBIG): the second is too large.
+_TOO_LARGE = """
+import resource, signal, sys
+from pathlib import Path
+from aggregator import publish
+folder = Path(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+done = publish.write_changed(
+    [(folder / "1.xml", b"new"), (folder / "2.xml", b"x" * 5000), (folder / "3.xml", b"new")]
+)
+print(done.failed.name, done.error.strerror, [p.name for p in done.changed])
+"""
+
+
+def test_a_file_whose_write_fails_midway_is_left_as_it_was(tmp_path: Path) -> None:
+    for name in ("1.xml", "2.xml", "3.xml"):
+        (tmp_path / name).write_bytes(b"old")
+    done = subprocess.run(
+        [sys.executable, "-c", _TOO_LARGE, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "2.xml File too large ['1.xml']", done.stderr
+    assert [(tmp_path / n).read_bytes() for n in ("1.xml", "2.xml", "3.xml")] == [
+        b"new",
+        b"old",  # not the first 1,000 bytes of the new one
+        b"old",
+    ]
+    assert list(tmp_path.glob(".*")) == []
 
 
 def test_a_rebuild_from_the_same_store_gives_the_same_bytes(talks) -> None:  # noqa: ANN001

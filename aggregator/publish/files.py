@@ -138,11 +138,16 @@ def _stage(
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            try:
+                os.fchmod(descriptor, 0o644)
+                view = memoryview(content)
+                while view:
+                    view = view[os.write(descriptor, view) :]
+            except BaseException:
+                os.close(descriptor)
+                Path(temporary).unlink(missing_ok=True)
+                raise
             staged.append((path, temporary, descriptor))
-            os.fchmod(descriptor, 0o644)
-            view = memoryview(content)
-            while view:
-                view = view[os.write(descriptor, view) :]
         except OSError as error:
             return path, error
     return None
