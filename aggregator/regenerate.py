@@ -176,7 +176,8 @@ def _write_archive_html(
     stories = f"{app.identity.base_url}stories/"
     batch: list[tuple[Path, bytes]] = []
     for number in range(lowest, (newest or 0) + 1):
-        document = (folder / publish.archive_path(spec.key, number)).read_bytes()
+        atom_page = folder / publish.archive_path(spec.key, number)
+        document = pages.read_archive(atom_page.read_bytes())
         html = pages.render_archive(
             document, spec, number, app.settings.feed_title, app.settings.timezone
         )
