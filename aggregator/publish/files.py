@@ -64,9 +64,9 @@ def remove_temporaries(folder: Path) -> int:
 
 # Files whose contents are synced together: one open descriptor each until then.
 FILES_PER_SYNC = 64
-# fsyncs issued at once: the file system commits them in one journal transaction (ext4's
-# group commit) rather than one each, which made a first regeneration's thousands of archive
-# pages wait ~2 ms a file (bench_regenerate; RESULTS.md, issue #22).
+# fsyncs issued at once: the file system and the disk serve them together (ext4 commits
+# them in one journal transaction) where one after another each waited for the disk, ~2 ms
+# a file for a first regeneration's thousands of archive pages (RESULTS.md, issue #22).
 SYNC_THREADS = 16
 
 
