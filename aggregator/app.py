@@ -28,7 +28,8 @@ class Aggregator:
 
     settings: Settings
     storage: Storage
-    topics: tuple[classify.Topic, ...]
+    # The topic rules; None until first needed when opened without them (``open``).
+    loaded_topics: tuple[classify.Topic, ...] | None
     identity: FeedIdentity = field(init=False)
     # Jitter for backoff; tests seed it for repeatable schedules.
     rng: random.Random = field(default_factory=random.Random)
@@ -46,9 +47,14 @@ class Aggregator:
         )
 
     @classmethod
-    def open(cls, settings: Settings) -> "Aggregator":
-        """Load the topic rules and open (creating if new) the store."""
-        topics = classify.load_topics(settings.topics_dir)
+    def open(cls, settings: Settings, *, rules: bool = True) -> "Aggregator":
+        """Load the topic rules and open (creating if new) the store.
+
+        ``rules=False`` leaves the rules to be read when first used: compiling them takes
+        longer than the whole of a command that only reads the store (``status``; issue
+        #22, ``bench_cli``), and such a command need not judge them.
+        """
+        topics = classify.load_topics(settings.topics_dir) if rules else None
         storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
         try:
             with_retries(
@@ -65,8 +71,21 @@ class Aggregator:
     def reconfigure(self, settings: Settings, topics: tuple[classify.Topic, ...]) -> None:
         """Use new settings and topic rules from now on (the daemon's SIGHUP)."""
         self.settings = settings
-        self.topics = topics
+        self.loaded_topics = topics
         self.__post_init__()
+
+    @property
+    def topics(self) -> tuple[classify.Topic, ...]:
+        if self.loaded_topics is None:
+            self.loaded_topics = classify.load_topics(self.settings.topics_dir)
+        return self.loaded_topics
+
+    def topic_ids(self) -> list[str]:
+        """The topics' ids, sorted; without reading the rules when they are not loaded: a
+        topic's id is its file's name (``classify.load_topic`` refuses any other)."""
+        if self.loaded_topics is not None:
+            return [t.id for t in self.loaded_topics]
+        return sorted(path.stem for path in self.settings.topics_dir.glob("*.toml"))
 
     def close(self) -> None:
         self.storage.close()

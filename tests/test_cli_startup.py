@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.app import Aggregator
+from aggregator.config import Settings
 from aggregator.store import migrate
 from tests.support.cli import run
 
@@ -75,3 +77,15 @@ def test_status_on_a_current_sqlite_store_loads_only_what_it_reads_with(project:
 
 def test_the_newest_revision_read_from_the_files_is_alembics_head() -> None:
     assert migrate.newest_file_revision() == migrate.head()
+
+
+def test_an_app_opened_without_rules_reads_them_when_first_used(settings: Settings) -> None:
+    app = Aggregator.open(settings, rules=False)
+    try:
+        assert app.loaded_topics is None
+        assert app.topic_ids() == ["alliance", "domestic-politics", "inter-korean"]
+        assert app.loaded_topics is None  # the ids come from the files' names
+        assert [t.id for t in app.topics] == app.topic_ids()
+        assert app.loaded_topics is not None
+    finally:
+        app.close()

@@ -32,6 +32,9 @@ from aggregator.cli.parser import build_parser
 from aggregator.config import find_config, load_settings
 from aggregator.errors import AggregatorError, ConfigError, SchemaError
 
+# Commands that only read the store: they open it without compiling the topic rules.
+READING_COMMANDS = {"status"}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a reader that closes the pipe early (``| head``) just ends the output."""
@@ -63,7 +66,8 @@ def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
     from aggregator.app import Aggregator
 
     try:
-        app = Aggregator.open(load_settings(find_config(args.config)))
+        settings = load_settings(find_config(args.config))
+        app = Aggregator.open(settings, rules=args.command not in READING_COMMANDS)
     except (ConfigError, SchemaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

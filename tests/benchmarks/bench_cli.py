@@ -9,12 +9,14 @@ installed console script (the ``aggregator`` beside this interpreter, as pip
 wrote it) and ``python -m aggregator``; the ``aggregator`` first on PATH too,
 when that is another file (a pyenv shim is a bash script that adds its own
 start-up). Every child gets PYTHONPATH set to this checkout, so the console
-script runs this code. It prints the median, min and max wall time of each,
-with ``python -c pass`` (the interpreter's own start-up) as the floor.
+script runs this code. It prints the median, min and max wall time of each and
+its median CPU time (user + system, which a busy machine inflates less), with
+``python -c pass`` (the interpreter's own start-up) as the floor.
 """
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,15 +42,25 @@ def entry_points() -> dict[str, list[str]]:
     return found
 
 
-def wall_times(argv: Sequence[str], cwd: Path, env: dict[str, str], runs: int) -> list[float]:
-    """Seconds each of ``runs`` runs took, after one unmeasured run (it may compile .pyc)."""
+def child_cpu() -> float:
+    """CPU seconds (user + system) of every child waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_runs(
+    argv: Sequence[str], cwd: Path, env: dict[str, str], runs: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each of ``runs`` runs, after one unmeasured run (it may
+    compile .pyc files). CPU time tells the work apart from the wait on a busy machine."""
     subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        cpu, started = child_cpu(), time.perf_counter()
         subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return times
+        walls.append(time.perf_counter() - started)
+        cpus.append(child_cpu() - cpu)
+    return walls, cpus
 
 
 def quick_start_folder(folder: Path, env: dict[str, str]) -> Path:
@@ -67,23 +79,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--commands", default="--version,status", help="comma-separated")
     args = parser.parse_args(argv)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    print(f"median (min, max) of {args.runs} runs, seconds; load {os.getloadavg()[0]:.2f}")
-    print("| entry point | command | median | min | max | target |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
+    load = os.getloadavg()[0]
+    print(f"wall time: median (min, max) of {args.runs} runs, seconds; load {load:.2f}")
+    print("| entry point | command | median | min | max | CPU median | target |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         folder = quick_start_folder(Path(tmp), env)
-        floor = wall_times([sys.executable, "-c", "pass"], folder, env, args.runs)
-        rows = [("python -c pass", "", floor, None)]
+        rows = [
+            (
+                "python -c pass",
+                "",
+                *timed_runs([sys.executable, "-c", "pass"], folder, env, args.runs),
+                None,
+            )
+        ]
         for name, start in entry_points().items():
             for command in args.commands.split(","):
-                times = wall_times([*start, *command.split()], folder, env, args.runs)
-                rows.append((name, command, times, TARGETS.get(command)))
-    for name, command, times, target in rows:
-        median = statistics.median(times)
+                walls, cpus = timed_runs([*start, *command.split()], folder, env, args.runs)
+                rows.append((name, command, walls, cpus, TARGETS.get(command)))
+    for name, command, walls, cpus, target in rows:
+        median = statistics.median(walls)
         verdict = "" if target is None else f"≤ {target}: {'PASS' if median <= target else 'FAIL'}"
         print(
-            f"| {name} | {command} | {median:.3f} | {min(times):.3f} | {max(times):.3f} "
-            f"| {verdict} |"
+            f"| {name} | {command} | {median:.3f} | {min(walls):.3f} | {max(walls):.3f} "
+            f"| {statistics.median(cpus):.3f} | {verdict} |"
         )
 
 
