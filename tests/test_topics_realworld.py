@@ -25,10 +25,12 @@ LABELS = sorted((DATA / "topics" / "real").glob("*.jsonl"))
 TOPICS = load_topics(REPO / "config" / "topics")
 
 # Held-out F1 per language and topic when the floor was set; raise them when the rules
-# do better, never lower them to let a change through.
+# do better, never lower them to let a rule change through. (Set again on 2026-12-05
+# when knews-c and yna-cn-b joined the held-out third: on the earlier sets alone, the
+# rules of that day scored at or above the earlier floors.)
 FLOORS = {
-    "ko": {"alliance": 0.79, "domestic-politics": 0.87, "inter-korean": 0.89},
-    "zh": {"alliance": 0.82, "domestic-politics": 0.92, "inter-korean": 0.83},
+    "ko": {"alliance": 0.80, "domestic-politics": 0.89, "inter-korean": 0.92},
+    "zh": {"alliance": 0.81, "domestic-politics": 0.92, "inter-korean": 0.82},
 }
 
 
@@ -61,4 +63,5 @@ def test_every_topic_keeps_its_f1_on_held_out_real_news(
     # Counts only: the held-out items' texts and errors stay unread while rules are tuned.
     report = format_report(scores, len(examples))
     for topic, floor in FLOORS[language].items():
-        assert scores[topic].f1 >= floor, f"{language} {topic} below {floor}\n{report}"
+        # Rounded as reported: 18 of 24 found with 3 wrong is 0.800, not 0.7999…
+        assert round(scores[topic].f1, 3) >= floor, f"{language} {topic} below {floor}\n{report}"
