@@ -1,15 +1,20 @@
 """The open application: settings, topic rules and the store a run works with, and the
 ways every use case holds the database (the cycle lock, retries while it is unavailable).
+
+The topic rules (``classify``) are imported and compiled when first used, so that a
+command that only reads the store starts without them (issue #22, ``bench_cli``).
 """
+
+from __future__ import annotations
 
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from aggregator import classify
 from aggregator.config import Settings
 from aggregator.identity import ALL_FEED, FeedIdentity, FeedSpec
 from aggregator.progress import Progress
@@ -19,7 +24,17 @@ from aggregator.store.retry import with_retries
 from aggregator.text import html_to_text
 from aggregator.types import TopicMatch
 
+if TYPE_CHECKING:
+    from aggregator.classify import Topic
+
 T = TypeVar("T")
+
+
+def load_rules(folder: Path) -> tuple[Topic, ...]:
+    """The topic rules in ``folder`` (``classify.load_topics``), read and compiled."""
+    from aggregator import classify
+
+    return classify.load_topics(folder)
 
 
 @dataclass
@@ -29,7 +44,7 @@ class Aggregator:
     settings: Settings
     storage: Storage
     # The topic rules; None until first needed when opened without them (``open``).
-    loaded_topics: tuple[classify.Topic, ...] | None
+    loaded_topics: tuple[Topic, ...] | None
     identity: FeedIdentity = field(init=False)
     # Jitter for backoff; tests seed it for repeatable schedules.
     rng: random.Random = field(default_factory=random.Random)
@@ -47,14 +62,14 @@ class Aggregator:
         )
 
     @classmethod
-    def open(cls, settings: Settings, *, rules: bool = True) -> "Aggregator":
+    def open(cls, settings: Settings, *, rules: bool = True) -> Aggregator:
         """Load the topic rules and open (creating if new) the store.
 
         ``rules=False`` leaves the rules to be read when first used: compiling them takes
         longer than the whole of a command that only reads the store (``status``; issue
         #22, ``bench_cli``), and such a command need not judge them.
         """
-        topics = classify.load_topics(settings.topics_dir) if rules else None
+        topics = load_rules(settings.topics_dir) if rules else None
         storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
         try:
             with_retries(
@@ -68,16 +83,16 @@ class Aggregator:
             raise
         return cls(settings, storage, topics)
 
-    def reconfigure(self, settings: Settings, topics: tuple[classify.Topic, ...]) -> None:
+    def reconfigure(self, settings: Settings, topics: tuple[Topic, ...]) -> None:
         """Use new settings and topic rules from now on (the daemon's SIGHUP)."""
         self.settings = settings
         self.loaded_topics = topics
         self.__post_init__()
 
     @property
-    def topics(self) -> tuple[classify.Topic, ...]:
+    def topics(self) -> tuple[Topic, ...]:
         if self.loaded_topics is None:
-            self.loaded_topics = classify.load_topics(self.settings.topics_dir)
+            self.loaded_topics = load_rules(self.settings.topics_dir)
         return self.loaded_topics
 
     def topic_ids(self) -> list[str]:
@@ -107,6 +122,8 @@ class Aggregator:
             yield
 
     def classify_text(self, title: str, content_html: str) -> tuple[TopicMatch, ...]:
+        from aggregator import classify
+
         return classify.classify(title, html_to_text(content_html), self.topics)
 
     def feed_specs(self) -> list[FeedSpec]:

@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aggregator import workdir
 from aggregator.cli.output import (
     EXIT_INPUT_FAILED,
     EXIT_OK,
@@ -304,6 +303,8 @@ def cmd_import(app: Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from aggregator import workdir
+
     folder = Path(args.folder)
     try:
         created = workdir.init(folder, examples=args.examples)
