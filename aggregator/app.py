@@ -95,6 +95,10 @@ class Aggregator:
             self.loaded_topics = load_rules(self.settings.topics_dir)
         return self.loaded_topics
 
+    @topics.setter
+    def topics(self, topics: tuple[Topic, ...]) -> None:
+        self.loaded_topics = topics
+
     def topic_ids(self) -> list[str]:
         """The topics' ids, sorted; without reading the rules when they are not loaded: a
         topic's id is its file's name (``classify.load_topic`` refuses any other)."""
