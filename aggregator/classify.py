@@ -34,21 +34,15 @@ matches; a space inside a Korean term is optional in the text (한미 동맹 /
 
 import re
 import tomllib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from aggregator.automaton import Found, GroupFinder
 from aggregator.errors import ConfigError
-from aggregator.matching import (
-    Field,
-    KeyFinder,
-    Matcher,
-    Scan,
-    canonical,
-    compile_matcher,
-    make_field,
-)
+from aggregator.matching import Field, Matcher, canonical, compile_matcher, make_field
 from aggregator.types import RuleHit, TopicMatch
 
 TITLE_FACTOR = 3.0
@@ -187,10 +181,11 @@ def load_topics(folder: Path) -> tuple[Topic, ...]:
     return tuple(sorted(topics, key=lambda t: t.id))
 
 
-def _label(group: RuleGroup, found: list[str]) -> str:
+def _label(group: RuleGroup, found: Found) -> str:
     """The group's name and the words that matched, as the text wrote them."""
-    seen = dict.fromkeys(f.casefold() for f in found)
-    return f"{group.name} ({', '.join(seen)})"
+    if len(found) == 1:
+        return f"{group.name} ({found[0][1].casefold()})"
+    return f"{group.name} ({', '.join(dict.fromkeys([f.casefold() for _, f in found]))})"
 
 
 @dataclass(frozen=True)
@@ -223,71 +218,54 @@ def _repeats(early: int, count: int) -> float:
     return sum((1.0 if k < early else LATE_FACTOR) * REPEAT_FACTOR**k for k in range(count))
 
 
-_Starts = dict[Scan, list[int]]  # per scan, where its openings are in a field (KeyFinder)
-
-
-def _hits(group: RuleGroup, text: _Text, in_title: _Starts, in_body: _Starts) -> list[RuleHit]:
+def _hits(group: RuleGroup, title: Found | None, body: Found | None, late: int) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    matcher = group.matcher
-    title_found = [found for _, found in matcher.find(text.title, in_title)]
-    if title_found:
-        hits.append(
-            RuleHit(
-                _label(group, title_found), "title", len(title_found), group.weight * TITLE_FACTOR
-            )
-        )
-    body_found = matcher.find(text.body, in_body)
-    if body_found:
-        late = text.late
-        contribution = _repeats(len([at for at, _ in body_found if at < late]), len(body_found))
-        label = _label(group, [found for _, found in body_found])
-        hits.append(RuleHit(label, "body", len(body_found), group.weight * contribution))
+    if title:
+        weight = group.weight * TITLE_FACTOR
+        hits.append(RuleHit(_label(group, title), "title", len(title), weight))
+    if body:
+        contribution = _repeats(bisect_left(body, (late,)), len(body))
+        hits.append(RuleHit(_label(group, body), "body", len(body), group.weight * contribution))
     return hits
 
 
+_Keyed = tuple[tuple[RuleGroup, int], ...]  # groups with their keys in the finder
+
+
 @dataclass(frozen=True)
-class _Finder:
-    """The key finder for all groups of some topics, and which groups each of its scans
-    belongs to: the groups an item can match are those whose openings it holds (or that
-    have a scan without known openings), so the others are not even asked."""
+class _Plan:
+    """The finder for all groups of some topics, and per topic its rules, exclusions and
+    requirements with their keys in it."""
 
-    keys: KeyFinder
-    owners: dict[Scan, tuple[int, ...]]  # ids of the groups a scan belongs to
-    always: frozenset[int]  # ids of the groups with a scan the key finder cannot look for
-
-    def groups_present(self, *starts: _Starts) -> set[int]:
-        present = set(self.always)
-        owners = self.owners
-        for found in starts:
-            for scan in found:
-                present.update(owners[scan])
-        return present
+    finder: GroupFinder
+    topics: tuple[tuple[Topic, _Keyed, _Keyed, _Keyed], ...]
 
 
-_finders: dict[tuple[int, ...], tuple[tuple[Topic, ...], _Finder]] = {}
+_plans: dict[tuple[int, ...], tuple[tuple[Topic, ...], _Plan]] = {}
 
 
-def _finder(topics: Sequence[Topic]) -> _Finder:
-    """One key finder for all groups of ``topics``, so that one pass over a text serves them
+def _plan(topics: Sequence[Topic]) -> _Plan:
+    """One finder for all groups of ``topics``, so that one pass over a text serves them
     all; built when these topics are first used, then kept with them (so their ids cannot
     be reused while it is kept). Callers classify item after item with the same topics."""
     key = tuple(map(id, topics))
-    kept = _finders.get(key)
+    kept = _plans.get(key)
     if kept is None:
-        if len(_finders) >= 8:  # topics reloaded many times: forget the old ones
-            _finders.clear()
-        groups = [g for t in topics for g in (*t.rules, *t.exclusions, *t.requires)]
-        owners: dict[Scan, list[int]] = {}
-        for group in groups:
-            for scan in group.matcher.scans:
-                owners.setdefault(scan, []).append(id(group))
-        always = frozenset(
-            id(g) for g in groups if any(scan.openings is None for scan in g.matcher.scans)
+        if len(_plans) >= 8:  # topics reloaded many times: forget the old ones
+            _plans.clear()
+        finder = GroupFinder(
+            ((id(g), g.matcher.scans) for t in topics for g in (*t.rules, *t.exclusions)),
+            ((id(g), g.matcher.scans) for t in topics for g in t.requires),
         )
-        found = _Finder(
-            KeyFinder(owners), {scan: tuple(ids) for scan, ids in owners.items()}, always
+
+        def keyed(groups: tuple[RuleGroup, ...]) -> _Keyed:
+            return tuple((group, id(group)) for group in groups)
+
+        plan = _Plan(
+            finder,
+            tuple((t, keyed(t.rules), keyed(t.exclusions), keyed(t.requires)) for t in topics),
         )
-        kept = _finders[key] = (tuple(topics), found)
+        kept = _plans[key] = (tuple(topics), plan)
     return kept[1]
 
 
@@ -297,34 +275,34 @@ def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch
     ``body`` is plain text, paragraphs separated by newlines.
     """
     text = _prepare(title, body)
-    finder = _finder(topics)
-    in_title, in_body = finder.keys.starts(text.title), finder.keys.starts(text.body)
-    present = finder.groups_present(in_title, in_body)
+    plan = _plan(topics)
+    in_title, in_body = plan.finder.find(text.title), plan.finder.find(text.body)
+    title_groups, body_groups = in_title.found, in_body.found
+    late = text.late
     matches = []
-    for topic in topics:
+    for topic, rules, exclusions, requires in plan.topics:
         hits: list[RuleHit] = []
         outright = titled = False
-        for group in topic.rules:
-            if id(group) not in present:
+        for group, key in rules:
+            title_found, body_found = title_groups.get(key), body_groups.get(key)
+            if title_found is None and body_found is None:
                 continue
-            group_hits = _hits(group, text, in_title, in_body)
-            hits.extend(group_hits)
-            outright = outright or (group.standalone and bool(group_hits))
-            titled = titled or (not group.context and any(h.where == "title" for h in group_hits))
+            hits.extend(_hits(group, title_found, body_found, late))
+            outright = outright or group.standalone
+            titled = titled or (title_found is not None and not group.context)
         excluded = [
-            h
-            for g in topic.exclusions
-            if id(g) in present
-            for h in _hits(g, text, in_title, in_body)
+            hit
+            for group, key in exclusions
+            if key in title_groups or key in body_groups
+            for hit in _hits(group, title_groups.get(key), body_groups.get(key), late)
         ]
         score = round(sum(h.weight for h in hits) + sum(h.weight for h in excluded), 2)
         missing = ()
         if not outright:
             missing = tuple(
-                g.name
-                for g in topic.requires
-                if id(g) not in present
-                or not (g.matcher.find(text.title, in_title) or g.matcher.find(text.body, in_body))
+                group.name
+                for group, key in requires
+                if in_title.of(key) is None and in_body.of(key) is None
             )
         threshold = topic.threshold if titled else topic.threshold * BODY_ONLY_FACTOR
         matched = score >= threshold and not missing

@@ -1,22 +1,15 @@
-"""Where topic rules match in an item: terms and patterns compiled once, looked for in one pass.
+"""What topic rules match, compiled once: terms and patterns as regexes, and what they begin with.
 
-Split from classify.py, which reads topic files and scores items, because finding
-matches is a domain of its own with one invariant: what each group finds must be
-exactly what a plain ``finditer`` of the group's regex over the whole text gives
-(tests/test_classify_equivalence.py holds outputs recorded from such a matcher),
-while costing as little as possible per item, classification being the largest
-CPU cost of an item's analysis (issue #7).
+Split from classify.py, which reads topic files and scores items, because matching
+is a domain of its own with one invariant: what each group finds is exactly what a
+plain ``finditer`` of its regexes over the whole text gives, with the word-boundary
+checks of each kind of term (tests/support/classify_reference.py does just that,
+and tests/test_classify_differential.py holds the classifier to it).
 
-How: a group's terms of one kind compile to one regex (``Scan``), and every
-regex knows the strings its matches can begin with, lower-cased (its
-*openings*: a term's first words; for a pattern, what its parsed form says). One
-Aho-Corasick automaton (``KeyFinder``, ahocorasick-rs) over all groups of the
-topics an item is scored against finds every opening in one pass over the
-lower-cased text, in Rust. A regex is then tried only where one of its
-openings is, with ``Pattern.match``, and from the end of the previous match on:
-``finditer`` tries every position in order, and since no match can begin
-anywhere else, that gives what ``finditer`` gives. A regex without known
-openings scans the whole text.
+A group's terms of one kind compile to one regex (``Scan``), and every regex knows
+the strings its matches can begin with, lower-cased (its *openings*: a term's first
+words; for a pattern, what its parsed form says), so that automaton.py can find
+where each may match in one pass over a text and try it only there.
 
 Matching works on canonical text (``canonical``): NFKC, plain quotes and dashes,
 "US" for "U.S.". ``Field.lower`` is that text with ASCII letters lower-cased,
@@ -25,13 +18,10 @@ the same length, so positions in the two agree; openings are looked for in it
 """
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from re import _constants, _parser  # parsed patterns, for what their matches begin with
 from typing import Any
-
-from ahocorasick_rs import AhoCorasick, Implementation
 
 from aggregator.text import normalize
 
@@ -46,7 +36,6 @@ _FOLDABLE = re.compile(r"[\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]")
 # The letters that ``re`` equates with an ASCII one when case is ignored (NFKC leaves two).
 _FOLDS_TO = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 _FOLDS = str.maketrans(_FOLDS_TO)
-_ASCII = re.compile(r"[\x00-\x7f]+")
 _DASHES = re.compile(r"[‐‑‒–—―]")
 _NORTH = re.compile(r"\bN\.\s?(?=Korea)")
 _SOUTH = re.compile(r"\bS\.\s?(?=Korea)")
@@ -101,45 +90,27 @@ class Field:
 
     ``lower`` is ``text`` with ASCII letters lower-cased (same length, so positions
     agree); ``folded`` is ``lower`` with the letters that ``re`` equates with an ASCII
-    one when case is ignored (İ ı ſ K) replaced by it, where the key finder looks, so
+    one when case is ignored (İ ı ſ K) replaced by it, where openings are looked for, so
     that it also finds where a pattern that ignores case matches them.
     """
 
     text: str
     lower: str
     folded: str
-    patterns: dict[re.Pattern[str], list[tuple[int, str]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
 
 def make_field(text: str) -> Field:
     if text.isascii():
         lower = text.lower()
         return Field(text, lower, lower)
-    lower = text.lower()  # str.lower also changes non-ASCII letters (É, Σ), which must stay
-    others = _ASCII.sub("", text)
-    if others.lower() != others:
-        lower = text.translate(_ASCII_LOWER)
+    # bytes.lower changes ASCII letters only (str.lower also changes É, Σ, which must stay);
+    # "surrogatepass": JSON can carry a lone surrogate.
+    lower = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
     folded = lower.translate(_FOLDS) if any(c in text for c in _FOLDS_TO) else lower
     return Field(text, lower, folded)
 
 
-def _matches_at(regex: re.Pattern[str], haystack: str, starts: list[int]) -> list[re.Match[str]]:
-    """What ``regex.finditer(haystack)`` gives, trying only ``starts``, which hold every
-    position where a match can begin (``Pattern.match`` sees the text before a position,
-    as lookbehinds and ``\\b`` need). The regex must not match the empty string."""
-    matches: list[re.Match[str]] = []
-    end = 0
-    match_at = regex.match
-    for at in sorted(starts):
-        if at >= end and (match := match_at(haystack, at)):
-            end = match.end()
-            matches.append(match)
-    return matches
-
-
-@dataclass(frozen=True, eq=False)  # by identity: the key finder's results are keyed by scans
+@dataclass(frozen=True)
 class Scan:
     """One regex of a group: its terms of one kind ("latin", "acronym", "cjk", "chinese") or its
     patterns ("pattern"), and the lower-cased strings its matches begin with (None: unknown).
@@ -154,97 +125,12 @@ class Scan:
     regex: re.Pattern[str]
     openings: frozenset[str] | None
 
-    def find(self, text: Field, starts: list[int] | None, found: list[tuple[int, str]]) -> None:
-        """Add where and what matched to ``found``; ``starts`` are where the openings are."""
-        if self.kind == "pattern":
-            found.extend(self._patterns(text, starts))
-            return
-        written = text.text
-        haystack = text.lower if self.kind == "latin" else written
-        if self.openings is None:
-            matches: Iterable[re.Match[str]] = self.regex.finditer(haystack)
-        elif starts:
-            matches = _matches_at(self.regex, haystack, starts)
-        else:
-            return
-        if self.kind in ("cjk", "chinese"):  # Korean at the start of a word; Chinese anywhere
-            anywhere = self.kind == "chinese"
-            for match in matches:
-                at = match.start()
-                before = written[at - 1] if at else " "  # glued: a Hanja before Korean, 尹지지율
-                glued = "\u4e00" <= before <= "\u9fff" and "\uac00" <= written[at] <= "\ud7a3"
-                if anywhere or glued or not (before.isalnum() or before == "_"):
-                    found.append((at, match.group()))
-            return
-        size = len(written)
-        for match in matches:  # whole words: no letter or digit but Hangul on either side
-            at, stop = match.span()
-            before = written[at - 1] if at else " "
-            after = written[stop] if stop < size else " "
-            if (
-                not (before.isalnum() and not "\uac00" <= before <= "\ud7a3")
-                and before != "-"
-                and not (after.isalnum() and not "\uac00" <= after <= "\ud7a3")
-            ):
-                found.append((at, written[at:stop]))
-
-    def _patterns(self, text: Field, starts: list[int] | None) -> list[tuple[int, str]]:
-        matches = text.patterns.get(self.regex)
-        if matches is None:  # groups of two topics may share a pattern
-            if self.openings is None:
-                every = self.regex.finditer(text.text)
-            elif starts:
-                every = _matches_at(self.regex, text.text, starts)
-            else:
-                return []
-            matches = [(m.start(), m.group()) for m in every]
-            text.patterns[self.regex] = matches
-        return matches
-
 
 @dataclass(frozen=True)
 class Matcher:
     """A group's scans: its terms by kind, and its patterns."""
 
     scans: tuple[Scan, ...] = ()
-
-    def find(self, text: Field, starts: dict[Scan, list[int]]) -> list[tuple[int, str]]:
-        """Where and what matched in the field, in order; ``starts`` as ``KeyFinder`` gives."""
-        found: list[tuple[int, str]] = []
-        for scan in self.scans:
-            at = starts.get(scan)
-            if at is not None or scan.openings is None:
-                scan.find(text, at, found)
-        found.sort()
-        return found
-
-
-class KeyFinder:
-    """Where in a text the openings of some scans are, in one pass over it."""
-
-    def __init__(self, scans: Iterable[Scan]) -> None:
-        owners: dict[str, list[Scan]] = defaultdict(list)
-        for scan in scans:
-            for opening in scan.openings or ():
-                owners[opening].append(scan)
-        self._owners = [tuple(scans_of) for scans_of in owners.values()]
-        # A DFA: about twice as fast per pass as the default here, built in milliseconds.
-        self._automaton = AhoCorasick(list(owners), implementation=Implementation.DFA)
-
-    def starts(self, text: Field) -> dict[Scan, list[int]]:
-        """Per scan, where in the field one of its openings begins."""
-        folded = text.folded
-        try:
-            matches = self._automaton.find_matches_as_indexes(folded, overlapping=True)
-        except UnicodeEncodeError:  # a lone surrogate (JSON can carry "\ud800"): in no opening
-            folded = _SURROGATE.sub("\ufffd", folded)
-            matches = self._automaton.find_matches_as_indexes(folded, overlapping=True)
-        found: dict[Scan, list[int]] = defaultdict(list)
-        owners = self._owners
-        for index, at, _ in matches:
-            for scan in owners[index]:
-                found[scan].append(at)
-        return found
 
 
 def _shortest(openings: Iterable[str]) -> frozenset[str]:
@@ -348,7 +234,7 @@ def _openings(items: Sequence[_Item]) -> set[str] | None:
         if op is _constants.LITERAL:
             char = chr(value)
             if (ignore_case and not _FOLDABLE.fullmatch(char)) or _SURROGATE.match(char):
-                break  # the key finder cannot look for a surrogate
+                break  # the automaton cannot look for a surrogate
             run += char.translate(_ASCII_LOWER)
             continue
         if run:

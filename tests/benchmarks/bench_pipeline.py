@@ -118,13 +118,13 @@ def _aggregator_rounds(
     """The first update of a fresh project, then an update where every source answers 304."""
     url, sources = f"sqlite:///{project / 'aggregator.db'}", len(data.feeds)
     first = harness.aggregator(project, "update")
-    ingest_ms, regen_ms, _ = _last_runs(url)
+    ingest_ms, regen_ms, _ = last_runs(url)
     add("aggregator first update, in-process", data.entries * 1000 / (ingest_ms + regen_ms), RATE)
     add("aggregator first update, process", data.entries / first.seconds, RATE)
     add("aggregator first update, of which regenerate", regen_ms, "ms")
     add("aggregator first update, peak RSS", first.peak_mb, "MB")
     again = harness.aggregator(project, "update", "--force")
-    ingest_ms, regen_ms, unmodified = _last_runs(url)
+    ingest_ms, regen_ms, unmodified = last_runs(url)
     if unmodified != sources:
         notes.append(f"only {unmodified} of {sources} sources answered 304 to aggregator")
     add("aggregator 304 round, ingest in-process", ingest_ms / sources, PER_SOURCE)
@@ -133,7 +133,7 @@ def _aggregator_rounds(
     add("aggregator 304 round, peak RSS", again.peak_mb, "MB")
 
 
-def _last_runs(url: str, *, ingest: bool = True) -> tuple[int, int, int]:
+def last_runs(url: str, *, ingest: bool = True) -> tuple[int, int, int]:
     """Durations of the last ingest and regeneration (ms), and sources last answering 304."""
     storage = Storage(url)
     try:
@@ -276,7 +276,7 @@ def bench_regen(args: argparse.Namespace, size: int, backend: str, results: Resu
             harness.aggregator(project, "regenerate", database_url=url, profile=named)
         for _ in range(args.runs):
             done = harness.aggregator(project, "regenerate", database_url=url)
-            _, regen_ms, _ = _last_runs(url, ingest=False)
+            _, regen_ms, _ = last_runs(url, ingest=False)
             add(REGENERATE, regen_ms, "ms")
             add("aggregator regenerate, process", done.seconds * 1000, "ms")
             add("aggregator regenerate, peak RSS", done.peak_mb, "MB")

@@ -15,7 +15,7 @@ publisher does.
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -251,7 +251,12 @@ def _route(feed: Feed):  # noqa: ANN202 (a FeedServer route)
 
 def serve(data: Corpus) -> FeedServer:
     """A started FeedServer with every feed of ``data`` at its path."""
+    return serve_feeds(data.feeds)
+
+
+def serve_feeds(feeds: Iterable[Feed]) -> FeedServer:
+    """A started FeedServer with each of ``feeds`` at its path, answering 304 when fresh."""
     server = FeedServer()
-    for feed in data.feeds:
+    for feed in feeds:
         server.serve(feed.path, _route(feed))
     return server.start()

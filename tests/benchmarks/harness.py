@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support import postgres
+from tests.support.postgres import POSTGRES_SERVER
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("AGGREGATOR_BENCH_CACHE", Path.home() / ".cache" / "aggregator-bench"))
-POSTGRES_SERVER = postgres.POSTGRES_SERVER
 
 
 @dataclass(frozen=True)

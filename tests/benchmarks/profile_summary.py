@@ -15,13 +15,15 @@ import re
 from collections import Counter
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
+
 # Threads parked waiting for work, which py-spy does not always tell from running ones.
 IDLE = re.compile(r"^(_worker \(concurrent/futures/thread\.py\)|wait \(threading\.py\))$")
 
 
 def _label(frame: dict[str, object]) -> str:
     where = str(frame.get("file", ""))
-    for marker in ("site-packages/", "wt-bench/", "lib/python3.11/"):
+    for marker in ("site-packages/", f"{REPO.name}/", "lib/python3.11/"):
         if marker in where:
             where = where.split(marker, 1)[1]
             break

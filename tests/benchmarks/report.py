@@ -48,6 +48,7 @@ def targets(results: Results) -> dict[tuple[str, str], str]:
     """The targets of issue #7, judged on the medians measured."""
     judged = {}
     for section, _row in list(results.values):
+        _whole_process(results, section, judged)
         if section.startswith("ingest"):
             ours = results.median(section, "aggregator first update, in-process")
             theirs = results.median(section, "reader first update, in-process")
@@ -78,3 +79,25 @@ def targets(results: Results) -> dict[tuple[str, str], str]:
                     f"< 300 MB: {_verdict(peak < 300)}"
                 )
     return judged
+
+
+def _whole_process(results: Results, section: str, judged: dict[tuple[str, str], str]) -> None:
+    """Issue #22: whole process as a user runs it, ≥ 2× reader's first update, a 304 round
+    no slower per source than reader's, the first update's peak RSS ≤ 200 MB."""
+    ours = results.median(section, "aggregator first update, process")
+    theirs = results.median(section, "reader first update, process")
+    if ours and theirs:
+        judged[(section, "aggregator first update, process")] = (
+            f"≥2× reader = {2 * theirs:,.0f}: {_verdict(ours >= 2 * theirs)} ({ours / theirs:.2f}×)"
+        )
+    ours = results.median(section, "aggregator 304 round, process")
+    theirs = results.median(section, "reader 304 round, process")
+    if ours and theirs:
+        judged[(section, "aggregator 304 round, process")] = (
+            f"≤ reader = {theirs:.2f}: {_verdict(ours <= theirs)}"
+        )
+    peak = results.median(section, "aggregator first update, peak RSS")
+    if peak is not None:
+        judged[(section, "aggregator first update, peak RSS")] = (
+            f"≤ 200 MB: {_verdict(peak <= 200)}"
+        )
