@@ -15,8 +15,8 @@ from aggregator.types import ItemData
 @dataclass(frozen=True)
 class ItemAnalysis:
     """An item's MinHash signature (None when too short), its text, title and lead keys
-    (``fingerprints.story_keys``, None when too short), its band keys (the signature's and
-    those keys), its topics' scores,
+    (``fingerprints.story_keys``, None when too short), its text beginning's keys, its
+    band keys (the signature's and those keys), its topics' scores,
     and its body's text as its content hash reads it (``dedup.content_hash``'s ``body``:
     worked out here from the text the rest needs, the writer does not extract it again).
     """
@@ -25,6 +25,7 @@ class ItemAnalysis:
     text: int | None
     title: int | None
     lead: int | None
+    heads: tuple[int, ...]
     bands: tuple[int, ...]
     topics: tuple[tuple[str, float], ...]
     body: str
@@ -39,6 +40,7 @@ def analyze(item: ItemData, topics: Sequence[classify.Topic]) -> ItemAnalysis:
         keys.text,
         keys.title,
         keys.lead,
+        keys.heads,
         keys.bands,
         tuple((m.topic_id, m.score) for m in matches if m.matched),
         normalize(text),  # dedup.body_text(item.content_html), from the text extracted above

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from aggregator.containment import holds, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -203,6 +204,7 @@ def matching_stories(
     published: datetime,
     candidates: list[StoryCandidate],
     threshold: float,
+    body: str = "",
 ) -> set[int]:
     """The stories of every candidate telling the same story as a new item.
 
@@ -212,11 +214,15 @@ def matching_stories(
     normalized text whatever its length, signatures at least ``threshold`` alike, or
     within TITLE_WINDOW the same first sentence (byline aside) or the same headline
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
+    Or, the texts being ``body`` and the candidates', one holds the other
+    (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
+    of both, as different write-ups of one event do).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
+    held = version(title, body)
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -238,6 +244,13 @@ def matching_stories(
                 and "title" in shared
                 and (alike is None or alike >= TITLE_SUPPORT)
             )
+            or holds(
+                held,
+                version(candidate.title, candidate.body),
+                headlines_near=apart <= TITLE_WINDOW,
+                short=alike is None,
+                heads_meet="head" in shared,
+            )
         ):
             found.add(candidate.story_id)
     return found
@@ -252,13 +265,12 @@ def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
         is_global_id(first.key) and first.key == second.key
     ):
         return True
-    mine, theirs = (story_keys(i.title, html_to_text(i.content_html)) for i in (first, second))
-    when = first.published or second.published or datetime.min.replace(tzinfo=UTC)
-    shared = frozenset(
-        name
-        for name, key, other in zip(("text", "title", "lead"), mine[1:4], theirs[1:4], strict=True)
-        if key is not None and key == other
+    texts = [html_to_text(item.content_html) for item in (first, second)]
+    mine, theirs = (
+        story_keys(item.title, text) for item, text in zip((first, second), texts, strict=True)
     )
+    when = first.published or second.published or datetime.min.replace(tzinfo=UTC)
+    shared = shared_keys(mine[1:4], theirs[1:4], mine.heads, theirs.heads)
     candidate = StoryCandidate(
         0,
         0,
@@ -267,8 +279,22 @@ def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
         second.published or when,
         second.title,
         shared,
+        texts[1],
     )
-    return bool(matching_stories(mine.slots, first.title, when, [candidate], threshold))
+    return bool(matching_stories(mine.slots, first.title, when, [candidate], threshold, texts[0]))
+
+
+def shared_keys(
+    mine: tuple[int | None, ...],
+    theirs: tuple[int | None, ...],
+    my_heads: tuple[int, ...],
+    their_heads: tuple[int, ...],
+) -> frozenset[str]:
+    """``StoryCandidate.shared`` of two items' text, title and lead keys and text
+    beginnings' keys (``fingerprints.StoryKeys``), as the band index finds it."""
+    named = zip(("text", "title", "lead"), mine, theirs, strict=True)
+    found = {name for name, key, other in named if key is not None and key == other}
+    return frozenset(found | ({"head"} if set(my_heads) & set(their_heads) else set()))
 
 
 def _numbers_agree(mine: frozenset[str], theirs: frozenset[str]) -> bool:

@@ -8,6 +8,8 @@ import hashlib
 import re
 import struct
 import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
 from operator import eq
 from typing import NamedTuple
 
@@ -164,6 +166,22 @@ _VERSION_MARKERS = re.compile(
 # Headlines shorter than this (in characters, markers aside) get no title key.
 MIN_TITLE_KEY_CHARS = 10
 _DIGITS = re.compile(r"\d+")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+# A number in Chinese numerals before a counter (连续四天, 第五次): days, times, people...
+_HAN_COUNTS = re.compile(r"[一二两三四五六七八九十百千万]+(?=[天日次个名人年月周轮届期号度])")
+
+
+# A leading label of a headline's column or section ("[사설]", "[5분 칼럼]", "【视频】"): one
+# outlet's editorial republished as an audio column differs only in it.
+_LABEL = re.compile(r"^\s*(?:\[[^\]]{1,15}\]|【[^】]{1,15}】|〈[^〉]{1,15}〉)\s*")
+
+
+def bare_title(title: str) -> str:
+    """A headline without its version labels (flash, breaking, roundup) and leading label,
+    unless the label is most of its words ("[오늘의 날씨] 2022년 7월 25일")."""
+    unmarked = _VERSION_MARKERS.sub(" ", title)
+    bare = _LABEL.sub("", unmarked, count=1)
+    return bare if len(_NOT_LETTERS.sub("", bare)) >= MIN_TITLE_KEY_CHARS else unmarked
 
 
 def title_key(title: str) -> int | None:
@@ -171,7 +189,7 @@ def title_key(title: str) -> int | None:
     (flash, breaking, roundup) aside: a syndicated copy whose description the outlet cut
     or prefixed with its byline, and a flash and the full version that replaces it, have
     the same headline when their texts are far apart."""
-    latin, spaceless = _words(_VERSION_MARKERS.sub(" ", title))
+    latin, spaceless = _words(bare_title(title))
     joined = b" ".join(latin)
     if len(joined) + len(spaceless) < MIN_TITLE_KEY_CHARS:
         return None
@@ -179,12 +197,17 @@ def title_key(title: str) -> int | None:
     return int.from_bytes(hashlib.blake2b(b"title\x1f" + words, digest_size=8).digest(), "big") >> 1
 
 
+def is_version(title: str) -> bool:
+    """Whether a headline is labelled as a version: flash, short, full, breaking, roundup."""
+    return _VERSION_MARKERS.search(title) is not None
+
+
+@lru_cache(maxsize=8192)
 def title_numbers(title: str) -> frozenset[str]:
     """The numbers a headline states (NFKC: circled ① is 1): numbered parts of a series,
     template notices and different polls' figures differ in them."""
-    return frozenset(
-        _DIGITS.findall(unicodedata.normalize("NFKC", _VERSION_MARKERS.sub(" ", title)))
-    )
+    unmarked = unicodedata.normalize("NFKC", _VERSION_MARKERS.sub(" ", title))
+    return frozenset(_DIGITS.findall(unmarked) + _HAN_COUNTS.findall(unmarked))
 
 
 # A wire's dateline or a copier's byline before the first sentence: "[서울=뉴시스] 이지율
@@ -210,24 +233,110 @@ def lead_key(body: str) -> int | None:
     return int.from_bytes(hashlib.blake2b(b"lead\x1f" + words, digest_size=8).digest(), "big") >> 1
 
 
+# A notice an outlet puts in every item: Yonhap's 【版权归韩联社所有…】 (its flashes' whole
+# text), "[저작권자 ©… 무단 전재 및 재배포 금지]". Copies differ in it, not in their story.
+_BOILERPLATE = re.compile(
+    r"[【\[<〈(][^】\]>〉)\n]{0,60}(?:版权|저작권|무단\s*전재|copyright)[^】\]>〉)\n]{0,60}[】\]>〉)]",
+    re.IGNORECASE,
+)
+
+
+def clean_body(body: str) -> str:
+    """An item's text without the outlet's copyright notice, as its story keys read it."""
+    return _BOILERPLATE.sub(" ", body)
+
+
+@lru_cache(maxsize=1024)  # a set of a 2 kB text's shingles holds about 40 kB
+def body_shingles(body: str) -> frozenset[bytes]:
+    """The shingles of an item's text, notice aside: what containment is measured on."""
+    return frozenset(shingles(clean_body(body)))
+
+
+@lru_cache(maxsize=8192)
+def title_grams(title: str) -> frozenset[str]:
+    """A headline's words (labels aside) and the character pairs of its spaceless runs: one
+    headline's grams are nearly all in the other's when one is the other cut or extended."""
+    latin, spaceless = _words(bare_title(title))
+    grams = {word.decode() for word in latin}
+    grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
+    return frozenset(grams)
+
+
+def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
+    """The share of the smaller set found in the other (0 when either is empty)."""
+    if not first or not second:
+        return 0.0
+    return len(first & second) / min(len(first), len(second))
+
+
+def jaccard(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
+    """The share of the two sets' union they have in common (0 when both are empty)."""
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
+
+
+SKETCH_SLOTS = 8
+HEAD_CHARS = 200  # a text's beginning: what a copy cut at any length still shares
+MIN_HEAD_SHINGLES = 20
+
+
+def _sketch_keys(tag: bytes, pieces: Iterable[bytes]) -> list[int]:
+    """One-row band keys of a small one-permutation MinHash of ``pieces``: sets much alike
+    share most of them, and a set cut or extended a little still shares some."""
+    slots: dict[int, bytes] = {}
+    for piece in pieces:
+        digest = hashlib.blake2b(tag + piece, digest_size=8).digest()
+        slot = digest[-1] % SKETCH_SLOTS
+        if slot not in slots or digest < slots[slot]:
+            slots[slot] = digest
+    return [
+        int.from_bytes(hashlib.blake2b(tag + bytes([slot]) + low, digest_size=8).digest(), "big")
+        >> 1
+        for slot, low in sorted(slots.items())
+    ]
+
+
+def head_keys(body: str) -> list[int]:
+    """The band keys of a text's beginning (byline aside, notice aside): a copy an outlet
+    cut at another length opens as the other does, and shares some (none when short)."""
+    head = shingles(_BYLINE.sub("", clean_body(body), count=1)[:HEAD_CHARS])
+    return _sketch_keys(b"head\x1f", head) if len(head) >= MIN_HEAD_SHINGLES else []
+
+
+def headline_keys(title: str) -> list[int]:
+    """Band keys finding a headline cut or extended (a flash and its full version)."""
+    return _sketch_keys(b"headline\x1f", (g.encode() for g in title_grams(title)))
+
+
 class StoryKeys(NamedTuple):
     """What an item is indexed by for finding its story: its signature (None when short),
-    its text, title and lead keys (None when too short), and every band key of them."""
+    its text, title and lead keys (None when too short), its text beginning's keys, and
+    every band key of them (with its headline's)."""
 
     slots: tuple[int, ...] | None
     text: int | None
     title: int | None
     lead: int | None
+    heads: tuple[int, ...]
     bands: tuple[int, ...]
 
 
 def story_keys(title: str, body: str) -> StoryKeys:
     """An item's signature, text, title and lead keys, and every band key it is indexed by."""
+    body = clean_body(body)
     slots = signature(f"{title}\n{body}")
     same_text, same_title, same_lead = text_key(title, body), title_key(title), lead_key(body)
     bands = band_keys(slots) if slots else []
     keys = [key for key in (same_text, same_title, same_lead) if key is not None]
-    return StoryKeys(slots, same_text, same_title, same_lead, tuple(bands + keys))
+    heads = head_keys(body)
+    return StoryKeys(
+        slots,
+        same_text,
+        same_title,
+        same_lead,
+        tuple(heads),
+        tuple(bands + keys + headline_keys(title) + heads),
+    )
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:

@@ -310,10 +310,11 @@ def _use_page(
     if not analysis.bands or not article_pages.alone_in_story(tx, page.item_id):
         return
     (found,) = tx.story_candidates(
-        page.source_id, [analysis.bands], [(analysis.text, analysis.title, analysis.lead)]
+        [analysis.bands], [(analysis.text, analysis.title, analysis.lead)], [analysis.heads]
     )
     when, threshold = published or page.published, run.settings.dedup.similarity
-    stories = dedup.matching_stories(analysis.slots, title, when, found, threshold)
+    others = [candidate for candidate in found if candidate.item_id != page.item_id]
+    stories = dedup.matching_stories(analysis.slots, title, when, others, threshold, analysis.body)
     tx.join_stories([(page.item_id, stories)])
 
 

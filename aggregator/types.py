@@ -232,7 +232,8 @@ class StoryCandidate:
     values: frozenset[int] | None  # fingerprints.full_slot_values(signature)
     published: datetime
     title: str
-    shared: frozenset[str]  # the new item's named keys it has: "text", "title", "lead"
+    shared: frozenset[str]  # the new item's keys it has: "text", "title", "lead", "head"
+    body: str = ""  # its text (plain), for how much of one text the other holds
 
 
 # --- Web sources: as declared, and as stored ---------------------------------------------------

@@ -17,12 +17,13 @@ from aggregator import dedup, fulltext
 from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.app import Aggregator
 from aggregator.classify import Topic
+from aggregator.fingerprints import full_slot_values
 from aggregator.ingest.parallel import Analyses
 from aggregator.store import retention
 from aggregator.store.sources import save_fetch_state
 from aggregator.store.writes import StoreTransaction, StoryIdentities
 from aggregator.tally import Stored
-from aggregator.types import ItemData, ItemWrite, KnownItem, SourceData
+from aggregator.types import ItemData, ItemWrite, KnownItem, SourceData, StoryCandidate
 
 Planned = tuple[ItemWrite, ItemAnalysis]
 
@@ -141,15 +142,15 @@ def _insert_new(
     threshold = app.settings.dedup.similarity
     indexed = [n for n, (_, analysis) in enumerate(inserts) if analysis.bands]
     candidates = tx.story_candidates(
-        source_id,
         [inserts[n][1].bands for n in indexed],
         [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
+        [inserts[n][1].heads for n in indexed],
     )
     matched: list[set[int]] = [set() for _ in inserts]
     for n, found in zip(indexed, candidates, strict=True):
         write, analysis = inserts[n]
         matched[n] = dedup.matching_stories(
-            analysis.slots, write.item.title, write.published, found, threshold
+            analysis.slots, write.item.title, write.published, found, threshold, analysis.body
         )
     for n, (write, _) in enumerate(inserts):
         story = identities.story(write.item.link, write.item.key)
@@ -157,21 +158,49 @@ def _insert_new(
             matched[n].add(story)
     merged = sum(bool(stories) for stories in matched)
     ids = tx.insert_items(source_id, [(write, a.slots) for write, a in inserts], now)
-    # One outlet's feed may list an article under several of its URLs: the same text,
-    # published together, is one story within a source too.
-    by_text: dict[int, list[int]] = {}
-    for n, (_, analysis) in enumerate(inserts):
-        if analysis.text is not None:
-            by_text.setdefault(analysis.text, []).append(n)
-    for same in by_text.values():
-        for n in same:
-            published = inserts[n][0].published
-            matched[n].update(
-                ids[m]
-                for m in same
-                if abs(inserts[m][0].published - published) <= dedup.STORY_WINDOW
-            )
+    for n, m in _same_story_pairs(inserts, threshold):
+        matched[n].add(ids[m])
     tx.join_stories(list(zip(ids, matched, strict=True)))
     tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
     return ids, merged
+
+
+def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tuple[int, int]]:
+    """The pairs of one source's new items telling one story, by the decision items of a
+    source take with stored ones: an outlet's feed lists an article under several of its
+    URLs, and a wire's flash beside its full version. Only items sharing a band key are
+    compared."""
+    by_key: dict[int, list[int]] = {}
+    for n, (_, analysis) in enumerate(inserts):
+        for key in set(analysis.bands):
+            by_key.setdefault(key, []).append(n)
+    later: dict[int, set[int]] = {}
+    for group in by_key.values():
+        for n in group:
+            later.setdefault(n, set()).update(m for m in group if m > n)
+    found = []
+    for n, others in sorted(later.items()):
+        write, analysis = inserts[n]
+        mine = (analysis.text, analysis.title, analysis.lead)
+        candidates = [
+            StoryCandidate(
+                m,
+                m,
+                theirs.slots,
+                full_slot_values(theirs.slots) if theirs.slots else None,
+                other.published,
+                other.item.title,
+                dedup.shared_keys(
+                    mine, (theirs.text, theirs.title, theirs.lead), analysis.heads, theirs.heads
+                ),
+                theirs.body,
+            )
+            for m in sorted(others)
+            for other, theirs in (inserts[m],)
+        ]
+        stories = dedup.matching_stories(
+            analysis.slots, write.item.title, write.published, candidates, threshold, analysis.body
+        )
+        found += [(n, m) for m in sorted(stories)]
+    return found

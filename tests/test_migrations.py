@@ -1,12 +1,12 @@
 """Versioned migrations on real SQLite and PostgreSQL: create, recognise a release's v5, upgrade."""
 
 import threading
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import bindparam, func, inspect, select, text
 
 from aggregator import fingerprints, pipeline
 from aggregator.cli import main
@@ -229,5 +229,64 @@ def test_revisions_0007_and_0008_give_a_stored_item_the_keys_this_version_works_
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert keys() == written
+    finally:
+        app.close()
+
+
+def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
+    project: Path, database_url: str
+) -> None:
+    """A store as revision 0011's code wrote it (no headline or text-beginning sketch keys)
+    ends with the band keys an ingest by this version writes, and a flash stored before the
+    upgrade is found by the full version arriving after it."""
+    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
+    text_ = (
+        "Officials of both governments said the first round would open in Seoul. "
+        "The talks stalled three years ago over export controls on chip materials."
+    )
+    (project / "seeds" / "wire.xml").write_text(
+        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
+        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
+        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
+        "<description>[Copyright Wire. No reproduction]</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    app = open_app(project, database_url)
+    try:
+        now = datetime(2025, 6, 10, tzinfo=UTC)
+        pipeline.ingest(app, now)
+        storage = app.storage
+
+        def bands() -> list[tuple[int, int]]:
+            with storage.engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
+                )
+                return [tuple(row) for row in rows]
+
+        written = bands()
+        sketches = fingerprints.headline_keys(headline)
+        assert sketches and {key for _, key in written} >= set(sketches)
+        with storage.engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM item_bands WHERE band_key IN :keys").bindparams(
+                    bindparam("keys", expanding=True)
+                ),
+                {"keys": sketches},
+            )
+            command.downgrade(migrate._config(connection), "0011_item_search")  # noqa: SLF001
+        assert not migrate.state(storage).up_to_date
+        migrate.upgrade(storage)
+        assert bands() == written
+        (project / "seeds" / "paper.xml").write_text(
+            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
+            f"<item><title>{headline}, ministers say</title><link>https://paper.example/9</link>"
+            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
+            f"<description>{text_}</description></item></channel></rss>",
+            encoding="utf-8",
+        )
+        pipeline.ingest(app, now)
+        (story,) = [s for s in storage.newest_items(None, 10) if s.title == headline]
+        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
     finally:
         app.close()

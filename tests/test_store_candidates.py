@@ -1,5 +1,5 @@
 """Near-duplicate candidates from the band index, on real SQLite and PostgreSQL: exactly the
-items of other sources sharing the most band keys (counting each key's newest
+stored items sharing the most band keys (counting each key's newest
 NEWEST_MEMBERS), ties to the lowest id, also on crowded keys."""
 
 import random
@@ -70,6 +70,7 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
             stored.update(zip(ids, bands, strict=True))
             positions.update({item: n for n, item in enumerate(ids)})
         own = _store(tx, "seed:own", [[CROWDED, *range(1, 17)]] * 5)
+        stored.update(zip(own, [[CROWDED, *range(1, 17)]] * 5, strict=True))
     members: dict[int, list[int]] = {}
     for item, keys in sorted(stored.items()):
         for key in set(keys):
@@ -83,14 +84,15 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         [],
     ]
     with storage.transaction() as tx:
-        found = tx.story_candidates(tx.source_state("seed:own")[0], wanted)  # type: ignore[index]
+        found = tx.story_candidates(wanted)
     newest = {key: found[-NEWEST_MEMBERS:] for key, found in members.items()}
     expected = [ranking(newest, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert [[c.item_id for c in candidates] for candidates in found] == expected
     assert len(expected[0]) == MAX_STORY_CANDIDATES and len(members[CROWDED]) > NEWEST_MEMBERS
     # The crowded key's oldest members are left out, so the ranking differs from counting all.
     assert expected != [ranking(members, keys, MAX_STORY_CANDIDATES) for keys in wanted]
-    assert not {c.item_id for candidates in found for c in candidates} & set(own)
+    # A source's own stored items are candidates too (a wire's flash and full version).
+    assert {c.item_id for candidates in found for c in candidates} & set(own)
     candidate = found[2][0]
     place = positions[candidate.item_id]
     assert (candidate.story_id, candidate.signature) == (
@@ -112,12 +114,11 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
     )
     with storage.transaction() as tx:
         (item,) = _store(tx, "seed:a", [[CROWDED, 1, 2]])
-        own = tx.save_source(SourceInfo(key="seed:own", kind="seed", title="own"), None, NOW)
     edited = tuple(range(100, 100 + fingerprints.SIGNATURE_SLOTS))
 
     def signature_found() -> tuple[int, ...]:
         with storage.transaction() as tx:
-            ((candidate,),) = tx.story_candidates(own, [[CROWDED, 1]])
+            ((candidate,),) = tx.story_candidates([[CROWDED, 1]])
         return candidate.signature
 
     with storage.remembering_candidates():

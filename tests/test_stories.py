@@ -242,3 +242,111 @@ def test_one_feed_listing_an_article_under_two_of_its_urls_shows_it_once(
     feed = feedparser.parse(_publish(project, files, [sorted(files)]))
     (entry,) = [e for e in feed.entries if e.title == "Talks to resume"]
     assert not [link for link in entry.links if link.rel == "related"]
+
+
+# Written for these tests (issue #18's kinds of versions), not taken from any outlet.
+_REPORT = (
+    "정부는 오늘 오전 정부서울청사에서 열린 비상경제회의에서 올해 하반기 물가 안정을 위한 "
+    "종합 대책을 발표했다. 대책에는 농산물 수입 관세를 한시적으로 낮추고 공공요금 인상 "
+    "시기를 늦추는 방안이 담겼다. 기획재정부 장관은 회의를 마친 뒤 기자들과 만나 서민 "
+    "부담을 덜기 위해 가능한 모든 수단을 동원하겠다고 말했다. 정부는 다음 달 초까지 "
+    "세부 시행 계획을 마련해 국무회의에 올릴 예정이며 지방자치단체와도 협의를 이어갈 "
+    "방침이다. 전문가들은 대책의 효과가 나타나려면 적어도 한 분기는 걸릴 것으로 내다봤다."
+)
+_FULL = (
+    "韩国央行今日召开货币政策会议，决定维持基准利率不变，同时下调今年经济增长预期。"
+    "央行行长在会后记者会上表示，物价上涨压力有所缓解，但家庭负债仍在增加，需要继续观察。"
+    "市场此前普遍预计央行将按兵不动，股市和汇市对决定反应平稳。"
+)
+
+
+def _versions() -> dict[str, bytes]:
+    """A wire's flash (its text only the copyright notice) and full version under a longer
+    headline; a paper's report and another paper's copy cut to its first half under
+    another headline, 20 hours later; two template notices and two parts of a series."""
+
+    def at(hour: int, minute: int = 0) -> str:
+        return f"Mon, 09 Jun 2025 {hour:02}:{minute:02}:00 +0000"
+
+    notice = "{} 주가가 장중 3% 이상 급등했다. 거래량은 평소의 두 배 수준이었다."
+    part = "연재 기사는 지역 경제의 변화를 다룬다. 이번 회에서는 항구 도시의 재개발 과정을 살핀다."
+    return {
+        "wire.xml": _rss(
+            "wire",
+            [
+                (
+                    "1",
+                    "快讯：韩国央行维持基准利率不变",
+                    "【版权归通讯社所有，严禁转载】",
+                    at(1),
+                ),
+                (
+                    "2",
+                    "详讯：韩国央行今日宣布维持基准利率不变并下调增长预期",
+                    _FULL,
+                    at(1, 20),
+                ),
+            ],
+        ),
+        "paper.xml": _rss(
+            "paper",
+            [("7", "정부, 하반기 물가 안정 종합 대책 발표", _REPORT, at(0))],
+        ),
+        "copy.xml": _rss(
+            "copy",
+            [
+                (
+                    "3",
+                    "농산물 관세 낮추고 공공요금 인상 늦춘다",
+                    _REPORT[: len(_REPORT) // 2],
+                    at(20),
+                )
+            ],
+        ),
+        "notices.xml": _rss(
+            "notices",
+            [
+                (
+                    "a",
+                    "가나전자, 장중 3% 이상 급등",
+                    notice.format("가나전자"),
+                    at(2),
+                ),
+                (
+                    "b",
+                    "다라화학, 장중 3% 이상 급등",
+                    notice.format("다라화학"),
+                    at(2, 5),
+                ),
+                ("c", "항구 도시의 재개발 ①", part, at(3)),
+                ("d", "항구 도시의 재개발 ②", part, at(3)),
+            ],
+        ),
+    }
+
+
+def test_flash_and_full_versions_and_a_cut_copy_are_one_entry_in_any_order(
+    project: Path, tmp_path: Path
+) -> None:
+    """Versions found by containment (a flash's headline in the full version's, a copy's
+    text in the report's) are one entry whatever the arrival order; template notices and
+    a series' parts stay apart."""
+    files = _versions()
+    rng = random.Random(18)
+    published = {_publish(_fresh(tmp_path, project, "all"), files, [sorted(files)])}
+    for trial in range(6):
+        order = rng.sample(sorted(files), len(files))
+        published.add(_publish(_fresh(tmp_path, project, str(trial)), files, [[n] for n in order]))
+    (only,) = published
+    entries = {e.title: e for e in feedparser.parse(only).entries}
+    related = {
+        title: sorted(link.href for link in entry.links if link.rel == "related")
+        for title, entry in entries.items()
+    }
+    assert related["정부, 하반기 물가 안정 종합 대책 발표"] == ["https://www.copy.example/3"]
+    assert "농산물 관세 낮추고 공공요금 인상 늦춘다" not in entries
+    # One outlet's two versions: one entry (the earliest), listing no other outlet.
+    assert "详讯：韩国央行今日宣布维持基准利率不变并下调增长预期" not in entries
+    assert related["快讯：韩国央行维持基准利率不变"] == []
+    for title in ("가나전자", "다라화학", "항구 도시의 재개발 ①", "항구 도시의 재개발 ②"):
+        assert any(t.startswith(title) for t in entries), title

@@ -26,11 +26,11 @@ TOPICS = load_topics(REPO / "config" / "topics")
 
 # Held-out F1 per language and topic when the floor was set; raise them when the rules
 # do better, never lower them to let a rule change through. (Set again on 2026-12-05
-# when knews-c and yna-cn-b joined the held-out third: on the earlier sets alone, the
-# rules of that day scored at or above the earlier floors.)
+# when knews-c, yna-cn-b and yna-cn-c joined the held-out third: on the earlier sets
+# alone, the rules of that day scored at or above the earlier floors.)
 FLOORS = {
     "ko": {"alliance": 0.80, "domestic-politics": 0.89, "inter-korean": 0.92},
-    "zh": {"alliance": 0.81, "domestic-politics": 0.92, "inter-korean": 0.82},
+    "zh": {"alliance": 0.80, "domestic-politics": 0.89, "inter-korean": 0.85},
 }
 
 

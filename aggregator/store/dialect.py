@@ -92,7 +92,7 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{column} = ANY({values})"
 
 
-# Each wanted band key with its newest members of other sources, at most NEWEST_MEMBERS,
+# Each wanted band key with its newest members, at most NEWEST_MEMBERS,
 # as one joined string per key: one walk down the band index per key, stopped at the
 # limit. A key that more items share tells less about any of them: news on one subject
 # makes some keys crowded (thousands of members in a large store), a near-duplicate
@@ -101,24 +101,20 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 # member of a crowded key was half a 1,000-source first ingest's writing time).
 # (An item has band keys only when it has a signature.)
 NEWEST_MEMBERS = 100
-_OTHER_MEMBERS = (
-    "SELECT item_id FROM item_bands WHERE band_key = {key}"
-    " AND item_id NOT IN (SELECT id FROM items WHERE source_id = :source)"
-    " ORDER BY item_id DESC LIMIT :most"
-)
+_MEMBERS = "SELECT item_id FROM item_bands WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most"
 NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
     dialect: text(sql).bindparams(bindparam("band_keys", type_=ValueList(BigInteger())))
     for dialect, sql in (
         (
             "sqlite",
             "SELECT wanted.value, (SELECT group_concat(item_id) FROM ("
-            + _OTHER_MEMBERS.format(key="wanted.value")
+            + _MEMBERS.format(key="wanted.value")
             + ")) FROM json_each(:band_keys) AS wanted",
         ),
         (
             "postgresql",
             "SELECT wanted, (SELECT string_agg(CAST(item_id AS TEXT), ',') FROM ("
-            + _OTHER_MEMBERS.format(key="wanted")
+            + _MEMBERS.format(key="wanted")
             + ") AS newest) FROM unnest(:band_keys) AS wanted",
         ),
     )

@@ -24,6 +24,7 @@ from aggregator.store.dialect import (
 )
 from aggregator.store.engine import Transaction
 from aggregator.store.schema import item_bands, item_topics, items, meta, sources
+from aggregator.text import html_to_text
 from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, StoryCandidate
 
 # What ``story_candidates``' named keys are, in order (fingerprints.StoryKeys).
@@ -31,7 +32,7 @@ NAMED_KEYS = ("text", "title", "lead")
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
 # Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
-REMEMBERED_CANDIDATES = 100_000
+REMEMBERED_CANDIDATES = 25_000
 
 _KNOWN_ITEMS = select(
     items.c.key,
@@ -52,9 +53,9 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(items.c.id, items.c.signature, items.c.published, items.c.title).where(
-    OneOf(items.c.id, "ids")
-)
+_SIGNATURES = select(
+    items.c.id, items.c.signature, items.c.published, items.c.title, items.c.content_html
+).where(OneOf(items.c.id, "ids"))
 _STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
 _CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
     OneOf(items.c.id, "ids")
@@ -119,6 +120,14 @@ class StoryIdentities:
             self.by_key_hash.get(global_key_hash(key) or ""),
         )
         return min((s for s in stories if s is not None), default=None)
+
+
+def _sharing(
+    member_sets: dict[int, set[int]], named: tuple[int | None, ...], heads: Sequence[int]
+) -> list[tuple[str, set[int]]]:
+    """The items having each of a new item's named keys, and any of its heads' keys."""
+    found = [(n, member_sets.get(key, set())) for n, key in zip(NAMED_KEYS, named, strict=True)]
+    return [*found, ("head", set().union(*(member_sets.get(key, ()) for key in heads)))]
 
 
 class StoreTransaction(Transaction):
@@ -212,28 +221,25 @@ class StoreTransaction(Transaction):
 
     def story_candidates(
         self,
-        source_id: int,
         band_sets: Sequence[Sequence[int]],
         named_keys: Sequence[tuple[int | None, ...]] | None = None,
+        head_sets: Sequence[Sequence[int]] | None = None,
     ) -> list[list[StoryCandidate]]:
-        """For each set of band keys: items of other sources sharing bands with it.
-
-        These are a new item's near-duplicate candidates, ranked by how many bands
-        they share: a near-duplicate shares many, an item that only talks about the
-        same subject one or two. News on one subject shares bands widely, so only each
-        key's newest NEWEST_MEMBERS are counted and the best-ranked few compared, which
-        bounds the cost however crowded the index gets. One query answers a whole
-        source's new items: its own items are never candidates, so what it is writing
-        cannot change the answer. ``named_keys`` (per set: its text, title and lead keys,
-        ``fingerprints.StoryKeys``, among its band keys) say which of them a candidate
-        shares (``StoryCandidate.shared``).
-        """
+        """For each set of band keys: stored items sharing bands with it, a new item's
+        near-duplicate candidates, ranked by how many bands they share (a near-duplicate
+        shares many, an item on the same subject one or two). Only each key's newest
+        NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
+        however crowded the index gets. One query answers a whole source's new items before
+        they are written (the writer compares them with each other); its stored items count
+        too (a wire's flash and full version, issue #18). ``named_keys`` (per set: its text,
+        title and lead keys) and ``head_sets`` (its text beginning's keys) say which of them
+        a candidate shares (``StoryCandidate.shared``; ``fingerprints.StoryKeys``)."""
         wanted = sorted({key for keys in band_sets for key in keys})
         if not wanted:
             return [[] for _ in band_sets]
         rows = self.connection.execute(
             NEWEST_BAND_MEMBERS[self.connection.dialect.name],
-            {"band_keys": wanted, "source": source_id, "most": NEWEST_MEMBERS},
+            {"band_keys": wanted, "most": NEWEST_MEMBERS},
         )
         members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
         member_sets = {key: set(found) for key, found in members.items()}
@@ -241,6 +247,7 @@ class StoreTransaction(Transaction):
             most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
         ]
         named = named_keys or [(None, None, None)] * len(band_sets)
+        heads = head_sets or [()] * len(band_sets)
         rows = self._candidate_rows({item for best in ranked for item in best})
         return [
             [
@@ -250,35 +257,33 @@ class StoreTransaction(Transaction):
                     *_slots(signature),
                     published,
                     headline,
-                    frozenset(
-                        name
-                        for name, key in zip(NAMED_KEYS, keys, strict=True)
-                        if key is not None and item in member_sets.get(key, ())
-                    ),
+                    frozenset(name for name, items in sharing if item in items),
+                    body,
                 )
+                for sharing in (_sharing(member_sets, keys, head),)
                 for item in best
-                for story, signature, published, headline in (rows[item],)
+                for story, signature, published, headline, body in (rows[item],)
             ]
-            for best, keys in zip(ranked, named, strict=True)
+            for best, keys, head in zip(ranked, named, heads, strict=True)
         ]
 
     def _candidate_rows(
         self, wanted: set[int]
-    ) -> dict[int, tuple[int, bytes | None, datetime, str]]:
-        """The story, signature, publication date and title of each wanted item.
-
-        All but the story are read unless remembered; stories always are, as they
-        change when stories join.
-        """
+    ) -> dict[int, tuple[int, bytes | None, datetime, str, str]]:
+        """The story, signature, publication date, title and text of each wanted item: all
+        but the story are read unless remembered (stories change when stories join)."""
         if not wanted:
             return {}
         remembered = {} if self.remembered is None else self.remembered
         missing = sorted(wanted.difference(remembered))
         rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
-        read = {item: (signature, published, title) for item, signature, published, title in rows}
+        read = {
+            item: (signature, published, title, html_to_text(html))
+            for item, signature, published, title, html in rows
+        }
         if self.remembered is not None:
             if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
-                remembered.clear()  # a bound on memory: about 35 MB
+                remembered.clear()  # a bound on memory: texts of about 2 kB each, 50 MB
             remembered.update(read)
         stories = dict(self.connection.execute(_STORIES, {"ids": sorted(wanted)}).all())
         return {item: (stories[item], *(read.get(item) or remembered[item])) for item in wanted}

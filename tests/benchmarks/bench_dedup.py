@@ -78,10 +78,10 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
             identities.story(link, link)
         # One lookup for all of them, as an ingest does for a source's new items.
         candidates = tx.story_candidates(
-            2, bands, [(found.text, found.title, found.lead) for found in keys]
+            bands, [(found.text, found.title, found.lead) for found in keys]
         )
         for slots, found in zip(signatures, candidates, strict=True):
-            dedup.matching_stories(slots, NOW, found, 0.5)
+            dedup.matching_stories(slots, "", NOW, found, 0.5)
     return (time.perf_counter() - start) * 1000 / len(texts)
 
 
