@@ -12,10 +12,12 @@ from aggregator import fingerprints, pipeline
 from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
+from aggregator.text import html_to_text
 from tests import legacy_v5
 from tests.support.app import open_app
 from tests.support.cli import run
 from tests.support.schema import differences
+from tests.support.signatures import blake2b_signature
 
 
 def row_counts(storage: Storage) -> dict[str, int]:
@@ -286,7 +288,90 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
             encoding="utf-8",
         )
         pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 10) if s.title == headline]
+        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
+        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+    finally:
+        app.close()
+
+
+def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_ones(
+    project: Path, database_url: str
+) -> None:
+    """A store as revision 0012's code wrote it (signatures of blake2b-hashed shingles, and
+    their band keys) ends with the signatures and band keys an ingest by this version
+    writes, and an edited copy arriving after the upgrade joins the story stored before."""
+    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
+    sentences = [
+        "Officials of both governments said the first round would open in Seoul.",
+        "The talks stalled three years ago over export controls on chip materials.",
+        "Business groups in both countries welcomed the decision on Tuesday.",
+        "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
+        "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
+    ]
+    (project / "seeds" / "wire.xml").write_text(
+        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
+        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
+        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
+        f"<description>{' '.join(sentences)}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    app = open_app(project, database_url)
+    try:
+        now = datetime(2025, 6, 10, tzinfo=UTC)
+        pipeline.ingest(app, now)
+        storage = app.storage
+
+        def keys() -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
+            with storage.engine.connect() as connection:
+                signatures = connection.execute(text("SELECT id, signature FROM items ORDER BY id"))
+                bands = connection.execute(
+                    text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
+                )
+                return [(i, s and bytes(s)) for i, s in signatures], [tuple(b) for b in bands]
+
+        written = keys()
+        stored = storage.newest_items(None, 50)
+        assert headline in [item.title for item in stored]
+        with storage.engine.begin() as connection:
+            for item in stored:  # the signature and band keys revision 0012's code wrote
+                body = html_to_text(item.content_html)
+                new = fingerprints.story_keys(item.title, body)
+                if new.slots is None:
+                    continue
+                old = blake2b_signature(f"{item.title}\n{fingerprints.clean_body(body)}")
+                assert old is not None and old != new.slots
+                others = set(new.bands) - set(fingerprints.band_keys(new.slots))
+                connection.execute(
+                    text("UPDATE items SET signature = :s WHERE id = :id"),
+                    {"s": fingerprints.pack(old), "id": item.id},
+                )
+                connection.execute(
+                    text("DELETE FROM item_bands WHERE item_id = :id"), {"id": item.id}
+                )
+                connection.execute(
+                    text("INSERT INTO item_bands (band_key, item_id) VALUES (:key, :id)"),
+                    [
+                        {"key": key, "id": item.id}
+                        for key in sorted(others | set(fingerprints.band_keys(old)))
+                    ],
+                )
+            command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
+        assert keys() != written
+        assert not migrate.state(storage).up_to_date
+        migrate.upgrade(storage)
+        assert keys() == written
+        copy = [sentences[0].replace("Seoul", "the South Korean capital"), *sentences[1:]]
+        (project / "seeds" / "paper.xml").write_text(
+            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
+            "<item><title>Trade talks between Korea and Japan to restart</title>"
+            "<link>https://paper.example/9</link>"
+            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
+            f"<description>{' '.join(copy)} Reporting by the paper.</description>"
+            "</item></channel></rss>",
+            encoding="utf-8",
+        )
+        pipeline.ingest(app, now)
+        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
         assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
     finally:
         app.close()

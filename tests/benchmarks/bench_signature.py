@@ -13,14 +13,25 @@ runs is printed (the least disturbed), with the median beside it.
 """
 
 import argparse
+import itertools
 import re
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aggregator import fingerprints
+from aggregator.ingest.feeds import parse_feed
+from aggregator.text import html_to_text
 from tests.benchmarks.bench_classify import corpus_texts, labelled_texts
+from tests.support.project import REPO
+from tests.support.signatures import blake2b_signature
 from tests.test_signature_equivalence import reference_shingles, reference_signature
+
+THRESHOLD = 0.5  # dedup.similarity's default
+SEOUL = ZoneInfo("Asia/Seoul")
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TEXT_SIZE = 2000
@@ -74,12 +85,56 @@ def compare(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=9)
-    runs = parser.parse_args().runs
+    parser.add_argument("--day", help="also count alike pairs of this knews-rss day, both hashes")
+    args = parser.parse_args()
+    runs = args.runs
     for name, texts in text_sets().items():
         size = statistics.mean(map(len, texts))
         print(f"{name} ({len(texts)} texts, {size:,.0f} characters each):")
         compare("shingles", reference_shingles, fingerprints.shingles, texts, runs)
         compare("signature", reference_signature, fingerprints.signature, texts, runs)
+        compare("blake2b", blake2b_signature, fingerprints.signature, texts, runs)
+    if args.day:
+        alike_pairs(REPO.parent / "shared" / "realworld" / "knews-rss" / args.day)
+
+
+def alike_pairs(day: Path) -> None:
+    """Pairs of one day's real items whose signatures are alike (>= 0.5), blake2b against xxh3.
+
+    Candidate pairs are those sharing a band key under either hash (what the store looks
+    up); each is scored under both.
+    """
+    texts = {}
+    for path in sorted(day.glob("*.xml")):
+        data = parse_feed(path.read_bytes(), source_key=path.name, zone=SEOUL)
+        for item in data.items:
+            texts[item.link or item.guid] = f"{item.title}\n{html_to_text(item.content_html)}"
+    scored = {}
+    for name, signature in (("blake2b", blake2b_signature), ("xxh3", fingerprints.signature)):
+        signatures = {key: signature(text) for key, text in texts.items()}
+        scored[name] = signatures
+    candidates = set()
+    for signatures in scored.values():
+        members = defaultdict(list)
+        for key, slots in signatures.items():
+            for band in fingerprints.band_keys(slots) if slots else ():
+                members[band].append(key)
+        for keys in members.values():
+            candidates.update(itertools.combinations(sorted(keys), 2))
+    alike = {
+        name: {
+            (a, b)
+            for a, b in candidates
+            if fingerprints.similarity(signatures[a], signatures[b]) >= THRESHOLD
+        }
+        for name, signatures in scored.items()
+    }
+    both = alike["blake2b"] & alike["xxh3"]
+    print(
+        f"{day.name}: {len(texts)} distinct items, {len(candidates)} candidate pairs; alike "
+        f"(>= {THRESHOLD}): blake2b {len(alike['blake2b'])}, xxh3 {len(alike['xxh3'])}, "
+        f"both {len(both)}"
+    )
 
 
 if __name__ == "__main__":
