@@ -1,16 +1,22 @@
 """The open application: settings, topic rules and the store a run works with, and the
 ways every use case holds the database (the cycle lock, retries while it is unavailable).
+
+The topic rules (``classify``) are imported and compiled when first used, so that a
+command that only reads the store starts without them (issue #22, ``bench_cli``).
 """
+
+from __future__ import annotations
 
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from aggregator import classify, publish
 from aggregator.config import Settings
+from aggregator.identity import ALL_FEED, FeedIdentity, FeedSpec
 from aggregator.progress import Progress
 from aggregator.store import Storage
 from aggregator.store.lock import RunLock
@@ -18,7 +24,17 @@ from aggregator.store.retry import with_retries
 from aggregator.text import html_to_text
 from aggregator.types import TopicMatch
 
+if TYPE_CHECKING:
+    from aggregator.classify import Topic
+
 T = TypeVar("T")
+
+
+def load_rules(folder: Path) -> tuple[Topic, ...]:
+    """The topic rules in ``folder`` (``classify.load_topics``), read and compiled."""
+    from aggregator import classify
+
+    return classify.load_topics(folder)
 
 
 @dataclass
@@ -27,8 +43,9 @@ class Aggregator:
 
     settings: Settings
     storage: Storage
-    topics: tuple[classify.Topic, ...]
-    identity: publish.FeedIdentity = field(init=False)
+    # The topic rules; None until first needed when opened without them (``open``).
+    loaded_topics: tuple[Topic, ...] | None
+    identity: FeedIdentity = field(init=False)
     # Jitter for backoff; tests seed it for repeatable schedules.
     rng: random.Random = field(default_factory=random.Random)
     # Where long work reports how far it got (the command line draws it on a terminal).
@@ -37,7 +54,7 @@ class Aggregator:
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
-        self.identity = publish.FeedIdentity(
+        self.identity = FeedIdentity(
             base_url=self.settings.base_url,
             id_authority=self.settings.id_authority,
             author=self.settings.feed_title,
@@ -45,9 +62,14 @@ class Aggregator:
         )
 
     @classmethod
-    def open(cls, settings: Settings) -> "Aggregator":
-        """Load the topic rules and open (creating if new) the store."""
-        topics = classify.load_topics(settings.topics_dir)
+    def open(cls, settings: Settings, *, rules: bool = True) -> Aggregator:
+        """Load the topic rules and open (creating if new) the store.
+
+        ``rules=False`` leaves the rules to be read when first used: compiling them takes
+        longer than the whole of a command that only reads the store (``status``; issue
+        #22, ``bench_cli``), and such a command need not judge them.
+        """
+        topics = load_rules(settings.topics_dir) if rules else None
         storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
         try:
             with_retries(
@@ -61,11 +83,28 @@ class Aggregator:
             raise
         return cls(settings, storage, topics)
 
-    def reconfigure(self, settings: Settings, topics: tuple[classify.Topic, ...]) -> None:
+    def reconfigure(self, settings: Settings, topics: tuple[Topic, ...]) -> None:
         """Use new settings and topic rules from now on (the daemon's SIGHUP)."""
         self.settings = settings
-        self.topics = topics
+        self.loaded_topics = topics
         self.__post_init__()
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        if self.loaded_topics is None:
+            self.loaded_topics = load_rules(self.settings.topics_dir)
+        return self.loaded_topics
+
+    @topics.setter
+    def topics(self, topics: tuple[Topic, ...]) -> None:
+        self.loaded_topics = topics
+
+    def topic_ids(self) -> list[str]:
+        """The topics' ids, sorted; without reading the rules when they are not loaded: a
+        topic's id is its file's name (``classify.load_topic`` refuses any other)."""
+        if self.loaded_topics is not None:
+            return [t.id for t in self.loaded_topics]
+        return sorted(path.stem for path in self.settings.topics_dir.glob("*.toml"))
 
     def close(self) -> None:
         self.storage.close()
@@ -87,11 +126,13 @@ class Aggregator:
             yield
 
     def classify_text(self, title: str, content_html: str) -> tuple[TopicMatch, ...]:
+        from aggregator import classify
+
         return classify.classify(title, html_to_text(content_html), self.topics)
 
-    def feed_specs(self) -> list[publish.FeedSpec]:
+    def feed_specs(self) -> list[FeedSpec]:
         """all.xml first, then one feed per topic."""
-        everything = publish.FeedSpec(
-            publish.ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
+        everything = FeedSpec(
+            ALL_FEED, self.settings.feed_title, "Every stored item, newest first."
         )
-        return [everything] + [publish.FeedSpec(t.id, t.title, t.description) for t in self.topics]
+        return [everything] + [FeedSpec(t.id, t.title, t.description) for t in self.topics]

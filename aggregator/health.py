@@ -9,7 +9,7 @@ within ``status.stale_after``.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aggregator.pipeline import Aggregator
+from aggregator.app import Aggregator
 from aggregator.store import editorial
 from aggregator.store.runs import RunRecord
 from aggregator.types import RunKind
@@ -99,7 +99,7 @@ def check(app: Aggregator, now: datetime) -> Health:
         items=storage.item_count(),
         stories=storage.story_count(),
         hidden=editorial.hidden_count(storage),
-        topics={t.id: counts.get(t.id, 0) for t in app.topics},
+        topics={topic: counts.get(topic, 0) for topic in app.topic_ids()},
         last_ingest=last_ingest,
         last_regenerate=last_regenerate,
         failing=failing,

@@ -28,11 +28,11 @@ from aggregator.evaluation import Example, example_from_json, label_fields
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.fields import guess_language
 from aggregator.text import html_to_text
-from aggregator.types import ItemData
+from aggregator.types import ItemData, LabelSplit
 
 # Dates play no part in a label; the zone only has to be a valid one for the parser.
 _ZONE = ZoneInfo("Asia/Seoul")
-SPLITS = ("tune", "heldout")
+SPLITS = tuple(LabelSplit)
 
 
 @dataclass(frozen=True)

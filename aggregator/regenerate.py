@@ -59,16 +59,14 @@ def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishR
         if app.settings.publish_to_database:
             named = [(path.relative_to(folder).as_posix(), content) for path, content in files]
             published.save(app.storage, named, now)
-        changed = []
-        for path, content in files:
-            try:
-                (changed if publish.write_if_changed(path, content) else unchanged).append(path)
-            except OSError as error:
-                log.error("cannot write %s: %s (the previous file is intact)", path, error.strerror)
-                failures.append(InputFailure(str(path), f"cannot write: {error.strerror}"))
-                break
-        written.extend(changed)
-        return changed
+        done = publish.write_changed(files)
+        unchanged.extend(done.unchanged)
+        written.extend(done.changed)
+        if done.failed is not None and done.error is not None:
+            reason = done.error.strerror
+            log.error("cannot write %s: %s (the previous file is intact)", done.failed, reason)
+            failures.append(InputFailure(str(done.failed), f"cannot write: {reason}"))
+        return done.changed
 
     def write(path: Path, content: bytes) -> bool:
         """Write one file; whether it changed. A failure is reported, the other files go on."""
@@ -167,16 +165,19 @@ def _write_archive_html(
     """Write the HTML copy of each archive page that has none yet, oldest first.
 
     Rendered from the archive page itself, so it shows what the page recorded and, like
-    it, is written once. Oldest first, one at a time: a run cut short leaves pages
-    1..k with no gap, and the next run goes on from k + 1.
+    it, is written once. Oldest first, in order, a batch of pages at a time (their files
+    synced together): a run cut short leaves pages 1..k with no gap, and the next run
+    goes on from k + 1.
     """
     folder = app.settings.feeds_dir
     lowest = (newest or 0) + 1
     while lowest > 1 and not (folder / pages.archive_page_path(spec.key, lowest - 1)).exists():
         lowest -= 1
     stories = f"{app.identity.base_url}stories/"
+    batch: list[tuple[Path, bytes]] = []
     for number in range(lowest, (newest or 0) + 1):
-        document = (folder / publish.archive_path(spec.key, number)).read_bytes()
+        atom_page = folder / publish.archive_path(spec.key, number)
+        document = pages.read_archive(atom_page.read_bytes())
         html = pages.render_archive(
             document, spec, number, app.settings.feed_title, app.settings.timezone
         )
@@ -191,9 +192,12 @@ def _write_archive_html(
             for path, story in missing
         ]
         target = folder / pages.archive_page_path(spec.key, number)
-        write([*files, (target, html)])
-        if not target.exists():
-            return  # the failure was reported; the next regeneration goes on from here
+        batch += [*files, (target, html)]
+        if number == newest or len(batch) >= publish.FILES_PER_SYNC:
+            write(batch)
+            batch = []
+            if not target.exists():
+                return  # the failure was reported; the next regeneration goes on from here
 
 
 def _write_archives(

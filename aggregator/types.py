@@ -33,6 +33,13 @@ class RunKind(StrEnum):
     REGENERATE = "regenerate"
 
 
+class LabelSplit(StrEnum):
+    """The part of a labelled set an example is in: rules are tuned on one, judged on the other."""
+
+    TUNE = "tune"
+    HELDOUT = "heldout"
+
+
 # Starts the disabled reason of a source that answered 410 Gone: config sync never
 # re-enables such a source.
 GONE_MARK = "gone:"

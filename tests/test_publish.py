@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,6 +101,67 @@ def test_write_if_changed_replaces_atomically_and_leaves_equal_files_alone(tmp_p
     assert path.read_bytes() == b"two"
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in path.parent.iterdir()] == ["feed.xml"]  # no temporary file left
+
+
+def test_files_written_together_are_written_in_order_up_to_the_first_that_fails(
+    tmp_path: Path,
+) -> None:
+    unchanged = tmp_path / "same.xml"
+    unchanged.write_bytes(b"same")
+    past = NOW.timestamp()
+    os.utime(unchanged, (past, past))
+    names = [f"{n}.xml" for n in range(1, publish.FILES_PER_SYNC + 5)]  # more than one sync
+    files = [(unchanged, b"same")] + [(tmp_path / "pages" / n, n.encode()) for n in names]
+    done = publish.write_changed(files)
+    assert done == publish.Written([path for path, _ in files[1:]], [unchanged])
+    assert unchanged.stat().st_mtime == past
+    assert all(path.read_bytes() == content for path, content in files)
+
+    (tmp_path / "pages" / "4.xml").unlink()
+    (tmp_path / "pages" / "4.xml").mkdir()  # cannot be written: a folder stands there
+    again = [(path, content + b"!") for path, content in files[1:7]]
+    done = publish.write_changed(again)
+    assert done.changed == [tmp_path / "pages" / n for n in ("1.xml", "2.xml", "3.xml")]
+    assert (done.failed, done.error.strerror) == (tmp_path / "pages" / "4.xml", "Is a directory")
+    assert [path.read_bytes() for path, _ in again if path.is_file()] == [
+        b"1.xml!",
+        b"2.xml!",
+        b"3.xml!",
+        b"5.xml",  # after the failure: left as it was
+        b"6.xml",
+    ]
+    assert list(tmp_path.rglob(".*")) == []  # no temporary file left
+
+
+# Writes three files in a process whose files may not grow past 1,000 bytes (RLIMIT_FSIZE;
+# SIGXFSZ ignored, so the write fails with EFBIG): the second is too large.
+_TOO_LARGE = """
+import resource, signal, sys
+from pathlib import Path
+from aggregator import publish
+folder = Path(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+done = publish.write_changed(
+    [(folder / "1.xml", b"new"), (folder / "2.xml", b"x" * 5000), (folder / "3.xml", b"new")]
+)
+print(done.failed.name, done.error.strerror, [p.name for p in done.changed])
+"""
+
+
+def test_a_file_whose_write_fails_midway_is_left_as_it_was(tmp_path: Path) -> None:
+    for name in ("1.xml", "2.xml", "3.xml"):
+        (tmp_path / name).write_bytes(b"old")
+    done = subprocess.run(
+        [sys.executable, "-c", _TOO_LARGE, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "2.xml File too large ['1.xml']", done.stderr
+    assert [(tmp_path / n).read_bytes() for n in ("1.xml", "2.xml", "3.xml")] == [
+        b"new",
+        b"old",  # not the first 1,000 bytes of the new one
+        b"old",
+    ]
+    assert list(tmp_path.glob(".*")) == []
 
 
 def test_a_rebuild_from_the_same_store_gives_the_same_bytes(talks) -> None:  # noqa: ANN001
@@ -292,16 +354,23 @@ def test_temporaries_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
 
     archive = tmp_path / "archive" / "alliance"
     archive.mkdir(parents=True)
+    (tmp_path / "stories").mkdir()
     left = [
         tempfile.mkstemp(prefix=".all.xml.", dir=tmp_path)[1],
         tempfile.mkstemp(prefix=".index.html.", dir=tmp_path)[1],
         tempfile.mkstemp(prefix=".3.xml.", dir=archive)[1],
+        tempfile.mkstemp(prefix=".0123456789abcdef.html.", dir=tmp_path / "stories")[1],
     ]
     write_if_changed(tmp_path / "all.xml", b"<feed/>")
     (tmp_path / ".htaccess").write_text("kept: not ours")
-    assert remove_temporaries(tmp_path) == 3
+    assert remove_temporaries(tmp_path) == 4
     assert not any(Path(p).exists() for p in left)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".htaccess", "all.xml", "archive"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".htaccess",
+        "all.xml",
+        "archive",
+        "stories",
+    ]
     assert remove_temporaries(tmp_path) == 0
 
 
@@ -416,27 +485,23 @@ def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(
     root, app = talks
     folder = app.settings.feeds_dir
     monkeypatch.setattr(archives, "PAGES_PER_BATCH", 2)
-    real_write = publish.write_if_changed
-
-    def full_disk_at_page_3(path: Path, content: bytes) -> bool:
-        if path.as_posix().endswith("archive/talks/3.xml"):
-            raise OSError(28, "No space left on device")
-        return real_write(path, content)
-
     add_stories(root, range(1, 4))
     pipeline.update(app, NOW)  # talks: page 1
     add_stories(root, range(4, 12))
-    monkeypatch.setattr(publish, "write_if_changed", full_disk_at_page_3)
+    # Page 3 cannot be written: a folder stands where it goes.
+    (folder / "archive/talks/3.xml").mkdir()
     report = pipeline.update(app, NOW + timedelta(days=1))[1]
-    assert [f.reason for f in report.failures] == ["cannot write: No space left on device"]
+    assert [f.reason for f in report.failures] == ["cannot write: Is a directory"]
     # Page 2 went out with page 3's batch failing: nothing after the gap was written.
-    assert sorted(p.name for p in (folder / "archive/talks").glob("*.xml")) == ["1.xml", "2.xml"]
+    written = (folder / "archive/talks").glob("*.xml")
+    assert sorted(p.name for p in written if p.is_file()) == ["1.xml", "2.xml"]
     assert links((folder / "talks.xml").read_bytes())["prev-archive"] == (
         f"{BASE}archive/talks/2.xml"
     )
     assert len(list((folder / "archive/all").glob("*.xml"))) == 5  # the other feeds went on
 
-    monkeypatch.setattr(publish, "write_if_changed", real_write)
+    (folder / "archive/talks/3.xml").rmdir()
+    assert not list((folder / "archive/talks").glob(".*"))  # no temporary file left
     assert not pipeline.regenerate(app, NOW + timedelta(days=2)).failures
     assert sorted(p.name for p in (folder / "archive/talks").glob("*.xml")) == [
         f"{n}.xml" for n in range(1, 6)

@@ -5,6 +5,11 @@ commands.py  the commands that run on the store
 sources.py   ``aggregator sources``
 db.py        ``aggregator db`` (the schema)
 output.py    exit statuses, errors, logging and the progress line
+
+Each command imports what it runs when it runs (issue #22): ``--version`` and ``--help``
+load no database, feed or scheduler library, and ``status`` loads SQLAlchemy but not
+Alembic. ``tests/test_cli.py`` checks which libraries stay unloaded;
+``tests/benchmarks/bench_cli.py`` times the commands.
 """
 
 import contextlib
@@ -13,7 +18,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from aggregator import pipeline
 from aggregator.cli.commands import cmd_init
 from aggregator.cli.db import run_db
 from aggregator.cli.output import (
@@ -27,6 +31,9 @@ from aggregator.cli.output import (
 from aggregator.cli.parser import build_parser
 from aggregator.config import find_config, load_settings
 from aggregator.errors import AggregatorError, ConfigError, SchemaError
+
+# Commands that only read the store: they open it without compiling the topic rules.
+READING_COMMANDS = {"status"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,8 +63,11 @@ def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
         return cmd_init(args)
     if args.command == "db":
         return run_db(args)
+    from aggregator.app import Aggregator
+
     try:
-        app = pipeline.Aggregator.open(load_settings(find_config(args.config)))
+        settings = load_settings(find_config(args.config))
+        app = Aggregator.open(settings, rules=args.command not in READING_COMMANDS)
     except (ConfigError, SchemaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

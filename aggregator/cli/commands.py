@@ -1,23 +1,16 @@
-"""The commands that run on the store: each calls one library function and reports."""
+"""The commands that run on the store: each calls one library function and reports.
+
+Each imports the library it runs when it runs, so the other commands start without it."""
+
+from __future__ import annotations
 
 import argparse
 import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aggregator import (
-    classify,
-    daemon,
-    evaluation,
-    fulltext,
-    health,
-    labels,
-    metrics,
-    pipeline,
-    workdir,
-    worker,
-)
 from aggregator.cli.output import (
     EXIT_INPUT_FAILED,
     EXIT_OK,
@@ -28,13 +21,13 @@ from aggregator.cli.output import (
 )
 from aggregator.clock import utcnow
 from aggregator.errors import AggregatorError
-from aggregator.publish import pages
-from aggregator.server import BackgroundServer, base_path
-from aggregator.store import transfer
 from aggregator.types import WebSource
 
+if TYPE_CHECKING:
+    from aggregator.app import Aggregator
 
-def _one_source(app: pipeline.Aggregator, reference: str | None) -> WebSource | None:
+
+def _one_source(app: Aggregator, reference: str | None) -> WebSource | None:
     """The source `update --source` names (by URL or name), or None for every due one."""
     if reference is None:
         return None
@@ -46,7 +39,9 @@ def _one_source(app: pipeline.Aggregator, reference: str | None) -> WebSource | 
     return found[0]
 
 
-def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_update(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import pipeline
+
     only = _one_source(app, args.source)
     ingested, published = pipeline.update(app, utcnow(), force=args.force, only=only)
     app.progress.finish()
@@ -61,7 +56,9 @@ def cmd_update(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_INPUT_FAILED if ingested.failures or published.failures else EXIT_OK
 
 
-def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_ingest(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import pipeline
+
     report = pipeline.ingest(app, utcnow(), force=args.force, only=_one_source(app, args.source))
     app.progress.finish()
     print_failures(report.failures)
@@ -72,7 +69,9 @@ def cmd_ingest(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_INPUT_FAILED if report.failures else EXIT_OK
 
 
-def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_regenerate(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import pipeline
+
     known = {spec.key for spec in app.feed_specs()}
     if args.topic is not None and args.topic not in known:
         print(f"error: unknown topic {args.topic!r} (known: {', '.join(sorted(known))})")
@@ -97,7 +96,9 @@ def cmd_regenerate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_INPUT_FAILED if report.failures else EXIT_OK
 
 
-def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_evaluate(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import evaluation, labels
+
     feeds = Path(args.feeds) if args.feeds else None
     if feeds is not None and not feeds.is_dir():
         raise UsageError(f"{feeds}: no such folder of saved feeds")
@@ -121,7 +122,9 @@ def cmd_evaluate(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_INPUT_FAILED if problems else EXIT_OK
 
 
-def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_status(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import health
+
     report = health.check(app, utcnow())
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
@@ -158,7 +161,9 @@ def cmd_status(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK if report.healthy else EXIT_INPUT_FAILED
 
 
-def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_explain(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import classify, fulltext
+
     found = app.storage.find_items(args.item)
     if not found:
         print(f"no stored item matches {args.item!r} (try an entry id, a seed file name or a link)")
@@ -180,7 +185,9 @@ def cmd_explain(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_items(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.publish import pages
+
     if args.search is not None:
         items = app.storage.search(args.search.split(), args.topic, args.limit + 1)
     else:
@@ -224,15 +231,22 @@ def cmd_items(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_daemon(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_daemon(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import daemon
+
     return daemon.run(app, serve=(args.host, args.port) if args.serve else None)
 
 
-def cmd_worker(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_worker(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import worker
+
     return worker.run(app)
 
 
-def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_serve(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import daemon, metrics
+    from aggregator.server import BackgroundServer, base_path
+
     from_database = app.settings.publish_to_database
     server = BackgroundServer(
         app.settings.feeds_dir,
@@ -251,7 +265,9 @@ def cmd_serve(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_prune(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_prune(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator import pipeline
+
     pruned = pipeline.prune(app, utcnow(), dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     keep = format_duration(app.settings.retention_keep)
@@ -261,7 +277,9 @@ def cmd_prune(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_export(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.store import transfer
+
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             count = transfer.export(app.storage, out)
@@ -271,7 +289,9 @@ def cmd_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_import(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.store import transfer
+
     path = Path(args.file)
     try:
         with path.open(encoding="utf-8") as lines:
@@ -283,6 +303,8 @@ def cmd_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from aggregator import workdir
+
     folder = Path(args.folder)
     try:
         created = workdir.init(folder, examples=args.examples)

@@ -1,16 +1,23 @@
 """``aggregator db``: the schema commands, which open the database without checking its
 schema first."""
 
+from __future__ import annotations
+
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, reporting_errors
 from aggregator.config import find_config, load_settings
 from aggregator.errors import ConfigError
-from aggregator.store import Storage, migrate
+
+if TYPE_CHECKING:
+    from aggregator.store import Storage
 
 
 def cmd_db_upgrade(storage: Storage, args: argparse.Namespace) -> int:
+    from aggregator.store import migrate
+
     before, after = migrate.upgrade(storage)
     if before == after:
         print(f"db: {storage.display_url} is at revision {after.current}, the newest")
@@ -20,6 +27,8 @@ def cmd_db_upgrade(storage: Storage, args: argparse.Namespace) -> int:
 
 
 def cmd_db_current(storage: Storage, args: argparse.Namespace) -> int:
+    from aggregator.store import migrate
+
     found = migrate.state(storage)
     print(f"db: {storage.display_url} has {found.described}; this aggregator needs {found.head}")
     if found.up_to_date or found.empty:
@@ -30,6 +39,8 @@ def cmd_db_current(storage: Storage, args: argparse.Namespace) -> int:
 
 def run_db(args: argparse.Namespace) -> int:
     """The schema commands: they open the database without checking its schema first."""
+    from aggregator.store import Storage
+
     try:
         storage = Storage(load_settings(find_config(args.config)).database_url)
     except ConfigError as error:

@@ -1,16 +1,20 @@
 """`aggregator items hide|unhide|remove ID`: an editor takes one item down (issue #19)."""
 
+from __future__ import annotations
+
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from aggregator import pipeline
 from aggregator.cli.output import EXIT_OK, EXIT_USAGE
 from aggregator.clock import utcnow
-from aggregator.store import editorial
-from aggregator.store.editorial import NamedItem
+
+if TYPE_CHECKING:
+    from aggregator.app import Aggregator
+    from aggregator.store.editorial import NamedItem
 
 
-def _editorial(app: pipeline.Aggregator, what: str, act: Callable[[], list[NamedItem]]) -> int:
+def _editorial(app: Aggregator, what: str, act: Callable[[], list[NamedItem]]) -> int:
     """Run an editor's action under the cycle lock (no ingest or regeneration meanwhile)."""
 
     def attempt() -> list[NamedItem]:
@@ -27,13 +31,19 @@ def _editorial(app: pipeline.Aggregator, what: str, act: Callable[[], list[Named
     return EXIT_OK
 
 
-def cmd_items_hide(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_items_hide(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.store import editorial
+
     return _editorial(app, "hidden", lambda: editorial.set_hidden(app.storage, args.item, True))
 
 
-def cmd_items_unhide(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_items_unhide(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.store import editorial
+
     return _editorial(app, "unhidden", lambda: editorial.set_hidden(app.storage, args.item, False))
 
 
-def cmd_items_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_items_remove(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.store import editorial
+
     return _editorial(app, "removed", lambda: editorial.remove(app.storage, args.item, utcnow()))

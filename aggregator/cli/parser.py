@@ -4,10 +4,7 @@ import argparse
 from collections.abc import Callable
 from functools import partial
 
-from aggregator import (
-    __version__,
-    labels,
-)
+from aggregator import __version__
 from aggregator.cli.commands import (
     cmd_daemon,
     cmd_evaluate,
@@ -34,6 +31,7 @@ from aggregator.cli.sources import (
     cmd_sources_remove,
 )
 from aggregator.config import DEFAULT_FULL_TEXT, FULL_TEXT_MODES
+from aggregator.types import LabelSplit
 
 
 def _command(
@@ -178,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluating.add_argument("files", metavar="FILE.jsonl", nargs="+")
     evaluating.add_argument(
-        "--split", choices=labels.SPLITS, help="only the labels of this split (tune or heldout)"
+        "--split", choices=tuple(LabelSplit), help="only the labels of this split (tune or heldout)"
     )
     evaluating.add_argument(
         "--feeds",

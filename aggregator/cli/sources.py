@@ -1,28 +1,29 @@
 """``aggregator sources``: list, add, remove, import and export the web sources."""
 
+from __future__ import annotations
+
 import argparse
 import json
 import sys
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aggregator import (
-    pipeline,
-)
 from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, UsageError
 from aggregator.clock import utcnow
 from aggregator.config import parse_duration
-from aggregator.ingest import discover
-from aggregator.opml import Subscription, read_opml, render_opml
 from aggregator.types import WebSource
+
+if TYPE_CHECKING:
+    from aggregator.app import Aggregator
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def cmd_sources_list(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_list(app: Aggregator, args: argparse.Namespace) -> int:
     registry = app.storage.sources
     registry.sync_config(app.settings.sources)
     listed = registry.all()
@@ -89,7 +90,7 @@ def _interval(text: str | None) -> timedelta | None:
         raise UsageError(f"--interval: {error}") from None
 
 
-def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_add(app: Aggregator, args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"{args.url!r} is not an http(s) URL")
     # The same options whether the feed is checked first or not.
@@ -105,6 +106,8 @@ def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
         source = add(args.url)
         print(f"added {source.label} ({source.url}) unchecked; it is fetched at the next update")
         return EXIT_OK
+    from aggregator.ingest import discover
+
     found = discover.find_feed(app.settings.fetch, args.url, app.settings.timezone, utcnow())
     if found.page is not None:
         print(f"found the feed {found.url} in {found.page}")
@@ -116,20 +119,22 @@ def cmd_sources_add(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sources_full_text(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_full_text(app: Aggregator, args: argparse.Namespace) -> int:
     source = app.storage.sources.set_full_text(args.source, args.mode)
     print(f"{source.label} ({source.url}): full text {source.full_text}")
     return EXIT_OK
 
 
-def cmd_sources_remove(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_remove(app: Aggregator, args: argparse.Namespace) -> int:
     app.storage.sources.sync_config(app.settings.sources)
     source = app.storage.sources.remove(args.source)
     print(f"removed {source.label} ({source.url}) and its items")
     return EXIT_OK
 
 
-def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_import(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.opml import read_opml
+
     path = Path(args.file)
     try:
         subscriptions = read_opml(path.read_bytes(), str(path))
@@ -155,7 +160,9 @@ def cmd_sources_import(app: pipeline.Aggregator, args: argparse.Namespace) -> in
     return EXIT_OK
 
 
-def cmd_sources_export(app: pipeline.Aggregator, args: argparse.Namespace) -> int:
+def cmd_sources_export(app: Aggregator, args: argparse.Namespace) -> int:
+    from aggregator.opml import Subscription, render_opml
+
     subscriptions = [
         Subscription(s.url, s.label, s.link, s.category)
         for s in app.storage.sources.all()

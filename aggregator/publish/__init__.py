@@ -5,7 +5,7 @@ feed's ``updated`` is its newest entry's ``updated``, never "now". A file whose
 bytes would not change is not touched (its mtime stays), so readers polling
 with If-Modified-Since get 304s.
 
-    feed.py        a feed's document (feedgen), its identity and spec
+    feed.py        a feed's document (feedgen); its identity and spec: ``aggregator.identity``
     atom_entry.py  one stored item as an Atom entry
     entries.py     entries rendered once per regeneration, shared by every document
     archives.py    RFC 5005 archive pages
@@ -13,6 +13,7 @@ with If-Modified-Since get 304s.
     files.py       atomic writes into the feeds folder
 """
 
+from aggregator.identity import ALL_FEED, FeedIdentity, FeedSpec, archive_path, story_path
 from aggregator.publish.archives import (
     archive_entry_ids,
     archived_pages,
@@ -20,25 +21,29 @@ from aggregator.publish.archives import (
 )
 from aggregator.publish.entries import Entries, entry_content
 from aggregator.publish.feed import (
-    ALL_FEED,
     EMPTY_FEED_UPDATED,
     Entry,
-    FeedIdentity,
-    FeedSpec,
-    archive_path,
     feed_generator,
     render_feed,
-    story_path,
 )
-from aggregator.publish.files import remove_temporaries, write_if_changed, writing
+from aggregator.publish.files import (
+    FILES_PER_SYNC,
+    Written,
+    remove_temporaries,
+    write_changed,
+    write_if_changed,
+    writing,
+)
 
 __all__ = [
     "ALL_FEED",
     "EMPTY_FEED_UPDATED",
+    "FILES_PER_SYNC",
     "Entries",
     "Entry",
     "FeedIdentity",
     "FeedSpec",
+    "Written",
     "archive_entry_ids",
     "archive_path",
     "archived_pages",
@@ -48,6 +53,7 @@ __all__ = [
     "render_feed",
     "story_path",
     "write_archives",
+    "write_changed",
     "write_if_changed",
     "writing",
 ]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from aggregator.identity import FeedSpec, archive_path
 from aggregator.publish.entries import Entries
-from aggregator.publish.feed import ATOM_NS, FeedSpec, archive_path, render_feed
+from aggregator.publish.feed import ATOM_NS, render_feed
 
 log = logging.getLogger("aggregator.publish")
 

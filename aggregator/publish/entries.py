@@ -3,8 +3,9 @@
 import html
 from collections.abc import Callable, Sequence
 
+from aggregator.identity import FeedIdentity
 from aggregator.publish import atom_entry
-from aggregator.publish.feed import Entry, FeedIdentity
+from aggregator.publish.feed import Entry
 from aggregator.types import StoredItem
 
 

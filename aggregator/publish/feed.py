@@ -1,8 +1,6 @@
 """A feed's Atom document: feedgen writes all but the entries, which are spliced in."""
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -11,66 +9,13 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from aggregator import HOMEPAGE, __version__
-from aggregator.text import xml_safe
+from aggregator.identity import FeedIdentity, FeedSpec
 
-ALL_FEED = "all"
 ATOM = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 # A feed with no entries yet still needs a fixed ``updated``, not "now".
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def story_path(entry_id: str) -> str:
-    """The page of a story that has no link of its own (a seed), named after its permanent
-    id as published (what XML can hold of it), so it keeps its address as long as the id."""
-    digest = hashlib.sha256(xml_safe(entry_id).encode()).hexdigest()
-    return f"stories/{digest[:16]}.html"
-
-
-def archive_path(key: str, page: int) -> str:
-    """Where archive page ``page`` (1 holds the oldest entries) lives in the feeds folder."""
-    return f"archive/{key}/{page}.xml"
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """One feed to publish: its file stem, title and subtitle, and the topic ids it may label."""
-
-    key: str
-    title: str
-    subtitle: str
-
-
-@dataclass(frozen=True)
-class FeedIdentity:
-    """Where feeds are served and how their permanent ids are formed."""
-
-    base_url: str
-    id_authority: str
-    author: str
-    hub: str | None = None
-
-    def feed_url(self, key: str) -> str:
-        return f"{self.base_url}{key}.xml"
-
-    def archive_url(self, key: str, page: int) -> str:
-        return f"{self.base_url}{archive_path(key, page)}"
-
-    def story_url(self, entry_id: str) -> str:
-        """Where the page of a story with no web link of its own is served (issue #20)."""
-        return f"{self.base_url}{story_path(entry_id)}"
-
-    def feed_id(self, key: str) -> str:
-        return f"tag:{self.id_authority}:feed:{key}"
-
-    def source_id(self, source_key: str) -> str:
-        digest = hashlib.sha256(source_key.encode()).hexdigest()[:32]
-        return f"tag:{self.id_authority}:source:{digest}"
-
-    @property
-    def category_scheme(self) -> str:
-        return f"{self.base_url}topics/"
 
 
 class _FeedLinks(BaseExtension):

@@ -18,15 +18,10 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
+from aggregator.identity import FeedIdentity, FeedSpec, story_path
 from aggregator.ingest.sanitize import sanitize_html
 from aggregator.opml import Subscription, render_opml
-from aggregator.publish.feed import (
-    ATOM_NS,
-    EMPTY_FEED_UPDATED,
-    FeedIdentity,
-    FeedSpec,
-    story_path,
-)
+from aggregator.publish.feed import ATOM_NS, EMPTY_FEED_UPDATED
 from aggregator.text import html_to_text
 from aggregator.types import StoredItem
 
@@ -228,9 +223,13 @@ def render_story(story: Story, site_title: str, zone: ZoneInfo) -> bytes:
     return _document(story.title, "", body)
 
 
-def linked_stories(document: bytes, prefix: str) -> list[tuple[str, Story]]:
+def read_archive(document: bytes) -> etree._Element:
+    """An archive page's Atom document, parsed once for its HTML copy and its story pages."""
+    return etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def linked_stories(root: etree._Element, prefix: str) -> list[tuple[str, Story]]:
     """The entries of an Atom document whose alternate link is a story page under ``prefix``."""
-    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
     atom = f"{{{ATOM_NS}}}"
     found = []
     for entry in root.iterfind(f"{atom}entry"):
@@ -247,12 +246,11 @@ def archive_page_path(key: str, page: int) -> str:
 
 
 def render_archive(
-    document: bytes, spec: FeedSpec, number: int, site_title: str, zone: ZoneInfo
+    root: etree._Element, spec: FeedSpec, number: int, site_title: str, zone: ZoneInfo
 ) -> bytes:
-    """Archive page ``number`` of a feed as HTML, read from the Atom page as it was written:
-    its stories with source, local date, summary, the other sources; links to the
-    next-older page and to the latest stories."""
-    root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
+    """Archive page ``number`` of a feed as HTML, read from the Atom page as it was written
+    (``read_archive``): its stories with source, local date, summary, the other sources;
+    links to the next-older page and to the latest stories."""
     atom = f"{{{ATOM_NS}}}"
     rows = []
     for entry in reversed(root.findall(f"{atom}entry")):  # newest first, as the topic page

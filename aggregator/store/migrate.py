@@ -10,15 +10,21 @@ What opening a database does, by what it holds:
 
 Creating and upgrading hold the "schema" run lock, so workers starting together on
 an empty database create it once.
+
+Opening a database at the newest revision reads that revision and compares it with
+the newest migration file's (``newest_file_revision``): importing Alembic would take
+longer than a short command's whole run (issue #22, ``bench_cli``), so it is
+imported only when the schema must be created, migrated or judged.
 """
 
+from __future__ import annotations
+
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -26,6 +32,10 @@ from aggregator.errors import AggregatorError, SchemaError
 from aggregator.store import schema
 from aggregator.store.engine import Database
 from aggregator.store.lock import RunLock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001_baseline"
@@ -60,6 +70,8 @@ class SchemaState:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -68,6 +80,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -78,6 +92,34 @@ def head() -> str:
     return revision
 
 
+# What the migration template (script.py.mako) writes: ``revision = 'id'`` and
+# ``down_revision = 'id'`` (or None), one per line.
+_REVISION_LINE = re.compile(r"""^(revision|down_revision) = (None|'[^']*'|"[^"]*")$""", re.M)
+
+
+@functools.cache
+def newest_file_revision() -> str | None:
+    """The head revision, read from the migration files' text without importing Alembic:
+    the one revision no other revises. None when the files do not say it that plainly
+    (a merge of branches, another way of writing): then only ``head()`` can tell."""
+    revised, revisions = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"].strip("'\""))
+        revised.add(found["down_revision"].strip("'\""))
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The revision a database's ``alembic_version`` holds; None when it has none."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
+
+
 def known_revisions() -> list[str]:
     """Every revision, oldest first."""
     return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
@@ -85,10 +127,9 @@ def known_revisions() -> list[str]:
 
 def _state(connection: Connection) -> SchemaState:
     tables = set(inspect(connection).get_table_names())
-    current = legacy = None
-    if VERSION_TABLE in tables:
-        current = connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
-    elif "meta" in tables:
+    current = stored_revision(connection)
+    legacy = None
+    if current is None and "meta" in tables:
         legacy = connection.execute(
             select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
         ).scalar()
@@ -107,6 +148,13 @@ def state(storage: Database) -> SchemaState:
 
 def ensure_current(storage: Database) -> None:
     """Create an empty database's schema; refuse one that is not at the newest revision."""
+    newest = newest_file_revision()
+    try:
+        with storage.engine.connect() as connection:
+            if newest is not None and stored_revision(connection) == newest:
+                return
+    except OperationalError as error:
+        raise AggregatorError(f"cannot open database {storage.display_url}: {error}") from None
     if state(storage).up_to_date:
         return
     # Under the lock: SQLite commits each CREATE on its own, so a process creating the
@@ -146,6 +194,8 @@ def _upgrade(storage: Database, *, empty_only: bool) -> tuple[SchemaState, Schem
         if before.up_to_date or (empty_only and not before.empty):
             # Someone else created it while this process waited for the lock.
             return before, before
+        from alembic import command
+
         config = _config(connection)
         if before.current is None and not before.empty:
             if before.legacy_version != LEGACY_VERSION:

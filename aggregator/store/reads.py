@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Select, exists, func, or_, select
 
-from aggregator import dedup
 from aggregator.store.schema import item_topics, items, sources
 from aggregator.types import Enclosure, Report, StoredItem
 
@@ -182,6 +181,8 @@ def _load(connection: Connection, ids: Sequence[int]) -> list[StoredItem]:
     ):
         report = Report(member.site_name or member.title, member.link, member.entry_id)
         reports.setdefault(member.story_id, []).append((member.published, report))
+    from aggregator import dedup  # here: status and explain read no story (issue #22)
+
     shown = {
         row.id: dedup.other_outlets(
             row.link,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from aggregator.store.dialect import UPSERTS
+from aggregator.store.dialect import upsert as dialect_upsert
 from aggregator.store.engine import Database
 from aggregator.store.schema import counters, runs
 from aggregator.types import RunKind
@@ -39,7 +39,7 @@ def add_counts(database: Database, counts: dict[str, int]) -> None:
     rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
     if not rows:
         return
-    upsert = UPSERTS[database.dialect](counters)
+    upsert = dialect_upsert(database.dialect, counters)
     upsert = upsert.on_conflict_do_update(
         index_elements=[counters.c.name],
         set_={"value": counters.c.value + upsert.excluded.value},

@@ -1,0 +1,91 @@
+"""Short commands start without the libraries they do not use (issue #22): each command
+imports what it runs, so ``--version`` loads no database, feed or scheduler library, and
+``status`` on SQLite loads SQLAlchemy with its SQLite dialect only. Checked by what a fresh
+interpreter has in ``sys.modules`` after the command, not by timing
+(``tests/benchmarks/bench_cli.py`` times them)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aggregator.app import Aggregator
+from aggregator.config import Settings
+from aggregator.store import migrate
+from tests.support.cli import run
+
+HEAVY = ("sqlalchemy", "alembic", "apscheduler", "feedgen", "lxml", "prometheus_client")
+
+# Runs aggregator's main() with argv[1:] in this fresh interpreter, then prints which of
+# the libraries named in the environment it loaded.
+_PROBE = """
+import json, os, sys
+from aggregator.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+names = os.environ["PROBED"].split(",")
+print(json.dumps({"status": status, "loaded": [n for n in names if n in sys.modules]}))
+"""
+
+
+def loaded_by(project: Path, *argv: str, probed: tuple[str, ...] = HEAVY) -> list[str]:
+    """The ``probed`` top-level modules a fresh process has loaded after ``aggregator ARGV``."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    environment["PROBED"] = ",".join(probed)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["status"] in (0, None), done.stdout
+    return result["loaded"]
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["status", "--help"]])
+def test_version_and_help_load_no_heavy_library(project: Path, argv: list[str]) -> None:
+    assert loaded_by(project, *argv) == []
+
+
+def test_the_probe_sees_a_library_the_command_loads(project: Path) -> None:
+    assert run(project, "update").returncode == 0
+    assert "sqlalchemy" in loaded_by(project, "status")
+
+
+def test_status_on_a_current_sqlite_store_loads_only_what_it_reads_with(project: Path) -> None:
+    assert run(project, "update").returncode == 0
+    probed = (
+        "alembic",
+        "apscheduler",
+        "prometheus_client",
+        "httpx",
+        "feedgen",
+        "lxml",
+        "sqlalchemy.dialects.postgresql",
+    )
+    assert loaded_by(project, "status", probed=probed) == []
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics_head() -> None:
+    assert migrate.newest_file_revision() == migrate.head()
+
+
+def test_an_app_opened_without_rules_reads_them_when_first_used(settings: Settings) -> None:
+    app = Aggregator.open(settings, rules=False)
+    try:
+        assert app.loaded_topics is None
+        assert app.topic_ids() == ["alliance", "domestic-politics", "inter-korean"]
+        assert app.loaded_topics is None  # the ids come from the files' names
+        assert [t.id for t in app.topics] == app.topic_ids()
+        assert app.loaded_topics is not None
+    finally:
+        app.close()
