@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from aggregator import dedup, fingerprints
 from aggregator.store import Storage
-from aggregator.store.candidates import most_shared
+from aggregator.store.candidates import most_shared, remember
 from aggregator.store.dialect import NEWEST_MEMBERS
 from aggregator.store.schema import items
 from aggregator.store.writes import MAX_STORY_CANDIDATES, StoreTransaction
@@ -137,3 +137,15 @@ def _write_of(tx: StoreTransaction, item_id: int) -> dedup.ItemWrite:
     row = tx.connection.execute(select(items).where(items.c.id == item_id)).one()
     item = ItemData(key=row.key, title=row.title, content_html=row.content_html, published=NOW)
     return dedup.ItemWrite(item_id, row.entry_id, item, NOW, NOW, "edited")
+
+
+def test_past_its_bound_the_memory_of_candidates_keeps_the_rows_being_looked_up() -> None:
+    """Rows are forgotten past the bound, but not the wanted ones remembered earlier: the
+    lookup that reached the bound reads them from memory (a 1,000-source ingest failed
+    with a KeyError when they were forgotten too)."""
+    remembered: dict[int, object] = {item: f"row {item}" for item in range(1, 11)}
+    read = {11: "row 11", 12: "row 12"}
+    remember(remembered, read, {3, 7, 11, 12}, 11)
+    assert remembered == {3: "row 3", 7: "row 7", 11: "row 11", 12: "row 12"}
+    remember(remembered, {13: "row 13"}, {13}, 11)  # under the bound: nothing forgotten
+    assert sorted(remembered) == [3, 7, 11, 12, 13]

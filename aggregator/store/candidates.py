@@ -8,7 +8,7 @@ one key with the new item, so counting every member of every key and sorting the
 all would spend most of the writer's time on items ranked only by id.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence, Set
 from itertools import chain
 
 
@@ -43,3 +43,23 @@ def most_shared(
         heads = chain.from_iterable(members[key][:most] for key in present)
         best += sorted(set(heads) - repeated)[: most - len(best)]
     return best
+
+
+def remember(
+    remembered: MutableMapping[int, object],
+    read: Mapping[int, object],
+    wanted: Set[int],
+    most: int,
+) -> None:
+    """Add the candidates' rows just ``read`` to those ``remembered``; past ``most`` rows,
+    forget all but the ``wanted`` ones (a bound on memory: texts of about 2 kB each).
+
+    The wanted rows stay: the lookup that read these is answered from both, and
+    forgetting a wanted row remembered earlier made a 1,000-source ingest fail
+    (KeyError) once the bound was reached (bench_pipeline --sources 1000).
+    """
+    if len(remembered) + len(read) > most:
+        kept = {item: remembered[item] for item in wanted if item in remembered}
+        remembered.clear()
+        remembered.update(kept)
+    remembered.update(read)

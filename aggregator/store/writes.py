@@ -14,7 +14,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from aggregator.fingerprints import full_slot_values, global_key_hash, link_hash, pack, unpack
-from aggregator.store.candidates import most_shared
+from aggregator.store.candidates import most_shared, remember
 from aggregator.store.dialect import (
     NEWEST_BAND_MEMBERS,
     NEWEST_MEMBERS,
@@ -282,9 +282,7 @@ class StoreTransaction(Transaction):
             for item, signature, published, title, html in rows
         }
         if self.remembered is not None:
-            if len(remembered) + len(read) > REMEMBERED_CANDIDATES:
-                remembered.clear()  # a bound on memory: texts of about 2 kB each, 50 MB
-            remembered.update(read)
+            remember(remembered, read, wanted, REMEMBERED_CANDIDATES)
         stories = dict(self.connection.execute(_STORIES, {"ids": sorted(wanted)}).all())
         return {item: (stories[item], *(read.get(item) or remembered[item])) for item in wanted}
 
