@@ -71,6 +71,9 @@ def test_status_on_a_current_sqlite_store_loads_only_what_it_reads_with(project:
         "feedgen",
         "lxml",
         "sqlalchemy.dialects.postgresql",
+        # the writes, and the fingerprints they key stories by: status opens no transaction
+        "aggregator.store.writes",
+        "aggregator.fingerprints",
     )
     assert loaded_by(project, "status", probed=probed) == []
 

@@ -1,5 +1,5 @@
 """Storage: a façade over SQLAlchemy. It stores and reads; it decides nothing."""
 
-from aggregator.store.storage import Storage, StoreTransaction
+from aggregator.store.storage import Storage
 
-__all__ = ["Storage", "StoreTransaction"]
+__all__ = ["Storage"]

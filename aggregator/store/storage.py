@@ -15,6 +15,7 @@ the schema and its migrations are tested on.
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 
@@ -25,8 +26,10 @@ from aggregator.store.reads import ItemText
 from aggregator.store.retry import is_transient
 from aggregator.store.runs import RunRecord
 from aggregator.store.sources import SourceRegistry
-from aggregator.store.writes import StoreTransaction
 from aggregator.types import RunKind, StoredItem
+
+if TYPE_CHECKING:  # imported where a transaction opens: reading commands never write
+    from aggregator.store.writes import StoreTransaction
 
 
 class Storage(Database):
@@ -50,11 +53,15 @@ class Storage(Database):
             raise AggregatorError(f"cannot open database {self.display_url}: {error}") from None
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
+    def transaction(self) -> Iterator["StoreTransaction"]:
         """One transaction: committed when the block ends, rolled back on error.
 
         Inside a ``batch`` (of this thread) it is part of the batch's transaction.
         """
+        # The writes (and the fingerprints they key stories by) load with the first
+        # transaction: `aggregator status` and the other reading commands never open one.
+        from aggregator.store.writes import StoreTransaction
+
         with self._connection() as (connection, remembered):
             yield StoreTransaction(connection, remembered)
 
