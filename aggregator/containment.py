@@ -70,10 +70,7 @@ def holds(
         write_up = jaccard(mine.grams, theirs.grams) >= WRITE_UP_TITLE
     if not (headline or write_up or heads_meet):
         return False
-    pieces, others = body_shingles(mine.body), body_shingles(theirs.body)
-    if min(len(pieces), len(others)) < MIN_CONTAINED_SHINGLES:
-        return False
-    held = containment(pieces, others)
+    held = _text_held(mine, theirs)
     return (
         held >= CONTAINED
         or (headline and held >= HEADLINE_SUPPORT)
@@ -88,10 +85,16 @@ def revised(mine: Version, theirs: Version) -> bool:
     published within the headline window (the caller's to check)."""
     if jaccard(mine.grams, theirs.grams) < WRITE_UP_TITLE or _numbered(mine, theirs):
         return False
+    return _text_held(mine, theirs) >= REVISED_TEXT
+
+
+def _text_held(mine: Version, theirs: Version) -> float:
+    """How much of the shorter text the other holds; 0 when either has fewer than
+    MIN_CONTAINED_SHINGLES shingles (a short text holds or is held by chance)."""
     pieces, others = body_shingles(mine.body), body_shingles(theirs.body)
     if min(len(pieces), len(others)) < MIN_CONTAINED_SHINGLES:
-        return False
-    return containment(pieces, others) >= REVISED_TEXT
+        return 0.0
+    return containment(pieces, others)
 
 
 def _numbered(mine: Version, theirs: Version) -> bool:

@@ -178,7 +178,14 @@ def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tu
     later: dict[int, set[int]] = {}
     for group in by_key.values():
         for n in group:
-            later.setdefault(n, set()).update(m for m in group if m > n)
+            if after := {m for m in group if m > n}:
+                later.setdefault(n, set()).update(after)
+    # Each item's slot values once, however many of the others it is compared with.
+    values = {
+        m: full_slot_values(slots)
+        for m in set().union(*later.values())
+        if (slots := inserts[m][1].slots)
+    }
     found = []
     for n, others in sorted(later.items()):
         write, analysis = inserts[n]
@@ -188,7 +195,7 @@ def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tu
                 m,
                 m,
                 theirs.slots,
-                full_slot_values(theirs.slots) if theirs.slots else None,
+                values.get(m),
                 other.published,
                 other.item.title,
                 dedup.shared_keys(

@@ -8,7 +8,7 @@ output.py    exit statuses, errors, logging and the progress line
 
 Each command imports what it runs when it runs (issue #22): ``--version`` and ``--help``
 load no database, feed or scheduler library, and ``status`` loads SQLAlchemy but not
-Alembic. ``tests/test_cli.py`` checks which libraries stay unloaded;
+Alembic. ``tests/test_cli_startup.py`` checks which libraries stay unloaded;
 ``tests/benchmarks/bench_cli.py`` times the commands.
 """
 
