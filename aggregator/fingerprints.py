@@ -256,6 +256,32 @@ def title_grams(title: str) -> frozenset[str]:
     return frozenset(grams)
 
 
+# A text's beginning, where a report states the event it is about: what another outlet's
+# headline for the same event is measured against (``containment.named_alike``).
+LEAD_CHARS = 500
+
+
+def named_grams(title: str) -> frozenset[str]:
+    """A headline's grams without digits: its words and names, not its figures and dates
+    (which the headline numbers guard compares; "2022년 7월 25일" is in many headlines)."""
+    return frozenset(gram for gram in title_grams(title) if not _DIGITS.search(gram))
+
+
+def spaceless_grams(grams: frozenset[str]) -> int:
+    """How many of a headline's grams are character pairs of Hangul, Han or kana."""
+    return sum(1 for gram in grams if _SPACELESS.search(gram))
+
+
+@lru_cache(maxsize=8192)
+def lead_grams(title: str, lead: str) -> frozenset[str]:
+    """The words and character pairs of a headline and the beginning of its text (``lead``),
+    cut as ``title_grams`` cuts a headline."""
+    latin, spaceless = _words(f"{title}\n{lead}")
+    grams = {word.decode() for word in latin}
+    grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
+    return frozenset(grams)
+
+
 def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
     """The share of the smaller set found in the other (0 when either is empty)."""
     if not first or not second:
