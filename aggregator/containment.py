@@ -21,6 +21,7 @@ from aggregator.fingerprints import (
     named_grams,
     spaceless_grams,
     title_grams,
+    unattributed,
 )
 
 # A copy an outlet cut at another length, or carried with another headline, holds nearly
@@ -54,8 +55,12 @@ REVISED_TEXT = 0.7
 # (follow-ups, templates, series) do reach it, so the rule is for other outlets' items only.
 # It was measured on Korean headlines (character pairs): where words are spaced, a
 # headline's few common words are found in unrelated texts (the benchmark corpus merged
-# different stories), so it needs MIN_HEADLINE_GRAMS pairs of a script without spaces.
+# different stories), so it needs MIN_NAMED_PAIRS pairs of a script without spaces.
 NAMED_ALIKE = 2 / 3
+# A headline naming an event in a script without spaces has a dozen character pairs and
+# more (all but a few of the labelled write-ups); shorter ones ("한국은행 물가 상승률") name
+# a subject rather than an event.
+MIN_NAMED_PAIRS = 12
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,19 @@ class Version:
         return named_grams(self.title)
 
     @cached_property
-    def spaceless(self) -> int:
-        """How many of its headline's words and names are character pairs of a script
-        written without spaces (``fingerprints.spaceless_grams``)."""
+    def named_pairs(self) -> frozenset[str]:
+        """Those of them that are character pairs of a script written without spaces."""
         return spaceless_grams(self.named)
+
+    @cached_property
+    def named_words(self) -> frozenset[str]:
+        """Those of them that are words of a spaced script."""
+        return self.named - self.named_pairs
+
+    @cached_property
+    def reported(self) -> frozenset[str]:
+        """Its headline's grams without a leading source ("韩联参称", "韩军：", "JCS says")."""
+        return title_grams(unattributed(self.title))
 
     @cached_property
     def told(self) -> frozenset[str]:
@@ -95,7 +109,8 @@ def holds(
 ) -> bool:
     """Whether one item holds the other: its text (CONTAINED of the shorter one), or,
     ``headlines_near`` (published within the headline window), its headline
-    (HEADLINE_CONTAINED, with texts HEADLINE_SUPPORT held unless one is ``short``, without
+    (HEADLINE_CONTAINED, or VERSION_HEADLINE_CONTAINED of a version's, the source a flash
+    names first aside, with texts HEADLINE_SUPPORT held unless one is ``short``, without
     a signature), or a share of both (WRITE_UP_TITLE of the headlines, WRITE_UP_TEXT
     of the shorter text). The texts are only measured when something calls for it: the
     headlines, or ``heads_meet`` (the texts' beginnings share a key)."""
@@ -104,7 +119,10 @@ def holds(
         bar = (
             VERSION_HEADLINE_CONTAINED if mine.versioned or theirs.versioned else HEADLINE_CONTAINED
         )
-        headline = containment(mine.grams, theirs.grams) >= bar and not _numbered(mine, theirs)
+        alike = containment(mine.grams, theirs.grams)
+        if bar == VERSION_HEADLINE_CONTAINED:
+            alike = max(alike, containment(mine.reported, theirs.reported))
+        headline = alike >= bar and not _numbered(mine, theirs)
         if headline and short:
             return True
         write_up = jaccard(mine.grams, theirs.grams) >= WRITE_UP_TITLE
@@ -130,15 +148,24 @@ def revised(mine: Version, theirs: Version) -> bool:
 
 def named_alike(mine: Version, theirs: Version) -> bool:
     """Whether each headline's words and names are NAMED_ALIKE in the other's headline and
-    text beginning, both headlines holding MIN_HEADLINE_GRAMS character pairs of a script
-    without spaces. Only for other outlets' items published within a day (the caller's to
-    check)."""
-    if min(mine.spaceless, theirs.spaceless) < MIN_HEADLINE_GRAMS:
+    text beginning, both headlines holding MIN_NAMED_PAIRS character pairs of a script
+    without spaces: NAMED_ALIKE of those pairs, and of its spaced words if it has any (a
+    Latin word is worth more than a pair: "통일부 signaled …" is not "통일부 proposed …").
+    Only for other outlets' items published within a day (the caller's to check)."""
+    if min(len(mine.named_pairs), len(theirs.named_pairs)) < MIN_NAMED_PAIRS:
         return False
     return all(
-        len(named & told) >= NAMED_ALIKE * len(named)
-        for named, told in ((mine.named, theirs.told), (theirs.named, mine.told))
+        _named_in(pairs, told) and _named_in(words, told)
+        for pairs, words, told in (
+            (mine.named_pairs, mine.named_words, theirs.told),
+            (theirs.named_pairs, theirs.named_words, mine.told),
+        )
     )
+
+
+def _named_in(grams: frozenset[str], told: frozenset[str]) -> bool:
+    """Whether NAMED_ALIKE of ``grams`` (if any) are in ``told``."""
+    return len(grams & told) >= NAMED_ALIKE * len(grams)
 
 
 def _text_held(mine: Version, theirs: Version) -> float:

@@ -191,6 +191,17 @@ def title_key(title: str) -> int | None:
     return int.from_bytes(hashlib.blake2b(b"title\x1f" + words, digest_size=8).digest(), "big") >> 1
 
 
+# Who a flash's headline says it is from, before what it reports: "韩联参称…" (the joint
+# chiefs say), "韩军：…" (the military:). A wire's flash names the source, its full version
+# often reports the fact alone.
+_ATTRIBUTION = re.compile(r"^\s*[^\s：:，,]{1,6}?(?:称|：|:)\s*")
+
+
+def unattributed(title: str) -> str:
+    """A headline without its version label and the source it names first, if any."""
+    return _ATTRIBUTION.sub("", _VERSION_MARKERS.sub("", title, count=1), count=1)
+
+
 def is_version(title: str) -> bool:
     """Whether a headline is labelled as a version: flash, short, full, breaking, roundup."""
     return _VERSION_MARKERS.search(title) is not None
@@ -267,9 +278,9 @@ def named_grams(title: str) -> frozenset[str]:
     return frozenset(gram for gram in title_grams(title) if not _DIGITS.search(gram))
 
 
-def spaceless_grams(grams: frozenset[str]) -> int:
-    """How many of a headline's grams are character pairs of Hangul, Han or kana."""
-    return sum(1 for gram in grams if _SPACELESS.search(gram))
+def spaceless_grams(grams: frozenset[str]) -> frozenset[str]:
+    """The grams that are character pairs of Hangul, Han or kana (of a spaceless run)."""
+    return frozenset(gram for gram in grams if _SPACELESS.search(gram))
 
 
 @lru_cache(maxsize=8192)

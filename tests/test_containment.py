@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator import dedup
 from aggregator.containment import (
-    MIN_HEADLINE_GRAMS,
+    MIN_NAMED_PAIRS,
     NAMED_ALIKE,
     REVISED_TEXT,
     WRITE_UP_TEXT,
@@ -136,13 +136,49 @@ def test_headlines_of_spaced_scripts_are_not_judged_by_their_words_in_the_text()
     few and common (the benchmark corpus builds its headlines from its texts' phrases): the
     rule is for headlines of scripts without spaces, where it was measured."""
     mine = (
-        "Coast guard warns navy on delays of cost-sharing deal talks",
-        "The navy said the cost-sharing deal talks stall as the coast guard warns of delays.",
+        "Coast guard warns navy on delays of cost-sharing deal talks at Busan port",
+        "The navy said the cost-sharing deal talks at Busan port stall as the coast guard "
+        "warns of delays.",
     )
     theirs = (
-        "Cost-sharing deal talks stall as navy says coast guard warns",
-        "The coast guard warns of delays: cost-sharing deal talks stall, the navy said.",
+        "Cost-sharing deal talks at Busan port stall as navy says coast guard warns",
+        "The coast guard warns of delays: cost-sharing deal talks at Busan port stall, the "
+        "navy said.",
     )
-    assert min(len(version(*mine).named), len(version(*theirs).named)) >= MIN_HEADLINE_GRAMS
+    assert min(len(version(*mine).named), len(version(*theirs).named)) >= MIN_NAMED_PAIRS
     assert min(_named_in(mine, theirs), _named_in(theirs, mine)) >= NAMED_ALIKE
     assert not _same(_item("paper", *mine, 0), _item("daily", *theirs, 1))
+
+
+def test_a_flash_naming_its_source_and_the_full_version_stating_the_fact_are_one_story() -> None:
+    """A wire's flash says who reports it ("the military says"), its text only the
+    copyright notice; the full version, an hour later, states the fact with a detail added.
+    A flash on another launch, with the same source named, stays apart."""
+    notice = "【版权归通讯社所有，严禁转载】"
+    flash = _item("wire", "快讯：韩军方称朝鲜向西部海域发射巡航导弹", notice, 0)
+    text = "朝鲜当天上午向西部海域发射数枚巡航导弹。军方正在分析导弹的具体参数。"
+    full = _item("wire", "详讯：朝鲜今晨向西部海域发射数枚新型巡航导弹", text, 1, number=2)
+    assert containment(title_grams(flash.title), title_grams(full.title)) < 0.75
+    assert _same(flash, full)
+    other = _item("wire", "快讯：韩军方称朝鲜向东部海域发射弹道导弹", notice, 1, number=3)
+    assert not _same(other, full)
+
+
+def test_mixed_headlines_differing_in_a_word_and_short_headlines_stay_apart() -> None:
+    """The benchmark corpus's headlines: a Korean subject and object with an English verb,
+    the rest of each headline in the other's first sentences. Each headline's spaced words
+    count apart from its character pairs, so the verb that differs keeps them apart; and a
+    headline of fewer than MIN_NAMED_PAIRS pairs names a subject, not an event."""
+    mine = "국방부 signaled 한미 연합훈련 일정 조정 방침"
+    theirs = "한미 연합훈련 일정 조정 방침 국방부 rejected"
+    lead = "국방부는 한미 연합훈련 일정 조정 방침을 밝혔다. 훈련 규모 축소도 검토한다."
+    other = "한미 연합훈련 일정과 관련해 국방부는 조정 방침을 설명했다. 규모 축소 검토도 언급됐다."
+    assert len(version(mine, lead).named_pairs) >= MIN_NAMED_PAIRS
+    assert containment(title_grams(mine), title_grams(theirs)) < 0.9
+    first = _item("paper", mine, lead, 0)
+    assert not _same(first, _item("daily", theirs, other, 2))
+    assert _same(first, _item("daily", theirs.replace("rejected", "signaled"), other, 2))
+    short = "한국은행 물가 상승률"
+    assert len(version(short, "").named_pairs) < MIN_NAMED_PAIRS
+    first = _item("paper", short, " ".join(_sentences(9, 8)), 0)
+    assert not _same(first, _item("daily", short, " ".join(_sentences(10, 8)), 2))
