@@ -97,7 +97,7 @@ class Version:
     @cached_property
     def told(self) -> frozenset[str]:
         """The grams of its headline and text beginning (``fingerprints.lead_grams``)."""
-        return lead_grams(self.title, clean_body(self.body)[:LEAD_CHARS])
+        return lead_grams(self.title, clean_body(self.body[: 2 * LEAD_CHARS])[:LEAD_CHARS])
 
 
 def version(title: str, body: str) -> Version:
