@@ -191,17 +191,6 @@ def title_key(title: str) -> int | None:
     return int.from_bytes(hashlib.blake2b(b"title\x1f" + words, digest_size=8).digest(), "big") >> 1
 
 
-# Who a flash's headline says it is from, before what it reports: "韩联参称…" (the joint
-# chiefs say), "韩军：…" (the military:). A wire's flash names the source, its full version
-# often reports the fact alone.
-_ATTRIBUTION = re.compile(r"^\s*[^\s：:，,]{1,6}?(?:称|：|:)\s*")
-
-
-def unattributed(title: str) -> str:
-    """A headline without its version label and the source it names first, if any."""
-    return _ATTRIBUTION.sub("", _VERSION_MARKERS.sub("", title, count=1), count=1)
-
-
 def is_version(title: str) -> bool:
     """Whether a headline is labelled as a version: flash, short, full, breaking, roundup."""
     return _VERSION_MARKERS.search(title) is not None
@@ -261,38 +250,21 @@ def body_shingles(body: str) -> frozenset[bytes]:
 def title_grams(title: str) -> frozenset[str]:
     """A headline's words (labels aside) and the character pairs of its spaceless runs: one
     headline's grams are nearly all in the other's when one is the other cut or extended."""
-    latin, spaceless = _words(bare_title(title))
+    return text_grams(bare_title(title))
+
+
+@lru_cache(maxsize=8192)
+def text_grams(text: str) -> frozenset[str]:
+    """A text's Latin words and the character pairs of its spaceless runs."""
+    latin, spaceless = _words(text)
     grams = {word.decode() for word in latin}
     grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
     return frozenset(grams)
-
-
-# A text's beginning, where a report states the event it is about: what another outlet's
-# headline for the same event is measured against (``containment.named_alike``). Further on,
-# reports recall the background, which follow-ups share (the tune pairs' write-ups merge
-# the same with 200 characters as with 500 or all of the text).
-LEAD_CHARS = 200
-
-
-def named_grams(title: str) -> frozenset[str]:
-    """A headline's grams without digits: its words and names, not its figures and dates
-    (which the headline numbers guard compares; "2022년 7월 25일" is in many headlines)."""
-    return frozenset(gram for gram in title_grams(title) if not _DIGITS.search(gram))
 
 
 def spaceless_grams(grams: frozenset[str]) -> frozenset[str]:
     """The grams that are character pairs of Hangul, Han or kana (of a spaceless run)."""
     return frozenset(gram for gram in grams if _SPACELESS.search(gram))
-
-
-@lru_cache(maxsize=8192)
-def lead_grams(title: str, lead: str) -> frozenset[str]:
-    """The words and character pairs of a headline and the beginning of its text (``lead``),
-    cut as ``title_grams`` cuts a headline."""
-    latin, spaceless = _words(f"{title}\n{lead}")
-    grams = {word.decode() for word in latin}
-    grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
-    return frozenset(grams)
 
 
 def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]

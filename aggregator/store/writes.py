@@ -53,14 +53,10 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(
-    items.c.id,
-    items.c.signature,
-    items.c.published,
-    items.c.title,
-    items.c.content_html,
-    items.c.link,
-).where(OneOf(items.c.id, "ids"))
+_CANDIDATE_COLUMNS = ("id", "signature", "published", "title", "content_html", "link")
+_SIGNATURES = select(*(items.c[name] for name in _CANDIDATE_COLUMNS)).where(
+    OneOf(items.c.id, "ids")
+)
 _STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
 _CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
     OneOf(items.c.id, "ids")
