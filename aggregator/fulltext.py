@@ -255,9 +255,12 @@ def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
         per_host=settings.per_host,
     ):
         with run.storage.transaction() as tx:
-            for page, fetched in ready:
-                outcome = judge(page, fetched, now, run.settings, run.rng)
-                if not article_pages.record(tx, outcome, page.source_id):
+            judged = [
+                (page, judge(page, fetched, now, run.settings, run.rng)) for page, fetched in ready
+            ]
+            recorded = article_pages.record(tx, [(read, page.source_id) for page, read in judged])
+            for (page, outcome), kept in zip(judged, recorded, strict=True):
+                if not kept:
                     continue
                 if outcome.state == USED:
                     tally.used += 1

@@ -7,11 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 
 from aggregator.ingest.http import FetchResult
 from aggregator.refresh import Fetched, store_ready
-from aggregator.store import Storage
+from aggregator.store import Storage, article_pages
+from aggregator.store.article_pages import FAILED, PENDING, PageRead, WantedPage
+from aggregator.store.schema import items
 from aggregator.types import FetchOutcome, SourceSetting
 from tests.support.app import open_app
 
@@ -101,3 +103,45 @@ def test_sources_without_news_are_stored_in_one_statement(project: Path, databas
         assert not gone.enabled and (gone.disabled_reason or "").startswith("gone:")
     finally:
         app.close()
+
+
+def test_page_reads_are_recorded_together_but_not_for_an_entry_that_changed(
+    storage: Storage,
+) -> None:
+    registry, urls = storage.sources, [f"https://{n}.example/rss" for n in "ab"]
+    registry.sync_config([SourceSetting(url, None, None, True) for url in urls])
+    a, b = map(registry.find, urls)
+    assert a is not None and b is not None
+    with storage.transaction() as tx:
+        for item_id, source in ((1, a), (2, a), (3, a), (4, b)):
+            tx.connection.execute(
+                insert(items).values(
+                    id=item_id, source_id=source.id, key=f"k{item_id}", entry_id=f"e{item_id}",
+                    title="t", content_html="", published=NOW, updated=NOW, first_seen=NOW,
+                    content_hash=f"h{item_id}", link=f"https://x.example/{item_id}",
+                )
+            )  # fmt: skip
+        article_pages.want(tx, [WantedPage(i, f"v{i}", True) for i in (1, 2, 3, 4)])
+
+    def read(item_id: int, state: str, error: str, version: str = "") -> PageRead:
+        return PageRead(item_id, version or f"v{item_id}", state, 1, None, NOW, error=error)
+
+    reads = [
+        (read(1, FAILED, "HTTP 404"), a.id),
+        (read(2, FAILED, "HTTP 410", version="v0"), a.id),  # its entry changed meanwhile
+        (read(3, FAILED, "not an HTML page"), a.id),
+        (read(4, PENDING, "timed out"), b.id),
+    ]
+    with storage.transaction() as tx, writes(storage) as sent:
+        assert article_pages.record(tx, reads) == [True, False, True, True]
+    assert len(sent) <= 2 + len(reads)  # together, then one by one once one did not match
+    a, b = map(registry.find, urls)
+    assert a is not None and (a.page_failures, a.page_error) == (2, "not an HTML page")
+    assert b is not None and (b.page_failures, b.page_error) == (0, None)
+    assert article_pages.page_of(storage, 2) == PageRead(2, "v2", PENDING, 0, None, None)
+    recorded = article_pages.page_of(storage, 1)
+    assert recorded is not None and (recorded.state, recorded.error) == (FAILED, "HTTP 404")
+
+    with storage.transaction() as tx, writes(storage) as together:
+        assert article_pages.record(tx, [(read(3, FAILED, "HTTP 500"), a.id)]) == [True]
+    assert len(together) == 2  # the read, and its source's count
