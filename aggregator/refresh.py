@@ -7,7 +7,9 @@
     store_ready     the same for sources fetched together; the states of those without
                     items (304s, errors) go in one statement
 
-``update``, the daemon and ``aggregator worker`` all refresh sources through these two.
+``update``, the daemon and ``aggregator worker`` all refresh sources through these.
+The parser and the writer are imported by the first source with a new body: a round
+where every source answers 304 needs neither (issue #22, ``tests/test_cli_startup.py``).
 """
 
 import hashlib
@@ -22,14 +24,12 @@ import httpx
 from aggregator import fulltext
 from aggregator.app import Aggregator
 from aggregator.errors import InputError
-from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, worker_pool
 from aggregator.ingest.schedule import Previous, SourceState, after_fetch
 from aggregator.store.sources import save_fetch_state, save_fetch_states
 from aggregator.tally import Ingested, Tally
 from aggregator.types import FetchOutcome, InputFailure, SourceData, WebSource
-from aggregator.writer import store_source
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -77,16 +77,18 @@ def fetch_source(
         "limits": app.settings.limits,
         "date_offset": source.date_offset,
     }
-    if pool is not None:
-        first_fetch = source.body_hash is None
-        data, analyses, reason = pool.submit(
-            parse_and_analyze, result.body, **options, analyze_items=first_fetch
-        ).result()
-        return Fetched(result, body_hash, data, reason, analyses)
-    try:
-        return Fetched(result, body_hash, parse_feed(result.body, **options))
-    except InputError as error:
-        return Fetched(result, body_hash, parse_error=error.reason)
+    if pool is None:
+        from aggregator.ingest.feeds import parse_feed
+
+        try:
+            return Fetched(result, body_hash, parse_feed(result.body, **options))
+        except InputError as error:
+            return Fetched(result, body_hash, parse_error=error.reason)
+    first_fetch = source.body_hash is None
+    data, analyses, reason = pool.submit(
+        parse_and_analyze, result.body, **options, analyze_items=first_fetch
+    ).result()
+    return Fetched(result, body_hash, data, reason, analyses)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,8 @@ def _store_items(
     now: datetime,
     holder: str | None = None,
 ) -> Ingested:
+    from aggregator.writer import store_source
+
     assert fetched.data is not None
     for warning in fetched.data.warnings:
         log.warning("%s", warning)
