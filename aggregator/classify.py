@@ -22,6 +22,11 @@ fifth paragraph is seldom about it. A title-only item is judged by its title.
 A group marked ``standalone`` names the subject outright ("inter-Korean",
 주한미군, 국회), so a match of it satisfies the ``requires`` groups by itself.
 
+A news digest (Yonhap's 要闻简报, "▲headline" lines each followed by its story's text,
+and 主要报纸头条, "《paper》headline" lines) is judged story by story: it is in every
+topic one of the stories it tells is in, and its hits name the story (TOPICS.md: a
+digest is judged by what its text says).
+
 Matching works on NFKC text. English terms match case-insensitively on word
 boundaries, with plural and possessive endings; all-capital acronyms (USFK,
 DMZ) match as written, and may be followed by a Korean particle (NCG는).
@@ -36,8 +41,8 @@ import re
 import tomllib
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from aggregator.automaton import Found, GroupFinder
@@ -53,14 +58,19 @@ REPEAT_FACTOR = 0.5
 _TOPIC_KEYS = {"id", "title", "description", "threshold", "rules", "exclude", "requires"}
 _GROUP_KEYS = {"name", "weight", "terms", "patterns", "standalone", "context"}
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# What a digest's title says it is: one day's news or one day's front pages (issue 17).
+DIGEST_TITLES = ("要闻简报", "主要报纸头条", "头条新闻")
+_PAPER = re.compile(r"^《[^》]*》")  # "《朝鲜日报》": whose front page the headline is
 
 
 @dataclass(frozen=True)
 class RuleGroup:
     """Terms that count together, under one name and weight.
 
-    ``matcher`` is compiled once, when the topic is loaded; it is left out of
-    repr and equality, which the terms and patterns as written already decide.
+    The terms and patterns as written decide repr and equality (and so the rules'
+    fingerprint); ``matcher`` is compiled from them when first used, not when the topic
+    is loaded: compiling every group takes longer than the rest of a round where no
+    item is new, which classifies nothing (issue #22, ``bench_knews``).
     """
 
     name: str
@@ -69,7 +79,10 @@ class RuleGroup:
     patterns: tuple[str, ...] = ()
     standalone: bool = False
     context: bool = False
-    matcher: Matcher = field(default=Matcher(), repr=False, compare=False)
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        return compile_matcher(self.terms, self.patterns)
 
 
 @dataclass(frozen=True)
@@ -120,8 +133,7 @@ def _group(path: Path, key: str, raw: object, default_weight: float | None) -> R
             re.compile(f"(?:{regex})", re.IGNORECASE)  # as it will be combined
         except re.error as error:
             raise ConfigError(path, f"{key}.patterns[{index}]", f"invalid regex: {error}") from None
-    matcher = compile_matcher(terms, patterns)
-    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, context, matcher)
+    return RuleGroup(name.strip(), float(weight), terms, patterns, standalone, context)
 
 
 def load_topic(path: Path) -> Topic:
@@ -269,11 +281,54 @@ def _plan(topics: Sequence[Topic]) -> _Plan:
     return kept[1]
 
 
+def digest_stories(title: str, body: str) -> tuple[tuple[str, str], ...] | None:
+    """The stories a news digest tells, each as (headline, text); None for an item that is
+    not a digest, or a digest whose text lists no story (judged as one item)."""
+    if not any(marker in title for marker in DIGEST_TITLES):
+        return None
+    stories: list[tuple[str, list[str]]] = []
+    text: list[str] | None = None
+    for line in body.split("\n"):
+        line = line.strip()
+        if line.startswith("▲"):
+            text = []
+            stories.append((line[1:], text))
+        elif line.startswith("《"):
+            stories.append((_PAPER.sub("", line), []))
+            text = None
+        elif line and text is not None:
+            text.append(line)
+    return tuple((headline, "\n".join(lines)) for headline, lines in stories) or None
+
+
+def digest_match(matches: Sequence[TopicMatch]) -> TopicMatch:
+    """A digest's verdict on one topic from its stories' (in order): the story that is most
+    clearly in the topic, else the one that came nearest; its hits say which story."""
+    number, best = max(
+        enumerate(matches, start=1),
+        key=lambda pair: (pair[1].matched, pair[1].score - pair[1].threshold),
+    )
+
+    def told(hits: tuple[RuleHit, ...]) -> tuple[RuleHit, ...]:
+        return tuple(replace(hit, where=f"{hit.where} of story {number}") for hit in hits)
+
+    return replace(best, hits=told(best.hits), excluded_by=told(best.excluded_by))
+
+
 def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
     """Score an item against every topic; one TopicMatch per topic, in the given order.
 
-    ``body`` is plain text, paragraphs separated by newlines.
+    ``body`` is plain text, paragraphs separated by newlines. A news digest is scored
+    story by story (``digest_stories``, ``digest_match``).
     """
+    stories = digest_stories(title, body)
+    if stories is None:
+        return _classify_story(title, body, topics)
+    scored = [_classify_story(headline, text, topics) for headline, text in stories]
+    return tuple(map(digest_match, zip(*scored, strict=True)))
+
+
+def _classify_story(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
     text = _prepare(title, body)
     plan = _plan(topics)
     in_title, in_body = plan.finder.find(text.title), plan.finder.find(text.body)

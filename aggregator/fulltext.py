@@ -14,6 +14,9 @@ store:   a used page's text gives the item its signature, band keys and topics
          and date its entry lacked. The entry's own text stays what is published
          unless ``publish.full_text`` (see ``with_page_texts``). A failure keeps
          the entry as it was and is counted on the source.
+
+Extraction, analysis and story matching are imported when a page is read: every run
+asks for pages, and most find none due (issue #22, ``tests/test_cli_startup.py``).
 """
 
 import logging
@@ -22,17 +25,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator import dedup
-from aggregator.analysis import ItemAnalysis, analyze
-from aggregator.classify import Topic
 from aggregator.clock import as_utc
 from aggregator.config import Settings
-from aggregator.ingest.article import Article, extract_article
 from aggregator.ingest.http import FetchResult, fetch, run_per_host
 from aggregator.ingest.politeness import HostPacer, RobotsRules, RobotsVerdict, host_of
 from aggregator.ingest.schedule import backoff, retry_after
@@ -42,6 +41,11 @@ from aggregator.store.reads import ItemText
 from aggregator.store.writes import StoreTransaction
 from aggregator.text import html_to_text, normalize, paragraphs_to_html
 from aggregator.types import ItemData, ItemWrite, StoredItem
+
+if TYPE_CHECKING:
+    from aggregator.analysis import ItemAnalysis
+    from aggregator.classify import Topic
+    from aggregator.ingest.article import Article
 
 log = logging.getLogger("aggregator.fulltext")
 WithText = TypeVar("WithText", StoredItem, ItemText)
@@ -75,7 +79,7 @@ class PagePolicy:
 def note_writes(
     tx: StoreTransaction,
     policy: PagePolicy,
-    written: list[tuple[int, ItemWrite, ItemAnalysis, bool]],
+    written: list[tuple[int, ItemWrite, "ItemAnalysis", bool]],
 ) -> None:
     """Record which written items (id, write, analysis, new) want their page; an edited entry
     that no longer does loses what was read for its earlier version."""
@@ -96,7 +100,7 @@ class PageFetched:
 
     verdict: RobotsVerdict
     result: FetchResult | None = None
-    article: Article | None = None
+    article: "Article | None" = None
     deferred: bool = False  # its host was in trouble earlier in this run: not asked
 
 
@@ -180,6 +184,8 @@ def transient(result: FetchResult) -> bool:
 
 
 def _is_login(asked: str, landed: str) -> bool:
+    from aggregator import dedup
+
     if dedup.canonical_url(asked) == dedup.canonical_url(landed):
         return False
     path = landed.lower().split("://", 1)[-1].partition("/")[2]
@@ -210,7 +216,7 @@ class PageRun:
 
     storage: Storage
     settings: Settings
-    topics: tuple[Topic, ...]
+    topics: tuple["Topic", ...]
     rng: random.Random
     pacer: HostPacer
 
@@ -243,6 +249,8 @@ def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
             return PageFetched(verdict, result)
         if "html" not in result.headers.get("content-type", "text/html").lower():
             return PageFetched(verdict, result)
+        from aggregator.ingest.article import extract_article
+
         return PageFetched(
             verdict, result, extract_article(result.body, result.headers, result.url, zone)
         )
@@ -255,9 +263,12 @@ def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
         per_host=settings.per_host,
     ):
         with run.storage.transaction() as tx:
-            for page, fetched in ready:
-                outcome = judge(page, fetched, now, run.settings, run.rng)
-                if not article_pages.record(tx, outcome, page.source_id):
+            judged = [
+                (page, judge(page, fetched, now, run.settings, run.rng)) for page, fetched in ready
+            ]
+            recorded = article_pages.record(tx, [(read, page.source_id) for page, read in judged])
+            for (page, outcome), kept in zip(judged, recorded, strict=True):
+                if not kept:
                     continue
                 if outcome.state == USED:
                     tally.used += 1
@@ -284,6 +295,9 @@ def _use_page(
     now: datetime,
 ) -> None:
     """Classify and match the item by its page text; fill the fields its entry lacked."""
+    from aggregator import dedup
+    from aggregator.analysis import analyze
+
     assert read.text is not None
     title = page.title if page.title.strip() else (read.title or "")
     item = ItemData(

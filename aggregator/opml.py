@@ -10,7 +10,6 @@ from datetime import datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree
 
-import listparser
 from lxml import etree
 
 from aggregator.errors import InputError
@@ -30,6 +29,8 @@ class Subscription:
 
 def read_opml(data: bytes, subject: str) -> list[Subscription]:
     """The feeds an OPML document lists, folders included; InputError when none can be read."""
+    import listparser  # loaded to read a list only: regenerating writes one (feeds.opml)
+
     parsed = listparser.parse(data)
     if not parsed.feeds and parsed.bozo:
         raise InputError(subject, f"not an OPML subscription list: {parsed.bozo_exception}")

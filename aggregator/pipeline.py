@@ -2,7 +2,7 @@
 
     ingest       seeds: each file -> seed_ingest.ingest_seed          (one seed)
                  web:   each due source -> refresh.fetch_source, in threads,
-                        then refresh.store_fetched, one at a time      (one source)
+                        then refresh.store_ready, one group at a time  (one source)
                  both end in writer.store_source: what the store knows -> dedup.decide
                         (writer.plan_items, pure) -> one transaction of writes,
                         items classified on the way (classify, analysis)

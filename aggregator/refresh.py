@@ -4,12 +4,17 @@
                     changed (in a worker process when there is a pool)
     store_fetched   in the one writing thread: after_fetch (pure) decides the source's
                     politeness state; the state and the items go in one transaction
+    store_ready     the same for sources fetched together; the states of those without
+                    items (304s, errors) go in one statement
 
-``update``, the daemon and ``aggregator worker`` all refresh sources through these two.
+``update``, the daemon and ``aggregator worker`` all refresh sources through these.
+The parser and the writer are imported by the first source with a new body: a round
+where every source answers 304 needs neither (issue #22, ``tests/test_cli_startup.py``).
 """
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -19,14 +24,12 @@ import httpx
 from aggregator import fulltext
 from aggregator.app import Aggregator
 from aggregator.errors import InputError
-from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import FetchResult, fetch, make_client, run_per_host
 from aggregator.ingest.parallel import Analyses, WorkerPool, parse_and_analyze, worker_pool
-from aggregator.ingest.schedule import Previous, after_fetch
-from aggregator.store.sources import save_fetch_state
+from aggregator.ingest.schedule import Previous, SourceState, after_fetch
+from aggregator.store.sources import save_fetch_state, save_fetch_states
 from aggregator.tally import Ingested, Tally
 from aggregator.types import FetchOutcome, InputFailure, SourceData, WebSource
-from aggregator.writer import store_source
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -74,26 +77,34 @@ def fetch_source(
         "limits": app.settings.limits,
         "date_offset": source.date_offset,
     }
-    if pool is not None:
-        first_fetch = source.body_hash is None
-        data, analyses, reason = pool.submit(
-            parse_and_analyze, result.body, **options, analyze_items=first_fetch
-        ).result()
-        return Fetched(result, body_hash, data, reason, analyses)
-    try:
-        return Fetched(result, body_hash, parse_feed(result.body, **options))
-    except InputError as error:
-        return Fetched(result, body_hash, parse_error=error.reason)
+    if pool is None:
+        from aggregator.ingest.feeds import parse_feed
+
+        try:
+            return Fetched(result, body_hash, parse_feed(result.body, **options))
+        except InputError as error:
+            return Fetched(result, body_hash, parse_error=error.reason)
+    first_fetch = source.body_hash is None
+    data, analyses, reason = pool.submit(
+        parse_and_analyze, result.body, **options, analyze_items=first_fetch
+    ).result()
+    return Fetched(result, body_hash, data, reason, analyses)
 
 
-def store_fetched(
-    app: Aggregator,
-    source: WebSource,
-    fetched: Fetched,
-    now: datetime,
-    holder: str | None = None,
-) -> Ingested:
-    """Store what fetching a source came to; with ``holder``, only under that worker's claim."""
+@dataclass(frozen=True)
+class _Decided:
+    """What a fetch comes to for the store: the outcome, the source's new state, a failure."""
+
+    outcome: FetchOutcome
+    state: SourceState
+    failure: InputFailure | None
+
+    def quiet(self, fetched: Fetched) -> bool:
+        """No items to store: only the source's state is written."""
+        return fetched.data is None or self.outcome != FetchOutcome.OK
+
+
+def _decide(app: Aggregator, source: WebSource, fetched: Fetched, now: datetime) -> _Decided:
     result = fetched.result
     outcome, error = result.outcome, result.error
     if fetched.parse_error is not None:
@@ -125,20 +136,71 @@ def store_fetched(
     if outcome in (FetchOutcome.ERROR, FetchOutcome.GONE):
         log.warning("source %s failed: %s", source.url, state.last_error)
         failure = InputFailure(source.url, state.last_error or outcome)
-    if fetched.data is None or outcome != FetchOutcome.OK:
-        log.debug("source %s: %s", source.url, outcome, extra={"source": source.url})
+    return _Decided(outcome, state, failure)
+
+
+def _quiet(source: WebSource, decided: _Decided) -> Ingested:
+    log.debug("source %s: %s", source.url, decided.outcome, extra={"source": source.url})
+    unchanged = decided.outcome == FetchOutcome.NOT_MODIFIED
+    return Ingested(unchanged=unchanged, failure=decided.failure, fetched=decided.outcome)
+
+
+def store_fetched(
+    app: Aggregator,
+    source: WebSource,
+    fetched: Fetched,
+    now: datetime,
+    holder: str | None = None,
+) -> Ingested:
+    """Store what fetching a source came to; with ``holder``, only under that worker's claim."""
+    decided = _decide(app, source, fetched, now)
+    if decided.quiet(fetched):
         with app.storage.transaction() as tx:
-            save_fetch_state(tx, source.id, asdict(state), holder)
-        unchanged = outcome == FetchOutcome.NOT_MODIFIED
-        return Ingested(unchanged=unchanged, failure=failure, fetched=outcome)
+            save_fetch_state(tx, source.id, asdict(decided.state), holder)
+        return _quiet(source, decided)
+    return _store_items(app, source, fetched, decided, now, holder)
+
+
+def store_ready(
+    app: Aggregator, ready: Sequence[tuple[WebSource, Fetched]], now: datetime
+) -> list[Ingested]:
+    """Store sources fetched together: each with items in its own transaction, the states of
+    the others (304, unchanged body, error) in one statement: a round where no source has
+    news writes once, not once per source (issue #22, ``bench_knews``)."""
+    stored: list[Ingested] = []
+    quiet: list[tuple[int, dict[str, object]]] = []
+    for source, fetched in ready:
+        decided = _decide(app, source, fetched, now)
+        if decided.quiet(fetched):
+            quiet.append((source.id, asdict(decided.state)))
+            stored.append(_quiet(source, decided))
+        else:
+            stored.append(_store_items(app, source, fetched, decided, now))
+    if quiet:
+        with app.storage.transaction() as tx:
+            save_fetch_states(tx, quiet)
+    return stored
+
+
+def _store_items(
+    app: Aggregator,
+    source: WebSource,
+    fetched: Fetched,
+    decided: _Decided,
+    now: datetime,
+    holder: str | None = None,
+) -> Ingested:
+    from aggregator.writer import store_source
+
+    assert fetched.data is not None
     for warning in fetched.data.warnings:
         log.warning("%s", warning)
     stored = store_source(
         app,
         fetched.data,
-        state.body_hash,
+        decided.state.body_hash,
         now,
-        asdict(state),
+        asdict(decided.state),
         analyses=fetched.analyses,
         holder=holder,
         pages=fulltext.PagePolicy(source.full_text, app.settings.full_text.below),
@@ -150,7 +212,7 @@ def store_fetched(
         stored.updated,
         extra={"source": source.url},
     )
-    return Ingested(stored, warnings=fetched.data.warnings, fetched=outcome)
+    return Ingested(stored, warnings=fetched.data.warnings, fetched=decided.outcome)
 
 
 def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
@@ -201,10 +263,10 @@ def refresh_due(
         for ready in results:
             # What is ready is written at once, and committed before waiting for more.
             with app.storage.batch():
-                for source, fetched in ready:
-                    tally.add(store_fetched(app, source, fetched, now))
-                    done += 1
-                    app.progress.step("sources", done, len(due), tally.summary())
+                for ingested in store_ready(app, ready, now):
+                    tally.add(ingested)
+            done += len(ready)
+            app.progress.step("sources", done, len(due), tally.summary())
         read_pages(app, client, now, tally)
 
 

@@ -11,10 +11,8 @@ from pathlib import Path
 
 from aggregator.app import Aggregator
 from aggregator.errors import InputError
-from aggregator.ingest.seeds import read_capped, read_seed
 from aggregator.tally import Ingested, Tally
 from aggregator.types import InputFailure, SourceKind
-from aggregator.writer import store_source
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -26,6 +24,10 @@ def seed_paths(folder: Path) -> list[Path]:
 
 
 def ingest_seed(app: Aggregator, path: Path, now: datetime) -> Ingested:
+    # Imported here: a project without seed files needs neither (issue #22).
+    from aggregator.ingest.seeds import read_capped, read_seed
+    from aggregator.writer import store_source
+
     key = f"seed:{path.name}"
     try:
         seed = read_capped(path, app.settings.limits.seed_bytes)

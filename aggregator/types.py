@@ -126,7 +126,7 @@ class RuleHit:
     """One topic rule that matched an item: which term, where, how often, its weight."""
 
     rule: str
-    where: str  # "title" or "body"
+    where: str  # "title" or "body"; in a digest, of which story ("title of story 2")
     count: int
     weight: float
 

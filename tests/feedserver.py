@@ -4,11 +4,16 @@ A route is a function taking the request (path, headers) and returning a
 Reply; hostile behaviours (hanging, trickling, endless bodies) are replies too.
 """
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+# A self-signed certificate for 127.0.0.1 (tests/data/tls/README.md).
+TLS_CERTIFICATE = Path(__file__).parent / "data" / "tls" / "server.pem"
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,14 @@ class _ThreadingServer(ThreadingHTTPServer):
 
 
 class FeedServer:
-    """Serves ``routes`` on an ephemeral port; ``requests`` lists what arrived, in order."""
+    """Serves ``routes`` on an ephemeral port; ``requests`` lists what arrived, in order.
 
-    def __init__(self) -> None:
+    With ``tls``, over HTTPS with the certificate ``TLS_CERTIFICATE``, which no client
+    trusts unless told to.
+    """
+
+    def __init__(self, *, tls: bool = False) -> None:
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self.posts: list[tuple[str, str]] = []  # (path, form body) of each POST, e.g. WebSub pings
@@ -93,6 +103,10 @@ class FeedServer:
                 pass
 
         self.httpd = _ThreadingServer(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(TLS_CERTIFICATE, TLS_CERTIFICATE.with_suffix(".key"))
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         # A short poll, so stop() (shutdown waits for the next poll) costs every test less.
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -100,7 +114,7 @@ class FeedServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"

@@ -296,6 +296,46 @@ def test_exclusions_subtract_and_are_explained() -> None:
     assert "- Japan-Korea history disputes (sado mine, forced labor) in title" in explain(matches)
 
 
+# Written here in the form of Yonhap's Chinese digests: "▲headline" then the story's text,
+# or one "《paper》headline" line per front page. Each story is judged on its own (TOPICS.md).
+DIGEST = "\n".join(
+    [
+        "▲韩美防长举行会谈商定加强延伸威慑",
+        "韩美两国国防部长当天在首尔举行会谈，商定加强对朝延伸威慑。",
+        "▲国会通过预算案 朝野激烈交锋",
+        "国会当天召开全体会议表决通过明年预算案，执政党和在野党激烈交锋。",
+        "▲歌手新专辑登顶排行榜",
+        "某组合新专辑发行首日登顶。",
+    ]
+)
+FRONT_PAGES = "《甲日报》国会弹劾案表决在即\n《乙日报》朝鲜再射弹道导弹\n《丙经济》股市小幅上涨"
+
+
+def test_a_digest_is_in_every_topic_one_of_its_stories_is_in_and_says_which() -> None:
+    matches = {m.topic_id: m for m in classify("2025年1月2日韩联社要闻简报-1", DIGEST, TOPICS)}
+    assert {t for t, m in matches.items() if m.matched} == {"alliance", "domestic-politics"}
+    assert {h.where for h in matches["alliance"].hits} == {"title of story 1", "body of story 1"}
+    assert {h.where for h in matches["domestic-politics"].hits} == {
+        "title of story 2",
+        "body of story 2",
+    }
+    assert "(国会, 朝野) in title of story 2 ×2: +12.00" in explain(tuple(matches.values()))
+    # The same stories in one item that is not a digest: one story, scored as a whole.
+    whole = classify("今日新闻", DIGEST, TOPICS)
+    assert all(h.where in ("title", "body") for m in whole for h in m.hits)
+    assert topics_of("2025年1月2日韩国主要报纸头条新闻", FRONT_PAGES) == {
+        "domestic-politics",
+        "inter-korean",
+    }
+
+
+def test_a_digest_that_lists_no_story_is_judged_as_one_item() -> None:
+    assert topics_of("2025年1月2日韩联社要闻简报", "") == set()
+    (matches,) = [classify("2025年1月2日韩联社要闻简报", "国会当天召开全体会议。", TOPICS)]
+    assert all(h.where in ("title", "body") for m in matches for h in m.hits)
+    assert topics_of("2025年1月2日韩联社要闻简报", "国会当天召开全体会议，朝野交锋。")
+
+
 def test_title_matches_outweigh_body_matches() -> None:
     in_title = classify("Talks on separated families", "", TOPICS)
     in_body = classify("News", "Talks on separated families", TOPICS)

@@ -6,6 +6,7 @@ interpreter has in ``sys.modules`` after the command, not by timing
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,10 @@ import pytest
 from aggregator.app import Aggregator
 from aggregator.config import Settings
 from aggregator.store import migrate
+from tests.feedserver import FeedServer, Reply, Request
 from tests.support.cli import run
+from tests.support.feeds import web_rss
+from tests.support.project import write_config
 
 HEAVY = ("sqlalchemy", "alembic", "apscheduler", "feedgen", "lxml", "prometheus_client")
 
@@ -92,3 +96,30 @@ def test_an_app_opened_without_rules_reads_them_when_first_used(settings: Settin
         assert app.loaded_topics is not None
     finally:
         app.close()
+
+
+def test_a_round_where_every_source_answers_304_loads_no_parser_or_writer(project: Path) -> None:
+    def conditional(request: Request) -> Reply:
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304)
+        return Reply(body=web_rss("Hotline restored"), headers={"ETag": '"v1"'})
+
+    shutil.rmtree(project / "seeds")
+    server = FeedServer().start()
+    try:
+        urls = [server.serve(f"/{name}.xml", conditional) for name in ("a", "b")]
+        write_config(project, "".join(f'[[sources]]\nurl = "{url}"\n' for url in urls))
+        assert run(project, "update").returncode == 0
+        probed = (
+            "feedparser",
+            "listparser",
+            "aggregator.ingest.feeds",
+            "aggregator.ingest.seeds",
+            "aggregator.ingest.article",
+            "aggregator.analysis",
+            "aggregator.writer",
+        )
+        assert loaded_by(project, "update", "--force", probed=probed) == []
+        assert [r.headers.get("if-none-match") for r in server.requests[2:]] == ['"v1"'] * 2
+    finally:
+        server.stop()

@@ -29,8 +29,8 @@ TOPICS = load_topics(REPO / "config" / "topics")
 # when knews-c, yna-cn-b and yna-cn-c joined the held-out third: on the earlier sets
 # alone, the rules of that day scored at or above the earlier floors.)
 FLOORS = {
-    "ko": {"alliance": 0.80, "domestic-politics": 0.89, "inter-korean": 0.92},
-    "zh": {"alliance": 0.80, "domestic-politics": 0.89, "inter-korean": 0.85},
+    "ko": {"alliance": 0.82, "domestic-politics": 0.90, "inter-korean": 0.92},
+    "zh": {"alliance": 0.80, "domestic-politics": 0.92, "inter-korean": 0.88},
 }
 
 

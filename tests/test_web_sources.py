@@ -17,15 +17,17 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 
 from aggregator import pipeline
 from aggregator.cli.sources import cmd_sources_list
-from aggregator.config import load_settings
+from aggregator.config import Settings, load_settings
 from aggregator.ingest import parallel
-from aggregator.ingest.http import run_per_host
+from aggregator.ingest.http import TrustOnFirstHandshake, fetch, make_client, run_per_host
+from aggregator.types import FetchOutcome
 from tests import corpus
-from tests.feedserver import FeedServer, Reply, endless, trickle
+from tests.feedserver import TLS_CERTIFICATE, FeedServer, Reply, endless, trickle
 from tests.support.feeds import web_rss
 from tests.support.project import write_config
 
@@ -72,6 +74,42 @@ def source(app: pipeline.Aggregator, url: str):  # noqa: ANN201
     found = app.storage.sources.find(url)
     assert found is not None
     return found
+
+
+def test_https_is_verified_with_certificates_loaded_at_the_first_handshake(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    server = FeedServer(tls=True).start()
+    try:
+        url = server.serve("/feed.xml", Reply(body=web_rss("Hotline restored")))
+        with make_client(settings.fetch) as client:
+            refused = fetch(client, url, settings.fetch)
+        assert refused.outcome == FetchOutcome.ERROR
+        assert "CERTIFICATE_VERIFY_FAILED" in (refused.error or "")
+        monkeypatch.setenv("SSL_CERT_FILE", str(TLS_CERTIFICATE))  # as httpx reads it
+        with make_client(settings.fetch) as client:
+            trusted = fetch(client, url, settings.fetch)
+        assert trusted.outcome == FetchOutcome.OK and trusted.body == web_rss("Hotline restored")
+    finally:
+        server.stop()
+    # The context is httpx's own, but for when it loads its certificates.
+    monkeypatch.delenv("SSL_CERT_FILE")
+    ours, httpx_own = TrustOnFirstHandshake(), httpx.create_ssl_context()
+    for setting in ("check_hostname", "verify_mode", "verify_flags", "options", "minimum_version"):
+        assert getattr(ours, setting) == getattr(httpx_own, setting), setting
+    assert ours.cert_store_stats()["x509_ca"] == 0 and not ours.loaded
+    with httpx.Client(verify=ours) as client, pytest.raises(httpx.ConnectError):
+        client.get(url)  # the server has stopped: a handshake was not even reached
+    assert not ours.loaded
+    server = FeedServer(tls=True).start()
+    try:
+        with httpx.Client(verify=ours) as client, pytest.raises(httpx.ConnectError):
+            client.get(server.serve("/", Reply()))
+    finally:
+        server.stop()
+    assert ours.loaded and ours.cert_store_stats() == httpx_own.cert_store_stats()
 
 
 def test_a_feed_is_fetched_politely_and_its_items_published(

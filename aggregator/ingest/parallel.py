@@ -6,7 +6,8 @@ an ingest hands them to a pool of worker processes, one per core, while the
 main process writes what is ready to the database. Workers start from a clean
 interpreter (forkserver), never as a fork of a process with threads running.
 They run at a lower priority than the main process: its one writer is what a
-first ingest waits for, so when all want a core, the writer gets it.
+first ingest waits for, so when all want a core, the writer gets it. The parser and
+the analysis are imported by the first body to parse (a round of 304s needs neither).
 """
 
 import logging
@@ -17,14 +18,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aggregator import classify
-from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.errors import InputError
-from aggregator.ingest.feeds import parse_feed
 from aggregator.types import InputLimits, SourceData
+
+if TYPE_CHECKING:
+    from aggregator.analysis import ItemAnalysis
 
 log = logging.getLogger("aggregator.ingest")
 T = TypeVar("T")
@@ -44,7 +46,7 @@ def _start_worker(topics: tuple[classify.Topic, ...]) -> None:
     os.nice(WORKER_NICENESS)
 
 
-Analyses = dict[tuple[str, str], ItemAnalysis]
+Analyses = dict[tuple[str, str], "ItemAnalysis"]
 
 
 def parse_and_analyze(
@@ -69,6 +71,9 @@ def parse_and_analyze(
     The reason travels as text: an exception with its own constructor does not
     survive the trip between processes intact.
     """
+    from aggregator.analysis import analyze, text_key
+    from aggregator.ingest.feeds import parse_feed
+
     try:
         data = parse_feed(
             body,

@@ -4,11 +4,12 @@ Storage decides nothing here: ``aggregator.fulltext`` says which pages to want
 and what a page read comes to; these functions read and write that.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from aggregator.fingerprints import pack
 from aggregator.store.dialect import OneOf
@@ -150,39 +151,73 @@ def claim(storage: Database, now: datetime, until: datetime, limit: int) -> list
         return [PendingPage(*row) for row in rows]
 
 
-def record(tx: StoreTransaction, read: PageRead, source_id: int) -> bool:
-    """Write what a page read came to; False when the entry changed meanwhile (nothing written).
-
-    A failure is counted on the source, with its reason.
-    """
-    values = {
-        "state": read.state,
-        "attempts": read.attempts,
-        "next_attempt": read.next_attempt,
-        "fetched": read.fetched,
-        "url": read.url,
-        "text": read.text,
-        "title": read.title,
-        "author": read.author,
-        "published": read.published,
-        "error": read.error,
-    }
-    written = tx.connection.execute(
-        update(item_pages)
-        .where(item_pages.c.item_id == read.item_id, item_pages.c.entry_hash == read.entry_hash)
-        .values(**values)
-    )
-    if written.rowcount != 1:
-        return False
-    if read.state == FAILED:
-        tx.connection.execute(
-            update(sources)
-            .where(sources.c.id == source_id)
-            .values(
-                page_failures=func.coalesce(sources.c.page_failures, 0) + 1, page_error=read.error
+_RECORD = (
+    update(item_pages)
+    .where(item_pages.c.item_id == bindparam("read_item"))
+    .where(item_pages.c.entry_hash == bindparam("read_hash"))
+    .values(
+        {
+            column: bindparam(f"new_{column}")
+            for column in (
+                "state", "attempts", "next_attempt", "fetched", "url",
+                "text", "title", "author", "published", "error",
             )
+        }
+    )
+)  # fmt: skip
+_COUNT_FAILURES = (
+    update(sources)
+    .where(sources.c.id == bindparam("source"))
+    .values(
+        page_failures=func.coalesce(sources.c.page_failures, 0) + bindparam("failed"),
+        page_error=bindparam("reason"),
+    )
+)
+
+
+def record(tx: StoreTransaction, reads: Sequence[tuple[PageRead, int]]) -> list[bool]:
+    """Write what page reads came to, each ``(read, its item's source id)``; for each, False
+    when its entry changed meanwhile (nothing written for it).
+
+    A failure is counted on the source, with its reason. One statement for all the reads
+    that are still wanted (issue #22: a round with hundreds of pages due wrote one each).
+    """
+    if not reads:
+        return []
+    rows = [
+        {
+            "read_item": read.item_id,
+            "read_hash": read.entry_hash,
+            "new_state": read.state,
+            "new_attempts": read.attempts,
+            "new_next_attempt": read.next_attempt,
+            "new_fetched": read.fetched,
+            "new_url": read.url,
+            "new_text": read.text,
+            "new_title": read.title,
+            "new_author": read.author,
+            "new_published": read.published,
+            "new_error": read.error,
+        }
+        for read, _source in reads
+    ]
+    written = tx.connection.execute(_RECORD, rows)
+    if tx.connection.dialect.supports_sane_multi_rowcount and written.rowcount == len(rows):
+        recorded = [True] * len(rows)
+    else:  # which entries changed: the same writes again, one by one, each saying
+        recorded = [tx.connection.execute(_RECORD, row).rowcount == 1 for row in rows]
+    failed: Counter[int] = Counter()
+    last_error: dict[int, str | None] = {}
+    for (read, source_id), kept in zip(reads, recorded, strict=True):
+        if kept and read.state == FAILED:
+            failed[source_id] += 1
+            last_error[source_id] = read.error
+    if failed:
+        tx.connection.execute(
+            _COUNT_FAILURES,
+            [{"source": s, "failed": n, "reason": last_error[s]} for s, n in failed.items()],
         )
-    return True
+    return recorded
 
 
 def set_item_text_fields(

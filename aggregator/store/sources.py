@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from aggregator.errors import AggregatorError, LeaseLost
 from aggregator.store.engine import Database, Transaction
@@ -192,6 +192,9 @@ class SourceRegistry:
 
         A source declared in the file is added or updated; one no longer declared is
         disabled (its items stay); a source disabled because it is gone (410) stays so.
+        Only rows that differ from the file are written: every run starts here, and
+        rewriting all of them was most of a run's writes when no source had news
+        (issue #22, ``bench_knews``).
         """
         existing = self.all()
         declared_urls = {s.url for s in declared}
@@ -220,6 +223,8 @@ class SourceRegistry:
                     continue
                 if (known.disabled_reason or "").startswith(GONE_MARK):
                     del values["enabled"], values["disabled_reason"]
+                if values.items() <= _declared_values(known).items():
+                    continue
                 tx.connection.execute(
                     update(sources).where(sources.c.id == known.id).values(**values)
                 )
@@ -231,6 +236,18 @@ class SourceRegistry:
                         .where(sources.c.id == source.id)
                         .values(enabled=False, disabled_reason="no longer in the config file")
                     )
+
+
+def _declared_values(source: WebSource) -> dict[str, Any]:
+    """The columns ``sync_config`` sets, as the stored row has them (as read)."""
+    return {
+        "name": source.name,
+        "interval_seconds": int(source.interval.total_seconds()) if source.interval else None,
+        "origin": source.origin,
+        "enabled": source.enabled,
+        "disabled_reason": source.disabled_reason,
+        "full_text": source.full_text,  # a NULL column reads as "never" too
+    }
 
 
 def save_fetch_state(
@@ -253,3 +270,21 @@ def save_fetch_state(
     )
     if released.rowcount != 1:
         raise LeaseLost(f"source {source_id}: the claim of {holder} lapsed and was taken over")
+
+
+def save_fetch_states(tx: Transaction, states: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """``save_fetch_state`` for several sources (no claims) in one statement: each
+    ``(source id, state)``, every state with the same columns."""
+    if not states:
+        return
+    columns = list(states[0][1])
+    query = (
+        update(sources)
+        .where(sources.c.id == bindparam("source_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
+    rows = [
+        {"source_id": source_id, **{f"new_{c}": state[c] for c in columns}}
+        for source_id, state in states
+    ]
+    tx.connection.execute(query, rows)

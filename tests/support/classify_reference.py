@@ -19,6 +19,8 @@ from aggregator.classify import (
     TITLE_FACTOR,
     RuleGroup,
     Topic,
+    digest_match,
+    digest_stories,
 )
 from aggregator.matching import Field, Scan, canonical
 from aggregator.types import RuleHit, TopicMatch
@@ -113,7 +115,16 @@ def _hits(group: RuleGroup, title: Field, body: Field, late: int) -> list[RuleHi
 
 
 def classify(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
-    """What ``aggregator.classify.classify`` must give."""
+    """What ``aggregator.classify.classify`` must give: a digest story by story, with the
+    classifier's own way of splitting it and of joining its stories' verdicts."""
+    stories = digest_stories(title, body)
+    if stories is None:
+        return _classify_story(title, body, topics)
+    scored = [_classify_story(headline, text, topics) for headline, text in stories]
+    return tuple(digest_match(matches) for matches in zip(*scored, strict=True))
+
+
+def _classify_story(title: str, body: str, topics: Sequence[Topic]) -> tuple[TopicMatch, ...]:
     title_field, body_field, late = prepare(title, body)
     matches = []
     for topic in topics:
