@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, revised, version
+from aggregator.containment import holds, named_alike, revised, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -198,6 +198,9 @@ TITLE_WINDOW = timedelta(hours=12)
 # shingle hashes, 0.31 with xxh3's: the estimate moves by a few hundredths with the
 # hash, so the bar sits clear of both; the real pairs merge the same at 0.3 and 0.35).
 TITLE_SUPPORT = 0.35
+# Different outlets' write-ups of one event come out within a day of each other (print
+# editions dated the evening before, online ones the next afternoon, in the labelled pairs).
+WRITE_UP_WINDOW = timedelta(hours=24)
 
 
 def matching_stories(
@@ -207,6 +210,7 @@ def matching_stories(
     candidates: list[StoryCandidate],
     threshold: float,
     body: str = "",
+    link: str | None = None,
 ) -> set[int]:
     """The stories of every candidate telling the same story as a new item.
 
@@ -219,13 +223,16 @@ def matching_stories(
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
     Or, the texts being ``body`` and the candidates', one holds the other
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
-    of both, as different write-ups of one event do).
+    of both, as different write-ups of one event do). Or, the item's ``link`` and the
+    candidate's naming different outlets, published within WRITE_UP_WINDOW, their
+    headlines and text beginnings name the event alike (``containment.named_alike``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
     held = version(title, body)
+    mine_outlet = outlet(link, "")
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -259,6 +266,12 @@ def matching_stories(
                 short=alike is None,
                 heads_meet="head" in shared,
             )
+            or (
+                apart <= WRITE_UP_WINDOW
+                and mine_outlet
+                and outlet(candidate.link, "") not in ("", mine_outlet)
+                and named_alike(held, theirs)
+            )
         ):
             found.add(candidate.story_id)
     return found
@@ -288,8 +301,13 @@ def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
         second.title,
         shared,
         texts[1],
+        second.link,
     )
-    return bool(matching_stories(mine.slots, first.title, when, [candidate], threshold, texts[0]))
+    return bool(
+        matching_stories(
+            mine.slots, first.title, when, [candidate], threshold, texts[0], first.link
+        )
+    )
 
 
 def shared_keys(

@@ -250,18 +250,30 @@ def body_shingles(body: str) -> frozenset[bytes]:
 def title_grams(title: str) -> frozenset[str]:
     """A headline's words (labels aside) and the character pairs of its spaceless runs: one
     headline's grams are nearly all in the other's when one is the other cut or extended."""
-    latin, spaceless = _words(bare_title(title))
+    return text_grams(bare_title(title))
+
+
+@lru_cache(maxsize=8192)
+def text_grams(text: str) -> frozenset[str]:
+    """A text's Latin words and the character pairs of its spaceless runs."""
+    latin, spaceless = _words(text)
     grams = {word.decode() for word in latin}
     grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
     return frozenset(grams)
 
 
 def clear_caches() -> None:
-    """Let go of the shingles and headline grams kept for one ingest's comparisons (tens
+    """Let go of the shingles and grams kept for one ingest's comparisons (tens
     of MB after a large one) before the regeneration needs memory (issue #22)."""
     body_shingles.cache_clear()
     title_grams.cache_clear()
     title_numbers.cache_clear()
+    text_grams.cache_clear()
+
+
+def spaceless_grams(grams: frozenset[str]) -> frozenset[str]:
+    """The grams that are character pairs of Hangul, Han or kana (of a spaceless run)."""
+    return frozenset(gram for gram in grams if _SPACELESS.search(gram))
 
 
 def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]

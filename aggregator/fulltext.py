@@ -328,7 +328,9 @@ def _use_page(
     )
     when, threshold = published or page.published, run.settings.dedup.similarity
     others = [candidate for candidate in found if candidate.item_id != page.item_id]
-    stories = dedup.matching_stories(analysis.slots, title, when, others, threshold, analysis.body)
+    stories = dedup.matching_stories(
+        analysis.slots, title, when, others, threshold, analysis.body, page.link
+    )
     tx.join_stories([(page.item_id, stories)])
 
 

@@ -234,6 +234,7 @@ class StoryCandidate:
     title: str
     shared: frozenset[str]  # the new item's keys it has: "text", "title", "lead", "head"
     body: str = ""  # its text (plain), for how much of one text the other holds
+    link: str | None = None  # its link, saying which outlet wrote it (dedup.outlet)
 
 
 # --- Web sources: as declared, and as stored ---------------------------------------------------

@@ -150,7 +150,13 @@ def _insert_new(
     for n, found in zip(indexed, candidates, strict=True):
         write, analysis = inserts[n]
         matched[n] = dedup.matching_stories(
-            analysis.slots, write.item.title, write.published, found, threshold, analysis.body
+            analysis.slots,
+            write.item.title,
+            write.published,
+            found,
+            threshold,
+            analysis.body,
+            write.item.link,
         )
     for n, (write, _) in enumerate(inserts):
         story = identities.story(write.item.link, write.item.key)
@@ -202,12 +208,19 @@ def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tu
                     mine, (theirs.text, theirs.title, theirs.lead), analysis.heads, theirs.heads
                 ),
                 theirs.body,
+                other.item.link,
             )
             for m in sorted(others)
             for other, theirs in (inserts[m],)
         ]
         stories = dedup.matching_stories(
-            analysis.slots, write.item.title, write.published, candidates, threshold, analysis.body
+            analysis.slots,
+            write.item.title,
+            write.published,
+            candidates,
+            threshold,
+            analysis.body,
+            write.item.link,
         )
         found += [(n, m) for m in sorted(stories)]
     return found

@@ -364,3 +364,85 @@ def test_an_ingest_lets_go_of_the_shingles_it_compared(project: Path, tmp_path: 
     # The copy joined the report by containment, so shingles were compared.
     assert related["정부, 하반기 물가 안정 종합 대책 발표"] == ["https://www.copy.example/3"]
     assert fingerprints.body_shingles.cache_info().currsize == 0
+
+
+def _write_ups() -> dict[str, bytes]:
+    """Two outlets' own reports of one decision (written for this test: their texts worded
+    apart, their headlines naming it alike), 9 hours apart; a civic group's reaction by a
+    third outlet; and the first outlet's own follow-up on the same subject."""
+
+    def at(hour: int) -> str:
+        return f"Mon, 09 Jun 2025 {hour:02}:00:00 +0000"
+
+    return {
+        "daily.xml": _rss(
+            "daily",
+            [
+                (
+                    "1",
+                    "부산시, 북항 재개발 부지에 해양박물관 건립 확정",
+                    "부산시는 9일 북항 재개발 부지에 국립 해양박물관을 짓기로 확정했다고 밝혔다. "
+                    "시는 설계 공모를 이달 안에 시작하고 주민 설명회도 열 계획이다.",
+                    at(0),
+                ),
+                (
+                    "2",
+                    "북항 해양박물관 설계 공모에 국내외 건축가 몰려",
+                    "부산 북항 재개발 부지에 들어설 국립 해양박물관 설계 공모에 국내외 건축가들이 "
+                    "대거 참가 신청을 했다고 부산시가 밝혔다.",
+                    at(8),
+                ),
+            ],
+        ),
+        "paper.xml": _rss(
+            "paper",
+            [
+                (
+                    "5",
+                    "부산 북항 재개발지에 국립 해양박물관…설계 공모 이달 시작",
+                    "부산 북항 재개발 부지에 국립 해양박물관이 들어선다. 부산시는 9일 이 같은 "
+                    "계획을 확정하고 설계 공모 절차에 들어간다고 설명했다.",
+                    at(9),
+                )
+            ],
+        ),
+        "news.xml": _rss(
+            "news",
+            [
+                (
+                    "9",
+                    "시민단체 “해양박물관 건립 환영”…부산시에 주민 참여 주문",
+                    "지역 시민단체들은 부산시의 해양박물관 건립 확정을 환영한다는 성명을 냈다. "
+                    "이들은 설계 과정에 주민 참여를 보장하라고 요구했다.",
+                    at(4),
+                )
+            ],
+        ),
+    }
+
+
+def test_other_outlets_write_ups_of_one_event_are_one_entry_in_any_order(
+    project: Path, tmp_path: Path
+) -> None:
+    """The write-ups are found through the band index and joined whichever comes first;
+    the reaction and the outlet's own follow-up stay entries of their own."""
+    files = _write_ups()
+    published = set()
+    for trial, order in enumerate(itertools.permutations(sorted(files))):
+        if trial % 2:
+            continue
+        project_copy = _fresh(tmp_path, project, str(trial))
+        published.add(_publish(project_copy, files, [[name] for name in order]))
+    (only,) = published
+    entries = {e.title: e for e in feedparser.parse(only).entries}
+    assert set(entries) == {
+        "부산시, 북항 재개발 부지에 해양박물관 건립 확정",
+        "북항 해양박물관 설계 공모에 국내외 건축가 몰려",
+        "시민단체 “해양박물관 건립 환영”…부산시에 주민 참여 주문",
+    }
+    related = [
+        link.href
+        for link in entries["부산시, 북항 재개발 부지에 해양박물관 건립 확정"].links
+        if link.rel == "related"
+    ]
+    assert related == ["https://www.paper.example/5"]

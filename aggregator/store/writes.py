@@ -53,9 +53,10 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_SIGNATURES = select(
-    items.c.id, items.c.signature, items.c.published, items.c.title, items.c.content_html
-).where(OneOf(items.c.id, "ids"))
+_CANDIDATE_COLUMNS = ("id", "signature", "published", "title", "content_html", "link")
+_SIGNATURES = select(*(items.c[name] for name in _CANDIDATE_COLUMNS)).where(
+    OneOf(items.c.id, "ids")
+)
 _STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
 _CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
     OneOf(items.c.id, "ids")
@@ -248,27 +249,28 @@ class StoreTransaction(Transaction):
                     headline,
                     frozenset(name for name, items in sharing if item in items),
                     body,
+                    link,
                 )
                 for sharing in (_sharing(member_sets, keys, head),)
                 for item in best
-                for story, signature, published, headline, body in (rows[item],)
+                for story, signature, published, headline, body, link in (rows[item],)
             ]
             for best, keys, head in zip(ranked, named, heads, strict=True)
         ]
 
     def _candidate_rows(
         self, wanted: set[int]
-    ) -> dict[int, tuple[int, bytes | None, datetime, str, str]]:
-        """The story, signature, publication date, title and text of each wanted item: all
-        but the story are read unless remembered (stories change when stories join)."""
+    ) -> dict[int, tuple[int, bytes | None, datetime, str, str, str | None]]:
+        """The story, signature, publication date, title, text and link of each wanted item:
+        all but the story are read unless remembered (stories change when stories join)."""
         if not wanted:
             return {}
         remembered = {} if self.remembered is None else self.remembered
         missing = sorted(wanted.difference(remembered))
         rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
         read = {
-            item: (signature, published, title, html_to_text(html))
-            for item, signature, published, title, html in rows
+            item: (signature, published, title, html_to_text(html), link)
+            for item, signature, published, title, html, link in rows
         }
         if self.remembered is not None:
             remember(remembered, read, wanted, REMEMBERED_CANDIDATES)
