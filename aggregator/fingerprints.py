@@ -240,7 +240,7 @@ def clean_body(body: str) -> str:
     return _BOILERPLATE.sub(" ", body)
 
 
-@lru_cache(maxsize=1024)  # a set of a 2 kB text's shingles holds about 40 kB
+@lru_cache(maxsize=512)  # a set of a 2 kB text's shingles holds about 30 kB
 def body_shingles(body: str) -> frozenset[bytes]:
     """The shingles of an item's text, notice aside: what containment is measured on."""
     return frozenset(shingles(clean_body(body)))
@@ -260,6 +260,15 @@ def text_grams(text: str) -> frozenset[str]:
     grams = {word.decode() for word in latin}
     grams.update(spaceless[i : i + 2] for i in range(len(spaceless) - 1))
     return frozenset(grams)
+
+
+def clear_caches() -> None:
+    """Let go of the shingles and grams kept for one ingest's comparisons (tens
+    of MB after a large one) before the regeneration needs memory (issue #22)."""
+    body_shingles.cache_clear()
+    title_grams.cache_clear()
+    title_numbers.cache_clear()
+    text_grams.cache_clear()
 
 
 def spaceless_grams(grams: frozenset[str]) -> frozenset[str]:

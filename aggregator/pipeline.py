@@ -19,7 +19,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from aggregator import publish
+from aggregator import fingerprints, publish
 from aggregator.app import Aggregator
 from aggregator.refresh import refresh_due
 from aggregator.regenerate import PublishReport, regenerate_now
@@ -76,6 +76,7 @@ def _ingest(
     if only is None:
         ingest_seeds(app, now, tally)
     refresh_due(app, now, force, tally, only)
+    fingerprints.clear_caches()  # memory for the regeneration that follows
     duration_ms = round((time.perf_counter() - timer) * 1000)
     report = record_ingest(app, tally, now, now + timedelta(milliseconds=duration_ms), duration_ms)
     log.info(

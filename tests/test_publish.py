@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -476,6 +477,30 @@ def test_documents_are_byte_for_byte_what_feedgen_writes_with_every_entry(links:
     for shown in ([], AWKWARD[:1], AWKWARD, AWKWARD[::-1]):
         rendered = publish.render_feed(spec, [entries.entry(i) for i in shown], identity, **links)
         assert rendered == feedgen_document(spec, shown, identity, titles, **links)
+
+
+def test_entries_kept_plain_packed_or_not_at_all_are_the_same_bytes() -> None:
+    """Past its plain room the entry cache keeps entries compressed, past that none: each
+    way an entry comes back byte for byte, and only those not kept are loaded again."""
+    identity = publish.FeedIdentity(BASE, "aggregator.localhost,2026", "News")
+    titles = {"talks": "Talks", "alliance": ""}
+    stored = {i.id: i for i in AWKWARD}
+    loads: list[list[int]] = []
+
+    def load(ids):  # noqa: ANN001, ANN202
+        loads.append(list(ids))
+        return [stored[i] for i in ids]
+
+    fresh = publish.Entries(identity, titles, load)
+    expected = [fresh.entry(i) for i in AWKWARD]
+    # Room for the first entry plain, the second compressed: the third is rendered each time.
+    plain, packed = len(expected[0].xml), len(zlib.compress(expected[1].xml, 1))
+    entries = publish.Entries(identity, titles, load, cache_bytes=plain, packed_bytes=packed)
+    ids = [i.id for i in AWKWARD]
+    assert entries.by_id(ids) == expected
+    assert entries.by_id(ids) == expected
+    assert entries.by_id(ids[::-1]) == expected[::-1]
+    assert loads == [ids, ids[2:], ids[2:]]
 
 
 def test_archives_written_in_batches_match_a_fresh_rebuild_after_a_failed_write(

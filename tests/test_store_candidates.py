@@ -145,7 +145,19 @@ def test_past_its_bound_the_memory_of_candidates_keeps_the_rows_being_looked_up(
     with a KeyError when they were forgotten too)."""
     remembered: dict[int, object] = {item: f"row {item}" for item in range(1, 11)}
     read = {11: "row 11", 12: "row 12"}
-    remember(remembered, read, {3, 7, 11, 12}, 11)
+    remember(remembered, read, {3, 7, 11, 12}, 4)
     assert remembered == {3: "row 3", 7: "row 7", 11: "row 11", 12: "row 12"}
-    remember(remembered, {13: "row 13"}, {13}, 11)  # under the bound: nothing forgotten
+    remember(remembered, {13: "row 13"}, {13}, 5)  # under the bound: nothing forgotten
     assert sorted(remembered) == [3, 7, 11, 12, 13]
+
+
+def test_past_its_bound_the_memory_of_candidates_forgets_the_least_recently_wanted() -> None:
+    """Lookups want the newest members of band keys, so the rows wanted lately are the
+    ones wanted again: a row read long ago but wanted since outlives newer unwanted ones."""
+    remembered: dict[int, object] = {}
+    remember(remembered, {1: "row 1", 2: "row 2", 3: "row 3"}, {1, 2, 3}, 4)
+    remember(remembered, {4: "row 4"}, {1, 4}, 4)  # 1 wanted again, from memory
+    remember(remembered, {5: "row 5", 6: "row 6"}, {5, 6}, 4)
+    assert list(remembered) == [1, 4, 5, 6]  # 2 and 3, wanted least lately, forgotten
+    remember(remembered, {7: "row 7"}, {4, 7}, 4)  # 4 wanted again, 1 the least lately
+    assert list(remembered) == [5, 6, 4, 7]

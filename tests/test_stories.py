@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import pipeline
+from aggregator import fingerprints, pipeline
 from tests import corpus
 from tests.benchmarks import feedcorpus
 from tests.support.app import open_app
@@ -350,6 +350,20 @@ def test_flash_and_full_versions_and_a_cut_copy_are_one_entry_in_any_order(
     assert related["快讯：韩国央行维持基准利率不变"] == []
     for title in ("가나전자", "다라화학", "항구 도시의 재개발 ①", "항구 도시의 재개발 ②"):
         assert any(t.startswith(title) for t in entries), title
+
+
+def test_an_ingest_lets_go_of_the_shingles_it_compared(project: Path, tmp_path: Path) -> None:
+    """The texts' shingles kept for containment (tens of MB after a large ingest) are let go
+    when the ingest ends, before a regeneration needs the memory (issue #22)."""
+    files = _versions()
+    copy = _fresh(tmp_path, project, "once")
+    published = feedparser.parse(_publish(copy, files, [sorted(files)]))
+    related = {
+        e.title: [link.href for link in e.links if link.rel == "related"] for e in published.entries
+    }
+    # The copy joined the report by containment, so shingles were compared.
+    assert related["정부, 하반기 물가 안정 종합 대책 발표"] == ["https://www.copy.example/3"]
+    assert fingerprints.body_shingles.cache_info().currsize == 0
 
 
 def _write_ups() -> dict[str, bytes]:

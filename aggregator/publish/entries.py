@@ -1,6 +1,7 @@
 """Stored items rendered as Atom entries once per regeneration, for every document showing them."""
 
 import html
+import zlib
 from collections.abc import Callable, Sequence
 
 from aggregator.identity import FeedIdentity
@@ -14,9 +15,15 @@ class Entries:
 
     An item shows in several documents: the "all" feed and each of its topics'
     feeds, and their archive pages. Its entry depends only on the item, the feed
-    identity and the topic titles, so the serialized entry is kept (up to
-    ``cache_bytes``, about 3 KB an entry) and spliced into every document that
-    shows it. ``load`` reads stored items by id, for archive pages named by id.
+    identity and the topic titles, so the serialized entry is kept and spliced into
+    every document that shows it. ``load`` reads stored items by id, for archive
+    pages named by id.
+
+    The first ``cache_bytes`` of entries (about 3 KB each) are kept as they are, the
+    next ones compressed (zlib's fastest level, about 2.2 times smaller) up to
+    ``packed_bytes``: a first update of 1,000 sources (42,000 stories) keeps as many
+    of its entries in 32 MB as it did in 64 MB of plain ones (issue #22,
+    tests/benchmarks/RESULTS.md).
     """
 
     def __init__(
@@ -24,12 +31,15 @@ class Entries:
         identity: FeedIdentity,
         topic_titles: dict[str, str],
         load: Callable[[Sequence[int]], Sequence[StoredItem]],
-        cache_bytes: int = 64 * 2**20,
+        cache_bytes: int = 8 * 2**20,
+        packed_bytes: int = 24 * 2**20,
     ) -> None:
         self.identity = identity
         self._load = load
         self._cache: dict[int, Entry] = {}
         self._room = cache_bytes
+        self._packed: dict[int, Entry] = {}  # their xml compressed
+        self._packed_room = packed_bytes
         # The same for every entry of a topic, and of a source.
         self._category_lines = {
             topic: atom_entry.category_line(topic, identity.category_scheme, title)
@@ -39,18 +49,33 @@ class Entries:
 
     def entry(self, item: StoredItem) -> Entry:
         """The item's entry, rendered now unless it already was."""
-        entry = self._cache.get(item.id)
+        entry = self._kept(item.id)
         if entry is None:
             page = None if item.link else self.identity.story_url(item.entry_id)
             xml = atom_entry.format_entry(
                 item, entry_content(item), self._category_lines, self.source_id(item), page
             )
             entry = Entry(item.entry_id, item.updated, xml)
-            # Once the room is used up, entries are rendered each time they are needed.
-            if len(entry.xml) <= self._room:
-                self._cache[item.id] = entry
-                self._room -= len(entry.xml)
+            self._keep(item.id, entry)
         return entry
+
+    def _kept(self, item_id: int) -> Entry | None:
+        entry = self._cache.get(item_id)
+        if entry is None and (packed := self._packed.get(item_id)) is not None:
+            entry = packed._replace(xml=zlib.decompress(packed.xml))
+        return entry
+
+    def _keep(self, item_id: int, entry: Entry) -> None:
+        # Once both rooms are used up, entries are rendered each time they are needed.
+        if len(entry.xml) <= self._room:
+            self._cache[item_id] = entry
+            self._room -= len(entry.xml)
+        elif self._packed_room > 0:
+            packed = entry._replace(xml=zlib.compress(entry.xml, 1))
+            fits = len(packed.xml) <= self._packed_room
+            self._packed_room = self._packed_room - len(packed.xml) if fits else 0
+            if fits:
+                self._packed[item_id] = packed
 
     def source_id(self, item: StoredItem) -> str:
         """The atom:source id: the source feed's own id, or one made from the source's key."""
@@ -66,9 +91,9 @@ class Entries:
 
         An id whose item is no longer stored is left out.
         """
-        missing = [i for i in ids if i not in self._cache]
+        missing = [i for i in ids if i not in self._cache and i not in self._packed]
         loaded = {item.id: self.entry(item) for item in self._load(missing)} if missing else {}
-        return [e for i in ids if (e := self._cache.get(i) or loaded.get(i)) is not None]
+        return [e for i in ids if (e := loaded.get(i) or self._kept(i)) is not None]
 
 
 def entry_content(item: StoredItem) -> str:

@@ -8,8 +8,11 @@ one key with the new item, so counting every member of every key and sorting the
 all would spend most of the writer's time on items ranked only by id.
 """
 
-from collections.abc import Mapping, MutableMapping, Sequence, Set
-from itertools import chain
+from collections.abc import Mapping, Sequence, Set
+from functools import lru_cache
+from itertools import chain, islice
+
+from aggregator.fingerprints import full_slot_values, unpack
 
 
 def most_shared(
@@ -46,20 +49,45 @@ def most_shared(
 
 
 def remember(
-    remembered: MutableMapping[int, object],
+    remembered: dict[int, object],
     read: Mapping[int, object],
     wanted: Set[int],
     most: int,
 ) -> None:
-    """Add the candidates' rows just ``read`` to those ``remembered``; past ``most`` rows,
-    forget all but the ``wanted`` ones (a bound on memory: texts of about 2 kB each).
+    """Add the candidates' rows just ``read`` to those ``remembered``, keeping at most
+    ``most`` rows (a bound on memory: texts of about 2 kB each): the least recently
+    wanted go first, never one of the ``wanted`` (the lookup that read these is answered
+    from both; forgetting a wanted row made a 1,000-source ingest fail, KeyError).
 
-    The wanted rows stay: the lookup that read these is answered from both, and
-    forgetting a wanted row remembered earlier made a 1,000-source ingest fail
-    (KeyError) once the bound was reached (bench_pipeline --sources 1000).
+    The dict's order is the order of use: a lookup's candidates are mostly the newest
+    members of band keys, so the rows wanted lately are the ones likeliest to be wanted
+    again (issue #22: a fifth of the rows, read again a little more often than when all
+    were forgotten at once; tests/benchmarks/RESULTS.md).
     """
-    if len(remembered) + len(read) > most:
-        kept = {item: remembered[item] for item in wanted if item in remembered}
-        remembered.clear()
-        remembered.update(kept)
+    for item in wanted:
+        if item not in read and (row := remembered.pop(item, None)) is not None:
+            remembered[item] = row
     remembered.update(read)
+    excess = len(remembered) - most
+    if excess > 0:
+        # The wanted rows are the newest now, so the oldest rows are found first.
+        for item in list(islice((i for i in remembered if i not in wanted), excess)):
+            del remembered[item]
+
+
+@lru_cache(maxsize=4096)
+def signature_slots(
+    signature: bytes | None,
+) -> tuple[tuple[int, ...] | None, frozenset[int] | None]:
+    """A stored signature unpacked, once: the same items come back source after source
+    (members of crowded band keys), and unpacking their signatures again was a large
+    part of the lookup (tests/benchmarks/RESULTS.md)."""
+    if signature is None:
+        return None, None
+    slots = unpack(signature)
+    return slots, full_slot_values(slots)
+
+
+def forget_signatures() -> None:
+    """Empty ``signature_slots``' cache (Storage.remembering_candidates, at its end)."""
+    signature_slots.cache_clear()

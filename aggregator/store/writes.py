@@ -9,12 +9,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from aggregator.fingerprints import full_slot_values, global_key_hash, link_hash, pack, unpack
-from aggregator.store.candidates import most_shared, remember
+from aggregator.fingerprints import global_key_hash, link_hash, pack
+from aggregator.store.candidates import most_shared, remember, signature_slots
 from aggregator.store.dialect import (
     NEWEST_BAND_MEMBERS,
     NEWEST_MEMBERS,
@@ -31,8 +30,9 @@ from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, Story
 NAMED_KEYS = ("text", "title", "lead")
 # Near-duplicate candidates compared per new item, the ones sharing the most bands.
 MAX_STORY_CANDIDATES = 20
-# Candidates' rows an ingest remembers at most (Storage.remembering_candidates).
-REMEMBERED_CANDIDATES = 25_000
+# Candidates' rows an ingest remembers at most (Storage.remembering_candidates), the least
+# recently wanted forgotten first: a bound on the writer's memory (issue #22; RESULTS.md).
+REMEMBERED_CANDIDATES = 5_000
 
 _KNOWN_ITEMS = select(
     items.c.key,
@@ -72,17 +72,6 @@ _DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("i
 # executemany): SQLAlchemy's per-row work on parameter dicts cost as much as the
 # database's on SQLite.
 _SET_STORY = "UPDATE items SET story_id = ? WHERE id = ?"
-
-
-@lru_cache(maxsize=4096)
-def _slots(signature: bytes | None) -> tuple[tuple[int, ...] | None, frozenset[int] | None]:
-    """A stored signature unpacked, once: the same items come back source after source
-    (members of crowded band keys), and unpacking their signatures again was a large
-    part of the lookup (tests/benchmarks/RESULTS.md)."""
-    if signature is None:
-        return None, None
-    slots = unpack(signature)
-    return slots, full_slot_values(slots)
 
 
 def _item_values(write: ItemWrite, slots: tuple[int, ...] | None) -> dict[str, object]:
@@ -255,7 +244,7 @@ class StoreTransaction(Transaction):
                 StoryCandidate(
                     item,
                     story,
-                    *_slots(signature),
+                    *signature_slots(signature),
                     published,
                     headline,
                     frozenset(name for name, items in sharing if item in items),

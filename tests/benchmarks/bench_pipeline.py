@@ -215,23 +215,6 @@ def bench_ingest(
     results.notes.extend(f"{section}: {note}" for note in dict.fromkeys(notes))
 
 
-def _filled_sqlite(size: int, topics: tuple[classify.Topic, ...], bands: bool) -> str:
-    """A SQLite store of ``size`` items, filled once and kept in the cache folder."""
-    tag = storefill.fingerprint(harness.REPO / "config" / "topics")
-    path = harness.CACHE / f"store-{size}-{tag}{'-bands' if bands else ''}.db"
-    if not path.exists():
-        harness.CACHE.mkdir(parents=True, exist_ok=True)
-        # Stores of this size that older code filled are stale: 5 GB at 1M items.
-        for stale in harness.CACHE.glob(f"store-{size}-*"):
-            stale.unlink()
-        building = path.with_suffix(".building")
-        started = time.perf_counter()
-        _fill(f"sqlite:///{building}", size, topics, bands)
-        building.rename(path)
-        _say(f"filled SQLite with {size:,} items in {time.perf_counter() - started:.0f}s")
-    return f"sqlite:///{path}"
-
-
 def _fill(url: str, size: int, topics: tuple[classify.Topic, ...], bands: bool) -> None:
     storage = Storage(url)
     try:
@@ -252,7 +235,7 @@ def bench_regen(args: argparse.Namespace, size: int, backend: str, results: Resu
     add = partial(results.add, section)
     with tempfile.TemporaryDirectory(prefix="bench-regen-") as tmp, _database(backend) as url:
         if url is None:
-            url = _filled_sqlite(size, topics, args.regen_bands)
+            url = storefill.cached_sqlite(size, topics, AUTHORITY, bands=args.regen_bands)
         else:
             started = time.perf_counter()
             _fill(url, size, topics, args.regen_bands)

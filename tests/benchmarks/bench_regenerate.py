@@ -34,8 +34,8 @@ from sqlalchemy import delete, select
 from aggregator import classify, publish
 from aggregator.store import Storage
 from aggregator.store.schema import items, published_files
-from tests.benchmarks import harness
-from tests.benchmarks.bench_pipeline import AUTHORITY, _filled_sqlite
+from tests.benchmarks import harness, storefill
+from tests.benchmarks.bench_pipeline import AUTHORITY
 from tests.benchmarks.report import Results
 from tests.test_render_equivalence import lxml_entry
 
@@ -65,7 +65,7 @@ def _last_regeneration(url: str) -> tuple[int, int]:
 
 def bench_first_regeneration(args: argparse.Namespace, size: int, results: Results) -> None:
     topics = classify.load_topics(harness.REPO / "config" / "topics")
-    url = _filled_sqlite(size, topics, bands=False)
+    url = storefill.cached_sqlite(size, topics, AUTHORITY, bands=False)
     section = f"first regenerate {size:,} sqlite" + (", to_database" if args.to_database else "")
     add = partial(results.add, section)
     with tempfile.TemporaryDirectory(prefix="bench-first-regen-") as tmp:
@@ -91,7 +91,7 @@ def bench_first_regeneration(args: argparse.Namespace, size: int, results: Resul
 def bench_entry_rendering(args: argparse.Namespace, size: int, results: Results) -> None:
     """Every stored item's entry rendered by publish.Entries and by the lxml path, alternately."""
     topics = classify.load_topics(harness.REPO / "config" / "topics")
-    storage = Storage(_filled_sqlite(size, topics, bands=False))
+    storage = Storage(storefill.cached_sqlite(size, topics, AUTHORITY, bands=False))
     try:
         with storage.engine.connect() as connection:
             ids = list(connection.execute(select(items.c.id).order_by(items.c.id)).scalars())

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.bench_store [--feeds 200] [--runs 3] [--backends sqlite,postgresql]
                                            [--baseline /path/to/other/checkout]
+                                           [--filled 1000000]
 
 Parses and analyses the benchmark feeds (``feedcorpus.generate(N, 50)``) once, as
 the worker processes would, then times only ``writer.store_source`` for every
@@ -14,6 +15,12 @@ bounds the whole pipeline however many cores parse. Prints items per second
 (wall and CPU of this process; PostgreSQL's own work runs in the server) and the
 number of items merged into stories, which must not change between versions.
 
+With ``--filled N``, the same sources are also stored into a copy of a store already
+holding N items with their band keys (``storefill.cached_sqlite``, filled once and kept
+in the benchmark cache: 1M items take about 15 minutes and 7 GB), run for run
+alternating with the empty store, and the ratio of the two rates is printed: issue #22's
+target is at least 0.8 at 1M items (a daemon's steady state). SQLite only.
+
 With ``--baseline``, another checkout's code (say, main's) stores the same parsed
 sources in a process of its own, run for run alternating with this code's, so
 both see the same machine load: the machine is often shared.
@@ -23,6 +30,7 @@ import argparse
 import json
 import os
 import pickle
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +46,7 @@ from aggregator.analysis import analyze, text_key
 from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from aggregator.writer import store_source
-from tests.benchmarks import feedcorpus
+from tests.benchmarks import feedcorpus, storefill
 from tests.support.postgres import POSTGRES_SERVER, postgres_schema
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +98,15 @@ def store_once(backend: str, sources: list) -> tuple[float, float, int]:
         return store_all(Path(folder), url, sources)
 
 
+def store_filled(filled: str, sources: list) -> tuple[float, float, int]:
+    """``store_all`` into a copy of the filled SQLite store at the URL ``filled``."""
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+        copy = Path(folder) / "filled.db"
+        shutil.copyfile(filled.removeprefix("sqlite:///"), copy)
+        (Path(folder) / "run").mkdir()
+        return store_all(Path(folder) / "run", f"sqlite:///{copy}", sources)
+
+
 def store_in(checkout: Path, backend: str, sources_file: Path) -> tuple[float, float, int]:
     """``store_once`` with another checkout's code (its aggregator and tests), this input."""
     done = subprocess.run(
@@ -104,7 +121,8 @@ def store_in(checkout: Path, backend: str, sources_file: Path) -> tuple[float, f
     return wall, cpu, merged
 
 
-def report(label: str, items: int, measured: list[tuple[float, float, int]]) -> None:
+def report(label: str, items: int, measured: list[tuple[float, float, int]]) -> float:
+    """Print the median rates of ``measured`` runs; the median wall rate."""
     walls = [wall for wall, _, _ in measured]
     cpus = [cpu for _, cpu, _ in measured]
     print(
@@ -112,6 +130,25 @@ def report(label: str, items: int, measured: list[tuple[float, float, int]]) -> 
         f"(min {items / max(walls):,.0f}, max {items / min(walls):,.0f}), "
         f"{items / statistics.median(cpus):7,.0f} items/s of this process's CPU; "
         f"merged {sorted({merged for _, _, merged in measured})}"
+    )
+    return items / statistics.median(walls)
+
+
+def compare_filled(args: argparse.Namespace, sources: list, items: int) -> None:
+    """Empty store and filled store, run after run; their rates and the ratio."""
+    topics = classify.load_topics(REPO / "config" / "topics")
+    filled = storefill.cached_sqlite(args.filled, topics, "aggregator.localhost,2026", bands=True)
+    empty, full = [], []
+    for _ in range(args.runs):
+        empty.append(store_once("sqlite", sources))
+        full.append(store_filled(filled, sources))
+    rates = [report("sqlite empty", items, empty), report(f"sqlite {args.filled:,}", items, full)]
+    each = ", ".join(
+        f"{e[0] / f[0]:.2f}" for e, f in zip(empty, full, strict=True)
+    )  # wall of empty / wall of filled = rate of filled / rate of empty
+    print(
+        f"filled / empty: {rates[1] / rates[0]:.2f} (medians; run by run {each});"
+        " target (issue #22) at least 0.8"
     )
 
 
@@ -122,6 +159,9 @@ def main() -> None:
     options.add_argument("--runs", type=int, default=3)
     options.add_argument("--backends", default="sqlite,postgresql")
     options.add_argument("--baseline", type=Path, help="another checkout to compare with")
+    options.add_argument(
+        "--filled", type=int, help="also into a store already holding this many items (SQLite)"
+    )
     options.add_argument("--store", type=Path, help=argparse.SUPPRESS)  # store_in's child
     args = options.parse_args()
     if args.store:
@@ -131,6 +171,9 @@ def main() -> None:
     sources = prepared(args.feeds, args.entries)
     items = sum(len(data.items) for data, _ in sources)
     print(f"{items} items in {len(sources)} sources, {args.runs} runs each")
+    if args.filled:
+        compare_filled(args, sources, items)
+        return
     with tempfile.NamedTemporaryFile(prefix="bench-store-", suffix=".pickle") as file:
         pickle.dump(sources, file)
         file.flush()
