@@ -20,6 +20,16 @@ from tests.support.schema import differences
 from tests.support.signatures import blake2b_signature
 
 
+def _stored_keys(storage: Storage) -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
+    """Every item's signature and band keys as stored, for comparing before and after."""
+    with storage.engine.connect() as connection:
+        signatures = connection.execute(text("SELECT id, signature FROM items ORDER BY id"))
+        bands = connection.execute(
+            text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
+        )
+        return [(i, s and bytes(s)) for i, s in signatures], [tuple(b) for b in bands]
+
+
 def row_counts(storage: Storage) -> dict[str, int]:
     """Rows per table of schema.py that the database has (an old one lacks newer tables)."""
     with storage.engine.connect() as connection:
@@ -213,15 +223,7 @@ def test_revisions_0007_and_0008_give_a_stored_item_the_keys_this_version_works_
         pipeline.ingest(app, legacy_v5.T0.replace(tzinfo=UTC))
         storage = app.storage
 
-        def keys() -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
-            with storage.engine.connect() as connection:
-                signatures = connection.execute(text("SELECT id, signature FROM items ORDER BY id"))
-                bands = connection.execute(
-                    text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
-                )
-                return [(i, s and bytes(s)) for i, s in signatures], [tuple(b) for b in bands]
-
-        written = keys()
+        written = _stored_keys(storage)
         assert len(written[0]) == 3 and all(s is not None for _, s in written[0])
         with storage.engine.begin() as connection:
             connection.execute(text("DELETE FROM item_bands"))
@@ -230,7 +232,7 @@ def test_revisions_0007_and_0008_give_a_stored_item_the_keys_this_version_works_
             command.downgrade(migrate._config(connection), "0006_item_pages")  # noqa: SLF001
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
-        assert keys() == written
+        assert _stored_keys(storage) == written
     finally:
         app.close()
 
@@ -321,15 +323,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         pipeline.ingest(app, now)
         storage = app.storage
 
-        def keys() -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
-            with storage.engine.connect() as connection:
-                signatures = connection.execute(text("SELECT id, signature FROM items ORDER BY id"))
-                bands = connection.execute(
-                    text("SELECT item_id, band_key FROM item_bands ORDER BY item_id, band_key")
-                )
-                return [(i, s and bytes(s)) for i, s in signatures], [tuple(b) for b in bands]
-
-        written = keys()
+        written = _stored_keys(storage)
         stored = storage.newest_items(None, 50)
         assert headline in [item.title for item in stored]
         with storage.engine.begin() as connection:
@@ -356,10 +350,10 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
                     ],
                 )
             command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
-        assert keys() != written
+        assert _stored_keys(storage) != written
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
-        assert keys() == written
+        assert _stored_keys(storage) == written
         copy = [sentences[0].replace("Seoul", "the South Korean capital"), *sentences[1:]]
         (project / "seeds" / "paper.xml").write_text(
             '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
