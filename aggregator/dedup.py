@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, named_alike, revised, version
+from aggregator.containment import copied, holds, named_alike, revised, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -215,7 +215,10 @@ def matching_stories(
     """The stories of every candidate telling the same story as a new item.
 
     "Same story" is symmetric and depends on the two items alone: published within
-    STORY_WINDOW, the numbers of one headline all in the other's (series parts,
+    STORY_WINDOW, never a list of stories (a digest) and a single story unless their
+    texts are equal; the item's ``link`` and the candidate's naming different outlets,
+    within WRITE_UP_WINDOW, one text carried by the other under another headline
+    (``containment.copied``); or else the numbers of one headline all in the other's (series parts,
     template notices and different polls differ in them; within TITLE_WINDOW a version
     brought up to date may, ``containment.revised``), and then the same
     normalized text whatever its length, signatures at least ``threshold`` alike, or
@@ -239,7 +242,18 @@ def matching_stories(
         if apart > STORY_WINDOW:
             continue
         theirs = version(candidate.title, candidate.body)
-        if not _numbers_agree(numbers, title_numbers(candidate.title)):
+        if held.listing is not theirs.listing and "text" not in candidate.shared:
+            continue  # a digest and one story it lists
+        other_outlet = bool(mine_outlet) and outlet(candidate.link, "") not in ("", mine_outlet)
+        agree = _numbers_agree(numbers, title_numbers(candidate.title))
+        if (
+            apart <= WRITE_UP_WINDOW
+            and other_outlet
+            and copied(held, theirs, every_figure=not agree)
+        ):
+            found.add(candidate.story_id)
+            continue
+        if not agree:
             if apart <= TITLE_WINDOW and revised(held, theirs):
                 found.add(candidate.story_id)
             continue
@@ -266,12 +280,7 @@ def matching_stories(
                 short=alike is None,
                 heads_meet="head" in shared,
             )
-            or (
-                apart <= WRITE_UP_WINDOW
-                and mine_outlet
-                and outlet(candidate.link, "") not in ("", mine_outlet)
-                and named_alike(held, theirs)
-            )
+            or (apart <= WRITE_UP_WINDOW and other_outlet and named_alike(held, theirs))
         ):
             found.add(candidate.story_id)
     return found

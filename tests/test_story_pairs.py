@@ -5,8 +5,8 @@ in ../shared/realworld, read in place: knews-rss (21 Korean outlets) and Yonhap'
 Chinese service. Each is labelled same story or not, with its kind (a copy: section
 URLs, syndicated, flash / full, identical short items; a different write-up of the
 event; or not one story: follow-up, analysis, reaction, series part, template,
-same subject, a daily digest holding the story among others). A third is held out: these figures are held on the held-out pairs,
-and the decision is never tuned on them.
+same subject, a daily digest holding the story among others). A third is held out:
+these figures are held on the held-out pairs, and the decision is never tuned on them.
 """
 
 import html
