@@ -131,9 +131,10 @@ class Version:
         """The numbers its text states ("1만8000", "33.3")."""
         return frozenset(_FIGURE.findall(self.body))
 
-    @cached_property
+    @property
     def listing(self) -> bool:
-        """Whether its text is a list of stories (opens with a bullet)."""
+        """Whether its text is a list of stories (opens with a bullet): one anchored match,
+        not worth caching."""
         return _LISTING.match(self.body) is not None
 
     @cached_property
@@ -195,16 +196,12 @@ def copied(mine: Version, theirs: Version, *, every_figure: bool) -> bool:
     other, or ``every_figure`` (when the headlines state other numbers: a count brought up
     to date is ``revised``'s to judge) all of them. Only for other outlets' items published
     within a day (the caller's to check)."""
-    if containment(mine.opening, theirs.opening) < OPENED:
+    if _text_held(mine, theirs) < COPIED or containment(mine.opening, theirs.opening) < OPENED:
         return False
     pieces, others = body_shingles(mine.body), body_shingles(theirs.body)
-    if min(len(pieces), len(others)) < MIN_CONTAINED_SHINGLES:
-        return False
     shorter, longer = (mine, theirs) if len(pieces) <= len(others) else (theirs, mine)
     share = 1.0 if every_figure else FIGURES_HELD
-    return containment(pieces, others) >= COPIED and (
-        len(shorter.figures & longer.figures) >= share * len(shorter.figures)
-    )
+    return len(shorter.figures & longer.figures) >= share * len(shorter.figures)
 
 
 def named_alike(mine: Version, theirs: Version) -> bool:

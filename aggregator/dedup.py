@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import copied, holds, named_alike, revised, version
+from aggregator.containment import Version, copied, holds, named_alike, revised, version
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -244,17 +244,10 @@ def matching_stories(
         theirs = version(candidate.title, candidate.body)
         if held.listing is not theirs.listing and "text" not in candidate.shared:
             continue  # a digest and one story it lists
-        other_outlet = bool(mine_outlet) and outlet(candidate.link, "") not in ("", mine_outlet)
-        agree = _numbers_agree(numbers, title_numbers(candidate.title))
-        if (
-            apart <= WRITE_UP_WINDOW
-            and other_outlet
-            and copied(held, theirs, every_figure=not agree)
-        ):
-            found.add(candidate.story_id)
-            continue
-        if not agree:
-            if apart <= TITLE_WINDOW and revised(held, theirs):
+        if not _numbers_agree(numbers, title_numbers(candidate.title)):
+            if (apart <= TITLE_WINDOW and revised(held, theirs)) or _carried(
+                held, theirs, candidate, apart, mine_outlet, every_figure=True
+            ):
                 found.add(candidate.story_id)
             continue
         if slots is None or candidate.signature is None:
@@ -280,7 +273,12 @@ def matching_stories(
                 short=alike is None,
                 heads_meet="head" in shared,
             )
-            or (apart <= WRITE_UP_WINDOW and other_outlet and named_alike(held, theirs))
+            or (
+                apart <= WRITE_UP_WINDOW
+                and _other_outlets(mine_outlet, candidate.link)
+                and named_alike(held, theirs)
+            )
+            or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
         ):
             found.add(candidate.story_id)
     return found
@@ -330,6 +328,31 @@ def shared_keys(
     named = zip(("text", "title", "lead"), mine, theirs, strict=True)
     found = {name for name, key, other in named if key is not None and key == other}
     return frozenset(found | ({"head"} if set(my_heads) & set(their_heads) else set()))
+
+
+def _carried(
+    held: Version,
+    theirs: Version,
+    candidate: StoryCandidate,
+    apart: timedelta,
+    mine_outlet: str,
+    *,
+    every_figure: bool,
+) -> bool:
+    """Whether another outlet's candidate, published within WRITE_UP_WINDOW, is the item's
+    text under another headline or the other way round (``containment.copied``). Only
+    texts whose beginnings share a key are measured: copies open alike."""
+    return (
+        apart <= WRITE_UP_WINDOW
+        and "head" in candidate.shared
+        and _other_outlets(mine_outlet, candidate.link)
+        and copied(held, theirs, every_figure=every_figure)
+    )
+
+
+def _other_outlets(mine: str, link: str | None) -> bool:
+    """Whether a candidate's ``link`` names an outlet, and not ``mine`` (``outlet``)."""
+    return bool(mine) and outlet(link, "") not in ("", mine)
 
 
 def _numbers_agree(mine: frozenset[str], theirs: frozenset[str]) -> bool:
