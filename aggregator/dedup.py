@@ -215,12 +215,11 @@ def matching_stories(
     """The stories of every candidate telling the same story as a new item.
 
     "Same story" is symmetric and depends on the two items alone: published within
-    STORY_WINDOW, never a list of stories (a digest) and a single story unless their
-    texts are equal; the item's ``link`` and the candidate's naming different outlets,
-    within WRITE_UP_WINDOW, one text carried by the other under another headline
-    (``containment.copied``); or else the numbers of one headline all in the other's (series parts,
+    STORY_WINDOW, and never a list of stories (a digest) and one story unless their
+    texts are equal; the numbers of one headline all in the other's (series parts,
     template notices and different polls differ in them; within TITLE_WINDOW a version
-    brought up to date may, ``containment.revised``), and then the same
+    brought up to date may, ``containment.revised``, and so may another outlet's copy,
+    below), and then the same
     normalized text whatever its length, signatures at least ``threshold`` alike, or
     within TITLE_WINDOW the same first sentence (byline aside) or the same headline
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
@@ -228,7 +227,8 @@ def matching_stories(
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
     candidate's naming different outlets, published within WRITE_UP_WINDOW, their
-    headlines and text beginnings name the event alike (``containment.named_alike``).
+    headlines and text beginnings name the event alike (``containment.named_alike``),
+    or one text is the other's under another headline (``containment.copied``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
