@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, named_alike, revised, version
+from aggregator.containment import holds, named_alike, opinion, revised, version, written_up
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -224,7 +224,9 @@ def matching_stories(
     Or, the texts being ``body`` and the candidates', one holds the other
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
-    candidate's naming different outlets, published within WRITE_UP_WINDOW, their
+    candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
+    opinion piece (``containment.opinion``), their headlines share a quarter of their
+    grams and one text holds less of the other (``containment.written_up``), or their
     headlines and text beginnings name the event alike (``containment.named_alike``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
@@ -232,7 +234,7 @@ def matching_stories(
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
     held = version(title, body)
-    mine_outlet = outlet(link, "")
+    mine_outlet = outlet(link, "") if not opinion(title, link) else ""
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -243,6 +245,12 @@ def matching_stories(
             if apart <= TITLE_WINDOW and revised(held, theirs):
                 found.add(candidate.story_id)
             continue
+        write_ups = (
+            apart <= WRITE_UP_WINDOW
+            and bool(mine_outlet)
+            and outlet(candidate.link, "") not in ("", mine_outlet)
+            and not opinion(candidate.title, candidate.link)
+        )
         if slots is None or candidate.signature is None:
             alike = None  # a short text: its headline or first sentence is all there is
         elif mine is not None and candidate.values is not None:
@@ -266,12 +274,7 @@ def matching_stories(
                 short=alike is None,
                 heads_meet="head" in shared,
             )
-            or (
-                apart <= WRITE_UP_WINDOW
-                and mine_outlet
-                and outlet(candidate.link, "") not in ("", mine_outlet)
-                and named_alike(held, theirs)
-            )
+            or (write_ups and (written_up(held, theirs) or named_alike(held, theirs)))
         ):
             found.add(candidate.story_id)
     return found
