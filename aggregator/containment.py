@@ -62,13 +62,12 @@ NAMED_ALIKE = 2 / 3
 # a subject rather than an event.
 MIN_NAMED_PAIRS = 12
 
-# Other outlets' write-ups of one event published within a day hold less of each other's
-# text than their wording differs (the agency's facts and quotes, the outlet's own
-# sentences): with a quarter of the headlines' grams, 0.4 of the shorter text, when another
-# outlet's follow-up or reaction held 0.33 at most in the labelled tune pairs (one outlet's
-# own follow-ups, up to 0.47, keep WRITE_UP_TEXT). An editorial, a column or a Q&A on the
-# event holds more of the report it discusses (up to 0.74), so neither may be one
-# (``opinion``).
+# Other outlets' write-ups of one event, published within a day, are worded apart and share
+# less of their texts (the agency's facts and quotes): with a quarter of the headlines'
+# grams, 0.4 of the shorter text, when another outlet's follow-up or reaction held 0.33 at
+# most in the labelled tune pairs (one outlet's own follow-ups, up to 0.47, keep
+# WRITE_UP_TEXT). An editorial, a column or a Q&A on the event holds more of the report it
+# discusses (up to 0.74), so neither may be one (``opinion``).
 OTHER_WRITE_UP_TEXT = 0.4
 
 # A text's beginning, where a report states the event it is about: what another outlet's

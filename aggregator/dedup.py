@@ -234,7 +234,8 @@ def matching_stories(
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
     held = version(title, body)
-    mine_outlet = outlet(link, "") if not opinion(title, link) else ""
+    mine_outlet = outlet(link, "")
+    mine_opinion = opinion(title, link)
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -245,12 +246,6 @@ def matching_stories(
             if apart <= TITLE_WINDOW and revised(held, theirs):
                 found.add(candidate.story_id)
             continue
-        write_ups = (
-            apart <= WRITE_UP_WINDOW
-            and bool(mine_outlet)
-            and outlet(candidate.link, "") not in ("", mine_outlet)
-            and not opinion(candidate.title, candidate.link)
-        )
         if slots is None or candidate.signature is None:
             alike = None  # a short text: its headline or first sentence is all there is
         elif mine is not None and candidate.values is not None:
@@ -274,7 +269,14 @@ def matching_stories(
                 short=alike is None,
                 heads_meet="head" in shared,
             )
-            or (write_ups and (written_up(held, theirs) or named_alike(held, theirs)))
+            or (
+                apart <= WRITE_UP_WINDOW
+                and mine_outlet
+                and not mine_opinion
+                and outlet(candidate.link, "") not in ("", mine_outlet)
+                and not opinion(candidate.title, candidate.link)
+                and (written_up(held, theirs) or named_alike(held, theirs))
+            )
         ):
             found.add(candidate.story_id)
     return found
