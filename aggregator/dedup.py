@@ -10,7 +10,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import Version, copied, holds, named_alike, revised, version
+from aggregator.containment import (
+    Version,
+    copied,
+    holds,
+    named_alike,
+    opinion,
+    revised,
+    version,
+    written_up,
+)
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -226,9 +235,12 @@ def matching_stories(
     Or, the texts being ``body`` and the candidates', one holds the other
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
-    candidate's naming different outlets, published within WRITE_UP_WINDOW, their
-    headlines and text beginnings name the event alike (``containment.named_alike``),
-    or one text is the other's under another headline (``containment.copied``).
+    candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
+    opinion piece (``containment.opinion``), their headlines share a quarter of their
+    grams and one text holds less of the other (``containment.written_up``), or their
+    headlines and text beginnings name the event alike (``containment.named_alike``);
+    or, opinion or not, one text is the other's under another headline
+    (``containment.copied``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
@@ -236,6 +248,7 @@ def matching_stories(
     numbers = title_numbers(title)
     held = version(title, body)
     mine_outlet = outlet(link, "")
+    mine_opinion = opinion(title, link)
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -275,8 +288,10 @@ def matching_stories(
             )
             or (
                 apart <= WRITE_UP_WINDOW
+                and not mine_opinion
                 and _other_outlets(mine_outlet, candidate.link)
-                and named_alike(held, theirs)
+                and not opinion(candidate.title, candidate.link)
+                and (written_up(held, theirs) or named_alike(held, theirs))
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
         ):
