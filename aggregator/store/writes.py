@@ -232,12 +232,12 @@ class StoreTransaction(Transaction):
             {"band_keys": wanted, "most": NEWEST_MEMBERS},
         )
         members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
-        member_sets = {key: set(found) for key, found in members.items()}
-        ranked = [
-            most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES) for keys in band_sets
-        ]
+        ranked = [most_shared(members, keys, MAX_STORY_CANDIDATES) for keys in band_sets]
         named = named_keys or [(None, None, None)] * len(band_sets)
         heads = head_sets or [()] * len(band_sets)
+        # As sets only the keys ``shared`` asks about: most keys are only ranked by.
+        asked = {key for keys in named for key in keys}.union(*heads)
+        member_sets = {key: set(members[key]) for key in asked if key in members}
         rows = self._candidate_rows({item for best in ranked for item in best})
         return [
             [
