@@ -62,8 +62,9 @@ NAMED_ALIKE = 2 / 3
 # a subject rather than an event.
 MIN_NAMED_PAIRS = 12
 
-# Other outlets' write-ups of one event, published within a day, are worded apart and share
-# less of their texts (the agency's facts and quotes): with a quarter of the headlines'
+# Other outlets' write-ups of one event, published within half a day (the caller's
+# WRITTEN_UP_WINDOW), are worded apart and share less of their texts (the agency's facts
+# and quotes): with a quarter of the headlines'
 # grams, 0.4 of the shorter text, when another outlet's follow-up or reaction held 0.33 at
 # most in the labelled tune pairs (one outlet's own follow-ups, up to 0.47, keep
 # WRITE_UP_TEXT). An editorial, a column or a Q&A on the event holds more of the report it
@@ -196,8 +197,8 @@ def named_alike(mine: Version, theirs: Version) -> bool:
 def written_up(mine: Version, theirs: Version) -> bool:
     """Whether two other outlets' items are write-ups of one event: headlines sharing
     WRITE_UP_TITLE of their grams (MIN_HEADLINE_GRAMS each) and OTHER_WRITE_UP_TEXT of
-    the shorter text held by the other. Only for other outlets' items published within a
-    day, neither an ``opinion`` piece (the caller's to check)."""
+    the shorter text held by the other. Only for other outlets' items published within
+    half a day, neither an ``opinion`` piece (the caller's to check)."""
     if min(len(mine.grams), len(theirs.grams)) < MIN_HEADLINE_GRAMS:
         return False
     if jaccard(mine.grams, theirs.grams) < WRITE_UP_TITLE:
