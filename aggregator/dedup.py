@@ -210,13 +210,6 @@ TITLE_SUPPORT = 0.35
 # Different outlets' write-ups of one event come out within a day of each other (print
 # editions dated the evening before, online ones the next afternoon, in the labelled pairs).
 WRITE_UP_WINDOW = timedelta(hours=24)
-# Those holding less of each other's text (``containment.written_up``) within half a day:
-# the labelled tune write-ups it joins were 6 to 12.4 hours apart, when other outlets'
-# items further apart holding as much were often the next day's follow-ups (another
-# party's reaction, the fallout), previews of one match and template reports of another
-# day (the daily count, a film's millionth viewer): 9 of the 37 such joins in the knews
-# replay were wrong, 4 of the 100 within the window.
-WRITTEN_UP_WINDOW = timedelta(hours=12, minutes=30)
 
 
 def matching_stories(
@@ -243,11 +236,11 @@ def matching_stories(
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
     candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
-    opinion piece (``containment.opinion``), within WRITTEN_UP_WINDOW their headlines
-    share a quarter of their grams and one text holds less of the other
-    (``containment.written_up``), or their headlines and text beginnings name the event
-    alike (``containment.named_alike``); or, opinion or not, one text is the other's
-    under another headline (``containment.copied``).
+    opinion piece (``containment.opinion``), their headlines share a quarter of their
+    grams and one text holds less of the other within half a day (``containment.written_up``),
+    or their headlines and text beginnings name the event alike (``containment.named_alike``);
+    or, opinion or not, one text is the other's under another headline
+    (``containment.copied``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
@@ -298,10 +291,7 @@ def matching_stories(
                 and not mine_opinion
                 and _other_outlets(mine_outlet, candidate.link)
                 and not opinion(candidate.title, candidate.link)
-                and (
-                    (apart <= WRITTEN_UP_WINDOW and written_up(held, theirs))
-                    or named_alike(held, theirs)
-                )
+                and (written_up(held, theirs, apart) or named_alike(held, theirs))
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
         ):

@@ -17,6 +17,7 @@ from aggregator.containment import (
     REVISED_TEXT,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
+    WRITTEN_UP_WINDOW,
     jaccard,
     version,
 )
@@ -112,7 +113,7 @@ def test_other_outlets_write_ups_sharing_less_of_the_text_within_half_a_day_are_
     text, half = " ".join(own + shared), " ".join(other + shared)
     assert OTHER_WRITE_UP_TEXT <= _held(text, half) < WRITE_UP_TEXT
     report = _item("paper", mine, text, 0)
-    window = dedup.WRITTEN_UP_WINDOW / timedelta(hours=1)
+    window = WRITTEN_UP_WINDOW / timedelta(hours=1)
     assert _same(report, _item("daily", theirs, half, window))
     assert _same(report, _item("daily", theirs, half, -window))
     assert not _same(report, _item("daily", theirs, half, window + 0.5))
