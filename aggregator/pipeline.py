@@ -8,7 +8,7 @@
                         items classified on the way (classify, analysis)
     regenerate   regenerate.regenerate_now: re-classify when the rules changed, then
                  feeds, archive pages and HTML pages, written only when bytes change
-    update       ingest, then regenerate
+    update       ingest, then regenerate unless nothing shown changed (freshness.current)
     prune        retention: stories older than retention.keep that no feed shows
 
 Every public function takes ``now`` and holds the database's cycle lock, so a
@@ -19,7 +19,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from aggregator import fingerprints, publish
+from aggregator import fingerprints, freshness, publish
 from aggregator.app import Aggregator
 from aggregator.refresh import refresh_due
 from aggregator.regenerate import PublishReport, regenerate_now
@@ -150,11 +150,15 @@ def update(
     app: Aggregator, now: datetime, *, force: bool = False, only: WebSource | None = None
 ) -> tuple[IngestReport, PublishReport]:
     """One cycle: ingest everything due (or the one source ``only``), then regenerate
-    (rewriting only feeds that changed)."""
+    (rewriting only feeds that changed) unless the files are current: nothing that shows
+    in them changed since the last complete regeneration (``freshness``)."""
 
     def attempt() -> tuple[IngestReport, PublishReport]:
         with app.cycle_lock():
             ingested = _ingest(app, now, force, only)
+            if freshness.current(app):
+                log.info("regenerate: skipped, the files are current")
+                return ingested, PublishReport(current=True)
             return ingested, regenerate_now(app, now, None)
 
     return app.retrying("update", attempt)
