@@ -15,7 +15,6 @@ reported and the others go on.
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,21 +25,9 @@ from aggregator.rules import reclassify
 from aggregator.store import published
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.runs import RunRecord
-from aggregator.types import InputFailure, RunKind, StoredItem
+from aggregator.types import InputFailure, PublishReport, RunKind, StoredItem
 
 log = logging.getLogger("aggregator.pipeline")
-
-
-@dataclass(frozen=True)
-class PublishReport:
-    """What one regeneration did: feeds rewritten, feeds left untouched, items re-classified."""
-
-    written: tuple[Path, ...] = ()
-    unchanged: tuple[Path, ...] = ()
-    reclassified: int = 0
-    failures: tuple[InputFailure, ...] = ()
-    # Nothing rendered: the files were current (``freshness``), as an update found them.
-    current: bool = False
 
 
 def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
