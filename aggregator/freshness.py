@@ -3,7 +3,8 @@ render every feed only to find it unchanged (issue #22; the 304 round of ``bench
 
 A complete regeneration records in meta what its files were made from: the changes marker
 its render covered (``store.changes``) and a digest of the rest, that is the settings, the
-topic rules (``rules_fingerprint``) and aggregator's own code. The files are current while
+topic files (``app.rules_digest``, so an update that changed nothing reads no rules) and
+aggregator's own code. The files are current while
 that record still matches and the files every regeneration writes (each feed and its
 page, the index, the feed list) are in the feeds folder. Anything else regenerates: no
 record (a store never regenerated, a regeneration that failed or was killed midway), a
@@ -18,9 +19,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 import aggregator
-from aggregator.app import Aggregator
+from aggregator.app import Aggregator, rules_digest
 from aggregator.identity import ALL_FEED
-from aggregator.rules import rules_fingerprint
 from aggregator.store import changes
 from aggregator.store.schema import meta
 
@@ -50,15 +50,15 @@ def _plain(value: object) -> object:
     return repr(value)
 
 
-def made_from(app: Aggregator) -> str:
-    """A digest of what the files are made from besides the stored items.
+def made_from(app: Aggregator, rules: str) -> str:
+    """A digest of what the files are made from besides the stored items, with the topic
+    files' digest ``rules``.
 
     The sources list is left out: it changes the feeds only through what is then stored,
     which moves the marker (and it is the settings' largest part by far).
     """
     settings = dataclasses.asdict(dataclasses.replace(app.settings, sources=()))
-    digest = hashlib.sha256(_CODE.encode())
-    digest.update(rules_fingerprint(app.topics).encode())
+    digest = hashlib.sha256(f"{_CODE} {rules}".encode())
     digest.update(json.dumps(settings, default=_plain, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -71,9 +71,13 @@ def covered(app: Aggregator) -> int:
 
 
 def record(app: Aggregator, marker: int) -> None:
-    """Say that a complete regeneration published every change up to ``marker``."""
+    """Say that a complete regeneration published every change up to ``marker``; unless its
+    topic rules were not read from the files (given by a test, or reloaded by the daemon),
+    when what they were made from is not known."""
+    if app.rules_read is None:
+        return
     with app.storage.transaction() as tx:
-        tx.set_meta(PUBLISHED, f"{marker} {made_from(app)}")
+        tx.set_meta(PUBLISHED, f"{marker} {made_from(app, app.rules_read)}")
 
 
 def current(app: Aggregator) -> bool:
@@ -86,4 +90,4 @@ def current(app: Aggregator) -> bool:
     with app.storage.engine.connect() as connection:
         marker = changes.stored(connection)
         recorded = connection.execute(select(meta.c.value).where(meta.c.key == PUBLISHED)).scalar()
-    return recorded == f"{marker} {made_from(app)}"
+    return recorded == f"{marker} {made_from(app, rules_digest(app.settings.topics_dir))}"

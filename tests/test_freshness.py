@@ -18,6 +18,7 @@ from aggregator.store.article_pages import FAILED, USED, PageRead, WantedPage
 from aggregator.store.schema import items, sources
 from aggregator.types import RunKind, SourceInfo, SourceKind, SourceSetting
 from tests.support.app import open_app
+from tests.support.cli import run
 from tests.support.project import write_config
 from tests.support.workers import feed_files
 
@@ -196,3 +197,14 @@ def test_the_marker_moves_with_committed_writes_that_show_in_the_feeds(storage: 
     with storage.transaction() as tx:
         article_pages.record(tx, [(used, source.id)])
     assert marker(storage) == start + 4
+
+
+def test_a_broken_rule_file_still_stops_an_update_that_read_no_rules_before(
+    project: Path,
+) -> None:
+    assert run(project, "update").returncode == 0
+    rules = project / "config" / "topics" / "alliance.toml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\nthreshold =\n", encoding="utf-8")
+    broken = run(project, "update")
+    assert broken.returncode == 2
+    assert f"error: {rules}: invalid TOML" in broken.stderr
