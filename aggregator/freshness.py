@@ -4,11 +4,11 @@ render every feed only to find it unchanged (issue #22; the 304 round of ``bench
 A complete regeneration records in meta what its files were made from: the changes marker
 its render covered (``store.changes``) and a digest of the rest, that is the settings, the
 topic files (``app.rules_digest``, so an update that changed nothing reads no rules) and
-aggregator's own code. The files are current while
-that record still matches and the files every regeneration writes (each feed and its
-page, the index, the feed list) are in the feeds folder. Anything else regenerates: no
-record (a store never regenerated, a regeneration that failed or was killed midway), a
-write since, an edited config, rule or module, a file deleted by hand.
+aggregator's own code. The files are current while that record still matches and the
+files every regeneration writes (each feed and its page, the index, the feed list) are in
+the feeds folder. Anything else regenerates: no record (a store never regenerated, a
+regeneration that failed or was killed midway), a write since, an edited config, rule or
+module, a file deleted by hand. ``aggregator regenerate`` always renders.
 """
 
 import dataclasses
