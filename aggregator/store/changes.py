@@ -18,6 +18,8 @@ through it. Who publishes records which value its render covered: the workers in
 what else the files are made from (``aggregator.freshness``).
 """
 
+from weakref import WeakSet
+
 from sqlalchemy import Connection, Engine, event, insert, select, update
 from sqlalchemy.sql.dml import Delete, UpdateBase
 
@@ -29,7 +31,9 @@ CHANGES_STORED = "changes:stored"
 CHANGES_PUBLISHED = "changes:published"
 
 _WATCHED = {items.name, item_topics.name}
-_MARKED = "aggregator.changes"  # key in the connection's info while its transaction is marked
+# The connections whose open transaction is marked. Kept here, not in the connection's
+# ``info``: that belongs to its pooled connection, which an invalidated one no longer has.
+_marked: WeakSet[Connection] = WeakSet()
 
 
 def watch(engine: Engine) -> None:
@@ -44,7 +48,7 @@ def watch(engine: Engine) -> None:
 def note(connection: Connection) -> None:
     """Say that this transaction changed what the feeds show (a write the marker does not
     see by its table)."""
-    connection.info[_MARKED] = True
+    _marked.add(connection)
 
 
 def _mark_writes(connection: Connection, statement: object, *_: object) -> None:
@@ -55,7 +59,8 @@ def _mark_writes(connection: Connection, statement: object, *_: object) -> None:
 
 
 def _bump_if_marked(connection: Connection) -> None:
-    if connection.info.pop(_MARKED, False):
+    if connection in _marked:
+        _marked.discard(connection)
         bump = upsert(connection.dialect.name, counters).values(name=CHANGES_STORED, value=1)
         connection.execute(
             bump.on_conflict_do_update(
@@ -65,7 +70,7 @@ def _bump_if_marked(connection: Connection) -> None:
 
 
 def _clear(connection: Connection) -> None:
-    connection.info.pop(_MARKED, None)
+    _marked.discard(connection)
 
 
 def stored(connection: Connection) -> int:
