@@ -8,15 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator import dedup
 from aggregator.containment import (
+    CONTAINED,
+    COPIED,
+    FIGURES_HELD,
     MIN_NAMED_PAIRS,
     NAMED_ALIKE,
     OTHER_WRITE_UP_TEXT,
     REVISED_TEXT,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
+    jaccard,
     version,
 )
-from aggregator.fingerprints import body_shingles, containment, jaccard, title_grams
+from aggregator.fingerprints import body_shingles, containment, title_grams
 from aggregator.types import ItemData
 from tests import corpus
 
@@ -204,3 +208,52 @@ def test_mixed_headlines_differing_in_a_word_and_short_headlines_stay_apart() ->
     assert len(version(short, "").named_pairs) < MIN_NAMED_PAIRS
     first = _item("paper", short, " ".join(_sentences(9, 8)), 0)
     assert not _same(first, _item("daily", short, " ".join(_sentences(10, 8)), 2))
+
+
+def _figures_held(first: str, second: str) -> float:
+    mine, theirs = version("", first).figures, version("", second).figures
+    return len(mine & theirs) / len(mine)
+
+
+def test_another_outlets_copy_of_a_wire_text_under_its_own_headline_is_one_story() -> None:
+    """An outlet carries a wire's text without the byline, cut, with two sentences of its
+    own and a headline of its own stating other numbers: a copy within a day. Not the
+    outlet's own articles, not after a day, not a text stating another figure (a notice of
+    another day), and not a roundup that holds the text further on."""
+    wire_sentences = _sentences(11, 12)
+    own = (
+        "Officials in the capital said the talks would go on as planned next month. "
+        "Residents near the border were told to stay calm and follow the local news."
+    )
+    wire_text = "[Seoul=Wire] Kim Minji reporter = " + " ".join(wire_sentences)
+    copy_text = " ".join(wire_sentences[:9]) + " " + own
+    assert COPIED <= _held(copy_text, wire_text) < CONTAINED
+    assert _figures_held(copy_text, wire_text) == 1.0
+    wire = _item("wire", "Joint chiefs say 3 launches seen near the border", wire_text, 0)
+    assert _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 20))
+    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 25))
+    assert not _same(wire, _item("wire", "Military reports missiles in 2 areas", copy_text, 2, 2))
+    figure = next(word for word in copy_text.split() if word.isdigit())
+    other_day = copy_text.replace(figure, str(int(figure) + 1))
+    assert _held(other_day, wire_text) >= COPIED
+    assert _figures_held(other_day, wire_text) < FIGURES_HELD
+    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", other_day, 2))
+    roundup_text = " ".join(_sentences(12, 12) + wire_sentences)
+    assert _held(wire_text, roundup_text) >= COPIED
+    roundup = _item("paper", "All of the day's 5 launches, roundup", roundup_text, 2)
+    assert not _same(wire, roundup)
+
+
+def test_a_digest_listing_a_story_is_not_that_story() -> None:
+    """A wire's daily digest lists its stories, each a bullet with its headline and first
+    paragraph: it holds one story's text among others, and joining it to each would join
+    them all. The same digest under another address is one item still."""
+    story_text = " ".join(_sentences(13, 8))
+    digest_text = f"▲Joint chiefs report a launch {story_text} ▲Talks resume " + " ".join(
+        _sentences(14, 4)
+    )
+    assert _held(story_text, digest_text) >= CONTAINED
+    story = _item("wire", "Joint chiefs report a launch", story_text, 0)
+    digest = _item("wire", "Daily digest, June 9 - 2", digest_text, 1, number=2)
+    assert not _same(story, digest)
+    assert _same(digest, _item("daily", "Daily digest, June 9 - 2", digest_text, 2))
