@@ -238,8 +238,8 @@ def matching_stories(
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
     candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
     opinion piece (``containment.opinion``), their headlines share a quarter of their
-    grams and one text holds less of the other (``containment.written_up``), or their
-    headlines and text beginnings name the event alike (``containment.named_alike``);
+    grams and one text holds less of the other within half a day (``containment.written_up``),
+    or their headlines and text beginnings name the event alike (``containment.named_alike``);
     or, opinion or not, one text is the other's under another headline
     (``containment.copied``).
     Every match counts, not only the best: an item close to two stories joins them,
@@ -292,7 +292,7 @@ def matching_stories(
                 and not mine_opinion
                 and _other_outlets(mine_outlet, candidate.link)
                 and not opinion(candidate.title, candidate.link)
-                and (written_up(held, theirs) or named_alike(held, theirs))
+                and (written_up(held, theirs, apart) or named_alike(held, theirs))
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
         ):

@@ -17,6 +17,7 @@ from aggregator.containment import (
     REVISED_TEXT,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
+    WRITTEN_UP_WINDOW,
     jaccard,
     version,
 )
@@ -100,24 +101,44 @@ def test_write_ups_sharing_a_quarter_of_the_headline_and_half_the_text_are_one_s
     assert not _same(report, _item("daily", theirs, little, 3))
 
 
-def test_other_outlets_write_ups_sharing_less_of_the_text_within_a_day_are_one_story() -> None:
+def test_other_outlets_write_ups_sharing_less_of_the_text_within_half_a_day_are_one_story() -> None:
     """Two outlets' write-ups of one announcement, a quarter of the headline and under half
-    of the text alike, published within a day (a print edition dated the evening before):
-    one story. One outlet's own two items, items a day and more apart, or an editorial or a
-    column on the announcement (by its label or its link) stay apart."""
+    of the text alike, published within half a day (a print edition dated the evening
+    before): one story. Further apart, the same texts are not (a day's follow-up holds as
+    much); one outlet's own two items, or an editorial or a column on the announcement (by
+    its label or its link) stay apart."""
     shared, own, other = _sentences(9, 6), _sentences(10, 8), _sentences(11, 8)
     mine = "Busan port authority opens new coffee street near the old ferry pier"
     theirs = "Coffee street to open at Busan ferry pier, city says"
     text, half = " ".join(own + shared), " ".join(other + shared)
     assert OTHER_WRITE_UP_TEXT <= _held(text, half) < WRITE_UP_TEXT
     report = _item("paper", mine, text, 0)
-    assert _same(report, _item("daily", theirs, half, 15))
+    window = WRITTEN_UP_WINDOW / timedelta(hours=1)
+    assert _same(report, _item("daily", theirs, half, window))
+    assert _same(report, _item("daily", theirs, half, -window))
+    assert not _same(report, _item("daily", theirs, half, window + 0.5))
     assert not _same(report, _item("daily", theirs, half, 25))
     assert not _same(report, _item("paper", theirs, half, 3, number=2))
-    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 15))
-    editorial = _item("daily", theirs, half, 15)
+    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 12))
+    editorial = _item("daily", theirs, half, 12)
     editorial = replace(editorial, link="https://daily.example/opinion/editorial/1")
     assert not _same(report, editorial)
+
+
+def test_another_outlets_template_report_of_the_next_day_stays_apart() -> None:
+    """Two outlets' reports of a daily count on consecutive days: the agency's template
+    (its wording, the background) is the same, the day, the figures and the districts
+    named differ, and the headlines share their words. The texts hold 40% of each other,
+    as write-ups of one event do; a day apart they are two days' counts."""
+    template = _sentences(21, 6)
+    monday = ["On Monday the agency counted 812 new cases in Mapo and Jongno."] + _sentences(22, 7)
+    tuesday = ["On Tuesday the agency counted 1,020 new cases in Gangnam."] + _sentences(23, 7)
+    first, second = " ".join(monday + template), " ".join(tuesday + template)
+    assert OTHER_WRITE_UP_TEXT <= _held(first, second) < WRITE_UP_TEXT
+    headline = "New infections climb again in the capital, health agency says"
+    later = "Health agency says new infections in the capital climb again"
+    assert jaccard(title_grams(headline), title_grams(later)) >= WRITE_UP_TITLE
+    assert not _same(_item("wire", headline, first, 0), _item("daily", later, second, 24))
 
 
 def _named_in(first: tuple[str, str], second: tuple[str, str]) -> float:
