@@ -203,6 +203,12 @@ TITLE_SUPPORT = 0.35
 WRITE_UP_WINDOW = timedelta(hours=24)
 
 
+def story_window(published: datetime) -> tuple[datetime, datetime]:
+    """The earliest and latest an item published then can be matched with
+    (``matching_stories``): what the band index is asked for."""
+    return published - STORY_WINDOW, published + STORY_WINDOW
+
+
 def matching_stories(
     slots: tuple[int, ...] | None,
     title: str,

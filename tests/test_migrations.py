@@ -327,6 +327,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         stored = storage.newest_items(None, 50)
         assert headline in [item.title for item in stored]
         with storage.engine.begin() as connection:
+            command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
             for item in stored:  # the signature and band keys revision 0012's code wrote
                 body = html_to_text(item.content_html)
                 new = fingerprints.story_keys(item.title, body)
@@ -349,7 +350,6 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
                         for key in sorted(others | set(fingerprints.band_keys(old)))
                     ],
                 )
-            command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
         assert _stored_keys(storage) != written
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
@@ -361,6 +361,86 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
             "<link>https://paper.example/9</link>"
             "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
             f"<description>{' '.join(copy)} Reporting by the paper.</description>"
+            "</item></channel></rss>",
+            encoding="utf-8",
+        )
+        pipeline.ingest(app, now)
+        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
+        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+    finally:
+        app.close()
+
+
+def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
+    project: Path, database_url: str
+) -> None:
+    """A store as revision 0013's code wrote it (band keys without dates) ends with the band
+    index an ingest by this version writes, each row dated as its item to the second
+    (rounded down, also a fraction of a second before one and before 1970), and a copy
+    arriving after the upgrade joins the story stored before."""
+    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
+    sentences = [
+        "Officials of both governments said the first round would open in Seoul.",
+        "The talks stalled three years ago over export controls on chip materials.",
+        "Business groups in both countries welcomed the decision on Tuesday.",
+        "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
+    ]
+    (project / "seeds" / "wire.xml").write_text(
+        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
+        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
+        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
+        f"<description>{' '.join(sentences)}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    app = open_app(project, database_url)
+    try:
+        now = datetime(2025, 6, 10, tzinfo=UTC)
+        pipeline.ingest(app, now)
+        storage = app.storage
+        odd_dates = [
+            datetime(2025, 6, 8, 12, 0, 30, 999_999, tzinfo=UTC),
+            datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+        ]
+        stored = [item for item in storage.newest_items(None, 50) if item.title != headline]
+        with storage.transaction() as tx:  # dates whose seconds SQLite would round up
+            for item, when in zip(stored, odd_dates, strict=False):
+                tx.connection.execute(
+                    text("UPDATE items SET published = :when WHERE id = :id").bindparams(
+                        bindparam("when", type_=schema.UTCDateTime())
+                    ),
+                    {"when": when, "id": item.id},
+                )
+                keys = fingerprints.story_keys(item.title, html_to_text(item.content_html))
+                tx.set_bands(item.id, keys.bands, when)
+
+        def dated() -> list[tuple[int, int, int]]:
+            with storage.engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT item_id, band_key, published_epoch FROM item_bands"
+                        " ORDER BY item_id, band_key"
+                    )
+                )
+                return [tuple(row) for row in rows]
+
+        written = dated()
+        epochs = {item: epoch for item, _, epoch in written}
+        assert {-1, 1749384030} <= set(epochs.values())
+        assert len(epochs) >= 3
+        with storage.engine.begin() as connection:
+            command.downgrade(migrate._config(connection), "0013_xxh3_signatures")  # noqa: SLF001
+            columns = {c["name"] for c in inspect(connection).get_columns("item_bands")}
+            assert columns == {"band_key", "item_id"}
+        assert not migrate.state(storage).up_to_date
+        migrate.upgrade(storage)
+        assert dated() == written
+        assert differences(storage) == []
+        (project / "seeds" / "paper.xml").write_text(
+            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
+            "<item><title>Trade talks between Korea and Japan to restart</title>"
+            "<link>https://paper.example/9</link>"
+            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
+            f"<description>{' '.join(sentences)} Reporting by the paper.</description>"
             "</item></channel></rss>",
             encoding="utf-8",
         )

@@ -5,20 +5,22 @@ NEWEST_MEMBERS), ties to the lowest id, also on crowded keys."""
 import random
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
 
 from aggregator import dedup, fingerprints
 from aggregator.store import Storage
+from aggregator.store.band_index import MAX_STORY_CANDIDATES
 from aggregator.store.candidates import most_shared, remember
 from aggregator.store.dialect import NEWEST_MEMBERS
 from aggregator.store.schema import items
-from aggregator.store.writes import MAX_STORY_CANDIDATES, StoreTransaction
+from aggregator.store.writes import StoreTransaction
 from aggregator.types import ItemData, SourceInfo
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 CROWDED = 1000  # a band key most stored items share (news on one subject)
+WINDOW = dedup.story_window(NOW)
 
 
 def ranking(members: dict[int, list[int]], keys: Sequence[int], most: int) -> list[int]:
@@ -41,17 +43,21 @@ def test_most_shared_is_the_counted_ranking() -> None:
         assert most_shared(members, member_sets, keys, most) == ranking(members, keys, most)
 
 
-def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[int]:
+def _store(
+    tx: StoreTransaction, source: str, bands: list[list[int]], published: datetime = NOW
+) -> list[int]:
     """Items of one source with these band keys (and a signature each); their ids."""
     source_id = tx.save_source(SourceInfo(key=source, kind="seed", title=source), None, NOW)
     writes = []
     for n, _ in enumerate(bands):
-        item = ItemData(key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=NOW)
+        item = ItemData(
+            key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=published
+        )
         write = dedup.decide(item, None, authority="example.org,2026", source_key=source, now=NOW)
         assert write is not None
         writes.append((write, tuple(range(n, n + fingerprints.SIGNATURE_SLOTS))))
     ids = tx.insert_items(source_id, writes, NOW)
-    tx.add_bands(dict(zip(ids, bands, strict=True)))
+    tx.add_bands({item: (keys, published) for item, keys in zip(ids, bands, strict=True)})
     return ids
 
 
@@ -84,7 +90,7 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         [],
     ]
     with storage.transaction() as tx:
-        found = tx.story_candidates(wanted)
+        found = tx.story_candidates(wanted, [WINDOW] * len(wanted))
     newest = {key: found[-NEWEST_MEMBERS:] for key, found in members.items()}
     expected = [ranking(newest, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert [[c.item_id for c in candidates] for candidates in found] == expected
@@ -99,6 +105,29 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         candidate.item_id,
         tuple(range(place, place + fingerprints.SIGNATURE_SLOTS)),
     )
+
+
+def test_only_members_published_within_the_window_are_candidates(storage: Storage) -> None:
+    """A crowded key's members published before the window are not read, however many and
+    however new their ids (a store filled for a year, issue #22): the members within it
+    are found behind them, and an item dated again is found by its new date alone."""
+    early = NOW - dedup.STORY_WINDOW - timedelta(seconds=1)
+    with storage.transaction() as tx:
+        within = _store(tx, "seed:a", [[CROWDED, 1]] * 5, NOW - dedup.STORY_WINDOW)
+        _store(tx, "seed:b", [[CROWDED, 1]] * (NEWEST_MEMBERS + 20), early)
+        late = _store(tx, "seed:c", [[CROWDED, 2]] * 3, NOW + dedup.STORY_WINDOW)
+    with storage.transaction() as tx:
+        (found, beyond) = tx.story_candidates(
+            [[CROWDED, 1], [CROWDED, 2]], [WINDOW, dedup.story_window(NOW - timedelta(days=30))]
+        )
+        assert [c.item_id for c in found] == sorted(within + late)
+        assert beyond == []
+        tx.set_bands(within[0], [CROWDED, 1], NOW - timedelta(days=30))
+        (found, beyond) = tx.story_candidates(
+            [[CROWDED, 1], [CROWDED, 2]], [WINDOW, dedup.story_window(NOW - timedelta(days=30))]
+        )
+        assert [c.item_id for c in found] == sorted(within[1:] + late)
+        assert [c.item_id for c in beyond] == [within[0]]
 
 
 def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Storage) -> None:
@@ -118,7 +147,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
 
     def signature_found() -> tuple[int, ...]:
         with storage.transaction() as tx:
-            ((candidate,),) = tx.story_candidates([[CROWDED, 1]])
+            ((candidate,),) = tx.story_candidates([[CROWDED, 1]], [WINDOW])
         return candidate.signature
 
     with storage.remembering_candidates():
