@@ -107,25 +107,28 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
     )
 
 
-def test_only_members_published_within_the_window_are_candidates(storage: Storage) -> None:
-    """A crowded key's members published before the window are not read, however many and
-    however new their ids (a store filled for a year, issue #22): the members within it
-    are found behind them, and an item dated again is found by its new date alone."""
+def test_of_the_newest_members_only_those_published_within_the_window_count(
+    storage: Storage,
+) -> None:
+    """A crowded key's newest members published before the window are left out (a store
+    filled for a year, issue #22), so the members within it rank higher than when every
+    newest member counted; an item dated again is found by its new date alone."""
     early = NOW - dedup.STORY_WINDOW - timedelta(seconds=1)
+    month_ago = NOW - timedelta(days=30)
     with storage.transaction() as tx:
         within = _store(tx, "seed:a", [[CROWDED, 1]] * 5, NOW - dedup.STORY_WINDOW)
-        _store(tx, "seed:b", [[CROWDED, 1]] * (NEWEST_MEMBERS + 20), early)
+        crowd = _store(tx, "seed:b", [[CROWDED]] * (NEWEST_MEMBERS + 20), early)
         late = _store(tx, "seed:c", [[CROWDED, 2]] * 3, NOW + dedup.STORY_WINDOW)
+    members = {CROWDED: sorted(within + crowd + late)[-NEWEST_MEMBERS:], 1: within}
+    # Every newest member counted, the crowd's oldest would take the late items' places.
+    assert not set(late) & set(ranking(members, [CROWDED, 1], MAX_STORY_CANDIDATES))
+    wanted = [[CROWDED, 1], [1, 2]]
     with storage.transaction() as tx:
-        (found, beyond) = tx.story_candidates(
-            [[CROWDED, 1], [CROWDED, 2]], [WINDOW, dedup.story_window(NOW - timedelta(days=30))]
-        )
+        found, beyond = tx.story_candidates(wanted, [WINDOW, dedup.story_window(month_ago)])
         assert [c.item_id for c in found] == sorted(within + late)
         assert beyond == []
-        tx.set_bands(within[0], [CROWDED, 1], NOW - timedelta(days=30))
-        (found, beyond) = tx.story_candidates(
-            [[CROWDED, 1], [CROWDED, 2]], [WINDOW, dedup.story_window(NOW - timedelta(days=30))]
-        )
+        tx.set_bands(within[0], [CROWDED, 1], month_ago)
+        found, beyond = tx.story_candidates(wanted, [WINDOW, dedup.story_window(month_ago)])
         assert [c.item_id for c in found] == sorted(within[1:] + late)
         assert [c.item_id for c in beyond] == [within[0]]
 

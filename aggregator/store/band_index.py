@@ -2,10 +2,10 @@
 time, and a new item's near-duplicate candidates read back from it.
 
 A candidate is only ever a match when published within a window of the new item
-(``dedup.STORY_WINDOW``), so the caller says which span of time each lookup wants, and
-the index, ordered by key and then publication time, reads only the members within it:
-in a store holding a year of items a crowded key's older members are never read, then
-fetched, then dropped (issue #22).
+(``dedup.STORY_WINDOW``), so the caller says which span of time each lookup wants and
+the index hands on only the members published within it: in a store holding a year of
+items a crowded key's older members are no longer split, ranked, fetched with their
+texts and then dropped (issue #22).
 """
 
 from collections.abc import Mapping, Sequence
@@ -93,11 +93,11 @@ class BandIndex(Transaction):
     ) -> list[list[StoryCandidate]]:
         """For each set of band keys: stored items sharing bands with it, a new item's
         near-duplicate candidates, ranked by how many bands they share (a near-duplicate
-        shares many, an item on the same subject one or two). Only items published within
-        the set's span of ``within`` (earliest, latest), or within another set's having the
-        same key, are counted, each key's newest NEWEST_MEMBERS of them, and the best-ranked
-        few compared: the cost stays bounded however crowded the index gets and however
-        long it has been filled. One query answers a whole source's new items before
+        shares many, an item on the same subject one or two). Of each key's newest
+        NEWEST_MEMBERS only those published within the set's span of ``within`` (earliest,
+        latest; or within another set's overlapping it, having the key) are counted, and
+        the best-ranked few compared: the cost stays bounded however crowded the index gets
+        and however long it has been filled. One query answers a whole source's new items before
         they are written (the writer compares them with each other); its stored items count
         too (a wire's flash and full version, issue #18). ``named_keys`` (per set: its text,
         title and lead keys) and ``head_sets`` (its text beginning's keys) say which of them

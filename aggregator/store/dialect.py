@@ -92,22 +92,24 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{column} = ANY({values})"
 
 
-# Each wanted band key with its newest members published within a span of time, at most
-# NEWEST_MEMBERS, as one joined string per key: one walk down the band index per key,
-# from the span's start (the index is ordered by key, then publication time), stopped at
-# its end. A key that more items share tells less about any of them: news on one subject
-# makes some keys crowded (thousands of members in a large store), a near-duplicate
-# arrives within days of its story and shares many keys, most of them not crowded. So
-# the lookup costs the same in a store of a million items as in a new one: it reads
-# neither a crowded key's members published long before or after the new items (all of
-# them, in a store filled for a year, and no better than none: issue #22) nor more than
-# the newest few of those within (reading every member of a crowded key was half a
-# 1,000-source first ingest's writing time).
+# Each wanted band key with those of its newest members, at most NEWEST_MEMBERS, that were
+# published within a span of time, as one joined string per key: one walk down the band
+# index per key, stopped at the limit. A key that more items share tells less about any
+# of them: news on one subject makes some keys crowded (thousands of members in a large
+# store), a near-duplicate arrives within days of its story and shares many keys, most of
+# them not crowded. So the lookup costs the same in a store of a million items as in a new
+# one (reading every member of a crowded key was half a 1,000-source first ingest's
+# writing time), and of those it reads it hands on none published long before or after
+# the new items (all of them, in a store filled for a year: issue #22). The newest are
+# counted, then those out of the span left out, not the newest within the span: an item
+# ranks no lower than when all were handed on, so no story is lost (the newest within the
+# span would be older ones, which take the ranking's ties, the lowest ids).
 # (An item has band keys only when it has a signature.)
 NEWEST_MEMBERS = 100
 _MEMBERS = (
-    "SELECT item_id FROM item_bands WHERE band_key = {key}"
-    " AND published_epoch BETWEEN {low} AND {high} ORDER BY item_id DESC LIMIT :most"
+    "SELECT item_id FROM (SELECT item_id, published_epoch FROM item_bands"
+    " WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most)"
+    " AS newest WHERE published_epoch BETWEEN {low} AND {high}"
 )
 _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
     "sqlite": text(
@@ -121,7 +123,7 @@ _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
         "SELECT wanted.band_key, wanted.low, wanted.high,"
         " (SELECT string_agg(CAST(item_id AS TEXT), ',') FROM ("
         + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
-        + ") AS newest) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
+        + ") AS within) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
     ).bindparams(
         *(bindparam(name, type_=ValueList(BigInteger())) for name in ("band_keys", "lows", "highs"))
     ),

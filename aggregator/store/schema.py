@@ -19,7 +19,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -168,16 +167,14 @@ items = Table(
 # the primary key's B-tree (WITHOUT ROWID), not a second copy beside it: a first ingest
 # writes sixteen keys per item. Each row carries its item's publication time, in whole
 # seconds since 1970 (``epoch_seconds``; a plain number is 4 bytes in SQLite where a
-# date is 26, times sixteen rows an item), right after the key (revision 0014): a lookup
-# reads only the members of a key published within a new item's window, however many
-# older ones a crowded key has.
+# date is 26, times sixteen rows an item; revision 0014), so a lookup hands on only the
+# members published within a new item's window, not the crowded keys' older ones.
 item_bands = Table(
     "item_bands",
     metadata,
-    Column("band_key", BigInteger, nullable=False),
-    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("band_key", BigInteger, primary_key=True),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("published_epoch", BigInteger, nullable=False),
-    PrimaryKeyConstraint("band_key", "published_epoch", "item_id"),
     Index("ix_item_bands_item", "item_id"),
     sqlite_with_rowid=False,
 )

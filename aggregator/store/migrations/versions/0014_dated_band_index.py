@@ -1,15 +1,15 @@
-"""The band index dated: each row carries its item's publication time, after the key.
+"""The band index dated: each row carries its item's publication time.
 
 Revision ID: 0014_dated_band_index
 Revises: 0013_xxh3_signatures
 
 Issue #22: a new item only matches items published within ``dedup.STORY_WINDOW`` of it,
-but a lookup read each band key's newest members whenever they were published: in a
-store holding a year of items a crowded key's members are all older, and each lookup
-read them, fetched the best-ranked rows with their texts and dropped them. The index
-ordered by (band key, publication time, item) reads only those within the window. The
-table is rebuilt, filled from ``items.published`` in key order (each row goes at the
-end of the new B-tree), on both databases: the primary key changes.
+but a lookup handed on each band key's newest members whenever they were published: in
+a store holding a year of items a crowded key's members are all older, and each lookup
+split and ranked them, fetched the best-ranked rows with their texts and dropped them.
+With the date in the row the index hands on only those within the window. The table is
+rebuilt, filled from ``items.published`` in key order (each row goes at the end of the
+new B-tree; on SQLite the table is its primary key's B-tree, WITHOUT ROWID, revision 0005).
 """
 
 import sqlalchemy as sa
@@ -32,33 +32,28 @@ _SECONDS = {
 def _rebuild(*, dated: bool) -> None:
     dialect = op.get_bind().dialect.name
     columns = [
-        sa.Column("band_key", sa.BigInteger, nullable=False),
+        sa.Column("band_key", sa.BigInteger, primary_key=True),
         sa.Column(
             "item_id",
             sa.Integer,
             sa.ForeignKey("items.id", ondelete="CASCADE"),
-            nullable=False,
+            primary_key=True,
         ),
     ]
     if dated:
         columns.append(sa.Column("published_epoch", sa.BigInteger, nullable=False))
-        key = ["band_key", "published_epoch", "item_id"]
         copy = (
             "INSERT INTO item_bands_rebuilt (band_key, item_id, published_epoch)"
             f" SELECT item_bands.band_key, item_bands.item_id, {_SECONDS[dialect]}"
             " FROM item_bands JOIN items ON items.id = item_bands.item_id"
-            " ORDER BY 1, 3, 2"
         )
     else:
-        key = ["band_key", "item_id"]
         copy = (
             "INSERT INTO item_bands_rebuilt (band_key, item_id)"
-            " SELECT band_key, item_id FROM item_bands ORDER BY band_key, item_id"
+            " SELECT item_bands.band_key, item_bands.item_id FROM item_bands"
         )
-    op.create_table(
-        "item_bands_rebuilt", *columns, sa.PrimaryKeyConstraint(*key), sqlite_with_rowid=False
-    )
-    op.execute(copy)
+    op.create_table("item_bands_rebuilt", *columns, sqlite_with_rowid=False)
+    op.execute(f"{copy} ORDER BY item_bands.band_key, item_bands.item_id")
     op.drop_table("item_bands")
     op.rename_table("item_bands_rebuilt", "item_bands")
     op.create_index("ix_item_bands_item", "item_bands", ["item_id"])
