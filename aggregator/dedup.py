@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, named_alike, revised, version
+from aggregator.containment import holds, named_alike, opinion, revised, version, written_up
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -230,7 +230,9 @@ def matching_stories(
     Or, the texts being ``body`` and the candidates', one holds the other
     (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
-    candidate's naming different outlets, published within WRITE_UP_WINDOW, their
+    candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
+    opinion piece (``containment.opinion``), their headlines share a quarter of their
+    grams and one text holds less of the other (``containment.written_up``), or their
     headlines and text beginnings name the event alike (``containment.named_alike``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
@@ -239,6 +241,7 @@ def matching_stories(
     numbers = title_numbers(title)
     held = version(title, body)
     mine_outlet = outlet(link, "")
+    mine_opinion = opinion(title, link)
     found = set()
     for candidate in candidates:
         apart = abs(candidate.published - published)
@@ -275,8 +278,10 @@ def matching_stories(
             or (
                 apart <= WRITE_UP_WINDOW
                 and mine_outlet
+                and not mine_opinion
                 and outlet(candidate.link, "") not in ("", mine_outlet)
-                and named_alike(held, theirs)
+                and not opinion(candidate.title, candidate.link)
+                and (written_up(held, theirs) or named_alike(held, theirs))
             )
         ):
             found.add(candidate.story_id)

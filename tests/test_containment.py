@@ -3,12 +3,14 @@ the rules of ``aggregator.containment`` at their thresholds, each with the neigh
 must stay apart."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aggregator import dedup
 from aggregator.containment import (
     MIN_NAMED_PAIRS,
     NAMED_ALIKE,
+    OTHER_WRITE_UP_TEXT,
     REVISED_TEXT,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
@@ -92,6 +94,26 @@ def test_write_ups_sharing_a_quarter_of_the_headline_and_half_the_text_are_one_s
     little = " ".join(other + shared[:3] + _sentences(8, 4))
     assert _held(text, little) < WRITE_UP_TEXT
     assert not _same(report, _item("daily", theirs, little, 3))
+
+
+def test_other_outlets_write_ups_sharing_less_of_the_text_within_a_day_are_one_story() -> None:
+    """Two outlets' write-ups of one announcement, a quarter of the headline and under half
+    of the text alike, published within a day (a print edition dated the evening before):
+    one story. One outlet's own two items, items a day and more apart, or an editorial or a
+    column on the announcement (by its label or its link) stay apart."""
+    shared, own, other = _sentences(9, 6), _sentences(10, 8), _sentences(11, 8)
+    mine = "Busan port authority opens new coffee street near the old ferry pier"
+    theirs = "Coffee street to open at Busan ferry pier, city says"
+    text, half = " ".join(own + shared), " ".join(other + shared)
+    assert OTHER_WRITE_UP_TEXT <= _held(text, half) < WRITE_UP_TEXT
+    report = _item("paper", mine, text, 0)
+    assert _same(report, _item("daily", theirs, half, 15))
+    assert not _same(report, _item("daily", theirs, half, 25))
+    assert not _same(report, _item("paper", theirs, half, 3, number=2))
+    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 15))
+    editorial = _item("daily", theirs, half, 15)
+    editorial = replace(editorial, link="https://daily.example/opinion/editorial/1")
+    assert not _same(report, editorial)
 
 
 def _named_in(first: tuple[str, str], second: tuple[str, str]) -> float:

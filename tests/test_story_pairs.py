@@ -115,4 +115,4 @@ def test_same_story_on_held_out_real_pairs() -> None:
     assert held_out["precision"] >= 0.98
     # Floors at what this version reaches (issue #18 wants 0.95 and 0.75).
     assert held_out["copies recall"] >= 0.92
-    assert held_out["write-up recall"] >= 0.64
+    assert held_out["write-up recall"] >= 0.70
