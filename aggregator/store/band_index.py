@@ -2,10 +2,10 @@
 time, and a new item's near-duplicate candidates read back from it.
 
 A candidate is only ever a match when published within a window of the new item
-(``dedup.STORY_WINDOW``), so the caller says which span of time each lookup wants and
-the index hands on only the members published within it: in a store holding a year of
-items a crowded key's older members are no longer split, ranked, fetched with their
-texts and then dropped (issue #22).
+(``dedup.STORY_WINDOW``), so the caller says which span of time each lookup wants. The
+ranking of candidates is unchanged, but the best-ranked members published outside the
+span are never fetched with their texts to be dropped at once: in a store holding a year
+of items that was nearly every candidate of a crowded key (issue #22).
 """
 
 from collections.abc import Mapping, Sequence
@@ -38,47 +38,24 @@ _DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item
 
 def _spans(
     band_sets: Sequence[Sequence[int]], within: Sequence[tuple[datetime, datetime]]
-) -> list[dict[int, tuple[int, int]]]:
-    """For each set, each of its keys' span of publication times, in seconds since 1970:
-    the set's own, merged with the overlapping spans of other sets having the key (one
-    lookup reads a key once for a source whose new items were published together, and
-    apart for items published weeks apart)."""
-    wanted: dict[int, list[tuple[int, int]]] = {}
-    own = [(epoch_seconds(earliest), epoch_seconds(latest)) for earliest, latest in within]
-    for keys, span in zip(band_sets, own, strict=True):
-        for key in set(keys):
-            wanted.setdefault(key, []).append(span)
-    merged: dict[int, list[tuple[int, int]]] = {}
-    for key, spans in wanted.items():
-        spans.sort()
-        joined = [spans[0]]
-        for low, high in spans[1:]:
-            if low <= joined[-1][1]:
-                joined[-1] = (joined[-1][0], max(joined[-1][1], high))
-            else:
-                joined.append((low, high))
-        merged[key] = joined
-    return [
-        {key: next(span for span in merged[key] if span[0] <= low <= span[1]) for key in set(keys)}
-        for keys, (low, _) in zip(band_sets, own, strict=True)
-    ]
-
-
-def _members(joined: str) -> tuple[list[int], set[int]]:
-    """A key's members as the lookup joins them: in ascending order, and as a set."""
-    members = sorted(map(int, joined.split(",")))
-    return members, set(members)
+) -> dict[int, tuple[int, int]]:
+    """Each band key's span of publication times, in seconds since 1970: from the earliest
+    to the latest that any set having the key wants."""
+    spans: dict[int, tuple[int, int]] = {}
+    for keys, (earliest, latest) in zip(band_sets, within, strict=True):
+        low, high = epoch_seconds(earliest), epoch_seconds(latest)
+        for key in keys:
+            known = spans.get(key, (low, high))
+            spans[key] = (min(known[0], low), max(known[1], high))
+    return spans
 
 
 def _sharing(
-    view: Mapping[int, tuple[list[int], set[int]]],
-    named: tuple[int | None, ...],
-    heads: Sequence[int],
+    member_sets: dict[int, set[int]], named: tuple[int | None, ...], heads: Sequence[int]
 ) -> list[tuple[str, set[int]]]:
     """The items having each of a new item's named keys, and any of its heads' keys."""
-    empty: tuple[list[int], set[int]] = ([], set())
-    found = [(n, view.get(key, empty)[1]) for n, key in zip(NAMED_KEYS, named, strict=True)]
-    return [*found, ("head", set().union(*(view.get(key, empty)[1] for key in heads)))]
+    found = [(n, member_sets.get(key, set())) for n, key in zip(NAMED_KEYS, named, strict=True)]
+    return [*found, ("head", set().union(*(member_sets.get(key, ()) for key in heads)))]
 
 
 class BandIndex(Transaction):
@@ -93,34 +70,36 @@ class BandIndex(Transaction):
     ) -> list[list[StoryCandidate]]:
         """For each set of band keys: stored items sharing bands with it, a new item's
         near-duplicate candidates, ranked by how many bands they share (a near-duplicate
-        shares many, an item on the same subject one or two). Of each key's newest
-        NEWEST_MEMBERS only those published within the set's span of ``within`` (earliest,
-        latest; or within another set's overlapping it, having the key) are counted, and
-        the best-ranked few compared: the cost stays bounded however crowded the index gets
-        and however long it has been filled. One query answers a whole source's new items before
-        they are written (the writer compares them with each other); its stored items count
-        too (a wire's flash and full version, issue #18). ``named_keys`` (per set: its text,
-        title and lead keys) and ``head_sets`` (its text beginning's keys) say which of them
-        a candidate shares (``StoryCandidate.shared``; ``fingerprints.StoryKeys``)."""
+        shares many, an item on the same subject one or two). Only each key's newest
+        NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
+        however crowded the index gets. Of those, the ones published outside the set's
+        span of ``within`` (earliest, latest) are left out before their rows are read
+        (``dedup.matching_stories`` would drop them first thing). One query answers a whole
+        source's new items before they are written (the writer compares them with each
+        other); its stored items count too (a wire's flash and full version, issue #18).
+        ``named_keys`` (per set: its text, title and lead keys) and ``head_sets`` (its text
+        beginning's keys) say which of them a candidate shares (``StoryCandidate.shared``;
+        ``fingerprints.StoryKeys``)."""
         spans = _spans(band_sets, within)
-        wanted = {(key, span) for keys in spans for key, span in keys.items()}
-        if not wanted:
+        if not spans:
             return [[] for _ in band_sets]
-        read = newest_band_members(self.connection, sorted(wanted), NEWEST_MEMBERS)
-        found = {wanted_span: _members(joined) for wanted_span, joined in read if joined}
-        # Each set's view of the index: its keys' members within its span.
-        views = [
-            {key: found[key, span] for key, span in keys.items() if (key, span) in found}
-            for keys in spans
-        ]
+        members: dict[int, list[int]] = {}
+        dated: set[int] = set()  # members published within their key's span
+        for key, joined in newest_band_members(self.connection, spans, NEWEST_MEMBERS):
+            if joined:
+                signed = list(map(int, joined.split(",")))
+                members[key] = sorted(map(abs, signed))
+                dated.update(member for member in signed if member > 0)
+        member_sets = {key: set(found) for key, found in members.items()}
+        # A member within its own item's window is within the span of every key it is
+        # found by (each span holds the windows of every set having the key).
         ranked = [
-            most_shared(
-                {key: members for key, (members, _) in view.items()},
-                {key: members for key, (_, members) in view.items()},
-                keys,
-                MAX_STORY_CANDIDATES,
-            )
-            for keys, view in zip(band_sets, views, strict=True)
+            [
+                item
+                for item in most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES)
+                if item in dated
+            ]
+            for keys in band_sets
         ]
         named = named_keys or [(None, None, None)] * len(band_sets)
         heads = head_sets or [()] * len(band_sets)
@@ -137,11 +116,11 @@ class BandIndex(Transaction):
                     body,
                     link,
                 )
-                for sharing in (_sharing(view, keys, head),)
+                for sharing in (_sharing(member_sets, keys, head),)
                 for item in best
                 for story, signature, published, headline, body, link in (rows[item],)
             ]
-            for best, keys, head, view in zip(ranked, named, heads, views, strict=True)
+            for best, keys, head in zip(ranked, named, heads, strict=True)
         ]
 
     def _candidate_rows(

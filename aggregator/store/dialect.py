@@ -8,7 +8,7 @@ one parameter, rows inserted by the thousand, and the band index lookup.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Connection, Table, TextClause, bindparam, text
@@ -92,38 +92,34 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{column} = ANY({values})"
 
 
-# Each wanted band key with those of its newest members, at most NEWEST_MEMBERS, that were
-# published within a span of time, as one joined string per key: one walk down the band
-# index per key, stopped at the limit. A key that more items share tells less about any
-# of them: news on one subject makes some keys crowded (thousands of members in a large
-# store), a near-duplicate arrives within days of its story and shares many keys, most of
-# them not crowded. So the lookup costs the same in a store of a million items as in a new
-# one (reading every member of a crowded key was half a 1,000-source first ingest's
-# writing time), and of those it reads it hands on none published long before or after
-# the new items (all of them, in a store filled for a year: issue #22). The newest are
-# counted, then those out of the span left out, not the newest within the span: an item
-# ranks no lower than when all were handed on, so no story is lost (the newest within the
-# span would be older ones, which take the ranking's ties, the lowest ids).
+# Each wanted band key with its newest members, at most NEWEST_MEMBERS, as one joined
+# string per key: one walk down the band index per key, stopped at the limit. A key that
+# more items share tells less about any of them: news on one subject makes some keys
+# crowded (thousands of members in a large store), a near-duplicate arrives within days
+# of its story and shares many keys, most of them not crowded. So the lookup costs the
+# same in a store of a million items as in a new one (reading every member of a crowded
+# key was half a 1,000-source first ingest's writing time). A member published outside
+# the key's span of time is written negated: it counts in the ranking as before, but is
+# never fetched to be compared (in a store filled for a year, that is nearly every
+# member of a crowded key: issue #22).
 # (An item has band keys only when it has a signature.)
 NEWEST_MEMBERS = 100
 _MEMBERS = (
-    "SELECT item_id FROM (SELECT item_id, published_epoch FROM item_bands"
-    " WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most)"
-    " AS newest WHERE published_epoch BETWEEN {low} AND {high}"
+    "SELECT CASE WHEN published_epoch BETWEEN {low} AND {high} THEN item_id ELSE -item_id END"
+    " AS member FROM item_bands WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most"
 )
 _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
     "sqlite": text(
         "WITH wanted (band_key, low, high) AS (SELECT json_extract(value, '$[0]'),"
         " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:spans))"
-        " SELECT wanted.band_key, wanted.low, wanted.high, (SELECT group_concat(item_id) FROM ("
+        " SELECT wanted.band_key, (SELECT group_concat(member) FROM ("
         + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
         + ")) FROM wanted"
     ),
     "postgresql": text(
-        "SELECT wanted.band_key, wanted.low, wanted.high,"
-        " (SELECT string_agg(CAST(item_id AS TEXT), ',') FROM ("
+        "SELECT wanted.band_key, (SELECT string_agg(CAST(member AS TEXT), ',') FROM ("
         + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
-        + ") AS within) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
+        + ") AS newest) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
     ).bindparams(
         *(bindparam(name, type_=ValueList(BigInteger())) for name in ("band_keys", "lows", "highs"))
     ),
@@ -131,22 +127,23 @@ _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
 
 
 def newest_band_members(
-    connection: Connection, wanted: Sequence[tuple[int, tuple[int, int]]], most: int
-) -> list[tuple[tuple[int, tuple[int, int]], str | None]]:
-    """For each band key and span of ``wanted`` (first and last second since 1970), its
-    newest ``most`` members published within the span, joined by commas (None when it has
-    none): on SQLite the spans are one JSON list, on PostgreSQL three arrays."""
+    connection: Connection, spans: Mapping[int, tuple[int, int]], most: int
+) -> list[tuple[int, str | None]]:
+    """Each band key of ``spans`` with its newest ``most`` members joined by commas, those
+    published outside the key's span (first and last second since 1970) negated; None when
+    it has none. On SQLite the spans are one JSON list, on PostgreSQL three arrays."""
     statement = _NEWEST_BAND_MEMBERS[connection.dialect.name]
     if connection.dialect.name == "postgresql":
+        keys = list(spans)
         values: dict[str, object] = {
-            "band_keys": [key for key, _ in wanted],
-            "lows": [low for _, (low, _) in wanted],
-            "highs": [high for _, (_, high) in wanted],
+            "band_keys": keys,
+            "lows": [spans[key][0] for key in keys],
+            "highs": [spans[key][1] for key in keys],
         }
     else:
-        values = {"spans": json.dumps([[key, *span] for key, span in wanted])}
+        values = {"spans": json.dumps([[key, *span] for key, span in spans.items()])}
     rows = connection.execute(statement, {**values, "most": most})
-    return [((key, (low, high)), joined) for key, low, high, joined in rows]
+    return [(key, joined) for key, joined in rows]
 
 
 # Placeholders by the driver's paramstyle (sqlite3: qmark, psycopg: pyformat).

@@ -167,8 +167,9 @@ items = Table(
 # the primary key's B-tree (WITHOUT ROWID), not a second copy beside it: a first ingest
 # writes sixteen keys per item. Each row carries its item's publication time, in whole
 # seconds since 1970 (``epoch_seconds``; a plain number is 4 bytes in SQLite where a
-# date is 26, times sixteen rows an item; revision 0014), so a lookup hands on only the
-# members published within a new item's window, not the crowded keys' older ones.
+# date is 26, times sixteen rows an item; revision 0014), so a lookup knows which of the
+# members it ranks were published too long before or after a new item to be compared,
+# without reading their rows (a crowded key's older members, issue #22).
 item_bands = Table(
     "item_bands",
     metadata,

@@ -4,12 +4,12 @@ Revision ID: 0014_dated_band_index
 Revises: 0013_xxh3_signatures
 
 Issue #22: a new item only matches items published within ``dedup.STORY_WINDOW`` of it,
-but a lookup handed on each band key's newest members whenever they were published: in
-a store holding a year of items a crowded key's members are all older, and each lookup
-split and ranked them, fetched the best-ranked rows with their texts and dropped them.
-With the date in the row the index hands on only those within the window. The table is
-rebuilt, filled from ``items.published`` in key order (each row goes at the end of the
-new B-tree; on SQLite the table is its primary key's B-tree, WITHOUT ROWID, revision 0005).
+but a lookup fetched the best-ranked members of its band keys whenever they were
+published: in a store holding a year of items a crowded key's members are all older, and
+each lookup read their rows with their texts and dropped them. With the date in the row
+the lookup knows them without reading them. The table is rebuilt, filled from
+``items.published`` in key order (each row goes at the end of the new B-tree; on SQLite
+the table is its primary key's B-tree, WITHOUT ROWID, revision 0005).
 """
 
 import sqlalchemy as sa
