@@ -9,6 +9,7 @@ The thresholds were set on the labelled real pairs' tune half
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -17,8 +18,8 @@ from aggregator.fingerprints import (
     body_shingles,
     clean_body,
     containment,
+    head_shingles,
     is_version,
-    jaccard,
     spaceless_grams,
     text_grams,
     title_grams,
@@ -62,19 +63,42 @@ NAMED_ALIKE = 2 / 3
 # a subject rather than an event.
 MIN_NAMED_PAIRS = 12
 
-# Other outlets' write-ups of one event, published within a day, are worded apart and share
-# less of their texts (the agency's facts and quotes): with a quarter of the headlines'
-# grams, 0.4 of the shorter text, when another outlet's follow-up or reaction held 0.33 at
-# most in the labelled tune pairs (one outlet's own follow-ups, up to 0.47, keep
-# WRITE_UP_TEXT). An editorial, a column or a Q&A on the event holds more of the report it
-# discusses (up to 0.74), so neither may be one (``opinion``).
+# Other outlets' write-ups of one event, published within half a day, are worded apart and
+# share less of their texts (the agency's facts and quotes): with a quarter of the
+# headlines' grams, 0.4 of the shorter text, when another outlet's follow-up or reaction
+# held 0.33 at most in the labelled tune pairs (one outlet's own follow-ups, up to 0.47,
+# keep WRITE_UP_TEXT). An editorial, a column or a Q&A on the event holds more of the
+# report it discusses (up to 0.74), so neither may be one (``opinion``).
 OTHER_WRITE_UP_TEXT = 0.4
+# Within half a day: the tune write-ups this joins were 6 to 12.4 hours apart, when other
+# outlets' items further apart holding as much were often the next day's follow-ups
+# (another party's reaction, the fallout), previews of one match and template reports of
+# another day (the daily count, a film's millionth viewer): 9 of the 37 such joins in the
+# knews replay were wrong, 4 of the 100 within the window.
+WRITTEN_UP_WINDOW = timedelta(hours=12, minutes=30)
 
 # A text's beginning, where a report states the event it is about: what another outlet's
 # headline for the same event is measured against. Further on, reports recall the
 # background, which follow-ups share (the tune pairs' write-ups merge the same with 200
 # characters as with 500 or all of the text).
 LEAD_CHARS = 200
+# A wire's text another outlet carries under its own headline ("'19세120일 막내 멀티골'
+# 강성진…" / "'막내 강성진 멀티골' 한국, 홍콩 3-0…": other numbers, few words alike) opens as
+# the wire's does, past the byline (OPENED of the shorter beginning's shingles, 0.65-1.0 in
+# the labelled copies; a league roundup holding one game's report, 0.09), holds COPIED of
+# the shorter text (0.81-0.93 where CONTAINED missed them; templates of other days, up to
+# 0.88) and every figure of it but one in ten (FIGURES_HELD: another day's weather or
+# count states other figures, 0.6-0.8). Within a day, that is a copy whatever the headlines,
+# but only another outlet's: one outlet's own articles open alike with one photo caption
+# and share its background paragraphs (0.8 and more in the unlabelled feeds).
+OPENED = 0.6
+COPIED = 0.8
+FIGURES_HELD = 0.9
+# A text that opens with a bullet lists stories (a wire's daily digest, "▲…▲…"; an obituary
+# column): it holds one story's text among others', and is none of them.
+_LISTING = re.compile(r"^\s*▲")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
 # Who a flash's headline says it is from, before what it reports: "韩联参称…" (the joint
 # chiefs say), "韩军：…" (the military:). A wire's flash names the source, its full version
 # often reports the fact alone.
@@ -122,6 +146,22 @@ class Version:
     def reported(self) -> frozenset[str]:
         """Its headline's grams without its labels and the source it names first."""
         return text_grams(_ATTRIBUTION.sub("", bare_title(self.title), count=1))
+
+    @cached_property
+    def opening(self) -> frozenset[bytes]:
+        """The shingles of its text's beginning, byline and notice aside."""
+        return frozenset(head_shingles(self.body))
+
+    @cached_property
+    def figures(self) -> frozenset[str]:
+        """The numbers its text states ("1만8000", "33.3")."""
+        return frozenset(_FIGURE.findall(self.body))
+
+    @property
+    def listing(self) -> bool:
+        """Whether its text is a list of stories (opens with a bullet): one anchored match,
+        not worth caching."""
+        return _LISTING.match(self.body) is not None
 
     @cached_property
     def told(self) -> frozenset[str]:
@@ -176,6 +216,20 @@ def revised(mine: Version, theirs: Version) -> bool:
     return _text_held(mine, theirs) >= REVISED_TEXT
 
 
+def copied(mine: Version, theirs: Version, *, every_figure: bool) -> bool:
+    """Whether one text is the other carried under another headline: their beginnings
+    OPENED alike, COPIED of the shorter text and FIGURES_HELD of its figures held by the
+    other, or ``every_figure`` (when the headlines state other numbers: a count brought up
+    to date is ``revised``'s to judge) all of them. Only for other outlets' items published
+    within a day (the caller's to check)."""
+    if _text_held(mine, theirs) < COPIED or containment(mine.opening, theirs.opening) < OPENED:
+        return False
+    pieces, others = body_shingles(mine.body), body_shingles(theirs.body)
+    shorter, longer = (mine, theirs) if len(pieces) <= len(others) else (theirs, mine)
+    share = 1.0 if every_figure else FIGURES_HELD
+    return len(shorter.figures & longer.figures) >= share * len(shorter.figures)
+
+
 def named_alike(mine: Version, theirs: Version) -> bool:
     """Whether each headline's words and names are NAMED_ALIKE in the other's headline and
     text beginning, both headlines holding MIN_NAMED_PAIRS character pairs of a script
@@ -193,12 +247,13 @@ def named_alike(mine: Version, theirs: Version) -> bool:
     )
 
 
-def written_up(mine: Version, theirs: Version) -> bool:
-    """Whether two other outlets' items are write-ups of one event: headlines sharing
-    WRITE_UP_TITLE of their grams (MIN_HEADLINE_GRAMS each) and OTHER_WRITE_UP_TEXT of
-    the shorter text held by the other. Only for other outlets' items published within a
-    day, neither an ``opinion`` piece (the caller's to check)."""
-    if min(len(mine.grams), len(theirs.grams)) < MIN_HEADLINE_GRAMS:
+def written_up(mine: Version, theirs: Version, apart: timedelta) -> bool:
+    """Whether two other outlets' items published ``apart`` are write-ups of one event:
+    within WRITTEN_UP_WINDOW, headlines sharing WRITE_UP_TITLE of their grams
+    (MIN_HEADLINE_GRAMS each) and OTHER_WRITE_UP_TEXT of the shorter text held by the
+    other. Only for other outlets' items, neither an ``opinion`` piece (the caller's to
+    check)."""
+    if apart > WRITTEN_UP_WINDOW or min(len(mine.grams), len(theirs.grams)) < MIN_HEADLINE_GRAMS:
         return False
     if jaccard(mine.grams, theirs.grams) < WRITE_UP_TITLE:
         return False
@@ -215,6 +270,12 @@ def opinion(title: str, link: str | None) -> bool:
 def _named_in(grams: frozenset[str], told: frozenset[str]) -> bool:
     """Whether NAMED_ALIKE of ``grams`` (if any) are in ``told``."""
     return len(grams & told) >= NAMED_ALIKE * len(grams)
+
+
+def jaccard(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
+    """The share of the two sets' union they have in common (0 when both are empty)."""
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
 
 
 def _text_held(mine: Version, theirs: Version) -> float:

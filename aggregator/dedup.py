@@ -10,7 +10,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aggregator.containment import holds, named_alike, opinion, revised, version, written_up
+from aggregator.containment import (
+    Version,
+    copied,
+    holds,
+    named_alike,
+    opinion,
+    revised,
+    version,
+    written_up,
+)
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
     full_slot_values,
@@ -203,12 +212,6 @@ TITLE_SUPPORT = 0.35
 WRITE_UP_WINDOW = timedelta(hours=24)
 
 
-def story_window(published: datetime) -> tuple[datetime, datetime]:
-    """The earliest and latest an item published then can be matched with
-    (``matching_stories``): what the band index is asked for."""
-    return published - STORY_WINDOW, published + STORY_WINDOW
-
-
 def matching_stories(
     slots: tuple[int, ...] | None,
     title: str,
@@ -221,9 +224,11 @@ def matching_stories(
     """The stories of every candidate telling the same story as a new item.
 
     "Same story" is symmetric and depends on the two items alone: published within
-    STORY_WINDOW, the numbers of one headline all in the other's (series parts,
+    STORY_WINDOW, and never a list of stories (a digest) and one story unless their
+    texts are equal; the numbers of one headline all in the other's (series parts,
     template notices and different polls differ in them; within TITLE_WINDOW a version
-    brought up to date may, ``containment.revised``), and then the same
+    brought up to date may, ``containment.revised``, and so may another outlet's copy,
+    below), and then the same
     normalized text whatever its length, signatures at least ``threshold`` alike, or
     within TITLE_WINDOW the same first sentence (byline aside) or the same headline
     (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
@@ -232,8 +237,10 @@ def matching_stories(
     of both, as different write-ups of one event do). Or, the item's ``link`` and the
     candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
     opinion piece (``containment.opinion``), their headlines share a quarter of their
-    grams and one text holds less of the other (``containment.written_up``), or their
-    headlines and text beginnings name the event alike (``containment.named_alike``).
+    grams and one text holds less of the other within half a day (``containment.written_up``),
+    or their headlines and text beginnings name the event alike (``containment.named_alike``);
+    or, opinion or not, one text is the other's under another headline
+    (``containment.copied``).
     Every match counts, not only the best: an item close to two stories joins them,
     as it would had it come first.
     """
@@ -248,8 +255,12 @@ def matching_stories(
         if apart > STORY_WINDOW:
             continue
         theirs = version(candidate.title, candidate.body)
+        if held.listing is not theirs.listing and "text" not in candidate.shared:
+            continue  # a digest and one story it lists
         if not _numbers_agree(numbers, title_numbers(candidate.title)):
-            if apart <= TITLE_WINDOW and revised(held, theirs):
+            if (apart <= TITLE_WINDOW and revised(held, theirs)) or _carried(
+                held, theirs, candidate, apart, mine_outlet, every_figure=True
+            ):
                 found.add(candidate.story_id)
             continue
         if slots is None or candidate.signature is None:
@@ -277,12 +288,12 @@ def matching_stories(
             )
             or (
                 apart <= WRITE_UP_WINDOW
-                and mine_outlet
                 and not mine_opinion
-                and outlet(candidate.link, "") not in ("", mine_outlet)
+                and _other_outlets(mine_outlet, candidate.link)
                 and not opinion(candidate.title, candidate.link)
-                and (written_up(held, theirs) or named_alike(held, theirs))
+                and (written_up(held, theirs, apart) or named_alike(held, theirs))
             )
+            or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
         ):
             found.add(candidate.story_id)
     return found
@@ -332,6 +343,31 @@ def shared_keys(
     named = zip(("text", "title", "lead"), mine, theirs, strict=True)
     found = {name for name, key, other in named if key is not None and key == other}
     return frozenset(found | ({"head"} if set(my_heads) & set(their_heads) else set()))
+
+
+def _carried(
+    held: Version,
+    theirs: Version,
+    candidate: StoryCandidate,
+    apart: timedelta,
+    mine_outlet: str,
+    *,
+    every_figure: bool,
+) -> bool:
+    """Whether another outlet's candidate, published within WRITE_UP_WINDOW, is the item's
+    text under another headline or the other way round (``containment.copied``). Only
+    texts whose beginnings share a key are measured: copies open alike."""
+    return (
+        apart <= WRITE_UP_WINDOW
+        and "head" in candidate.shared
+        and _other_outlets(mine_outlet, candidate.link)
+        and copied(held, theirs, every_figure=every_figure)
+    )
+
+
+def _other_outlets(mine: str, link: str | None) -> bool:
+    """Whether a candidate's ``link`` names an outlet, and not ``mine`` (``outlet``)."""
+    return bool(mine) and outlet(link, "") not in ("", mine)
 
 
 def _numbers_agree(mine: frozenset[str], theirs: frozenset[str]) -> bool:

@@ -283,12 +283,6 @@ def containment(first: frozenset, second: frozenset) -> float:  # type: ignore[t
     return len(first & second) / min(len(first), len(second))
 
 
-def jaccard(first: frozenset, second: frozenset) -> float:  # type: ignore[type-arg]
-    """The share of the two sets' union they have in common (0 when both are empty)."""
-    union = len(first | second)
-    return len(first & second) / union if union else 0.0
-
-
 SKETCH_SLOTS = 8
 HEAD_CHARS = 200  # a text's beginning: what a copy cut at any length still shares
 MIN_HEAD_SHINGLES = 20
@@ -310,10 +304,15 @@ def _sketch_keys(tag: bytes, pieces: Iterable[bytes]) -> list[int]:
     ]
 
 
+def head_shingles(body: str) -> set[bytes]:
+    """The shingles of a text's beginning (its first HEAD_CHARS), byline and notice aside."""
+    return shingles(_BYLINE.sub("", clean_body(body), count=1)[:HEAD_CHARS])
+
+
 def head_keys(body: str) -> list[int]:
-    """The band keys of a text's beginning (byline aside, notice aside): a copy an outlet
-    cut at another length opens as the other does, and shares some (none when short)."""
-    head = shingles(_BYLINE.sub("", clean_body(body), count=1)[:HEAD_CHARS])
+    """The band keys of a text's beginning: a copy an outlet cut at another length opens
+    as the other does, and shares some (none when short)."""
+    head = head_shingles(body)
     return _sketch_keys(b"head\x1f", head) if len(head) >= MIN_HEAD_SHINGLES else []
 
 

@@ -216,7 +216,8 @@ class PageRun:
 
     storage: Storage
     settings: Settings
-    topics: tuple["Topic", ...]
+    # Called when a page is first analysed: a run with no page to read reads no rules.
+    topics: Callable[[], tuple["Topic", ...]]
     rng: random.Random
     pacer: HostPacer
 
@@ -307,7 +308,7 @@ def _use_page(
         link=page.link,
         language=page.language,
     )
-    analysis = analyze(item, run.topics)
+    analysis = analyze(item, run.topics())
     published = None
     if not page.feed_dated and read.published is not None:
         published = min(as_utc(read.published), now)
@@ -326,7 +327,8 @@ def _use_page(
         return
     (found,) = tx.story_candidates(
         [analysis.bands],
-        [dedup.story_window(when)],
+        [when],
+        dedup.STORY_WINDOW,
         [(analysis.text, analysis.title, analysis.lead)],
         [analysis.heads],
     )

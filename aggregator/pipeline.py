@@ -8,7 +8,7 @@
                         items classified on the way (classify, analysis)
     regenerate   regenerate.regenerate_now: re-classify when the rules changed, then
                  feeds, archive pages and HTML pages, written only when bytes change
-    update       ingest, then regenerate
+    update       ingest, then regenerate unless nothing shown changed (freshness.current)
     prune        retention: stories older than retention.keep that no feed shows
 
 Every public function takes ``now`` and holds the database's cycle lock, so a
@@ -19,10 +19,10 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from aggregator import fingerprints, publish
+from aggregator import fingerprints, freshness
 from aggregator.app import Aggregator
+from aggregator.identity import ALL_FEED
 from aggregator.refresh import refresh_due
-from aggregator.regenerate import PublishReport, regenerate_now
 from aggregator.rules import (
     RULES_FINGERPRINT,
     adopt_rules_if_empty,
@@ -34,7 +34,7 @@ from aggregator.seed_ingest import ingest_seeds
 from aggregator.store import retention
 from aggregator.store.runs import RunRecord
 from aggregator.tally import IngestReport, Tally
-from aggregator.types import RunKind, WebSource
+from aggregator.types import PublishReport, RunKind, WebSource
 
 __all__ = [
     "RULES_FINGERPRINT",
@@ -119,9 +119,17 @@ def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> Publi
 
     def attempt() -> PublishReport:
         with app.cycle_lock():
-            return regenerate_now(app, now, only)
+            return _regenerate_now(app, now, only)
 
     return app.retrying("regenerate", attempt)
+
+
+def _regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
+    """``regenerate.regenerate_now``, imported when first called: an update that finds the
+    files current renders nothing and starts without the renderers (issue #22)."""
+    from aggregator.regenerate import regenerate_now
+
+    return regenerate_now(app, now, only)
 
 
 def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention.Pruned:
@@ -133,7 +141,7 @@ def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention
                 item.id
                 for spec in app.feed_specs()
                 for item in app.storage.newest_items(
-                    None if spec.key == publish.ALL_FEED else spec.key, app.settings.max_entries
+                    None if spec.key == ALL_FEED else spec.key, app.settings.max_entries
                 )
             ]
             return retention.prune(
@@ -150,11 +158,15 @@ def update(
     app: Aggregator, now: datetime, *, force: bool = False, only: WebSource | None = None
 ) -> tuple[IngestReport, PublishReport]:
     """One cycle: ingest everything due (or the one source ``only``), then regenerate
-    (rewriting only feeds that changed)."""
+    (rewriting only feeds that changed) unless the files are current: nothing that shows
+    in them changed since the last complete regeneration (``freshness``)."""
 
     def attempt() -> tuple[IngestReport, PublishReport]:
         with app.cycle_lock():
             ingested = _ingest(app, now, force, only)
-            return ingested, regenerate_now(app, now, None)
+            if freshness.current(app):
+                log.info("regenerate: skipped, the files are current")
+                return ingested, PublishReport(current=True)
+            return ingested, _regenerate_now(app, now, None)
 
     return app.retrying("update", attempt)

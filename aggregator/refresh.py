@@ -249,7 +249,7 @@ def refresh_due(
     settings = app.settings.fetch
     with (
         make_client(settings) as client,
-        worker_pool(app.topics, len(due)) as pool,
+        worker_pool(lambda: app.topics, len(due)) as pool,
         app.storage.remembering_candidates(),
     ):
         results = run_per_host(
@@ -273,5 +273,5 @@ def refresh_due(
 def read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: Tally) -> None:
     """Read the article pages wanted by what was just stored (and earlier ones due again)."""
     pacer = fulltext.make_pacer(app.settings, app.sleep)
-    run = fulltext.PageRun(app.storage, app.settings, app.topics, app.rng, pacer)
+    run = fulltext.PageRun(app.storage, app.settings, lambda: app.topics, app.rng, pacer)
     tally.pages = fulltext.fetch_pages(run, client, now).counters()

@@ -1,10 +1,12 @@
 """Regenerate: publish every feed (or one topic's) from the store.
 
     reclassify   when the topic rules changed since the last time
+    (noted)      the changes marker the files will cover (``freshness``)
     feeds        the newest max_entries stories of each feed -> publish.render_feed
     archives     the feed's archive pages that became complete (RFC 5005)
     pages        index.html, <topic>.html and feeds.opml
     ping         the WebSub hub, for the feeds that changed
+    record       what the files were made from, when every file was written (``freshness``)
 
 Files are written only when their bytes change; a file that cannot be written is
 reported and the others go on.
@@ -13,36 +15,26 @@ reported and the others go on.
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator import fulltext, publish, websub
+from aggregator import freshness, fulltext, publish, websub
 from aggregator.app import Aggregator
 from aggregator.publish import pages
 from aggregator.rules import reclassify
 from aggregator.store import published
 from aggregator.store.archive_queries import next_archive_stories
 from aggregator.store.runs import RunRecord
-from aggregator.types import InputFailure, RunKind, StoredItem
+from aggregator.types import InputFailure, PublishReport, RunKind, StoredItem
 
 log = logging.getLogger("aggregator.pipeline")
-
-
-@dataclass(frozen=True)
-class PublishReport:
-    """What one regeneration did: feeds rewritten, feeds left untouched, items re-classified."""
-
-    written: tuple[Path, ...] = ()
-    unchanged: tuple[Path, ...] = ()
-    reclassified: int = 0
-    failures: tuple[InputFailure, ...] = ()
 
 
 def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
     """Regenerate, the caller holding the cycle lock."""
     started = time.perf_counter()
     reclassified = reclassify(app)
+    marker = freshness.covered(app)
     titles = {t.id: t.title for t in app.topics}
     folder = app.settings.feeds_dir
     written: list[Path] = []
@@ -118,6 +110,8 @@ def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishR
         _write_story_pages(app, [i for page in feed_pages for i in page.entries], write)
     if app.identity.hub and changed_feeds:
         websub.ping(app.identity.hub, changed_feeds)
+    if only is None and not failures:
+        freshness.record(app, marker)
     duration_ms = round((time.perf_counter() - started) * 1000)
     app.storage.record_run(
         RunRecord(

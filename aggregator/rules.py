@@ -2,14 +2,20 @@
 every stored item when they change, and a preview of what a change would do to the feeds.
 """
 
+from __future__ import annotations
+
 import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
-from aggregator import classify, fulltext
+from aggregator import fulltext
 from aggregator.app import Aggregator
+
+if TYPE_CHECKING:  # the rules are read (and classify imported) when first used
+    from aggregator import classify
 
 log = logging.getLogger("aggregator.pipeline")
 

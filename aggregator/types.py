@@ -8,6 +8,7 @@ not) in a topic. All datetimes are aware; stored ones are UTC.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 
 class SourceKind(StrEnum):
@@ -119,6 +120,18 @@ class InputFailure:
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What one regeneration did: feeds rewritten, feeds left untouched, items re-classified."""
+
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    reclassified: int = 0
+    failures: tuple[InputFailure, ...] = ()
+    # Nothing rendered: the files were current (``freshness``), as an update found them.
+    current: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from aggregator.errors import AggregatorError, LeaseLost, LockedError
 from aggregator.ingest.http import make_client, run_per_host
 from aggregator.refresh import Fetched, fetch_source, read_pages, source_host, store_fetched
 from aggregator.seed_ingest import ingest_seeds
-from aggregator.store import leases
+from aggregator.store import changes, leases
 from aggregator.store.lock import RunLock
 from aggregator.tally import IngestReport, Tally
 from aggregator.types import RunKind, WebSource
@@ -112,8 +112,6 @@ class Worker:
         # ingest job), so `status` does not report a quiet worker as stale.
         if tally.outcomes or report.inputs_read or report.failures or seeded:
             self._record(tally, started, timer)
-        if report.changed:
-            leases.note_changes(self.app.storage)
         if self.app.settings.worker.publish:
             self.publish(self.clock())
         if self.clock() >= self.next_prune:
@@ -184,17 +182,17 @@ class Worker:
         storage = self.app.storage
         last = storage.last_run(RunKind.REGENERATE)
         interval = self.app.settings.daemon.regenerate_interval
-        if leases.pending_changes(storage) is None and last and now - last.finished < interval:
+        if changes.pending_changes(storage) is None and last and now - last.finished < interval:
             return
         with self._in_one_place() as mine:
             if not mine:
                 return  # another worker is regenerating; a later pass covers what it missed
             for _ in range(MAX_REGENERATIONS):
-                marker = leases.pending_changes(storage)
+                marker = changes.pending_changes(storage)
                 pipeline.regenerate(self.app, self.clock())
                 if marker is not None:
-                    leases.mark_published(storage, marker)
-                if leases.pending_changes(storage) is None:
+                    changes.mark_published(storage, marker)
+                if changes.pending_changes(storage) is None:
                     return
 
     def _record(self, tally: Tally, started: datetime, timer: float) -> None:

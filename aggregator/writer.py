@@ -143,7 +143,8 @@ def _insert_new(
     indexed = [n for n, (_, analysis) in enumerate(inserts) if analysis.bands]
     candidates = tx.story_candidates(
         [inserts[n][1].bands for n in indexed],
-        [dedup.story_window(inserts[n][0].published) for n in indexed],
+        [inserts[n][0].published for n in indexed],
+        dedup.STORY_WINDOW,
         [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
         [inserts[n][1].heads for n in indexed],
     )

@@ -39,7 +39,9 @@ def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> No
         "inter-korean.xml",
     ]
     again = run(project, "update")
-    assert "0 new, 0 updated, 0 failed inputs; 0 files written, 12 unchanged" in again.stdout
+    assert "0 new, 0 updated, 0 failed inputs; nothing new to publish" in again.stdout
+    regenerated = run(project, "regenerate")
+    assert "regenerate: 0 written, 12 unchanged" in regenerated.stdout
 
 
 def test_config_from_the_environment(project: Path, tmp_path: Path) -> None:

@@ -8,15 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator import dedup
 from aggregator.containment import (
+    CONTAINED,
+    COPIED,
+    FIGURES_HELD,
     MIN_NAMED_PAIRS,
     NAMED_ALIKE,
     OTHER_WRITE_UP_TEXT,
     REVISED_TEXT,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
+    WRITTEN_UP_WINDOW,
+    jaccard,
     version,
 )
-from aggregator.fingerprints import body_shingles, containment, jaccard, title_grams
+from aggregator.fingerprints import body_shingles, containment, title_grams
 from aggregator.types import ItemData
 from tests import corpus
 
@@ -96,24 +101,44 @@ def test_write_ups_sharing_a_quarter_of_the_headline_and_half_the_text_are_one_s
     assert not _same(report, _item("daily", theirs, little, 3))
 
 
-def test_other_outlets_write_ups_sharing_less_of_the_text_within_a_day_are_one_story() -> None:
+def test_other_outlets_write_ups_sharing_less_of_the_text_within_half_a_day_are_one_story() -> None:
     """Two outlets' write-ups of one announcement, a quarter of the headline and under half
-    of the text alike, published within a day (a print edition dated the evening before):
-    one story. One outlet's own two items, items a day and more apart, or an editorial or a
-    column on the announcement (by its label or its link) stay apart."""
+    of the text alike, published within half a day (a print edition dated the evening
+    before): one story. Further apart, the same texts are not (a day's follow-up holds as
+    much); one outlet's own two items, or an editorial or a column on the announcement (by
+    its label or its link) stay apart."""
     shared, own, other = _sentences(9, 6), _sentences(10, 8), _sentences(11, 8)
     mine = "Busan port authority opens new coffee street near the old ferry pier"
     theirs = "Coffee street to open at Busan ferry pier, city says"
     text, half = " ".join(own + shared), " ".join(other + shared)
     assert OTHER_WRITE_UP_TEXT <= _held(text, half) < WRITE_UP_TEXT
     report = _item("paper", mine, text, 0)
-    assert _same(report, _item("daily", theirs, half, 15))
+    window = WRITTEN_UP_WINDOW / timedelta(hours=1)
+    assert _same(report, _item("daily", theirs, half, window))
+    assert _same(report, _item("daily", theirs, half, -window))
+    assert not _same(report, _item("daily", theirs, half, window + 0.5))
     assert not _same(report, _item("daily", theirs, half, 25))
     assert not _same(report, _item("paper", theirs, half, 3, number=2))
-    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 15))
-    editorial = _item("daily", theirs, half, 15)
+    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 12))
+    editorial = _item("daily", theirs, half, 12)
     editorial = replace(editorial, link="https://daily.example/opinion/editorial/1")
     assert not _same(report, editorial)
+
+
+def test_another_outlets_template_report_of_the_next_day_stays_apart() -> None:
+    """Two outlets' reports of a daily count on consecutive days: the agency's template
+    (its wording, the background) is the same, the day, the figures and the districts
+    named differ, and the headlines share their words. The texts hold 40% of each other,
+    as write-ups of one event do; a day apart they are two days' counts."""
+    template = _sentences(21, 6)
+    monday = ["On Monday the agency counted 812 new cases in Mapo and Jongno."] + _sentences(22, 7)
+    tuesday = ["On Tuesday the agency counted 1,020 new cases in Gangnam."] + _sentences(23, 7)
+    first, second = " ".join(monday + template), " ".join(tuesday + template)
+    assert OTHER_WRITE_UP_TEXT <= _held(first, second) < WRITE_UP_TEXT
+    headline = "New infections climb again in the capital, health agency says"
+    later = "Health agency says new infections in the capital climb again"
+    assert jaccard(title_grams(headline), title_grams(later)) >= WRITE_UP_TITLE
+    assert not _same(_item("wire", headline, first, 0), _item("daily", later, second, 24))
 
 
 def _named_in(first: tuple[str, str], second: tuple[str, str]) -> float:
@@ -204,3 +229,52 @@ def test_mixed_headlines_differing_in_a_word_and_short_headlines_stay_apart() ->
     assert len(version(short, "").named_pairs) < MIN_NAMED_PAIRS
     first = _item("paper", short, " ".join(_sentences(9, 8)), 0)
     assert not _same(first, _item("daily", short, " ".join(_sentences(10, 8)), 2))
+
+
+def _figures_held(first: str, second: str) -> float:
+    mine, theirs = version("", first).figures, version("", second).figures
+    return len(mine & theirs) / len(mine)
+
+
+def test_another_outlets_copy_of_a_wire_text_under_its_own_headline_is_one_story() -> None:
+    """An outlet carries a wire's text without the byline, cut, with two sentences of its
+    own and a headline of its own stating other numbers: a copy within a day. Not the
+    outlet's own articles, not after a day, not a text stating another figure (a notice of
+    another day), and not a roundup that holds the text further on."""
+    wire_sentences = _sentences(11, 12)
+    own = (
+        "Officials in the capital said the talks would go on as planned next month. "
+        "Residents near the border were told to stay calm and follow the local news."
+    )
+    wire_text = "[Seoul=Wire] Kim Minji reporter = " + " ".join(wire_sentences)
+    copy_text = " ".join(wire_sentences[:9]) + " " + own
+    assert COPIED <= _held(copy_text, wire_text) < CONTAINED
+    assert _figures_held(copy_text, wire_text) == 1.0
+    wire = _item("wire", "Joint chiefs say 3 launches seen near the border", wire_text, 0)
+    assert _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 20))
+    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 25))
+    assert not _same(wire, _item("wire", "Military reports missiles in 2 areas", copy_text, 2, 2))
+    figure = next(word for word in copy_text.split() if word.isdigit())
+    other_day = copy_text.replace(figure, str(int(figure) + 1))
+    assert _held(other_day, wire_text) >= COPIED
+    assert _figures_held(other_day, wire_text) < FIGURES_HELD
+    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", other_day, 2))
+    roundup_text = " ".join(_sentences(12, 12) + wire_sentences)
+    assert _held(wire_text, roundup_text) >= COPIED
+    roundup = _item("paper", "All of the day's 5 launches, roundup", roundup_text, 2)
+    assert not _same(wire, roundup)
+
+
+def test_a_digest_listing_a_story_is_not_that_story() -> None:
+    """A wire's daily digest lists its stories, each a bullet with its headline and first
+    paragraph: it holds one story's text among others, and joining it to each would join
+    them all. The same digest under another address is one item still."""
+    story_text = " ".join(_sentences(13, 8))
+    digest_text = f"▲Joint chiefs report a launch {story_text} ▲Talks resume " + " ".join(
+        _sentences(14, 4)
+    )
+    assert _held(story_text, digest_text) >= CONTAINED
+    story = _item("wire", "Joint chiefs report a launch", story_text, 0)
+    digest = _item("wire", "Daily digest, June 9 - 2", digest_text, 1, number=2)
+    assert not _same(story, digest)
+    assert _same(digest, _item("daily", "Daily digest, June 9 - 2", digest_text, 2))

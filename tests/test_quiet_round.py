@@ -1,6 +1,7 @@
 """A round where nothing is new (issue #22): it writes only what changed, on both stores."""
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -9,13 +10,16 @@ from pathlib import Path
 
 from sqlalchemy import event, insert
 
+from aggregator import pipeline
 from aggregator.ingest.http import FetchResult
 from aggregator.refresh import Fetched, store_ready
 from aggregator.store import Storage, article_pages
 from aggregator.store.article_pages import FAILED, PENDING, PageRead, WantedPage
 from aggregator.store.schema import items
 from aggregator.types import FetchOutcome, SourceSetting
+from tests.feedserver import FeedServer, Reply, Request
 from tests.support.app import open_app
+from tests.support.feeds import web_rss
 
 NOW = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
 
@@ -145,3 +149,35 @@ def test_page_reads_are_recorded_together_but_not_for_an_entry_that_changed(
     with storage.transaction() as tx, writes(storage) as together:
         assert article_pages.record(tx, [(read(3, FAILED, "HTTP 500"), a.id)]) == [True]
     assert len(together) == 2  # the read, and its source's count
+
+
+def test_an_update_where_every_source_answers_304_writes_their_states_and_its_log_only(
+    project: Path, database_url: str
+) -> None:
+    def conditional(request: Request) -> Reply:
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304)
+        headers = {"ETag": '"v1"', "Content-Type": "application/rss+xml"}
+        return Reply(body=web_rss("Hotline restored"), headers=headers)
+
+    server = FeedServer().start()
+    try:
+        urls = [server.serve(f"/{name}.xml", conditional) for name in "abc"]
+        app = open_app(project, database_url, "".join(f'[[sources]]\nurl = "{u}"\n' for u in urls))
+        try:
+            pipeline.update(app, NOW)
+            with writes(app.storage) as sent:
+                ingested, published = pipeline.update(app, NOW, force=True)
+        finally:
+            app.close()
+    finally:
+        server.stop()
+    assert ingested.inputs_unchanged == 5 and published.current  # the 3 sources, the 2 seeds
+    tables = Counter(
+        statement.split()[2 if statement.lstrip().startswith(("INSERT", "DELETE")) else 1]
+        for statement in sent
+    )
+    # The sources' states (one statement a group of them ready together: store_ready), the
+    # ingest's counters and its line in the run log; no regeneration, not even in the log.
+    assert set(tables) == {"sources", "counters", "runs"}, sent
+    assert tables["sources"] <= len(urls) and tables["counters"] == tables["runs"] == 1

@@ -20,7 +20,6 @@ from aggregator.types import ItemData, SourceInfo
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 CROWDED = 1000  # a band key most stored items share (news on one subject)
-WINDOW = dedup.story_window(NOW)
 
 
 def ranking(members: dict[int, list[int]], keys: Sequence[int], most: int) -> list[int]:
@@ -90,7 +89,7 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         [],
     ]
     with storage.transaction() as tx:
-        found = tx.story_candidates(wanted, [WINDOW] * len(wanted))
+        found = tx.story_candidates(wanted, [NOW] * len(wanted), dedup.STORY_WINDOW)
     newest = {key: found[-NEWEST_MEMBERS:] for key, found in members.items()}
     expected = [ranking(newest, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert [[c.item_id for c in candidates] for candidates in found] == expected
@@ -127,22 +126,22 @@ def test_candidates_published_outside_the_window_are_ranked_but_not_read(
     }
     dated = set(within + late)
 
-    def found(keys: list[int], window: tuple[datetime, datetime]) -> list[int]:
+    def found(keys: list[int], published: datetime) -> list[int]:
         with storage.transaction() as tx:
-            (candidates,) = tx.story_candidates([keys], [window])
+            (candidates,) = tx.story_candidates([keys], [published], dedup.STORY_WINDOW)
         return [c.item_id for c in candidates]
 
     for keys in ([CROWDED, 1], [CROWDED, 2], [CROWDED]):
         counted = ranking(newest, keys, MAX_STORY_CANDIDATES)
-        assert found(keys, WINDOW) == [i for i in counted if i in dated]
+        assert found(keys, NOW) == [i for i in counted if i in dated]
         assert set(counted) - dated  # the crowd takes places in the ranking
-    assert found([CROWDED, 1], WINDOW) == within
-    assert found([CROWDED, 2], WINDOW) == late
-    assert found([CROWDED, 1], dedup.story_window(month_ago)) == []
+    assert found([CROWDED, 1], NOW) == within
+    assert found([CROWDED, 2], NOW) == late
+    assert found([CROWDED, 1], month_ago) == []
     with storage.transaction() as tx:
         tx.set_bands(within[0], [CROWDED, 1], month_ago)
-    assert found([CROWDED, 1], WINDOW) == within[1:]
-    assert found([CROWDED, 1], dedup.story_window(month_ago)) == [within[0]]
+    assert found([CROWDED, 1], NOW) == within[1:]
+    assert found([CROWDED, 1], month_ago) == [within[0]]
 
 
 def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Storage) -> None:
@@ -162,7 +161,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
 
     def signature_found() -> tuple[int, ...]:
         with storage.transaction() as tx:
-            ((candidate,),) = tx.story_candidates([[CROWDED, 1]], [WINDOW])
+            ((candidate,),) = tx.story_candidates([[CROWDED, 1]], [NOW], dedup.STORY_WINDOW)
         return candidate.signature
 
     with storage.remembering_candidates():

@@ -494,7 +494,7 @@ def test_results_that_are_ready_together_are_handed_on_together() -> None:
 
 
 def test_worker_processes_yield_the_cpu_to_the_writer() -> None:
-    with parallel.worker_pool((), parallel.MIN_SOURCES) as pool:
+    with parallel.worker_pool(tuple, parallel.MIN_SOURCES) as pool:
         if pool is None:
             pytest.skip("worker processes need at least 2 cores")
         niceness = pool.submit(os.nice, 0).result()

@@ -17,7 +17,7 @@ from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.errors import LeaseLost
 from aggregator.ingest.http import make_client
-from aggregator.store import Storage, leases
+from aggregator.store import Storage, changes, leases
 from aggregator.store.schema import sources
 from aggregator.store.sources import save_fetch_state
 from aggregator.worker import Worker
@@ -153,7 +153,7 @@ def test_a_worker_pass_fetches_every_due_source_once_and_publishes_like_update(
             assert set(workload.hits().values()) == {1}
             published = feed_files(app.settings.feeds_dir)
             assert leases.claims(app.storage) == {}
-            assert leases.pending_changes(app.storage) is None
+            assert changes.pending_changes(app.storage) is None
 
             workload.round = 1
             clock[0] = NOW + timedelta(hours=1)  # every source is due again
@@ -190,11 +190,11 @@ def test_a_worker_that_does_not_publish_leaves_it_to_one_that_does(
             fetcher = Worker(elsewhere, "far", threading.Event(), clock=lambda: NOW)
             assert fetcher.run_pass(client).items_new == 5 + 2
             assert not (project / "feeds" / "all.xml").exists()
-            assert leases.pending_changes(quiet.storage) is not None
+            assert changes.pending_changes(quiet.storage) is not None
             publisher = Worker(quiet, "near", threading.Event(), clock=lambda: NOW)
             assert publisher.run_pass(client).items_new == 0
         assert (project / "feeds" / "all.xml").read_bytes().count(b"<entry") == 5 + 2
-        assert leases.pending_changes(quiet.storage) is None
+        assert changes.pending_changes(quiet.storage) is None
     finally:
         elsewhere.close()
         quiet.close()

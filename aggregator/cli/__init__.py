@@ -32,8 +32,10 @@ from aggregator.cli.parser import build_parser
 from aggregator.config import find_config, load_settings
 from aggregator.errors import AggregatorError, ConfigError, SchemaError
 
-# Commands that only read the store: they open it without compiling the topic rules.
-READING_COMMANDS = {"status"}
+# Commands that open the store without reading the topic rules, read when first used:
+# status never uses them, update and ingest only for a new or changed item or to
+# regenerate, which a round where every source answers 304 does not (issue #22).
+RULES_WHEN_USED = {"status", "update", "ingest"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +69,7 @@ def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
 
     try:
         settings = load_settings(find_config(args.config))
-        app = Aggregator.open(settings, rules=args.command not in READING_COMMANDS)
+        app = Aggregator.open(settings, rules=args.command not in RULES_WHEN_USED)
     except (ConfigError, SchemaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -47,11 +47,14 @@ def cmd_update(app: Aggregator, args: argparse.Namespace) -> int:
     app.progress.finish()
     print_failures(ingested.failures + published.failures)
     not_written = f", {len(published.failures)} failed" if published.failures else ""
+    files = (
+        "nothing new to publish"
+        if published.current
+        else f"{len(published.written)} files written, {len(published.unchanged)} unchanged"
+    )
     print(
         f"update: {ingested.items_new} new, {ingested.items_updated} updated, "
-        f"{len(ingested.failures)} failed inputs; "
-        f"{len(published.written)} files written, {len(published.unchanged)} unchanged"
-        f"{not_written} in {app.settings.feeds_dir}"
+        f"{len(ingested.failures)} failed inputs; {files}{not_written} in {app.settings.feeds_dir}"
     )
     return EXIT_INPUT_FAILED if ingested.failures or published.failures else EXIT_OK
 

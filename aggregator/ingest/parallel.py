@@ -10,6 +10,8 @@ first ingest waits for, so when all want a core, the writer gets it. The parser 
 the analysis are imported by the first body to parse (a round of 304s needs neither).
 """
 
+from __future__ import annotations
+
 import logging
 import multiprocessing
 import os
@@ -21,11 +23,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from aggregator import classify
 from aggregator.errors import InputError
 from aggregator.types import InputLimits, SourceData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rules are read (and classify imported) when first used
+    from aggregator import classify
     from aggregator.analysis import ItemAnalysis
 
 log = logging.getLogger("aggregator.ingest")
@@ -98,9 +100,10 @@ def worker_count() -> int:
 
 
 class WorkerPool:
-    """Worker processes started at the first body to parse, so a round of 304s starts none."""
+    """Worker processes started at the first body to parse, so a round of 304s starts none
+    (nor reads the topic rules they are given: ``topics`` is called then)."""
 
-    def __init__(self, topics: tuple[classify.Topic, ...], workers: int) -> None:
+    def __init__(self, topics: Callable[[], Sequence[classify.Topic]], workers: int) -> None:
         self._topics = topics
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
@@ -114,7 +117,7 @@ class WorkerPool:
                     max_workers=self._workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_start_worker,
-                    initargs=(self._topics,),
+                    initargs=(tuple(self._topics()),),
                 )
         return self._pool.submit(function, *args, **kwargs)
 
@@ -124,13 +127,15 @@ class WorkerPool:
 
 
 @contextmanager
-def worker_pool(topics: Sequence[classify.Topic], sources: int) -> Iterator[WorkerPool | None]:
+def worker_pool(
+    topics: Callable[[], Sequence[classify.Topic]], sources: int
+) -> Iterator[WorkerPool | None]:
     """Worker processes for an ingest of ``sources`` sources; None when not worth it."""
     workers = worker_count()
     if sources < MIN_SOURCES or workers < 2:
         yield None
         return
-    pool = WorkerPool(tuple(topics), workers)
+    pool = WorkerPool(topics, workers)
     try:
         yield pool
     finally:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from aggregator.fingerprints import pack
+from aggregator.store import changes
 from aggregator.store.dialect import OneOf
 from aggregator.store.engine import Database
 from aggregator.store.schema import item_pages, items, sources
@@ -206,6 +207,8 @@ def record(tx: StoreTransaction, reads: Sequence[tuple[PageRead, int]]) -> list[
         recorded = [True] * len(rows)
     else:  # which entries changed: the same writes again, one by one, each saying
         recorded = [tx.connection.execute(_RECORD, row).rowcount == 1 for row in rows]
+    if any(kept and read.state == USED for (read, _), kept in zip(reads, recorded, strict=True)):
+        changes.note(tx.connection)  # its text is what the feeds publish of its item
     failed: Counter[int] = Counter()
     last_error: dict[int, str | None] = {}
     for (read, source_id), kept in zip(reads, recorded, strict=True):

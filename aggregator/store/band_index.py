@@ -2,14 +2,14 @@
 time, and a new item's near-duplicate candidates read back from it.
 
 A candidate is only ever a match when published within a window of the new item
-(``dedup.STORY_WINDOW``), so the caller says which span of time each lookup wants. The
+(``dedup.STORY_WINDOW``), so the caller says which dates and window a lookup wants. The
 ranking of candidates is unchanged, but the best-ranked members published outside the
 span are never fetched with their texts to be dropped at once: in a store holding a year
 of items that was nearly every candidate of a crowded key (issue #22).
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 
@@ -37,13 +37,13 @@ _DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item
 
 
 def _spans(
-    band_sets: Sequence[Sequence[int]], within: Sequence[tuple[datetime, datetime]]
+    band_sets: Sequence[Sequence[int]], published: Sequence[datetime], window: timedelta
 ) -> dict[int, tuple[int, int]]:
-    """Each band key's span of publication times, in seconds since 1970: from the earliest
-    to the latest that any set having the key wants."""
+    """Each band key's span of publication times, in seconds since 1970: ``window`` before
+    the earliest of the sets having the key to ``window`` after the latest."""
     spans: dict[int, tuple[int, int]] = {}
-    for keys, (earliest, latest) in zip(band_sets, within, strict=True):
-        low, high = epoch_seconds(earliest), epoch_seconds(latest)
+    for keys, when in zip(band_sets, published, strict=True):
+        low, high = epoch_seconds(when - window), epoch_seconds(when + window)
         for key in keys:
             known = spans.get(key, (low, high))
             spans[key] = (min(known[0], low), max(known[1], high))
@@ -64,7 +64,8 @@ class BandIndex(Transaction):
     def story_candidates(
         self,
         band_sets: Sequence[Sequence[int]],
-        within: Sequence[tuple[datetime, datetime]],
+        published: Sequence[datetime],
+        window: timedelta,
         named_keys: Sequence[tuple[int | None, ...]] | None = None,
         head_sets: Sequence[Sequence[int]] | None = None,
     ) -> list[list[StoryCandidate]]:
@@ -72,15 +73,15 @@ class BandIndex(Transaction):
         near-duplicate candidates, ranked by how many bands they share (a near-duplicate
         shares many, an item on the same subject one or two). Only each key's newest
         NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
-        however crowded the index gets. Of those, the ones published outside the set's
-        span of ``within`` (earliest, latest) are left out before their rows are read
+        however crowded the index gets. Of those, the ones published more than ``window``
+        before or after the set's ``published`` date are left out before their rows are read
         (``dedup.matching_stories`` would drop them first thing). One query answers a whole
         source's new items before they are written (the writer compares them with each
         other); its stored items count too (a wire's flash and full version, issue #18).
         ``named_keys`` (per set: its text, title and lead keys) and ``head_sets`` (its text
         beginning's keys) say which of them a candidate shares (``StoryCandidate.shared``;
         ``fingerprints.StoryKeys``)."""
-        spans = _spans(band_sets, within)
+        spans = _spans(band_sets, published, window)
         if not spans:
             return [[] for _ in band_sets]
         members: dict[int, list[int]] = {}

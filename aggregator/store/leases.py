@@ -6,25 +6,17 @@ stamps them with its id and ``lease_until = now + lease``. The transaction that
 stores a source's fetch releases the claim (``sources.save_fetch_state``). A
 worker that dies leaves its claims until they lapse; the sources are then due
 for the others.
-
-Also here: the changes marker. A worker that stored changes bumps a counter;
-whoever regenerates notes the value it covered, so a change made while another
-process was regenerating is published by the next one.
 """
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from aggregator.store import runs
 from aggregator.store.engine import Database
-from aggregator.store.schema import counters, sources
+from aggregator.store.schema import sources
 from aggregator.store.sources import web_source
 from aggregator.types import SourceKind, WebSource
-
-CHANGES_STORED = "changes:stored"
-CHANGES_PUBLISHED = "changes:published"
 
 
 def due(now: datetime) -> ColumnElement[bool]:
@@ -84,25 +76,3 @@ def claims(storage: Database) -> dict[str, int]:
     for holder, _id in rows:
         held[holder] = held.get(holder, 0) + 1
     return held
-
-
-def note_changes(storage: Database) -> None:
-    """Say that items changed (after they were committed): the feeds need regenerating."""
-    runs.add_counts(storage, {CHANGES_STORED: 1})
-
-
-def pending_changes(storage: Database) -> int | None:
-    """The changes marker when feeds have not been regenerated since it moved, else None."""
-    counts = runs.counts(storage)
-    stored = counts.get(CHANGES_STORED, 0)
-    return stored if stored != counts.get(CHANGES_PUBLISHED, 0) else None
-
-
-def mark_published(storage: Database, marker: int) -> None:
-    """Record that a regeneration started after the changes up to ``marker`` were stored."""
-    with storage.transaction() as tx:
-        changed = tx.connection.execute(
-            update(counters).where(counters.c.name == CHANGES_PUBLISHED).values(value=marker)
-        ).rowcount
-        if not changed:
-            tx.connection.execute(insert(counters).values(name=CHANGES_PUBLISHED, value=marker))

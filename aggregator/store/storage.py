@@ -8,6 +8,7 @@ the store's modules so callers need not know which one does what.
     reads.py    reads for publishing, status and explain
     sources.py  web sources: the registry, the "due" query, politeness state
     runs.py     the shared counters and the run log
+    changes.py  the changes marker every write that shows in the feeds moves
     migrate.py  the schema's revisions (``initialize`` refuses an outdated one)
 
 SQLite (WAL mode, foreign keys on) is the default; PostgreSQL is the other database
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import OperationalError
 
 from aggregator.errors import AggregatorError
-from aggregator.store import migrate, reads, runs, search
+from aggregator.store import changes, migrate, reads, runs, search
 from aggregator.store.engine import Database
 from aggregator.store.reads import ItemText
 from aggregator.store.retry import is_transient
@@ -35,6 +36,10 @@ if TYPE_CHECKING:  # imported where a transaction opens: reading commands never 
 
 class Storage(Database):
     """Opens the database, creates or checks its schema, and hands out transactions."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
+        super().__init__(url, busy_timeout=busy_timeout)
+        changes.watch(self.engine)
 
     @property
     def sources(self) -> SourceRegistry:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from aggregator.fingerprints import global_key_hash, link_hash, pack
+from aggregator.store import changes
 from aggregator.store.band_index import BandIndex
 from aggregator.store.dialect import OneOf, executemany, insert_rows
 from aggregator.store.schema import item_topics, items, meta, sources
@@ -121,13 +122,18 @@ class StoreTransaction(BandIndex):
             "last_checked": now,
             "last_error": None,
         }
-        state = self.source_state(info.key)
-        if state is None:
+        shown = (sources.c.title, sources.c.link, sources.c.feed_id, sources.c.feed_updated)
+        known = self.connection.execute(
+            select(sources.c.id, *shown).where(sources.c.key == info.key)
+        ).first()
+        if known is None:
             return self.connection.execute(
                 insert(sources).values(key=info.key, enabled=True, **values)
             ).inserted_primary_key[0]
-        self.connection.execute(update(sources).where(sources.c.id == state[0]).values(**values))
-        return state[0]
+        if tuple(known[1:]) != tuple(values[column.name] for column in shown):
+            changes.note(self.connection)  # the source as its items' entries show it
+        self.connection.execute(update(sources).where(sources.c.id == known.id).values(**values))
+        return known.id
 
     def record_source_error(self, key: str, kind: SourceKind, error: str, now: datetime) -> None:
         """Remember why a source failed, without touching what it stored before."""

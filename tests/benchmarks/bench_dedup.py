@@ -80,7 +80,8 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
         # One lookup for all of them, as an ingest does for a source's new items.
         candidates = tx.story_candidates(
             bands,
-            [dedup.story_window(NOW)] * len(bands),
+            [NOW] * len(bands),
+            dedup.STORY_WINDOW,
             [(found.text, found.title, found.lead) for found in keys],
         )
         for slots, found in zip(signatures, candidates, strict=True):

@@ -134,7 +134,8 @@ def _aggregator_rounds(
 
 
 def last_runs(url: str, *, ingest: bool = True) -> tuple[int, int, int]:
-    """Durations of the last ingest and regeneration (ms), and sources last answering 304."""
+    """Durations of the last ingest and of its regeneration (ms; 0 when the update found the
+    files current and skipped it), and sources last answering 304."""
     storage = Storage(url)
     try:
         ingested, regenerated = storage.last_run("ingest"), storage.last_run("regenerate")
@@ -145,7 +146,8 @@ def last_runs(url: str, *, ingest: bool = True) -> tuple[int, int, int]:
     if not ingest:
         return 0, regenerated.duration_ms, unmodified
     assert ingested is not None and ingested.duration_ms is not None
-    return ingested.duration_ms, regenerated.duration_ms, unmodified
+    skipped = regenerated.started < ingested.started
+    return ingested.duration_ms, 0 if skipped else regenerated.duration_ms, unmodified
 
 
 def _reader_rounds(

@@ -83,6 +83,10 @@ def run(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) ->
 def aggregator_env(database_url: str | None = None) -> dict[str, str]:
     """The environment of an aggregator child: this worktree's package first on the path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    # Bytecode cached as in an installed package (pip compiles it at install; reader's venv
+    # has it): with writing it turned off, as this machine's environment does, every run
+    # would compile aggregator's modules again (~60 ms a run, a 304 round's 0.3 ms/source).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     if database_url:
         env["AGGREGATOR_DATABASE_URL"] = database_url
