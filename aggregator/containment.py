@@ -10,7 +10,7 @@ The thresholds were set on the labelled real pairs' tune half
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from aggregator.fingerprints import (
@@ -265,6 +265,13 @@ def opinion(title: str, link: str | None) -> bool:
     headline's label or its link's path."""
     path = urlsplit(link).path if link else ""
     return bool(_OPINION_LABEL.search(title) or _OPINION_PATH.search(path))
+
+
+@lru_cache(maxsize=8192)
+def link_host(link: str | None) -> str:
+    """A link's host without ``www.`` ("" without one), worked out once per link: a writer
+    asks it of the same candidates' links for each new item (issue #22)."""
+    return ((urlsplit(link).hostname or "") if link else "").removeprefix("www.")
 
 
 def _named_in(grams: frozenset[str], told: frozenset[str]) -> bool:

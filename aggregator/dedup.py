@@ -14,6 +14,7 @@ from aggregator.containment import (
     Version,
     copied,
     holds,
+    link_host,
     named_alike,
     opinion,
     revised,
@@ -381,8 +382,7 @@ def outlet(link: str | None, name: str) -> str:
     One outlet publishes an article in several section feeds (politics, all news),
     and one feed may carry several outlets' articles, so the link says who wrote it.
     """
-    host = (urlsplit(link).hostname or "") if link else ""
-    return host.removeprefix("www.") or name
+    return link_host(link) or name
 
 
 def other_outlets(entry_link: str | None, entry_outlet: str, members: list[Report]) -> list[Report]:

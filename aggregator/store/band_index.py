@@ -91,19 +91,17 @@ class BandIndex(Transaction):
                 signed = list(map(int, joined.split(",")))
                 members[key] = sorted(map(abs, signed))
                 dated.update(member for member in signed if member > 0)
-        member_sets = {key: set(found) for key, found in members.items()}
         # A member within its own item's window is within the span of every key it is
         # found by (each span holds the windows of every set having the key).
         ranked = [
-            [
-                item
-                for item in most_shared(members, member_sets, keys, MAX_STORY_CANDIDATES)
-                if item in dated
-            ]
+            [item for item in most_shared(members, keys, MAX_STORY_CANDIDATES) if item in dated]
             for keys in band_sets
         ]
         named = named_keys or [(None, None, None)] * len(band_sets)
         heads = head_sets or [()] * len(band_sets)
+        # As sets only the keys ``shared`` asks about: most keys are only ranked by.
+        asked = {key for keys in named for key in keys}.union(*heads)
+        member_sets = {key: set(members[key]) for key in asked if key in members}
         rows = self._candidate_rows({item for best in ranked for item in best})
         return [
             [

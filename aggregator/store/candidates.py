@@ -4,10 +4,11 @@ The band index lists, per band key, the stored items having it (the store reads 
 newest few of each). A new item's candidates are the items sharing the most of its
 band keys, ties to the lowest id; only the best ``most`` are compared. News on one
 subject makes some keys crowded while almost every crowded member shares just that
-one key with the new item, so counting every member of every key and sorting them
-all would spend most of the writer's time on items ranked only by id.
+one key with the new item, so sorting every member of every key would spend most of
+the writer's time on items ranked only by id.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence, Set
 from functools import lru_cache
 from itertools import chain, islice
@@ -15,35 +16,23 @@ from itertools import chain, islice
 from aggregator.fingerprints import full_slot_values, unpack
 
 
-def most_shared(
-    members: Mapping[int, Sequence[int]],
-    member_sets: Mapping[int, set[int]],
-    keys: Sequence[int],
-    most: int,
-) -> list[int]:
+def most_shared(members: Mapping[int, Sequence[int]], keys: Sequence[int], most: int) -> list[int]:
     """The ``most`` items sharing the most of ``keys``, then the lowest ids first.
 
-    ``members`` holds each band key's items in ascending order, ``member_sets`` the
-    same items as sets. The items sharing two keys or more are found with set
-    operations and ranked by count; the rest share exactly one key, and the
-    lowest of those are among the first few of each key's ascending list.
+    ``members`` holds each band key's items in ascending order. Every member of the
+    present keys is counted at once (a Counter, in C: a fifth of what testing each
+    item found twice against each key cost, issue #22), and only the items counted
+    twice or more are sorted; the rest share exactly one key, and the lowest of those
+    are among the first few of each key's ascending list.
     """
-    # Smallest first: an intersection costs what the smaller set holds, and the
-    # largest (the crowded key, when there is one) is only intersected, never copied.
-    present = sorted({key for key in keys if key in members}, key=lambda key: len(members[key]))
-    seen: set[int] = set()
-    repeated: set[int] = set()
-    for key in present[:-1]:
-        repeated |= seen & member_sets[key]
-        seen |= member_sets[key]
-    if present:
-        repeated |= seen & member_sets[present[-1]]
-    shared = {item: sum(item in member_sets[key] for key in present) for item in repeated}
+    present = [members[key] for key in set(keys) if key in members]
+    shared = Counter(chain.from_iterable(present))
+    repeated = {item for item, count in shared.items() if count > 1}
     best = sorted(repeated, key=lambda item: (-shared[item], item))[:most]
     if len(best) < most:
         # Fewer than ``most`` items are repeated, so each list's first ``most`` items
         # hold at least the ``most - len(best)`` lowest of its once-shared ones.
-        heads = chain.from_iterable(members[key][:most] for key in present)
+        heads = chain.from_iterable(found[:most] for found in present)
         best += sorted(set(heads) - repeated)[: most - len(best)]
     return best
 
