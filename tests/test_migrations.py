@@ -20,6 +20,22 @@ from tests.support.schema import differences
 from tests.support.signatures import blake2b_signature
 
 
+def _one_item_seed(
+    project: Path, outlet: str, title: str, number: int, hour: int, description: str
+) -> None:
+    """A seed file of ``outlet`` holding one item, https://{outlet}.example/{number},
+    published on 9 June 2025 at ``hour`` UTC: the store the migration tests upgrade, and the
+    copy that must join its story after the upgrade."""
+    (project / "seeds" / f"{outlet}.xml").write_text(
+        f'<rss version="2.0"><channel><title>{outlet}</title>'
+        f"<link>https://{outlet}.example/</link>"
+        f"<item><title>{title}</title><link>https://{outlet}.example/{number}</link>"
+        f"<pubDate>Mon, 09 Jun 2025 {hour:02d}:00:00 +0000</pubDate>"
+        f"<description>{description}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+
+
 def _stored_keys(storage: Storage) -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
     """Every item's signature and band keys as stored, for comparing before and after."""
     with storage.engine.connect() as connection:
@@ -248,13 +264,7 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
         "Officials of both governments said the first round would open in Seoul. "
         "The talks stalled three years ago over export controls on chip materials."
     )
-    (project / "seeds" / "wire.xml").write_text(
-        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
-        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
-        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
-        "<description>[Copyright Wire. No reproduction]</description></item></channel></rss>",
-        encoding="utf-8",
-    )
+    _one_item_seed(project, "wire", headline, 1, 1, "[Copyright Wire. No reproduction]")
     app = open_app(project, database_url)
     try:
         now = datetime(2025, 6, 10, tzinfo=UTC)
@@ -282,13 +292,7 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert bands() == written
-        (project / "seeds" / "paper.xml").write_text(
-            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
-            f"<item><title>{headline}, ministers say</title><link>https://paper.example/9</link>"
-            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
-            f"<description>{text_}</description></item></channel></rss>",
-            encoding="utf-8",
-        )
+        _one_item_seed(project, "paper", f"{headline}, ministers say", 9, 2, text_)
         pipeline.ingest(app, now)
         (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
         assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
@@ -310,13 +314,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
         "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
     ]
-    (project / "seeds" / "wire.xml").write_text(
-        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
-        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
-        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
-        f"<description>{' '.join(sentences)}</description></item></channel></rss>",
-        encoding="utf-8",
-    )
+    _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
     app = open_app(project, database_url)
     try:
         now = datetime(2025, 6, 10, tzinfo=UTC)
@@ -355,14 +353,9 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         migrate.upgrade(storage)
         assert _stored_keys(storage) == written
         copy = [sentences[0].replace("Seoul", "the South Korean capital"), *sentences[1:]]
-        (project / "seeds" / "paper.xml").write_text(
-            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
-            "<item><title>Trade talks between Korea and Japan to restart</title>"
-            "<link>https://paper.example/9</link>"
-            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
-            f"<description>{' '.join(copy)} Reporting by the paper.</description>"
-            "</item></channel></rss>",
-            encoding="utf-8",
+        restart = "Trade talks between Korea and Japan to restart"
+        _one_item_seed(
+            project, "paper", restart, 9, 2, " ".join([*copy, "Reporting by the paper."])
         )
         pipeline.ingest(app, now)
         (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
@@ -385,13 +378,7 @@ def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
         "Business groups in both countries welcomed the decision on Tuesday.",
         "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
     ]
-    (project / "seeds" / "wire.xml").write_text(
-        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
-        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
-        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
-        f"<description>{' '.join(sentences)}</description></item></channel></rss>",
-        encoding="utf-8",
-    )
+    _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
     app = open_app(project, database_url)
     try:
         now = datetime(2025, 6, 10, tzinfo=UTC)
@@ -435,14 +422,9 @@ def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
         migrate.upgrade(storage)
         assert dated() == written
         assert differences(storage) == []
-        (project / "seeds" / "paper.xml").write_text(
-            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
-            "<item><title>Trade talks between Korea and Japan to restart</title>"
-            "<link>https://paper.example/9</link>"
-            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
-            f"<description>{' '.join(sentences)} Reporting by the paper.</description>"
-            "</item></channel></rss>",
-            encoding="utf-8",
+        restart = "Trade talks between Korea and Japan to restart"
+        _one_item_seed(
+            project, "paper", restart, 9, 2, " ".join([*sentences, "Reporting by the paper."])
         )
         pipeline.ingest(app, now)
         (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
