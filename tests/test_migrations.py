@@ -9,6 +9,7 @@ from alembic import command
 from sqlalchemy import bindparam, func, inspect, select, text
 
 from aggregator import fingerprints, pipeline
+from aggregator.app import Aggregator
 from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
@@ -18,6 +19,16 @@ from tests.support.app import open_app
 from tests.support.cli import run
 from tests.support.schema import differences
 from tests.support.signatures import blake2b_signature
+
+# The wire story the signature and band-index migrations are tested on.
+_TALKS_HEADLINE = "Seoul and Tokyo agree to resume stalled trade talks next month"
+_TALKS = (
+    "Officials of both governments said the first round would open in Seoul.",
+    "The talks stalled three years ago over export controls on chip materials.",
+    "Business groups in both countries welcomed the decision on Tuesday.",
+    "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
+    "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
+)
 
 
 def _one_item_seed(
@@ -34,6 +45,25 @@ def _one_item_seed(
         f"<description>{description}</description></item></channel></rss>",
         encoding="utf-8",
     )
+
+
+_BYLINE = "Reporting by the paper."
+
+
+def _assert_copy_joins(
+    app: Aggregator,
+    project: Path,
+    now: datetime,
+    headline: str,
+    body: str,
+    title: str = "Trade talks between Korea and Japan to restart",
+) -> None:
+    """After an upgrade, another outlet's copy (``title``, ``body``) arriving an hour after
+    the wire story ``headline`` joins it: the upgraded keys still find it."""
+    _one_item_seed(project, "paper", title, 9, 2, body)
+    pipeline.ingest(app, now)
+    (story,) = [s for s in app.storage.newest_items(None, 50) if s.title == headline]
+    assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
 
 
 def _stored_keys(storage: Storage) -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
@@ -292,10 +322,7 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert bands() == written
-        _one_item_seed(project, "paper", f"{headline}, ministers say", 9, 2, text_)
-        pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
-        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+        _assert_copy_joins(app, project, now, headline, text_, f"{headline}, ministers say")
     finally:
         app.close()
 
@@ -306,14 +333,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
     """A store as revision 0012's code wrote it (signatures of blake2b-hashed shingles, and
     their band keys) ends with the signatures and band keys an ingest by this version
     writes, and an edited copy arriving after the upgrade joins the story stored before."""
-    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
-    sentences = [
-        "Officials of both governments said the first round would open in Seoul.",
-        "The talks stalled three years ago over export controls on chip materials.",
-        "Business groups in both countries welcomed the decision on Tuesday.",
-        "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
-        "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
-    ]
+    headline, sentences = _TALKS_HEADLINE, list(_TALKS)
     _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
     app = open_app(project, database_url)
     try:
@@ -353,13 +373,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         migrate.upgrade(storage)
         assert _stored_keys(storage) == written
         copy = [sentences[0].replace("Seoul", "the South Korean capital"), *sentences[1:]]
-        restart = "Trade talks between Korea and Japan to restart"
-        _one_item_seed(
-            project, "paper", restart, 9, 2, " ".join([*copy, "Reporting by the paper."])
-        )
-        pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
-        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+        _assert_copy_joins(app, project, now, headline, " ".join([*copy, _BYLINE]))
     finally:
         app.close()
 
@@ -371,13 +385,7 @@ def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
     index an ingest by this version writes, each row dated as its item to the second
     (rounded down, also a fraction of a second before one and before 1970), and a copy
     arriving after the upgrade joins the story stored before."""
-    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
-    sentences = [
-        "Officials of both governments said the first round would open in Seoul.",
-        "The talks stalled three years ago over export controls on chip materials.",
-        "Business groups in both countries welcomed the decision on Tuesday.",
-        "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
-    ]
+    headline, sentences = _TALKS_HEADLINE, list(_TALKS[:4])
     _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
     app = open_app(project, database_url)
     try:
@@ -422,12 +430,6 @@ def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
         migrate.upgrade(storage)
         assert dated() == written
         assert differences(storage) == []
-        restart = "Trade talks between Korea and Japan to restart"
-        _one_item_seed(
-            project, "paper", restart, 9, 2, " ".join([*sentences, "Reporting by the paper."])
-        )
-        pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
-        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+        _assert_copy_joins(app, project, now, headline, " ".join([*sentences, _BYLINE]))
     finally:
         app.close()
