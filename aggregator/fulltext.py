@@ -320,14 +320,18 @@ def _use_page(
         author=read.author if not page.author else None,
         published=published,
     )
-    tx.set_bands(page.item_id, analysis.bands)
+    when, threshold = published or page.published, run.settings.dedup.similarity
+    tx.set_bands(page.item_id, analysis.bands, when)
     tx.set_topics(page.item_id, dict(analysis.topics))
     if not analysis.bands or not article_pages.alone_in_story(tx, page.item_id):
         return
     (found,) = tx.story_candidates(
-        [analysis.bands], [(analysis.text, analysis.title, analysis.lead)], [analysis.heads]
+        [analysis.bands],
+        [when],
+        dedup.STORY_WINDOW,
+        [(analysis.text, analysis.title, analysis.lead)],
+        [analysis.heads],
     )
-    when, threshold = published or page.published, run.settings.dedup.similarity
     others = [candidate for candidate in found if candidate.item_id != page.item_id]
     stories = dedup.matching_stories(
         analysis.slots, title, when, others, threshold, analysis.body, page.link

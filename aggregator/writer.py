@@ -115,7 +115,7 @@ def store_source(
         for write, analysis in plan.updates:
             assert write.id is not None  # an edit of a stored item
             tx.update_item(write, analysis.slots)
-            tx.set_bands(write.id, analysis.bands)
+            tx.set_bands(write.id, analysis.bands, write.published)
             tx.set_topics(write.id, dict(analysis.topics))
             written.append((write.id, write, analysis, False))
         ids, merged = _insert_new(app, tx, source_id, plan.inserts, identities, now)
@@ -143,6 +143,8 @@ def _insert_new(
     indexed = [n for n, (_, analysis) in enumerate(inserts) if analysis.bands]
     candidates = tx.story_candidates(
         [inserts[n][1].bands for n in indexed],
+        [inserts[n][0].published for n in indexed],
+        dedup.STORY_WINDOW,
         [(a.text, a.title, a.lead) for n in indexed for a in (inserts[n][1],)],
         [inserts[n][1].heads for n in indexed],
     )
@@ -167,7 +169,9 @@ def _insert_new(
     for n, m in _same_story_pairs(inserts, threshold):
         matched[n].add(ids[m])
     tx.join_stories(list(zip(ids, matched, strict=True)))
-    tx.add_bands({item_id: a.bands for item_id, (_, a) in zip(ids, inserts, strict=True)})
+    tx.add_bands(
+        {item_id: (a.bands, w.published) for item_id, (w, a) in zip(ids, inserts, strict=True)}
+    )
     tx.add_topics({item_id: dict(a.topics) for item_id, (_, a) in zip(ids, inserts, strict=True)})
     return ids, merged
 

@@ -9,6 +9,7 @@ from alembic import command
 from sqlalchemy import bindparam, func, inspect, select, text
 
 from aggregator import fingerprints, pipeline
+from aggregator.app import Aggregator
 from aggregator.cli import main
 from aggregator.errors import SchemaError
 from aggregator.store import Storage, migrate, schema
@@ -18,6 +19,51 @@ from tests.support.app import open_app
 from tests.support.cli import run
 from tests.support.schema import differences
 from tests.support.signatures import blake2b_signature
+
+# The wire story the signature and band-index migrations are tested on.
+_TALKS_HEADLINE = "Seoul and Tokyo agree to resume stalled trade talks next month"
+_TALKS = (
+    "Officials of both governments said the first round would open in Seoul.",
+    "The talks stalled three years ago over export controls on chip materials.",
+    "Business groups in both countries welcomed the decision on Tuesday.",
+    "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
+    "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
+)
+
+
+def _one_item_seed(
+    project: Path, outlet: str, title: str, number: int, hour: int, description: str
+) -> None:
+    """A seed file of ``outlet`` holding one item, https://{outlet}.example/{number},
+    published on 9 June 2025 at ``hour`` UTC: the store the migration tests upgrade, and the
+    copy that must join its story after the upgrade."""
+    (project / "seeds" / f"{outlet}.xml").write_text(
+        f'<rss version="2.0"><channel><title>{outlet}</title>'
+        f"<link>https://{outlet}.example/</link>"
+        f"<item><title>{title}</title><link>https://{outlet}.example/{number}</link>"
+        f"<pubDate>Mon, 09 Jun 2025 {hour:02d}:00:00 +0000</pubDate>"
+        f"<description>{description}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+
+
+_BYLINE = "Reporting by the paper."
+
+
+def _assert_copy_joins(
+    app: Aggregator,
+    project: Path,
+    now: datetime,
+    headline: str,
+    body: str,
+    title: str = "Trade talks between Korea and Japan to restart",
+) -> None:
+    """After an upgrade, another outlet's copy (``title``, ``body``) arriving an hour after
+    the wire story ``headline`` joins it: the upgraded keys still find it."""
+    _one_item_seed(project, "paper", title, 9, 2, body)
+    pipeline.ingest(app, now)
+    (story,) = [s for s in app.storage.newest_items(None, 50) if s.title == headline]
+    assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
 
 
 def _stored_keys(storage: Storage) -> tuple[list[tuple[int, bytes | None]], list[tuple[int, int]]]:
@@ -248,13 +294,7 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
         "Officials of both governments said the first round would open in Seoul. "
         "The talks stalled three years ago over export controls on chip materials."
     )
-    (project / "seeds" / "wire.xml").write_text(
-        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
-        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
-        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
-        "<description>[Copyright Wire. No reproduction]</description></item></channel></rss>",
-        encoding="utf-8",
-    )
+    _one_item_seed(project, "wire", headline, 1, 1, "[Copyright Wire. No reproduction]")
     app = open_app(project, database_url)
     try:
         now = datetime(2025, 6, 10, tzinfo=UTC)
@@ -282,16 +322,7 @@ def test_revision_0012_gives_items_stored_before_it_their_containment_keys(
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert bands() == written
-        (project / "seeds" / "paper.xml").write_text(
-            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
-            f"<item><title>{headline}, ministers say</title><link>https://paper.example/9</link>"
-            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
-            f"<description>{text_}</description></item></channel></rss>",
-            encoding="utf-8",
-        )
-        pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
-        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+        _assert_copy_joins(app, project, now, headline, text_, f"{headline}, ministers say")
     finally:
         app.close()
 
@@ -302,21 +333,8 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
     """A store as revision 0012's code wrote it (signatures of blake2b-hashed shingles, and
     their band keys) ends with the signatures and band keys an ingest by this version
     writes, and an edited copy arriving after the upgrade joins the story stored before."""
-    headline = "Seoul and Tokyo agree to resume stalled trade talks next month"
-    sentences = [
-        "Officials of both governments said the first round would open in Seoul.",
-        "The talks stalled three years ago over export controls on chip materials.",
-        "Business groups in both countries welcomed the decision on Tuesday.",
-        "Analysts said a deal could take a year because farm tariffs remain a sticking point.",
-        "The foreign ministers will meet again in Tokyo before the negotiators sit down.",
-    ]
-    (project / "seeds" / "wire.xml").write_text(
-        '<rss version="2.0"><channel><title>wire</title><link>https://wire.example/</link>'
-        f"<item><title>{headline}</title><link>https://wire.example/1</link>"
-        "<pubDate>Mon, 09 Jun 2025 01:00:00 +0000</pubDate>"
-        f"<description>{' '.join(sentences)}</description></item></channel></rss>",
-        encoding="utf-8",
-    )
+    headline, sentences = _TALKS_HEADLINE, list(_TALKS)
+    _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
     app = open_app(project, database_url)
     try:
         now = datetime(2025, 6, 10, tzinfo=UTC)
@@ -327,6 +345,7 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
         stored = storage.newest_items(None, 50)
         assert headline in [item.title for item in stored]
         with storage.engine.begin() as connection:
+            command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
             for item in stored:  # the signature and band keys revision 0012's code wrote
                 body = html_to_text(item.content_html)
                 new = fingerprints.story_keys(item.title, body)
@@ -349,23 +368,68 @@ def test_revision_0013_gives_items_stored_with_blake2b_signatures_their_xxh3_one
                         for key in sorted(others | set(fingerprints.band_keys(old)))
                     ],
                 )
-            command.downgrade(migrate._config(connection), "0012_containment_keys")  # noqa: SLF001
         assert _stored_keys(storage) != written
         assert not migrate.state(storage).up_to_date
         migrate.upgrade(storage)
         assert _stored_keys(storage) == written
         copy = [sentences[0].replace("Seoul", "the South Korean capital"), *sentences[1:]]
-        (project / "seeds" / "paper.xml").write_text(
-            '<rss version="2.0"><channel><title>paper</title><link>https://paper.example/</link>'
-            "<item><title>Trade talks between Korea and Japan to restart</title>"
-            "<link>https://paper.example/9</link>"
-            "<pubDate>Mon, 09 Jun 2025 02:00:00 +0000</pubDate>"
-            f"<description>{' '.join(copy)} Reporting by the paper.</description>"
-            "</item></channel></rss>",
-            encoding="utf-8",
-        )
+        _assert_copy_joins(app, project, now, headline, " ".join([*copy, _BYLINE]))
+    finally:
+        app.close()
+
+
+def test_revision_0014_dates_the_band_index_of_items_stored_before_it(
+    project: Path, database_url: str
+) -> None:
+    """A store as revision 0013's code wrote it (band keys without dates) ends with the band
+    index an ingest by this version writes, each row dated as its item to the second
+    (rounded down, also a fraction of a second before one and before 1970), and a copy
+    arriving after the upgrade joins the story stored before."""
+    headline, sentences = _TALKS_HEADLINE, list(_TALKS[:4])
+    _one_item_seed(project, "wire", headline, 1, 1, " ".join(sentences))
+    app = open_app(project, database_url)
+    try:
+        now = datetime(2025, 6, 10, tzinfo=UTC)
         pipeline.ingest(app, now)
-        (story,) = [s for s in storage.newest_items(None, 50) if s.title == headline]
-        assert [r.link for r in story.also_reported_by] == ["https://paper.example/9"]
+        storage = app.storage
+        odd_dates = [
+            datetime(2025, 6, 8, 12, 0, 30, 999_999, tzinfo=UTC),
+            datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+        ]
+        stored = [item for item in storage.newest_items(None, 50) if item.title != headline]
+        with storage.transaction() as tx:  # dates whose seconds SQLite would round up
+            for item, when in zip(stored, odd_dates, strict=False):
+                tx.connection.execute(
+                    text("UPDATE items SET published = :when WHERE id = :id").bindparams(
+                        bindparam("when", type_=schema.UTCDateTime())
+                    ),
+                    {"when": when, "id": item.id},
+                )
+                keys = fingerprints.story_keys(item.title, html_to_text(item.content_html))
+                tx.set_bands(item.id, keys.bands, when)
+
+        def dated() -> list[tuple[int, int, int]]:
+            with storage.engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT item_id, band_key, published_epoch FROM item_bands"
+                        " ORDER BY item_id, band_key"
+                    )
+                )
+                return [tuple(row) for row in rows]
+
+        written = dated()
+        epochs = {item: epoch for item, _, epoch in written}
+        assert {-1, 1749384030} <= set(epochs.values())
+        assert len(epochs) >= 3
+        with storage.engine.begin() as connection:
+            command.downgrade(migrate._config(connection), "0013_xxh3_signatures")  # noqa: SLF001
+            columns = {c["name"] for c in inspect(connection).get_columns("item_bands")}
+            assert columns == {"band_key", "item_id"}
+        assert not migrate.state(storage).up_to_date
+        migrate.upgrade(storage)
+        assert dated() == written
+        assert differences(storage) == []
+        _assert_copy_joins(app, project, now, headline, " ".join([*sentences, _BYLINE]))
     finally:
         app.close()

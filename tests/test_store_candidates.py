@@ -5,16 +5,17 @@ NEWEST_MEMBERS), ties to the lowest id, also on crowded keys."""
 import random
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
 
 from aggregator import dedup, fingerprints
 from aggregator.store import Storage
+from aggregator.store.band_index import MAX_STORY_CANDIDATES
 from aggregator.store.candidates import most_shared, remember
 from aggregator.store.dialect import NEWEST_MEMBERS
 from aggregator.store.schema import items
-from aggregator.store.writes import MAX_STORY_CANDIDATES, StoreTransaction
+from aggregator.store.writes import StoreTransaction
 from aggregator.types import ItemData, SourceInfo
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -40,17 +41,21 @@ def test_most_shared_is_the_counted_ranking() -> None:
         assert most_shared(members, keys, most) == ranking(members, keys, most)
 
 
-def _store(tx: StoreTransaction, source: str, bands: list[list[int]]) -> list[int]:
+def _store(
+    tx: StoreTransaction, source: str, bands: list[list[int]], published: datetime = NOW
+) -> list[int]:
     """Items of one source with these band keys (and a signature each); their ids."""
     source_id = tx.save_source(SourceInfo(key=source, kind="seed", title=source), None, NOW)
     writes = []
     for n, _ in enumerate(bands):
-        item = ItemData(key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=NOW)
+        item = ItemData(
+            key=f"{source}/{n}", title=f"{source} {n}", content_html="", published=published
+        )
         write = dedup.decide(item, None, authority="example.org,2026", source_key=source, now=NOW)
         assert write is not None
         writes.append((write, tuple(range(n, n + fingerprints.SIGNATURE_SLOTS))))
     ids = tx.insert_items(source_id, writes, NOW)
-    tx.add_bands(dict(zip(ids, bands, strict=True)))
+    tx.add_bands({item: (keys, published) for item, keys in zip(ids, bands, strict=True)})
     return ids
 
 
@@ -83,7 +88,7 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         [],
     ]
     with storage.transaction() as tx:
-        found = tx.story_candidates(wanted)
+        found = tx.story_candidates(wanted, [NOW] * len(wanted), dedup.STORY_WINDOW)
     newest = {key: found[-NEWEST_MEMBERS:] for key, found in members.items()}
     expected = [ranking(newest, keys, MAX_STORY_CANDIDATES) for keys in wanted]
     assert [[c.item_id for c in candidates] for candidates in found] == expected
@@ -98,6 +103,44 @@ def test_candidates_on_crowded_band_keys_are_the_counted_ranking(storage: Storag
         candidate.item_id,
         tuple(range(place, place + fingerprints.SIGNATURE_SLOTS)),
     )
+
+
+def test_candidates_published_outside_the_window_are_ranked_but_not_read(
+    storage: Storage,
+) -> None:
+    """The ranking is the counted one whenever the members were published, then those
+    outside the window are left out before their rows are read (a store filled for a
+    year, issue #22: nearly all of a crowded key's newest); an item dated again is found
+    by its new date alone."""
+    early = NOW - dedup.STORY_WINDOW - timedelta(seconds=1)
+    month_ago = NOW - timedelta(days=30)
+    with storage.transaction() as tx:
+        within = _store(tx, "seed:a", [[CROWDED, 1]] * 5, NOW - dedup.STORY_WINDOW)
+        crowd = _store(tx, "seed:b", [[CROWDED]] * (NEWEST_MEMBERS + 20), early)
+        late = _store(tx, "seed:c", [[CROWDED, 2]] * 3, NOW + dedup.STORY_WINDOW)
+    newest = {
+        CROWDED: sorted(within + crowd + late)[-NEWEST_MEMBERS:],
+        1: within,
+        2: late,
+    }
+    dated = set(within + late)
+
+    def found(keys: list[int], published: datetime) -> list[int]:
+        with storage.transaction() as tx:
+            (candidates,) = tx.story_candidates([keys], [published], dedup.STORY_WINDOW)
+        return [c.item_id for c in candidates]
+
+    for keys in ([CROWDED, 1], [CROWDED, 2], [CROWDED]):
+        counted = ranking(newest, keys, MAX_STORY_CANDIDATES)
+        assert found(keys, NOW) == [i for i in counted if i in dated]
+        assert set(counted) - dated  # the crowd takes places in the ranking
+    assert found([CROWDED, 1], NOW) == within
+    assert found([CROWDED, 2], NOW) == late
+    assert found([CROWDED, 1], month_ago) == []
+    with storage.transaction() as tx:
+        tx.set_bands(within[0], [CROWDED, 1], month_ago)
+    assert found([CROWDED, 1], NOW) == within[1:]
+    assert found([CROWDED, 1], month_ago) == [within[0]]
 
 
 def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Storage) -> None:
@@ -117,7 +160,7 @@ def test_an_ingest_reads_a_candidate_once_and_again_after_an_edit(storage: Stora
 
     def signature_found() -> tuple[int, ...]:
         with storage.transaction() as tx:
-            ((candidate,),) = tx.story_candidates([[CROWDED, 1]])
+            ((candidate,),) = tx.story_candidates([[CROWDED, 1]], [NOW], dedup.STORY_WINDOW)
         return candidate.signature
 
     with storage.remembering_candidates():

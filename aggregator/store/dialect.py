@@ -8,7 +8,7 @@ one parameter, rows inserted by the thousand, and the band index lookup.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Connection, Table, TextClause, bindparam, text
@@ -92,33 +92,60 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{column} = ANY({values})"
 
 
-# Each wanted band key with its newest members, at most NEWEST_MEMBERS,
-# as one joined string per key: one walk down the band index per key, stopped at the
-# limit. A key that more items share tells less about any of them: news on one subject
-# makes some keys crowded (thousands of members in a large store), a near-duplicate
-# arrives within days of its story and shares many keys, most of them not crowded. So
-# the lookup costs the same in a store of a million items as in a new one (reading every
-# member of a crowded key was half a 1,000-source first ingest's writing time).
+# Each wanted band key with its newest members, at most NEWEST_MEMBERS, as one joined
+# string per key: one walk down the band index per key, stopped at the limit. A key that
+# more items share tells less about any of them: news on one subject makes some keys
+# crowded (thousands of members in a large store), a near-duplicate arrives within days
+# of its story and shares many keys, most of them not crowded. So the lookup costs the
+# same in a store of a million items as in a new one (reading every member of a crowded
+# key was half a 1,000-source first ingest's writing time). A member published outside
+# the key's span of time is written negated: it counts in the ranking as before, but is
+# never fetched to be compared (in a store filled for a year, that is nearly every
+# member of a crowded key: issue #22).
 # (An item has band keys only when it has a signature.)
 NEWEST_MEMBERS = 100
-_MEMBERS = "SELECT item_id FROM item_bands WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most"
-NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
-    dialect: text(sql).bindparams(bindparam("band_keys", type_=ValueList(BigInteger())))
-    for dialect, sql in (
-        (
-            "sqlite",
-            "SELECT wanted.value, (SELECT group_concat(item_id) FROM ("
-            + _MEMBERS.format(key="wanted.value")
-            + ")) FROM json_each(:band_keys) AS wanted",
-        ),
-        (
-            "postgresql",
-            "SELECT wanted, (SELECT string_agg(CAST(item_id AS TEXT), ',') FROM ("
-            + _MEMBERS.format(key="wanted")
-            + ") AS newest) FROM unnest(:band_keys) AS wanted",
-        ),
-    )
+_MEMBERS = (
+    "SELECT CASE WHEN published_epoch BETWEEN {low} AND {high} THEN item_id ELSE -item_id END"
+    " AS member FROM item_bands WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most"
+)
+_NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
+    "sqlite": text(
+        "WITH wanted (band_key, low, high) AS (SELECT json_extract(value, '$[0]'),"
+        " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:spans))"
+        " SELECT wanted.band_key, (SELECT group_concat(member) FROM ("
+        + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
+        + ")) FROM wanted"
+    ),
+    "postgresql": text(
+        "SELECT wanted.band_key, (SELECT string_agg(CAST(member AS TEXT), ',') FROM ("
+        + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
+        + ") AS newest) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
+    ).bindparams(
+        *(bindparam(name, type_=ValueList(BigInteger())) for name in ("band_keys", "lows", "highs"))
+    ),
 }
+
+
+def newest_band_members(
+    connection: Connection, spans: Mapping[int, tuple[int, int]], most: int
+) -> list[tuple[int, str | None]]:
+    """Each band key of ``spans`` with its newest ``most`` members joined by commas, those
+    published outside the key's span (first and last second since 1970) negated; None when
+    it has none. On SQLite the spans are one JSON list, on PostgreSQL three arrays."""
+    statement = _NEWEST_BAND_MEMBERS[connection.dialect.name]
+    if connection.dialect.name == "postgresql":
+        keys = list(spans)
+        values: dict[str, object] = {
+            "band_keys": keys,
+            "lows": [spans[key][0] for key in keys],
+            "highs": [spans[key][1] for key in keys],
+        }
+    else:
+        values = {"spans": json.dumps([[key, *span] for key, span in spans.items()])}
+    rows = connection.execute(statement, {**values, "most": most})
+    return [(key, joined) for key, joined in rows]
+
+
 # Placeholders by the driver's paramstyle (sqlite3: qmark, psycopg: pyformat).
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 

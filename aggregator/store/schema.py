@@ -6,7 +6,7 @@ cannot create a duplicate. Every change here comes with an Alembic revision in
 give exactly these tables.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +48,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
+
+def epoch_seconds(when: datetime) -> int:
+    """An aware datetime in whole seconds since 1970 UTC, rounded down (the band index's
+    ``published_epoch``)."""
+    return (when - _EPOCH) // timedelta(seconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 metadata = MetaData()
 
@@ -157,12 +165,17 @@ items = Table(
 # Locality-sensitive band keys of each item's signature: a near-duplicate lookup is a
 # few index probes here, whatever the number of stored items. On SQLite the rows are
 # the primary key's B-tree (WITHOUT ROWID), not a second copy beside it: a first ingest
-# writes sixteen keys per item.
+# writes sixteen keys per item. Each row carries its item's publication time, in whole
+# seconds since 1970 (``epoch_seconds``; a plain number is 4 bytes in SQLite where a
+# date is 26, times sixteen rows an item; revision 0014), so a lookup knows which of the
+# members it ranks were published too long before or after a new item to be compared,
+# without reading their rows (a crowded key's older members, issue #22).
 item_bands = Table(
     "item_bands",
     metadata,
     Column("band_key", BigInteger, primary_key=True),
     Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("published_epoch", BigInteger, nullable=False),
     Index("ix_item_bands_item", "item_id"),
     sqlite_with_rowid=False,
 )

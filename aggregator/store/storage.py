@@ -4,6 +4,7 @@ the store's modules so callers need not know which one does what.
     engine.py   the connection, SQLite's pragmas, transactions and batches (the leaf)
     dialect.py  what differs between SQLite and PostgreSQL
     writes.py   one ingest transaction's writes (``StoreTransaction``)
+    band_index.py  its band keys and near-duplicate candidates (``BandIndex``)
     reads.py    reads for publishing, status and explain
     sources.py  web sources: the registry, the "due" query, politeness state
     runs.py     the shared counters and the run log

@@ -112,7 +112,7 @@ def import_lines(storage: Storage, lines: Iterable[str], subject: str) -> tuple[
                 ).inserted_primary_key[0]
                 item_ids[values["entry_id"]] = item_id
                 stories.append((item_id, record["story"]))
-                tx.set_bands(item_id, bands, new=True)
+                tx.set_bands(item_id, bands, values["published"], new=True)
                 tx.set_topics(item_id, record.get("topics", {}), new=True)
                 counts[1] += 1
             else:

@@ -1,5 +1,6 @@
 """The writes of one ingest transaction: a source's row, its new and edited items, their
-stories, band keys and topics, and the lookups dedup decides with.
+stories and topics, and the lookups dedup decides with (the band index's, in
+``band_index.py``).
 
 Statements run for every source an ingest writes are built once, at import: building
 a statement object costs more than running it on SQLite.
@@ -14,26 +15,10 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from aggregator.fingerprints import global_key_hash, link_hash, pack
 from aggregator.store import changes
-from aggregator.store.candidates import most_shared, remember, signature_slots
-from aggregator.store.dialect import (
-    NEWEST_BAND_MEMBERS,
-    NEWEST_MEMBERS,
-    OneOf,
-    executemany,
-    insert_rows,
-)
-from aggregator.store.engine import Transaction
-from aggregator.store.schema import item_bands, item_topics, items, meta, sources
-from aggregator.text import html_to_text
-from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind, StoryCandidate
-
-# What ``story_candidates``' named keys are, in order (fingerprints.StoryKeys).
-NAMED_KEYS = ("text", "title", "lead")
-# Near-duplicate candidates compared per new item, the ones sharing the most bands.
-MAX_STORY_CANDIDATES = 20
-# Candidates' rows an ingest remembers at most (Storage.remembering_candidates), the least
-# recently wanted forgotten first: a bound on the writer's memory (issue #22; RESULTS.md).
-REMEMBERED_CANDIDATES = 5_000
+from aggregator.store.band_index import BandIndex
+from aggregator.store.dialect import OneOf, executemany, insert_rows
+from aggregator.store.schema import item_topics, items, meta, sources
+from aggregator.types import ItemWrite, KnownItem, SourceInfo, SourceKind
 
 _KNOWN_ITEMS = select(
     items.c.key,
@@ -54,11 +39,6 @@ _STORIES_BY_LINK, _STORIES_BY_KEY = (
     .group_by(column)
     for column in (items.c.link_hash, items.c.key_hash)
 )
-_CANDIDATE_COLUMNS = ("id", "signature", "published", "title", "content_html", "link")
-_SIGNATURES = select(*(items.c[name] for name in _CANDIDATE_COLUMNS)).where(
-    OneOf(items.c.id, "ids")
-)
-_STORIES = select(items.c.id, items.c.story_id).where(OneOf(items.c.id, "ids"))
 _CANONICAL_ORDER = select(items.c.id, items.c.published, items.c.entry_id).where(
     OneOf(items.c.id, "ids")
 )
@@ -67,7 +47,6 @@ _MOVE_STORY = "UPDATE items SET story_id = ? WHERE story_id = ?"
 # (unique within a source) says which id went to which item.
 _INSERT_ITEMS = insert(items).returning(items.c.key, items.c.id)
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item"))
-_DELETE_BANDS = delete(item_bands).where(item_bands.c.item_id == bindparam("item"))
 _DELETE_TOPICS = delete(item_topics).where(item_topics.c.item_id == bindparam("item"))
 # Rows a first ingest writes by the thousand go to the driver as tuples (insert_rows,
 # executemany): SQLAlchemy's per-row work on parameter dicts cost as much as the
@@ -113,15 +92,7 @@ class StoryIdentities:
         return min((s for s in stories if s is not None), default=None)
 
 
-def _sharing(
-    member_sets: dict[int, set[int]], named: tuple[int | None, ...], heads: Sequence[int]
-) -> list[tuple[str, set[int]]]:
-    """The items having each of a new item's named keys, and any of its heads' keys."""
-    found = [(n, member_sets.get(key, set())) for n, key in zip(NAMED_KEYS, named, strict=True)]
-    return [*found, ("head", set().union(*(member_sets.get(key, ()) for key in heads)))]
-
-
-class StoreTransaction(Transaction):
+class StoreTransaction(BandIndex):
     """Reads and writes inside one transaction (one per source during ingest, or per batch
     of sources on SQLite)."""
 
@@ -214,85 +185,6 @@ class StoreTransaction(Transaction):
                 rows = self.connection.execute(statement, {"source": source_id, "hashes": values})
                 into.update({value: story for value, story in rows})
         return found
-
-    def story_candidates(
-        self,
-        band_sets: Sequence[Sequence[int]],
-        named_keys: Sequence[tuple[int | None, ...]] | None = None,
-        head_sets: Sequence[Sequence[int]] | None = None,
-    ) -> list[list[StoryCandidate]]:
-        """For each set of band keys: stored items sharing bands with it, a new item's
-        near-duplicate candidates, ranked by how many bands they share (a near-duplicate
-        shares many, an item on the same subject one or two). Only each key's newest
-        NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
-        however crowded the index gets. One query answers a whole source's new items before
-        they are written (the writer compares them with each other); its stored items count
-        too (a wire's flash and full version, issue #18). ``named_keys`` (per set: its text,
-        title and lead keys) and ``head_sets`` (its text beginning's keys) say which of them
-        a candidate shares (``StoryCandidate.shared``; ``fingerprints.StoryKeys``)."""
-        wanted = sorted({key for keys in band_sets for key in keys})
-        if not wanted:
-            return [[] for _ in band_sets]
-        rows = self.connection.execute(
-            NEWEST_BAND_MEMBERS[self.connection.dialect.name],
-            {"band_keys": wanted, "most": NEWEST_MEMBERS},
-        )
-        members = {key: sorted(map(int, joined.split(","))) for key, joined in rows if joined}
-        ranked = [most_shared(members, keys, MAX_STORY_CANDIDATES) for keys in band_sets]
-        named = named_keys or [(None, None, None)] * len(band_sets)
-        heads = head_sets or [()] * len(band_sets)
-        # As sets only the keys ``shared`` asks about: most keys are only ranked by.
-        asked = {key for keys in named for key in keys}.union(*heads)
-        member_sets = {key: set(members[key]) for key in asked if key in members}
-        rows = self._candidate_rows({item for best in ranked for item in best})
-        return [
-            [
-                StoryCandidate(
-                    item,
-                    story,
-                    *signature_slots(signature),
-                    published,
-                    headline,
-                    frozenset(name for name, items in sharing if item in items),
-                    body,
-                    link,
-                )
-                for sharing in (_sharing(member_sets, keys, head),)
-                for item in best
-                for story, signature, published, headline, body, link in (rows[item],)
-            ]
-            for best, keys, head in zip(ranked, named, heads, strict=True)
-        ]
-
-    def _candidate_rows(
-        self, wanted: set[int]
-    ) -> dict[int, tuple[int, bytes | None, datetime, str, str, str | None]]:
-        """The story, signature, publication date, title, text and link of each wanted item:
-        all but the story are read unless remembered (stories change when stories join)."""
-        if not wanted:
-            return {}
-        remembered = {} if self.remembered is None else self.remembered
-        missing = sorted(wanted.difference(remembered))
-        rows = self.connection.execute(_SIGNATURES, {"ids": missing}) if missing else ()
-        read = {
-            item: (signature, published, title, html_to_text(html), link)
-            for item, signature, published, title, html, link in rows
-        }
-        if self.remembered is not None:
-            remember(remembered, read, wanted, REMEMBERED_CANDIDATES)
-        stories = dict(self.connection.execute(_STORIES, {"ids": sorted(wanted)}).all())
-        return {item: (stories[item], *(read.get(item) or remembered[item])) for item in wanted}
-
-    def add_bands(self, bands: dict[int, Sequence[int]]) -> None:
-        """Index new items' band keys (item id -> keys), in one statement."""
-        rows = [(key, item) for item, keys in bands.items() for key in set(keys)]
-        insert_rows(self.connection, item_bands, rows)
-
-    def set_bands(self, item_id: int, keys: Sequence[int], *, new: bool = False) -> None:
-        """Replace an item's band keys (``new``: it has none yet, nothing to delete)."""
-        if not new:
-            self.connection.execute(_DELETE_BANDS, {"item": item_id})
-        self.add_bands({item_id: keys})
 
     def join_stories(self, joins: Sequence[tuple[int, Iterable[int]]]) -> int:
         """Put new items in the stories they belong with: (item id, stories it matched).

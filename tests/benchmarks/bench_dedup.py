@@ -21,7 +21,7 @@ from sqlalchemy import insert
 
 from aggregator import dedup, fingerprints
 from aggregator.store import Storage
-from aggregator.store.schema import item_bands, items, sources
+from aggregator.store.schema import epoch_seconds, item_bands, items, sources
 from tests import corpus
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -56,7 +56,8 @@ def fill(storage: Storage, size: int) -> None:
             }
         )  # fmt: skip
         batch_bands.extend(
-            {"band_key": k, "item_id": n + 1} for k in set(fingerprints.band_keys(slots))
+            {"band_key": k, "item_id": n + 1, "published_epoch": epoch_seconds(NOW)}
+            for k in set(fingerprints.band_keys(slots))
         )
         if len(batch_items) == 20_000 or n == size - 1:
             with storage.transaction() as tx:
@@ -78,7 +79,10 @@ def lookup_cost(storage: Storage, texts: list[str]) -> float:
             identities.story(link, link)
         # One lookup for all of them, as an ingest does for a source's new items.
         candidates = tx.story_candidates(
-            bands, [(found.text, found.title, found.lead) for found in keys]
+            bands,
+            [NOW] * len(bands),
+            dedup.STORY_WINDOW,
+            [(found.text, found.title, found.lead) for found in keys],
         )
         for slots, found in zip(signatures, candidates, strict=True):
             dedup.matching_stories(slots, "", NOW, found, 0.5)

@@ -44,8 +44,8 @@ from aggregator import classify, pipeline
 from aggregator.config import load_settings
 from aggregator.ingest.feeds import parse_feed
 from aggregator.store import Storage
+from aggregator.store.band_index import MAX_STORY_CANDIDATES
 from aggregator.store.schema import items
-from aggregator.store.writes import MAX_STORY_CANDIDATES
 from tests.benchmarks import feedcorpus, harness, storefill
 from tests.benchmarks.report import REGENERATE, Results, targets
 

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Select, Table, func, insert, select, text
 from aggregator import classify, dedup, fingerprints, pipeline, publish
 from aggregator.store import Storage, migrate
 from aggregator.store.archive_queries import next_archive_stories
-from aggregator.store.schema import item_bands, item_topics, items, sources
+from aggregator.store.schema import epoch_seconds, item_bands, item_topics, items, sources
 from aggregator.text import html_to_text
 from aggregator.types import ItemData
 from tests.benchmarks import feedcorpus, harness
@@ -138,7 +138,10 @@ def fill(
             }
         )  # fmt: skip
         if bands:
-            band_rows.extend({"band_key": k, "item_id": n} for k in story["bands"])
+            band_rows.extend(
+                {"band_key": k, "item_id": n, "published_epoch": epoch_seconds(when)}
+                for k in story["bands"]
+            )
         labels.extend({"item_id": n, "topic_id": t, "score": s} for t, s in story["topics"].items())
         if len(rows) == BATCH or n == size:
             with storage.transaction() as tx:
