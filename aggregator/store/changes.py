@@ -20,11 +20,11 @@ what else the files are made from (``aggregator.freshness``).
 
 from weakref import WeakSet
 
-from sqlalchemy import Connection, Engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.sql.dml import Delete, UpdateBase
 
-from aggregator.store.dialect import upsert
 from aggregator.store.engine import Database
+from aggregator.store.runs import counter_upsert
 from aggregator.store.schema import counters, item_topics, items, sources
 
 CHANGES_STORED = "changes:stored"
@@ -61,12 +61,8 @@ def _mark_writes(connection: Connection, statement: object, *_: object) -> None:
 def _bump_if_marked(connection: Connection) -> None:
     if connection in _marked:
         _marked.discard(connection)
-        bump = upsert(connection.dialect.name, counters).values(name=CHANGES_STORED, value=1)
-        connection.execute(
-            bump.on_conflict_do_update(
-                index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
-            )
-        )
+        bump = counter_upsert(connection.dialect.name, add=True)
+        connection.execute(bump, {"name": CHANGES_STORED, "value": 1})
 
 
 def _clear(connection: Connection) -> None:
@@ -75,7 +71,12 @@ def _clear(connection: Connection) -> None:
 
 def stored(connection: Connection) -> int:
     """The marker now: how many committed transactions changed what the feeds show."""
-    query = select(counters.c.value).where(counters.c.name == CHANGES_STORED)
+    return _counter(connection, CHANGES_STORED)
+
+
+def _counter(connection: Connection, name: str) -> int:
+    """A counter's value, 0 before it was first set."""
+    query = select(counters.c.value).where(counters.c.name == name)
     return connection.execute(query).scalar() or 0
 
 
@@ -83,17 +84,12 @@ def pending_changes(storage: Database) -> int | None:
     """The marker when the workers have not regenerated since it moved, else None."""
     with storage.engine.connect() as connection:
         marker = stored(connection)
-        published = connection.execute(
-            select(counters.c.value).where(counters.c.name == CHANGES_PUBLISHED)
-        ).scalar()
-    return marker if marker != (published or 0) else None
+        published = _counter(connection, CHANGES_PUBLISHED)
+    return marker if marker != published else None
 
 
 def mark_published(storage: Database, marker: int) -> None:
     """Record that a workers' regeneration started after the changes up to ``marker``."""
     with storage.transaction() as tx:
-        changed = tx.connection.execute(
-            update(counters).where(counters.c.name == CHANGES_PUBLISHED).values(value=marker)
-        ).rowcount
-        if not changed:
-            tx.connection.execute(insert(counters).values(name=CHANGES_PUBLISHED, value=marker))
+        published = counter_upsert(storage.dialect, add=False)
+        tx.connection.execute(published, {"name": CHANGES_PUBLISHED, "value": marker})

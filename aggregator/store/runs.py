@@ -7,7 +7,7 @@ ingest or regeneration, which ``status`` and the health check read.
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 
 from aggregator.store.dialect import upsert as dialect_upsert
 from aggregator.store.engine import Database
@@ -39,13 +39,16 @@ def add_counts(database: Database, counts: dict[str, int]) -> None:
     rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
     if not rows:
         return
-    upsert = dialect_upsert(database.dialect, counters)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[counters.c.name],
-        set_={"value": counters.c.value + upsert.excluded.value},
-    )
     with database.transaction() as tx:
-        tx.connection.execute(upsert, rows)
+        tx.connection.execute(counter_upsert(database.dialect, add=True), rows)
+
+
+def counter_upsert(dialect: str, *, add: bool) -> Insert:
+    """Set (``add``: add to) counters by name, creating those missing, in one atomic
+    upsert: an update-then-insert would let two writers insert the same new counter."""
+    upsert = dialect_upsert(dialect, counters)
+    value = counters.c.value + upsert.excluded.value if add else upsert.excluded.value
+    return upsert.on_conflict_do_update(index_elements=[counters.c.name], set_={"value": value})
 
 
 def counts(database: Database) -> dict[str, int]:
