@@ -98,6 +98,11 @@ FIGURES_HELD = 0.9
 # A text that opens with a bullet lists stories (a wire's daily digest, "▲…▲…"; an obituary
 # column): it holds one story's text among others', and is none of them.
 _LISTING = re.compile(r"^\s*▲")
+# A headline naming a day's personnel notices and nothing else ("7월27일 인사", "오늘의 인사 -
+# 2022년 7월 27일") heads a column of several organizations' notices: it holds one
+# organization's notice ("[인사]금융결제원") among others', and is none of them.
+_DATE_MARKS = r"[\s\d년월일.,:·\-–—\[\]()]*"
+_PERSONNEL_COLUMN = re.compile(rf"^{_DATE_MARKS}(?:오늘의\s*)?인사{_DATE_MARKS}$")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 # Who a flash's headline says it is from, before what it reports: "韩联参称…" (the joint
@@ -179,9 +184,9 @@ class Version:
 
     @property
     def listing(self) -> bool:
-        """Whether its text is a list of stories (opens with a bullet): one anchored match,
-        not worth caching."""
-        return _LISTING.match(self.body) is not None
+        """Whether it is a list of stories (its text opens with a bullet) or of personnel
+        notices (its headline says so): anchored matches, not worth caching."""
+        return bool(_LISTING.match(self.body) or _PERSONNEL_COLUMN.match(self.title))
 
     @cached_property
     def first_sentence(self) -> frozenset[str]:

@@ -312,3 +312,23 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     other = "某市交通局5日表示，公交三路将于下月起调整线路，沿途站点将增加两个。"
     related = _item("wire", "详讯：某市公交三路下月调整线路", dateline + other + more, 2, 3)
     assert not _same(flash, related)
+
+
+def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
+    """An outlet's column of the day's personnel notices ("5월3일 인사") opens with one
+    organization's list, word for word the notice another outlet carries under that
+    organization's name, and goes on with others': it lists notices and is none of them.
+    Another outlet's copy of the column is one item still."""
+    rng = random.Random(21)
+    surnames, given = "김이박최정강조윤장임", ["민준", "서연", "도윤", "하은", "시우", "지아"]
+    posts = ["기획부장", "총무부장", "감사실장", "홍보팀장", "재무팀장", "전산실장", "인사팀장"]
+    entries = [
+        f"△{rng.choice(posts)} {rng.choice(surnames)}{rng.choice(given)}{n}" for n in range(40)
+    ]
+    notice_text = "◇가나공사 ＜신임＞ ▽부서장 " + " ".join(entries)
+    column_text = "⊙ 가나공사 ◇부서장 " + " ".join(entries) + " ⊙ 다라은행 ◇팀장 △여신팀장 오세훈"
+    assert _held(notice_text, column_text) >= CONTAINED
+    notice = _item("paper", "[인사]가나공사", notice_text, 0)
+    column = _item("daily", "5월3일 인사", column_text, 2)
+    assert not _same(notice, column)
+    assert _same(column, _item("weekly", "오늘의 인사 - 2025년 5월 3일", column_text, 3))
