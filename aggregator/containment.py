@@ -131,6 +131,10 @@ _OPINION_PATH = re.compile(r"/opinion/", re.IGNORECASE)
 # flash. Not Korean outlets' labels: their roundups ((종합)) add other parties' remarks and
 # their flashes ([속보]) precede analyses (3 of 5 such joins in the knews replay, wrong).
 VERSION_WINDOW = timedelta(hours=6)
+# A full version whose headline keeps every word of the flash's (labels and attribution
+# aside) may come the next morning: within a day. The desk's preview ("明在首尔举行") and
+# next day's follow-up change the headline's words.
+KEPT_HEADLINE_WINDOW = timedelta(hours=24)
 _FLASH_LABEL = re.compile(r"^\s*(?:快讯|简讯|速报)\s*[:：]|[\[【]\s*(?:快讯|简讯)\s*[\]】]")
 _FULL_LABEL = re.compile(r"^\s*详讯\s*[:：]|[\[【]\s*详讯\s*[\]】]")
 FLASH_HELD = 0.8
@@ -246,19 +250,23 @@ def versions(
     ``after`` ``mine`` (before it when negative), are a flash and its full version, in the
     order they were published (either, when published together)."""
     host = link_host(links[0])
-    if not host or host != link_host(links[1]) or abs(after) > VERSION_WINDOW:
+    if not host or host != link_host(links[1]) or abs(after) > KEPT_HEADLINE_WINDOW:
         return False
-    return (after >= timedelta(0) and _expanded(mine, theirs)) or (
-        after <= timedelta(0) and _expanded(theirs, mine)
+    apart = abs(after)
+    return (after >= timedelta(0) and _expanded(mine, theirs, apart)) or (
+        after <= timedelta(0) and _expanded(theirs, mine, apart)
     )
 
 
-def _expanded(flash: Version, full: Version) -> bool:
-    """Whether the later of two items is the full version of the earlier, a flash: one
-    labelled so (the later a full version, or the earlier a flash), and the full
-    version's headline and beginning hold FLASH_HELD of the grams of the flash's first
-    sentence."""
+def _expanded(flash: Version, full: Version, apart: timedelta) -> bool:
+    """Whether the later of two items, ``apart``, is the full version of the earlier, a
+    flash: one labelled so (the later a full version, or the earlier a flash), within
+    VERSION_WINDOW or, holding every gram of the flash's headline, KEPT_HEADLINE_WINDOW;
+    and the full version's headline and beginning hold FLASH_HELD of the grams of the
+    flash's first sentence."""
     if not (_FULL_LABEL.search(full.title) or _FLASH_LABEL.search(flash.title)):
+        return False
+    if apart > VERSION_WINDOW and not flash.reported <= full.reported:
         return False
     stated = flash.first_sentence
     if len(stated) < MIN_FLASH_GRAMS:

@@ -12,6 +12,7 @@ from aggregator.containment import (
     COPIED,
     FIGURES_HELD,
     FLASH_HELD,
+    KEPT_HEADLINE_WINDOW,
     MIN_FLASH_GRAMS,
     MIN_NAMED_PAIRS,
     NAMED_ALIKE,
@@ -287,15 +288,19 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     """A wire's first report and, hours later, its full version (详讯) under a reworded
     headline: the desk restates the first report's first sentence in other words and adds
     paragraphs. Not when the full version came first (the later item is a development),
-    not after VERSION_WINDOW, not another outlet's, and not another item of the desk on
-    the subject, whose first sentence says something else."""
+    not after VERSION_WINDOW (a day, when its headline keeps the first report's), not
+    another outlet's, and not another item of the desk on the subject, whose first
+    sentence says something else."""
     dateline = "东方通讯社某市3月5日电 "
     first = "某市交通局5日表示，地铁二号线因信号故障今晨全线停运，约十万名乘客出行受到影响。"
     more = "交通局称抢修人员已赶赴现场，预计中午前恢复运营。"
     flash = _item("wire", "某市地铁二号线今晨停运", dateline + first + more, 0)
-    restated = "某市交通局5日表示，地铁二号线今晨因信号系统故障全线停运，十万名乘客出行受影响。"
-    added = "据悉，故障发生在早高峰时段，多个车站一度出现拥堵。市政府已要求查明原因。"
-    full_text = dateline + restated + added + more
+    restated = "某市交通局5日表示，地铁二号线今晨因信号故障全线停运，约十万名乘客出行受影响。"
+    added = (
+        "据悉，故障发生在早高峰时段，多个车站一度出现拥堵，部分乘客改乘公交出行。"
+        "市政府已要求运营公司查明原因，并对全市线路的信号设备开展安全检查。"
+    )
+    full_text = dateline + restated + added
     reworded = "详讯：信号故障致地铁停运 交通局紧急抢修"
     full = _item("wire", reworded, full_text, 4, number=2)
     flash_says = version(flash.title, dedup.body_text(flash.content_html))
@@ -306,6 +311,9 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     assert containment(flash_says.first_sentence, full_says.beginning) >= FLASH_HELD
     assert _same(flash, full)
     assert not _same(flash, replace(full, published=AT + VERSION_WINDOW + timedelta(hours=1)))
+    kept = replace(full, title="详讯：某市地铁二号线今晨停运 交通局紧急抢修")
+    assert _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW - timedelta(hours=1)))
+    assert not _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW + timedelta(hours=1)))
     assert not _same(replace(flash, published=AT + timedelta(hours=5)), full)
     elsewhere = "https://paper.example/2"
     assert not _same(flash, replace(full, link=elsewhere, key=elsewhere))
