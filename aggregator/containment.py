@@ -131,6 +131,11 @@ _OPINION_PATH = re.compile(r"/opinion/", re.IGNORECASE)
 # the labels say: a full version follows its flash. Not Korean outlets' labels: their
 # roundups ((종합)) add other parties' remarks and their flashes ([속보]) precede analyses
 # (3 of 5 such joins in the knews replay, wrong).
+# A flash with no text (the notice alone) states its headline only: the source it names
+# aside, FLASH_HELD of the headline's grams in the full version's beginning (the desk's
+# exit-poll and talks flashes and their versions, 0.75-0.79 in the Chinese feed). A flash
+# the next version corrects ("越过西海北方界线" to "汉江入海口") holds 0.5 only, as much as
+# a flash on another launch may hold of a launch's full version: it stays apart.
 VERSION_WINDOW = timedelta(hours=6)
 # A full version whose headline keeps every word of the flash's (labels and attribution
 # aside) may come the next morning: within a day. The desk's preview ("明在首尔举行") and
@@ -264,12 +269,12 @@ def _expanded(flash: Version, full: Version, apart: timedelta) -> bool:
     flash: one labelled so (the later a full version, or the earlier a flash), within
     VERSION_WINDOW or, holding every gram of the flash's headline, KEPT_HEADLINE_WINDOW;
     and the full version's headline and beginning hold FLASH_HELD of the grams of the
-    flash's first sentence."""
+    flash's first sentence, or of its headline's (its source aside) when it has no text."""
     if not (_FULL_LABEL.search(full.title) or _FLASH_LABEL.search(flash.title)):
         return False
     if apart > VERSION_WINDOW and not flash.reported <= full.reported:
         return False
-    stated = flash.first_sentence
+    stated = flash.first_sentence if clean_body(flash.body).strip() else flash.reported
     if len(stated) < MIN_FLASH_GRAMS:
         return False
     return len(stated & full.beginning) >= FLASH_HELD * len(stated)

@@ -322,6 +322,28 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     assert not _same(flash, related)
 
 
+def test_a_flash_without_text_and_the_version_stating_its_headline_are_one_story() -> None:
+    """A wire's first flash is a headline over the copyright notice alone; the short version
+    half an hour later rewords the headline and states the flash's headline (its source
+    aside) in its first sentence: one story. Not when the flash came later, and not the
+    desk's version on another accident at that place, which shares half of the headline."""
+    notice = "【版权归东方通讯社所有，未经授权严禁转载】"
+    flash = _item("wire", "快讯：警方称一辆货车在北环高架大桥上起火燃烧", notice, 0)
+    dateline = "东方通讯社某市3月5日电 "
+    stated = "警方5日表示，一辆货车当天在北环高架大桥南段起火燃烧，消防部门已出动灭火。"
+    short = _item("wire", "简讯：北环高架桥货车起火 交通中断", dateline + stated, 0.5, 2)
+    flash_says = version(flash.title, dedup.body_text(flash.content_html))
+    short_says = version(short.title, dedup.body_text(short.content_html))
+    assert len(flash_says.first_sentence) < MIN_FLASH_GRAMS
+    assert containment(flash_says.reported, short_says.beginning) >= FLASH_HELD
+    assert containment(title_grams(flash.title), title_grams(short.title)) < 0.5
+    assert _same(flash, short)
+    assert not _same(replace(flash, published=AT + timedelta(hours=1)), short)
+    crash = "警方5日表示，一辆轿车当天在北环高架大桥上追尾，两人受伤。"
+    other = _item("wire", "简讯：北环高架桥轿车追尾 两人受伤", dateline + crash, 0.5, 3)
+    assert not _same(flash, other)
+
+
 def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
     """An outlet's column of the day's personnel notices ("5월3일 인사") opens with one
     organization's list, word for word the notice another outlet carries under that
