@@ -24,6 +24,7 @@ from aggregator.fingerprints import (
     spaceless_grams,
     text_grams,
     title_grams,
+    title_numbers,
 )
 
 # A copy an outlet cut at another length, or carried with another headline, holds nearly
@@ -132,10 +133,13 @@ _OPINION_PATH = re.compile(r"/opinion/", re.IGNORECASE)
 # roundups ((종합)) add other parties' remarks and their flashes ([속보]) precede analyses
 # (3 of 5 such joins in the knews replay, wrong).
 # A flash with no text (the notice alone) states its headline only: the source it names
-# aside, FLASH_HELD of the headline's grams in the full version's beginning (the desk's
-# exit-poll and talks flashes and their versions, 0.75-0.79 in the Chinese feed). A flash
-# the next version corrects ("越过西海北方界线" to "汉江入海口") holds 0.5 only, as much as
-# a flash on another launch may hold of a launch's full version: it stays apart.
+# aside, FLASH_HELD of the headline's grams in the full version's beginning (in the Chinese
+# feed, a talks flash and its full version, 0.75; a launch flash and its report), and the
+# figures it states in the full version's headline: three broadcasters' exit-poll flashes,
+# each with its seat counts, are three polls (labelled apart) that the desk's next version
+# rounds up under a headline without them (0.79 of each flash's grams). A flash the next
+# version corrects ("越过西海北方界线" to "汉江入海口") holds 0.5 only, as much as a flash
+# on another launch may hold of a launch's full version: it stays apart.
 VERSION_WINDOW = timedelta(hours=6)
 # A full version whose headline keeps every word of the flash's (labels and attribution
 # aside) may come the next morning: within a day. The desk's preview ("明在首尔举行") and
@@ -269,12 +273,18 @@ def _expanded(flash: Version, full: Version, apart: timedelta) -> bool:
     flash: one labelled so (the later a full version, or the earlier a flash), within
     VERSION_WINDOW or, holding every gram of the flash's headline, KEPT_HEADLINE_WINDOW;
     and the full version's headline and beginning hold FLASH_HELD of the grams of the
-    flash's first sentence, or of its headline's (its source aside) when it has no text."""
+    flash's first sentence, or when it has no text of its headline's (its source aside, its
+    figures all in the full version's headline)."""
     if not (_FULL_LABEL.search(full.title) or _FLASH_LABEL.search(flash.title)):
         return False
     if apart > VERSION_WINDOW and not flash.reported <= full.reported:
         return False
-    stated = flash.first_sentence if clean_body(flash.body).strip() else flash.reported
+    if clean_body(flash.body).strip():
+        stated = flash.first_sentence
+    elif title_numbers(flash.title) <= title_numbers(full.title):
+        stated = flash.reported
+    else:
+        return False  # its figures are one part of what the later item rounds up
     if len(stated) < MIN_FLASH_GRAMS:
         return False
     return len(stated & full.beginning) >= FLASH_HELD * len(stated)

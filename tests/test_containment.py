@@ -325,8 +325,9 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
 def test_a_flash_without_text_and_the_version_stating_its_headline_are_one_story() -> None:
     """A wire's first flash is a headline over the copyright notice alone; the short version
     half an hour later rewords the headline and states the flash's headline (its source
-    aside) in its first sentence: one story. Not when the flash came later, and not the
-    desk's version on another accident at that place, which shares half of the headline."""
+    aside) in its first sentence: one story. Not when the flash came later, not the desk's
+    version on another accident at that place, which shares half of the headline, and not
+    a roundup of several polls holding the flash's poll but not its figures in its headline."""
     notice = "【版权归东方通讯社所有，未经授权严禁转载】"
     flash = _item("wire", "快讯：警方称一辆货车在北环高架大桥上起火燃烧", notice, 0)
     dateline = "东方通讯社某市3月5日电 "
@@ -342,6 +343,16 @@ def test_a_flash_without_text_and_the_version_stating_its_headline_are_one_story
     crash = "警方5日表示，一辆轿车当天在北环高架大桥上追尾，两人受伤。"
     other = _item("wire", "简讯：北环高架桥轿车追尾 两人受伤", dateline + crash, 0.5, 3)
     assert not _same(flash, other)
+    poll = _item("wire", "快讯：甲台出口民调显示执政党85～99席在野党184～197席", notice, 0, 4)
+    polls = (
+        "甲台、乙台出口民调显示，在野阵营有望获得多数议席。"
+        "甲台出口民调显示执政党85～99席在野党184～197席，乙台为执政党87～105席。"
+    )
+    roundup = _item("wire", "简讯：两台出口民调显示在野阵营获多数议席", dateline + polls, 0.5, 5)
+    poll_says = version(poll.title, dedup.body_text(poll.content_html))
+    roundup_says = version(roundup.title, dedup.body_text(roundup.content_html))
+    assert containment(poll_says.reported, roundup_says.beginning) >= FLASH_HELD
+    assert not _same(poll, roundup)
 
 
 def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
