@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from aggregator.clock import as_utc
 from aggregator.config import Settings
 from aggregator.ingest.http import FetchResult, fetch, run_per_host
@@ -43,6 +41,8 @@ from aggregator.text import html_to_text, normalize, paragraphs_to_html
 from aggregator.types import ItemData, ItemWrite, StoredItem
 
 if TYPE_CHECKING:
+    import httpx
+
     from aggregator.analysis import ItemAnalysis
     from aggregator.classify import Topic
     from aggregator.ingest.article import Article
@@ -222,7 +222,7 @@ class PageRun:
     pacer: HostPacer
 
 
-def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
+def fetch_pages(run: PageRun, client: "httpx.Client", now: datetime) -> PageTally:
     """Read the pending article pages and store what they come to (module docstring)."""
     tally = PageTally()
     until = now + run.settings.worker.lease

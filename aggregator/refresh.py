@@ -17,9 +17,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from aggregator import fulltext
 from aggregator.app import Aggregator
@@ -30,6 +29,9 @@ from aggregator.ingest.schedule import Previous, SourceState, after_fetch
 from aggregator.store.sources import save_fetch_state, save_fetch_states
 from aggregator.tally import Ingested, Tally
 from aggregator.types import FetchOutcome, InputFailure, SourceData, WebSource
+
+if TYPE_CHECKING:  # ingest.http imports httpx (issue #22: without its command line)
+    import httpx
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -52,7 +54,7 @@ def source_host(source: WebSource) -> str:
 
 def fetch_source(
     app: Aggregator,
-    client: httpx.Client,
+    client: "httpx.Client",
     pool: WorkerPool | None,
     source: WebSource,
     now: datetime,
@@ -270,7 +272,7 @@ def refresh_due(
         read_pages(app, client, now, tally)
 
 
-def read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: Tally) -> None:
+def read_pages(app: Aggregator, client: "httpx.Client", now: datetime, tally: Tally) -> None:
     """Read the article pages wanted by what was just stored (and earlier ones due again)."""
     pacer = fulltext.make_pacer(app.settings, app.sleep)
     run = fulltext.PageRun(app.storage, app.settings, lambda: app.topics, app.rng, pacer)
