@@ -241,11 +241,13 @@ def refresh_due(
     """Fetch due web sources (or only ``only``, due or not) in parallel; write their results
     serially, one transaction each."""
     registry = app.storage.sources
-    registry.sync_config(app.settings.sources)
+    listed = registry.sync_config(app.settings.sources)
     if only is not None:
         due = [only]
+    elif force:
+        due = _forced(listed, now)
     else:
-        due = _forced(registry.all(), now) if force else registry.due(now)
+        due = registry.due(now)
     if not due:
         return
     settings = app.settings.fetch

@@ -25,9 +25,7 @@ def _when(value: datetime | None) -> str:
 
 
 def cmd_sources_list(app: Aggregator, args: argparse.Namespace) -> int:
-    registry = app.storage.sources
-    registry.sync_config(app.settings.sources)
-    listed = registry.all()
+    listed = app.storage.sources.sync_config(app.settings.sources)
     if args.json:
         print(json.dumps([_source_json(s) for s in listed], ensure_ascii=False, indent=2))
         return EXIT_OK
