@@ -36,16 +36,16 @@ from aggregator.ingest.schedule import backoff, retry_after
 from aggregator.store import Storage, article_pages
 from aggregator.store.article_pages import FAILED, PENDING, USED, PageRead, PendingPage, WantedPage
 from aggregator.store.reads import ItemText
-from aggregator.store.writes import StoreTransaction
 from aggregator.text import html_to_text, normalize, paragraphs_to_html
 from aggregator.types import ItemData, ItemWrite, StoredItem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a page is read or an item written
     import httpx
 
     from aggregator.analysis import ItemAnalysis
     from aggregator.classify import Topic
     from aggregator.ingest.article import Article
+    from aggregator.store.writes import StoreTransaction
 
 log = logging.getLogger("aggregator.fulltext")
 WithText = TypeVar("WithText", StoredItem, ItemText)
@@ -77,7 +77,7 @@ class PagePolicy:
 
 
 def note_writes(
-    tx: StoreTransaction,
+    tx: "StoreTransaction",
     policy: PagePolicy,
     written: list[tuple[int, ItemWrite, "ItemAnalysis", bool]],
 ) -> None:
@@ -290,7 +290,7 @@ def fetch_pages(run: PageRun, client: "httpx.Client", now: datetime) -> PageTall
 
 def _use_page(
     run: PageRun,
-    tx: StoreTransaction,
+    tx: "StoreTransaction",
     page: PendingPage,
     read: PageRead,
     now: datetime,

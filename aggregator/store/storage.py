@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import OperationalError
 
 from aggregator.errors import AggregatorError
-from aggregator.store import changes, migrate, reads, runs, search
+from aggregator.store import changes, migrate, reads, runs
 from aggregator.store.engine import Database
 from aggregator.store.reads import ItemText
 from aggregator.store.retry import is_transient
@@ -101,6 +101,8 @@ class Storage(Database):
 
     def search(self, words: Sequence[str], topic_id: str | None, limit: int) -> list[StoredItem]:
         """Up to ``limit`` stories whose title or text holds every word, newest first."""
+        from aggregator.store import search  # items --search only
+
         ids = search.matching_story_ids(self.engine, words, topic_id, limit)
         return reads.items_by_id(self.engine, ids)
 
