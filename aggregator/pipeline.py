@@ -101,20 +101,22 @@ def _ingest(
 def record_ingest(
     app: Aggregator, tally: Tally, started: datetime, finished: datetime, duration_ms: int
 ) -> IngestReport:
-    """Log an ingest (or a worker's pass) in the run log and the shared counters."""
+    """Log an ingest (or a worker's pass) in the run log and the shared counters (one
+    commit on SQLite: ``batch``)."""
     report = tally.report()
-    app.storage.add_counts(tally.counters())
-    app.storage.record_run(
-        RunRecord(
-            RunKind.INGEST,
-            started,
-            finished,
-            items_new=report.items_new,
-            items_updated=report.items_updated,
-            failures=tuple(map(str, report.failures)),
-            duration_ms=duration_ms,
+    with app.storage.batch():
+        app.storage.add_counts(tally.counters())
+        app.storage.record_run(
+            RunRecord(
+                RunKind.INGEST,
+                started,
+                finished,
+                items_new=report.items_new,
+                items_updated=report.items_updated,
+                failures=tuple(map(str, report.failures)),
+                duration_ms=duration_ms,
+            )
         )
-    )
     return report
 
 

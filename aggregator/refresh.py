@@ -158,7 +158,7 @@ def store_fetched(
     """Store what fetching a source came to; with ``holder``, only under that worker's claim."""
     decided = _decide(app, source, fetched, now)
     if decided.quiet(fetched):
-        with app.storage.transaction() as tx:
+        with app.storage.plain_transaction() as tx:
             save_fetch_state(tx, source.id, decided.state.columns(), holder)
         return _quiet(source, decided)
     return _store_items(app, source, fetched, decided, now, holder)
@@ -185,7 +185,7 @@ def store_ready(
         else:
             stored.append(_store_items(app, source, fetched, decided, now))
     if quiet is None and states:
-        with app.storage.transaction() as tx:
+        with app.storage.plain_transaction() as tx:
             save_fetch_states(tx, states)
     return stored
 
@@ -281,7 +281,7 @@ def refresh_due(
             done += len(ready)
             app.progress.step("sources", done, len(due), tally.summary())
         if quiet:
-            with app.storage.transaction() as tx:
+            with app.storage.plain_transaction() as tx:
                 save_fetch_states(tx, quiet)
         read_pages(app, client, now, tally)
 

@@ -122,6 +122,10 @@ def test_a_round_where_every_source_answers_304_loads_no_parser_writer_or_render
             "aggregator.ingest.article",
             "aggregator.analysis",
             "aggregator.writer",
+            # the item writes and the fingerprints they key stories by: the round writes
+            # the sources' states and its log only (plain_transaction)
+            "aggregator.store.writes",
+            "aggregator.fingerprints",
             # nothing that shows in the feeds changed: no rule is read, nothing rendered
             "aggregator.classify",
             "aggregator.regenerate",

@@ -125,7 +125,7 @@ class SourceRegistry:
             raise AggregatorError(
                 f"another source is named {label!r} ({twins[0].url}); choose another --name"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(
                 insert(sources).values(
                     key=url,
@@ -166,7 +166,7 @@ class SourceRegistry:
                 f"{source.label} ({source.url}) is declared in the config file: delete its "
                 "[[sources]] table there (or set enabled = false), then run update"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(delete(sources).where(sources.c.id == source.id))
         return source
 
@@ -181,7 +181,7 @@ class SourceRegistry:
                 f"source {source.url} is declared in the config file: set full_text in its "
                 "[[sources]] table"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(
                 update(sources).where(sources.c.id == source.id).values(full_text=mode)
             )
@@ -206,7 +206,7 @@ class SourceRegistry:
             by_url.setdefault(source.url, source)
         declared_urls = {s.url for s in declared}
         written = False
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             for setting in declared:
                 known = by_url.get(setting.url)
                 seconds = int(setting.interval.total_seconds()) if setting.interval else None
