@@ -16,6 +16,7 @@ where every source answers 304 needs neither (issue #22, ``tests/test_cli_startu
 import hashlib
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -274,8 +275,10 @@ def refresh_due(
         done = 0
         quiet: list[tuple[int, dict[str, Any]]] = []  # the states of sources without items
         for ready in results:
-            # What is ready is written at once, and committed before waiting for more.
-            with app.storage.batch():
+            # What is ready is written at once, and committed before waiting for more; a
+            # group without a new body writes nothing until the end (no empty batch).
+            bodies = any(fetched.data is not None for _, fetched in ready)
+            with app.storage.batch() if bodies else nullcontext():
                 for ingested in store_ready(app, ready, now, quiet):
                     tally.add(ingested)
             done += len(ready)
