@@ -47,6 +47,14 @@ def test_the_parser_of_the_named_command_reads_it_as_every_commands_parser(
     assert parser.parse_args(argv) == build_parser().parse_args(argv)
 
 
+def test_version_is_printed_by_a_parser_of_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = parser_for(["--version"])
+    assert parser._subparsers._group_actions[0].choices == {}  # type: ignore[union-attr]
+    with pytest.raises(SystemExit) as done:
+        parser.parse_args(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("aggregator ")
+
+
 def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> None:
     result = run(project, "update")
     assert result.returncode == 0, result.stderr

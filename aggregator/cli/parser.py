@@ -2,8 +2,8 @@
 
 ``main`` builds the parser of the one command named on its command line (``parser_for``):
 every run of a short command paid for building all 26 commands' parsers (issue #22,
-``bench_cli``, ``bench_knews``). ``--help``, ``--version``, no command or a name that is
-no command build them all, so usage and errors are as before.
+``bench_cli``, ``bench_knews``); ``--version`` needs none. ``--help``, no command or a
+name that is no command build them all, so usage and errors are as before.
 """
 
 import argparse
@@ -65,7 +65,9 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     for word in words:
         if "=" not in word and len(word) > 2 and any(v.startswith(word) for v in _VALUED):
             next(words, None)  # the option's value (argparse takes "--conf" for "--config")
-        elif word in ("-h", "--help", "--version"):
+        elif word == "--version":  # printed as it is parsed: no command is needed
+            return _top_level()[0]
+        elif word in ("-h", "--help"):
             break
         elif not word.startswith("-"):
             if word not in _COMMANDS:
