@@ -8,7 +8,6 @@ The thresholds were set on the labelled real pairs' tune half
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property, lru_cache
@@ -26,6 +25,7 @@ from aggregator.fingerprints import (
     text_grams,
     title_grams,
 )
+from aggregator.headlines import clause_ends
 
 # A copy an outlet cut at another length, or carried with another headline, holds nearly
 # all of the shorter text (0.84-1.0 in the labelled copies; a follow-up and a template
@@ -116,36 +116,11 @@ _LISTING = re.compile(r"^\s*▲")
 _DATE_MARKS = r"[\s\d년월일.,:·\-–—\[\]()]*"
 _PERSONNEL_COLUMN = re.compile(rf"^{_DATE_MARKS}(?:오늘의\s*)?인사{_DATE_MARKS}$")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-# Where a headline's clauses end: "A…B", "A... B", "A···B".
-_CLAUSE_BREAK = re.compile(r"…|⋯|·{3}|\.{2,}")
-# A clause whose last word ends on a particle of place or cause ("문자에", "회의에서") sets
-# the scene ("Over the text message…") for what the next clause reports: not an end.
-_SCENE_PARTICLE = re.compile(r"(?:에|에서|에게|에도|엔)$")
-# A label after a headline ("[공식]", "[KSOI]", "(종합)"): not what a clause ends on.
-_TRAILING_LABEL = re.compile(r"\s*[\[【(〈<][^\]】)〉>]{1,20}[\]】)〉>]\s*$")
-_TITLE_WORD = re.compile(r"[^\W_]+")
 
 # Who a flash's headline says it is from, before what it reports: "韩联参称…" (the joint
 # chiefs say), "韩军：…" (the military:). A wire's flash names the source, its full version
 # often reports the fact alone.
 _ATTRIBUTION = re.compile(r"^\s*[^\s：:，,]{1,6}?(?:称|：|:)\s*")
-# An opinion piece's label ("[사설]", "[5분 칼럼]", "[횡설수설/장택동]", "[Q&A]", "【社评】"),
-# before its headline or after it ("…[광화문에서/조종엽]"), or an opinion section in its
-# link's path ("/opinion/editorial/"): it discusses an event another outlet reports, in the
-# report's words and names, and is no write-up of it. The columns are the knews-rss
-# outlets' own ("[기자들의 시선]", "[팔면봉]", "[태평로]", "[오늘과 내일/…]", …).
-_OPINION_WORDS = (
-    r"[\[【〈<(][^\]】〉>)]{0,12}"
-    r"(?:사설|칼럼|시론|기고|논단|기자수첩|만물상|여적|횡설수설|설왕설래|분수대|팩트체크|Q&A"
-    r"|시선|시각|팔면봉|광화문에서|일사일언|태평로|동서남북|한강로에서|뒤끝작렬|세상읽기"
-    r"|유레카|발언대|의 발언|특파원 리포트|취재 뒷담화|프리스타일|기사비평|편집국장의 편지"
-    r"|독자 마당|터치! 코리아|과유불급|오늘과 내일|동아광장|바람개비|아침을 열며|논설위원"
-    r"|데스크에서|데스크의|편지|社论|社评|评论|时评)"
-)
-_OPINION_LABEL = re.compile(
-    rf"^\s*{_OPINION_WORDS}|{_OPINION_WORDS}[^\]】〉>)]{{0,12}}[\]】〉>)]\s*$", re.IGNORECASE
-)
-_OPINION_PATH = re.compile(r"/opinion/", re.IGNORECASE)
 
 # A wire's flash and the full version replacing it (Yonhap's 快讯 / 简讯 / 详讯, issue #18):
 # the desk rewrites the headline (another attribution, a detail more or less) and adds
@@ -204,20 +179,8 @@ class Version:
 
     @cached_property
     def clause_ends(self) -> frozenset[str]:
-        """The gram each clause of its headline ends on: the last word of two characters
-        or more without digits (figures are the numbers guard's), its first character
-        pair in a script without spaces ("기각했다": "기각"), the whole word in others."""
-        ends = set()
-        for clause in _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(self.title))):
-            words = [
-                word
-                for word in _TITLE_WORD.findall(unicodedata.normalize("NFKC", clause).casefold())
-                if len(word) >= 2 and not any(map(str.isdigit, word))
-            ]
-            last = words[-1] if words else ""
-            if last and not _SCENE_PARTICLE.search(last):
-                ends.add(last[:2] if spaceless_grams(frozenset({last})) else last)
-        return frozenset(ends)
+        """The grams its headline's clauses end on (``headlines.clause_ends``)."""
+        return clause_ends(self.title)
 
     @cached_property
     def opening(self) -> frozenset[bytes]:
@@ -383,13 +346,6 @@ def ended_alike(mine: Version, theirs: Version) -> bool:
     if min(len(mine.named_pairs), len(theirs.named_pairs)) < MIN_NAMED_PAIRS:
         return False
     return bool(mine.clause_ends & theirs.told) and bool(theirs.clause_ends & mine.told)
-
-
-def opinion(title: str, link: str | None) -> bool:
-    """Whether an item is an opinion piece (an editorial, a column, a Q&A), by its
-    headline's label or its link's path."""
-    path = urlsplit(link).path if link else ""
-    return bool(_OPINION_LABEL.search(title) or _OPINION_PATH.search(path))
 
 
 @lru_cache(maxsize=8192)

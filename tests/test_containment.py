@@ -26,10 +26,10 @@ from aggregator.containment import (
     WRITE_UP_TITLE,
     WRITTEN_UP_WINDOW,
     jaccard,
-    opinion,
     version,
 )
 from aggregator.fingerprints import body_shingles, containment, title_grams
+from aggregator.headlines import opinion
 from aggregator.types import ItemData
 from tests import corpus
 
