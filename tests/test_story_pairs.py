@@ -117,8 +117,8 @@ def test_same_story_on_held_out_real_pairs() -> None:
     # of the 825 pairs' held-out third (0.878 before a full version stating its flash's
     # first sentence joined it, 0.928 before a flash without text stated its headline; the
     # tune misses left: a flash a later flash corrects, an updated toll, a quoted remark's
-    # headline). Write-ups 0.678 (0.701
-    # when other outlets' items a day apart joined at 40% of the text, with next-day
-    # follow-ups).
+    # headline). Write-ups 0.713 (0.678 before other outlets' headlines ending alike joined,
+    # containment.ended_alike; 0.701 when other outlets' items a day apart joined at 40% of
+    # the text, with next-day follow-ups).
     assert held_out["copies recall"] >= 0.95
-    assert held_out["write-up recall"] >= 0.67
+    assert held_out["write-up recall"] >= 0.71
