@@ -19,7 +19,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from aggregator import fingerprints, freshness
+from aggregator import containment, fingerprints, freshness
 from aggregator.app import Aggregator
 from aggregator.identity import ALL_FEED
 from aggregator.refresh import refresh_due
@@ -77,6 +77,7 @@ def _ingest(
         ingest_seeds(app, now, tally)
     refresh_due(app, now, force, tally, only)
     fingerprints.clear_caches()  # memory for the regeneration that follows
+    containment.clear_caches()
     duration_ms = round((time.perf_counter() - timer) * 1000)
     report = record_ingest(app, tally, now, now + timedelta(milliseconds=duration_ms), duration_ms)
     log.info(
