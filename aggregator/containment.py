@@ -134,14 +134,8 @@ _ATTRIBUTION = re.compile(r"^\s*[^\s：:，,]{1,6}?(?:称|：|:)\s*")
 # the labels say: a full version follows its flash. Not Korean outlets' labels: their
 # roundups ((종합)) add other parties' remarks and their flashes ([속보]) precede analyses
 # (3 of 5 such joins in the knews replay, wrong).
-# A flash with no text (the notice alone) states its headline only: the source it names
-# aside, FLASH_HELD of the headline's grams in the full version's beginning (in the Chinese
-# feed, a talks flash and its full version, 0.75; a launch flash and its report), and the
-# figures it states in the full version's headline: three broadcasters' exit-poll flashes,
-# each with its seat counts, are three polls (labelled apart) that the desk's next version
-# rounds up under a headline without them (0.79 of each flash's grams). A flash the next
-# version corrects ("越过西海北方界线" to "汉江入海口") holds 0.5 only, as much as a flash
-# on another launch may hold of a launch's full version: it stays apart.
+# A flash with no text states its headline (source aside; its figures all in the full
+# headline: exit polls a roundup holds are apart); a corrected one, 0.5, as another launch.
 VERSION_WINDOW = timedelta(hours=6)
 # A full version whose headline keeps every word of the flash's (labels and attribution
 # aside) may come the next morning: within a day. The desk's preview ("明在首尔举行") and
@@ -290,12 +284,11 @@ def _expanded(flash: Version, full: Version, apart: timedelta) -> bool:
         return False
     if apart > VERSION_WINDOW and not flash.reported <= full.reported:
         return False
-    if clean_body(flash.body).strip():
-        stated = flash.first_sentence
-    elif title_numbers(flash.title) <= title_numbers(full.title):
+    stated = flash.first_sentence
+    if not clean_body(flash.body).strip():  # a flash without text states its headline
+        if not title_numbers(flash.title) <= title_numbers(full.title):
+            return False  # its figures are one part of what the later item rounds up
         stated = flash.reported
-    else:
-        return False  # its figures are one part of what the later item rounds up
     if len(stated) < MIN_FLASH_GRAMS:
         return False
     return len(stated & full.beginning) >= FLASH_HELD * len(stated)
