@@ -83,6 +83,9 @@ class Storage(Database):
 
         with self._connection() as (connection, remembered):
             yield StoreTransaction(connection, remembered)
+            # Items the block wrote without handing over their text (an import, a title
+            # from an article page): searchable once committed, like the writer's.
+            search.index_pending(connection, {})
 
     # Reads for publishing, status and explain (reads.py).
 
