@@ -19,6 +19,7 @@ from aggregator.containment import (
     opinion,
     revised,
     version,
+    versions,
     written_up,
 )
 from aggregator.fingerprints import (
@@ -229,21 +230,20 @@ def matching_stories(
     texts are equal; the numbers of one headline all in the other's (series parts,
     template notices and different polls differ in them; within TITLE_WINDOW a version
     brought up to date may, ``containment.revised``, and so may another outlet's copy,
-    below), and then the same
-    normalized text whatever its length, signatures at least ``threshold`` alike, or
-    within TITLE_WINDOW the same first sentence (byline aside) or the same headline
-    (version labels aside; with texts TITLE_SUPPORT alike when both have signatures).
-    Or, the texts being ``body`` and the candidates', one holds the other
-    (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a share
-    of both, as different write-ups of one event do). Or, the item's ``link`` and the
-    candidate's naming different outlets, published within WRITE_UP_WINDOW, neither an
-    opinion piece (``containment.opinion``), their headlines share a quarter of their
+    below), and then the same normalized text whatever its length, signatures at least
+    ``threshold`` alike, or within TITLE_WINDOW the same first sentence (byline aside) or
+    the same headline (version labels aside; with texts TITLE_SUPPORT alike when both
+    have signatures). Or, the texts being ``body`` and the candidates', one holds the
+    other (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a
+    share of both, as different write-ups of one event do), or they are one outlet's
+    flash and its full version (``containment.versions``). Or, the item's ``link`` and
+    the candidate's naming different outlets, published within WRITE_UP_WINDOW, neither
+    an opinion piece (``containment.opinion``), their headlines share a quarter of their
     grams and one text holds less of the other within half a day (``containment.written_up``),
     or their headlines and text beginnings name the event alike (``containment.named_alike``);
     or, opinion or not, one text is the other's under another headline
-    (``containment.copied``).
-    Every match counts, not only the best: an item close to two stories joins them,
-    as it would had it come first.
+    (``containment.copied``). Every match counts, not only the best: an item close to two
+    stories joins them, as it would had it come first.
     """
     mine = full_slot_values(slots) if slots is not None else None
     numbers = title_numbers(title)
@@ -295,15 +295,15 @@ def matching_stories(
                 and (written_up(held, theirs, apart) or named_alike(held, theirs))
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
+            or versions(held, theirs, (link, candidate.link), candidate.published - published)
         ):
             found.add(candidate.story_id)
     return found
 
 
 def same_story(first: ItemData, second: ItemData, threshold: float) -> bool:
-    """Whether two items of different sources are one story, as an ingest decides it for
-    the pair: the same canonical link or global id, else ``matching_stories``. What the
-    labelled pairs measure. Items without a date count as published together."""
+    """Whether two items are one story as an ingest decides it (what the labelled pairs measure):
+    the same canonical link or global id, else ``matching_stories`` (undated: published at once)."""
     first, second = (with_canonical_link(item, frozenset()) for item in (first, second))
     if (first.link and first.link == second.link) or (
         is_global_id(first.key) and first.key == second.key

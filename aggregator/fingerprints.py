@@ -142,12 +142,17 @@ def text_key(title: str, body: str) -> int | None:
     width (NFKC), blanks and punctuation do not count. The leading tag keeps it apart
     from the signature's band keys.
     """
-    latin, spaceless = _words(f"{title}\n{body}")
+    return _words_key(b"text\x1f", f"{title}\n{body}", MIN_TEXT_KEY_CHARS)
+
+
+def _words_key(tag: bytes, text: str, min_chars: int) -> int | None:
+    """A band key of a text's words (case, width, blanks and punctuation aside), kept apart
+    from other kinds of keys by ``tag``; None when they hold fewer than ``min_chars``."""
+    latin, spaceless = _words(text)
     joined = b" ".join(latin)
-    if len(joined) + len(spaceless) < MIN_TEXT_KEY_CHARS:
+    if len(joined) + len(spaceless) < min_chars:
         return None
-    words = joined + b"\n" + spaceless.encode()
-    digest = hashlib.blake2b(b"text\x1f" + words, digest_size=8).digest()
+    digest = hashlib.blake2b(tag + joined + b"\n" + spaceless.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
 
 
@@ -183,12 +188,7 @@ def title_key(title: str) -> int | None:
     (flash, breaking, roundup) aside: a syndicated copy whose description the outlet cut
     or prefixed with its byline, and a flash and the full version that replaces it, have
     the same headline when their texts are far apart."""
-    latin, spaceless = _words(bare_title(title))
-    joined = b" ".join(latin)
-    if len(joined) + len(spaceless) < MIN_TITLE_KEY_CHARS:
-        return None
-    words = joined + b"\n" + spaceless.encode()
-    return int.from_bytes(hashlib.blake2b(b"title\x1f" + words, digest_size=8).digest(), "big") >> 1
+    return _words_key(b"title\x1f", bare_title(title), MIN_TITLE_KEY_CHARS)
 
 
 def is_version(title: str) -> bool:
@@ -214,17 +214,16 @@ _SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])(?![\d.])")
 MIN_LEAD_KEY_CHARS = 25
 
 
+def first_sentence(body: str) -> str:
+    """A text's first sentence, byline or dateline aside."""
+    return _SENTENCE_END.split(_BYLINE.sub("", body, count=1), maxsplit=1)[0]
+
+
 def lead_key(body: str) -> int | None:
     """A band key that items share when their first sentence is the same words, byline or
     dateline aside: a wire's short and full versions, and copies whose outlets cut the
     description at different lengths, open with the same sentence."""
-    first = _SENTENCE_END.split(_BYLINE.sub("", body, count=1), maxsplit=1)[0]
-    latin, spaceless = _words(first)
-    joined = b" ".join(latin)
-    if len(joined) + len(spaceless) < MIN_LEAD_KEY_CHARS:
-        return None
-    words = joined + b"\n" + spaceless.encode()
-    return int.from_bytes(hashlib.blake2b(b"lead\x1f" + words, digest_size=8).digest(), "big") >> 1
+    return _words_key(b"lead\x1f", first_sentence(body), MIN_LEAD_KEY_CHARS)
 
 
 # A notice an outlet puts in every item: Yonhap's 【版权归韩联社所有…】 (its flashes' whole

@@ -11,10 +11,14 @@ from aggregator.containment import (
     CONTAINED,
     COPIED,
     FIGURES_HELD,
+    FLASH_HELD,
+    KEPT_HEADLINE_WINDOW,
+    MIN_FLASH_GRAMS,
     MIN_NAMED_PAIRS,
     NAMED_ALIKE,
     OTHER_WRITE_UP_TEXT,
     REVISED_TEXT,
+    VERSION_WINDOW,
     WRITE_UP_TEXT,
     WRITE_UP_TITLE,
     WRITTEN_UP_WINDOW,
@@ -278,3 +282,61 @@ def test_a_digest_listing_a_story_is_not_that_story() -> None:
     digest = _item("wire", "Daily digest, June 9 - 2", digest_text, 1, number=2)
     assert not _same(story, digest)
     assert _same(digest, _item("daily", "Daily digest, June 9 - 2", digest_text, 2))
+
+
+def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_hours() -> None:
+    """A wire's first report and, hours later, its full version (详讯) under a reworded
+    headline: the desk restates the first report's first sentence in other words and adds
+    paragraphs. Not when the full version came first (the later item is a development),
+    not after VERSION_WINDOW (a day, when its headline keeps the first report's), not
+    another outlet's, and not another item of the desk on the subject, whose first
+    sentence says something else."""
+    dateline = "东方通讯社某市3月5日电 "
+    first = "某市交通局5日表示，地铁二号线因信号故障今晨全线停运，约十万名乘客出行受到影响。"
+    more = "交通局称抢修人员已赶赴现场，预计中午前恢复运营。"
+    flash = _item("wire", "某市地铁二号线今晨停运", dateline + first + more, 0)
+    restated = "某市交通局5日表示，地铁二号线今晨因信号故障全线停运，约十万名乘客出行受影响。"
+    added = (
+        "据悉，故障发生在早高峰时段，多个车站一度出现拥堵，部分乘客改乘公交出行。"
+        "市政府已要求运营公司查明原因，并对全市线路的信号设备开展安全检查。"
+    )
+    full_text = dateline + restated + added
+    reworded = "详讯：信号故障致地铁停运 交通局紧急抢修"
+    full = _item("wire", reworded, full_text, 4, number=2)
+    flash_says = version(flash.title, dedup.body_text(flash.content_html))
+    full_says = version(full.title, dedup.body_text(full.content_html))
+    assert containment(title_grams(flash.title), title_grams(full.title)) < 0.5
+    assert _held(first + more, full_text) < CONTAINED
+    assert len(flash_says.first_sentence) >= MIN_FLASH_GRAMS
+    assert containment(flash_says.first_sentence, full_says.beginning) >= FLASH_HELD
+    assert _same(flash, full)
+    assert not _same(flash, replace(full, published=AT + VERSION_WINDOW + timedelta(hours=1)))
+    kept = replace(full, title="详讯：某市地铁二号线今晨停运 交通局紧急抢修")
+    assert _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW - timedelta(hours=1)))
+    assert not _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW + timedelta(hours=1)))
+    assert not _same(replace(flash, published=AT + timedelta(hours=5)), full)
+    elsewhere = "https://paper.example/2"
+    assert not _same(flash, replace(full, link=elsewhere, key=elsewhere))
+    other = "某市交通局5日表示，公交三路将于下月起调整线路，沿途站点将增加两个。"
+    related = _item("wire", "详讯：某市公交三路下月调整线路", dateline + other + more, 2, 3)
+    assert not _same(flash, related)
+
+
+def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
+    """An outlet's column of the day's personnel notices ("5월3일 인사") opens with one
+    organization's list, word for word the notice another outlet carries under that
+    organization's name, and goes on with others': it lists notices and is none of them.
+    Another outlet's copy of the column is one item still."""
+    rng = random.Random(21)
+    surnames, given = "김이박최정강조윤장임", ["민준", "서연", "도윤", "하은", "시우", "지아"]
+    posts = ["기획부장", "총무부장", "감사실장", "홍보팀장", "재무팀장", "전산실장", "인사팀장"]
+    entries = [
+        f"△{rng.choice(posts)} {rng.choice(surnames)}{rng.choice(given)}{n}" for n in range(40)
+    ]
+    notice_text = "◇가나공사 ＜신임＞ ▽부서장 " + " ".join(entries)
+    column_text = "⊙ 가나공사 ◇부서장 " + " ".join(entries) + " ⊙ 다라은행 ◇팀장 △여신팀장 오세훈"
+    assert _held(notice_text, column_text) >= CONTAINED
+    notice = _item("paper", "[인사]가나공사", notice_text, 0)
+    column = _item("daily", "5월3일 인사", column_text, 2)
+    assert not _same(notice, column)
+    assert _same(column, _item("weekly", "오늘의 인사 - 2025년 5월 3일", column_text, 3))
