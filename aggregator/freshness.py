@@ -14,7 +14,7 @@ module, a file deleted by hand. ``aggregator regenerate`` always renders.
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
+import os
 
 from sqlalchemy import select
 
@@ -29,12 +29,19 @@ PUBLISHED = "published"
 
 def _code_digest() -> str:
     """aggregator's modules by name, size and modification time, and its version: another
-    release or an edited module may render differently."""
-    package = Path(aggregator.__file__).parent
+    release or an edited module may render differently. Walked with ``os.walk``, skipping
+    the bytecode folders ``Path.rglob`` would list too: every run starts here (issue #22)."""
+    package = os.path.dirname(aggregator.__file__)
+    modules = []
+    for folder, folders, names in os.walk(package):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in filter(lambda name: name.endswith(".py"), names):
+            path = os.path.join(folder, name)
+            found = os.stat(path)
+            modules.append(f"{os.path.relpath(path, package)} {found.st_size} {found.st_mtime_ns}")
     digest = hashlib.sha256(aggregator.__version__.encode())
-    for path in sorted(package.rglob("*.py")):
-        found = path.stat()
-        digest.update(f"{path.relative_to(package)} {found.st_size} {found.st_mtime_ns}\n".encode())
+    for line in sorted(modules):
+        digest.update(f"{line}\n".encode())
     return digest.hexdigest()
 
 

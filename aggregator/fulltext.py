@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from aggregator.clock import as_utc
 from aggregator.config import Settings
 from aggregator.ingest.http import FetchResult, fetch, run_per_host
@@ -37,15 +35,18 @@ from aggregator.ingest.politeness import HostPacer, RobotsRules, RobotsVerdict, 
 from aggregator.ingest.schedule import backoff, retry_after
 from aggregator.store import Storage, article_pages
 from aggregator.store.article_pages import FAILED, PENDING, USED, PageRead, PendingPage, WantedPage
+from aggregator.store.engine import Transaction
 from aggregator.store.reads import ItemText
-from aggregator.store.writes import StoreTransaction
 from aggregator.text import html_to_text, normalize, paragraphs_to_html
 from aggregator.types import ItemData, ItemWrite, StoredItem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a page is read or an item written
+    import httpx
+
     from aggregator.analysis import ItemAnalysis
     from aggregator.classify import Topic
     from aggregator.ingest.article import Article
+    from aggregator.store.writes import StoreTransaction
 
 log = logging.getLogger("aggregator.fulltext")
 WithText = TypeVar("WithText", StoredItem, ItemText)
@@ -77,7 +78,7 @@ class PagePolicy:
 
 
 def note_writes(
-    tx: StoreTransaction,
+    tx: "StoreTransaction",
     policy: PagePolicy,
     written: list[tuple[int, ItemWrite, "ItemAnalysis", bool]],
 ) -> None:
@@ -222,7 +223,7 @@ class PageRun:
     pacer: HostPacer
 
 
-def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
+def fetch_pages(run: PageRun, client: "httpx.Client", now: datetime) -> PageTally:
     """Read the pending article pages and store what they come to (module docstring)."""
     tally = PageTally()
     until = now + run.settings.worker.lease
@@ -263,22 +264,15 @@ def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
         workers=settings.workers,
         per_host=settings.per_host,
     ):
-        with run.storage.transaction() as tx:
-            judged = [
-                (page, judge(page, fetched, now, run.settings, run.rng)) for page, fetched in ready
-            ]
-            recorded = article_pages.record(tx, [(read, page.source_id) for page, read in judged])
-            for (page, outcome), kept in zip(judged, recorded, strict=True):
-                if not kept:
-                    continue
-                if outcome.state == USED:
-                    tally.used += 1
-                    _use_page(run, tx, page, outcome, now)
-                elif outcome.state == FAILED:
-                    tally.failed += 1
-                    log.warning("article page %s not used: %s", page.link, outcome.error)
-                else:
-                    tally.retried += 1
+        judged = [
+            (page, judge(page, fetched, now, run.settings, run.rng)) for page, fetched in ready
+        ]
+        if any(outcome.state == USED for _, outcome in judged):
+            with run.storage.transaction() as tx:
+                _store_reads(run, tx, judged, now, tally)
+        else:  # reads to record only: the item writes stay unloaded (issue #22)
+            with run.storage.plain_transaction() as tx:
+                _store_reads(run, tx, judged, now, tally)
     log.info(
         "article pages: %d used, %d failed, %d to try again",
         tally.used,
@@ -288,9 +282,34 @@ def fetch_pages(run: PageRun, client: httpx.Client, now: datetime) -> PageTally:
     return tally
 
 
+def _store_reads(
+    run: PageRun,
+    tx: Transaction,
+    judged: list[tuple[PendingPage, PageRead]],
+    now: datetime,
+    tally: PageTally,
+) -> None:
+    """Record what the pages read came to, and use those to be used (in a StoreTransaction)."""
+    recorded = article_pages.record(tx, [(read, page.source_id) for page, read in judged])
+    for (page, outcome), kept in zip(judged, recorded, strict=True):
+        if not kept:
+            continue
+        if outcome.state == USED:
+            from aggregator.store.writes import StoreTransaction
+
+            assert isinstance(tx, StoreTransaction)
+            tally.used += 1
+            _use_page(run, tx, page, outcome, now)
+        elif outcome.state == FAILED:
+            tally.failed += 1
+            log.warning("article page %s not used: %s", page.link, outcome.error)
+        else:
+            tally.retried += 1
+
+
 def _use_page(
     run: PageRun,
-    tx: StoreTransaction,
+    tx: "StoreTransaction",
     page: PendingPage,
     read: PageRead,
     now: datetime,

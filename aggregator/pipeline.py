@@ -16,10 +16,11 @@ daemon cycle and a one-off command never interleave.
 """
 
 import logging
+import sys
 import time
 from datetime import datetime, timedelta
 
-from aggregator import fingerprints, freshness
+from aggregator import freshness
 from aggregator.app import Aggregator
 from aggregator.identity import ALL_FEED
 from aggregator.refresh import refresh_due
@@ -76,7 +77,10 @@ def _ingest(
     if only is None:
         ingest_seeds(app, now, tally)
     refresh_due(app, now, force, tally, only)
-    fingerprints.clear_caches()  # memory for the regeneration that follows
+    # Memory for the regeneration that follows: the shingles kept for this ingest's
+    # comparisons. A round that compared nothing never imported fingerprints (issue #22).
+    if (fingerprints := sys.modules.get("aggregator.fingerprints")) is not None:
+        fingerprints.clear_caches()
     duration_ms = round((time.perf_counter() - timer) * 1000)
     report = record_ingest(app, tally, now, now + timedelta(milliseconds=duration_ms), duration_ms)
     log.info(
@@ -97,20 +101,22 @@ def _ingest(
 def record_ingest(
     app: Aggregator, tally: Tally, started: datetime, finished: datetime, duration_ms: int
 ) -> IngestReport:
-    """Log an ingest (or a worker's pass) in the run log and the shared counters."""
+    """Log an ingest (or a worker's pass) in the run log and the shared counters (one
+    commit on SQLite: ``batch``)."""
     report = tally.report()
-    app.storage.add_counts(tally.counters())
-    app.storage.record_run(
-        RunRecord(
-            RunKind.INGEST,
-            started,
-            finished,
-            items_new=report.items_new,
-            items_updated=report.items_updated,
-            failures=tuple(map(str, report.failures)),
-            duration_ms=duration_ms,
+    with app.storage.batch():
+        app.storage.add_counts(tally.counters())
+        app.storage.record_run(
+            RunRecord(
+                RunKind.INGEST,
+                started,
+                finished,
+                items_new=report.items_new,
+                items_updated=report.items_updated,
+                failures=tuple(map(str, report.failures)),
+                duration_ms=duration_ms,
+            )
         )
-    )
     return report
 
 

@@ -5,7 +5,8 @@
     store_fetched   in the one writing thread: after_fetch (pure) decides the source's
                     politeness state; the state and the items go in one transaction
     store_ready     the same for sources fetched together; the states of those without
-                    items (304s, errors) go in one statement
+                    items (304s, errors) go in one statement, one for the whole round
+                    in refresh_due
 
 ``update``, the daemon and ``aggregator worker`` all refresh sources through these.
 The parser and the writer are imported by the first source with a new body: a round
@@ -15,11 +16,11 @@ where every source answers 304 needs neither (issue #22, ``tests/test_cli_startu
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from aggregator import fulltext
 from aggregator.app import Aggregator
@@ -30,6 +31,9 @@ from aggregator.ingest.schedule import Previous, SourceState, after_fetch
 from aggregator.store.sources import save_fetch_state, save_fetch_states
 from aggregator.tally import Ingested, Tally
 from aggregator.types import FetchOutcome, InputFailure, SourceData, WebSource
+
+if TYPE_CHECKING:  # ingest.http imports httpx (issue #22: without its command line)
+    import httpx
 
 log = logging.getLogger("aggregator.pipeline")
 
@@ -52,7 +56,7 @@ def source_host(source: WebSource) -> str:
 
 def fetch_source(
     app: Aggregator,
-    client: httpx.Client,
+    client: "httpx.Client",
     pool: WorkerPool | None,
     source: WebSource,
     now: datetime,
@@ -155,30 +159,35 @@ def store_fetched(
     """Store what fetching a source came to; with ``holder``, only under that worker's claim."""
     decided = _decide(app, source, fetched, now)
     if decided.quiet(fetched):
-        with app.storage.transaction() as tx:
-            save_fetch_state(tx, source.id, asdict(decided.state), holder)
+        with app.storage.plain_transaction() as tx:
+            save_fetch_state(tx, source.id, decided.state.columns(), holder)
         return _quiet(source, decided)
     return _store_items(app, source, fetched, decided, now, holder)
 
 
 def store_ready(
-    app: Aggregator, ready: Sequence[tuple[WebSource, Fetched]], now: datetime
+    app: Aggregator,
+    ready: Sequence[tuple[WebSource, Fetched]],
+    now: datetime,
+    quiet: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> list[Ingested]:
     """Store sources fetched together: each with items in its own transaction, the states of
     the others (304, unchanged body, error) in one statement: a round where no source has
-    news writes once, not once per source (issue #22, ``bench_knews``)."""
+    news writes once, not once per source (issue #22, ``bench_knews``). Given ``quiet``,
+    those states are added to it instead, for the caller to store with other groups'
+    (``refresh_due``: one statement for the round)."""
     stored: list[Ingested] = []
-    quiet: list[tuple[int, dict[str, object]]] = []
+    states: list[tuple[int, dict[str, Any]]] = [] if quiet is None else quiet
     for source, fetched in ready:
         decided = _decide(app, source, fetched, now)
         if decided.quiet(fetched):
-            quiet.append((source.id, asdict(decided.state)))
+            states.append((source.id, decided.state.columns()))
             stored.append(_quiet(source, decided))
         else:
             stored.append(_store_items(app, source, fetched, decided, now))
-    if quiet:
-        with app.storage.transaction() as tx:
-            save_fetch_states(tx, quiet)
+    if quiet is None and states:
+        with app.storage.plain_transaction() as tx:
+            save_fetch_states(tx, states)
     return stored
 
 
@@ -200,7 +209,7 @@ def _store_items(
         fetched.data,
         decided.state.body_hash,
         now,
-        asdict(decided.state),
+        decided.state.columns(),
         analyses=fetched.analyses,
         holder=holder,
         pages=fulltext.PagePolicy(source.full_text, app.settings.full_text.below),
@@ -237,13 +246,17 @@ def refresh_due(
     app: Aggregator, now: datetime, force: bool, tally: Tally, only: WebSource | None = None
 ) -> None:
     """Fetch due web sources (or only ``only``, due or not) in parallel; write their results
-    serially, one transaction each."""
+    serially: each source with items in a transaction of its own as it is ready, the states
+    of the others all at once at the end (a source whose state is lost with a run killed
+    before then is due again, as it was)."""
     registry = app.storage.sources
-    registry.sync_config(app.settings.sources)
+    listed = registry.sync_config(app.settings.sources)
     if only is not None:
         due = [only]
+    elif force:
+        due = _forced(listed, now)
     else:
-        due = _forced(registry.all(), now) if force else registry.due(now)
+        due = registry.due(now)
     if not due:
         return
     settings = app.settings.fetch
@@ -260,17 +273,23 @@ def refresh_due(
             per_host=settings.per_host,
         )
         done = 0
+        quiet: list[tuple[int, dict[str, Any]]] = []  # the states of sources without items
         for ready in results:
-            # What is ready is written at once, and committed before waiting for more.
-            with app.storage.batch():
-                for ingested in store_ready(app, ready, now):
+            # What is ready is written at once, and committed before waiting for more; a
+            # group without a new body writes nothing until the end (no empty batch).
+            bodies = any(fetched.data is not None for _, fetched in ready)
+            with app.storage.batch() if bodies else nullcontext():
+                for ingested in store_ready(app, ready, now, quiet):
                     tally.add(ingested)
             done += len(ready)
             app.progress.step("sources", done, len(due), tally.summary())
+        if quiet:
+            with app.storage.plain_transaction() as tx:
+                save_fetch_states(tx, quiet)
         read_pages(app, client, now, tally)
 
 
-def read_pages(app: Aggregator, client: httpx.Client, now: datetime, tally: Tally) -> None:
+def read_pages(app: Aggregator, client: "httpx.Client", now: datetime, tally: Tally) -> None:
     """Read the article pages wanted by what was just stored (and earlier ones due again)."""
     pacer = fulltext.make_pacer(app.settings, app.sleep)
     run = fulltext.PageRun(app.storage, app.settings, lambda: app.topics, app.rng, pacer)

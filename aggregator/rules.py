@@ -27,8 +27,11 @@ def adopt_rules_if_empty(app: Aggregator) -> None:
 
     Ingest classifies every item with the current rules, so in a store that was
     empty nothing needs re-classifying at the first regeneration (which would
-    otherwise classify every item of a large first ingest a second time).
+    otherwise classify every item of a large first ingest a second time). Once recorded,
+    it stays: every later ingest knows that with one read, in no transaction (issue #22).
     """
+    if app.storage.meta(RULES_FINGERPRINT) is not None:
+        return
     with app.storage.transaction() as tx:
         if tx.get_meta(RULES_FINGERPRINT) is None and not tx.has_items():
             tx.set_meta(RULES_FINGERPRINT, rules_fingerprint(app.topics))

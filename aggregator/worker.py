@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from itertools import chain
+from typing import TYPE_CHECKING
 
-import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -49,6 +49,9 @@ from aggregator.store import changes, leases
 from aggregator.store.lock import RunLock
 from aggregator.tally import IngestReport, Tally
 from aggregator.types import RunKind, WebSource
+
+if TYPE_CHECKING:  # ingest.http imports httpx (issue #22: without its command line)
+    import httpx
 
 log = logging.getLogger("aggregator.worker")
 # Regenerations in a row while other workers keep changing items, before fetching again.
@@ -83,7 +86,7 @@ class Worker:
         self.next_seeds: datetime | None = None
         self.next_prune = clock() + daemon.PRUNE_DELAY
 
-    def scheduled_pass(self, client: httpx.Client) -> None:
+    def scheduled_pass(self, client: "httpx.Client") -> None:
         """One pass as the scheduler runs it: a busy or unreachable database waits for the next."""
         if self.stop.is_set():
             return
@@ -93,7 +96,7 @@ class Worker:
         except (AggregatorError, OperationalError) as error:
             log.error("worker pass failed: %s", _first_line(error))
 
-    def run_pass(self, client: httpx.Client) -> IngestReport:
+    def run_pass(self, client: "httpx.Client") -> IngestReport:
         started, timer = self.clock(), time.perf_counter()
         tally = Tally()
         self.fetch_due(client, tally)
@@ -121,7 +124,7 @@ class Worker:
                     self.next_prune = self.clock() + PRUNE_INTERVAL
         return report
 
-    def fetch_due(self, client: httpx.Client, tally: Tally) -> None:
+    def fetch_due(self, client: "httpx.Client", tally: Tally) -> None:
         """Claim and fetch batches of due sources until none is due (or stopping)."""
         settings = self.app.settings
         while not self.stop.is_set():
@@ -134,7 +137,7 @@ class Worker:
             self._fetch_batch(client, batch, now, tally)
 
     def _fetch_batch(
-        self, client: httpx.Client, batch: list[WebSource], now: datetime, tally: Tally
+        self, client: "httpx.Client", batch: list[WebSource], now: datetime, tally: Tally
     ) -> None:
         def fetch(source: WebSource) -> Fetched | None:
             if self.stop.is_set():
@@ -268,7 +271,7 @@ def run(
     worker = Worker(app, holder or worker_id(), stop, clock)
     failures: list[BaseException] = []
 
-    def scheduled(client: httpx.Client) -> None:
+    def scheduled(client: "httpx.Client") -> None:
         try:
             worker.scheduled_pass(client)
         except BaseException as error:  # a bug: re-raised in the main thread below
@@ -281,7 +284,7 @@ def run(
         executors={"default": ThreadPoolExecutor(max_workers=1)}, timezone="UTC"
     )
 
-    def schedule(client: httpx.Client, after: timedelta) -> None:
+    def schedule(client: "httpx.Client", after: timedelta) -> None:
         """The next pass, ``after`` the last one ended (so passes never overlap)."""
         when = utcnow() + after
         scheduler.add_job(scheduled, "date", run_date=when, args=[client], id="pass")

@@ -11,6 +11,7 @@ import pytest
 from freezegun import freeze_time
 
 from aggregator.cli import build_parser, main
+from aggregator.cli.parser import parser_for
 from aggregator.config import load_settings
 from aggregator.store import Storage
 from aggregator.store.lock import RunLock
@@ -26,6 +27,32 @@ def test_every_command_has_help_with_an_example() -> None:
     )
     for name, sub in subcommands.items():
         assert "example: aggregator" in sub.format_help(), name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-q", "update", "--force"],
+        ["--config", "status", "status", "--json"],  # a path named like a command
+        ["--conf", "update", "--log-format", "json", "items", "hide", "001.txt"],
+        ["sources", "add", "https://example.org/feed.xml", "--name", "Example"],
+        ["db", "current", "-v"],
+    ],
+)
+def test_the_parser_of_the_named_command_reads_it_as_every_commands_parser(
+    argv: list[str],
+) -> None:
+    parser = parser_for(argv)
+    assert len(parser._subparsers._group_actions[0].choices) == 1  # type: ignore[union-attr]
+    assert parser.parse_args(argv) == build_parser().parse_args(argv)
+
+
+def test_version_is_printed_by_a_parser_of_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = parser_for(["--version"])
+    assert parser._subparsers._group_actions[0].choices == {}  # type: ignore[union-attr]
+    with pytest.raises(SystemExit) as done:
+        parser.parse_args(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("aggregator ")
 
 
 def test_update_in_a_fresh_project_publishes_the_four_feeds(project: Path) -> None:

@@ -25,12 +25,14 @@ NOW = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
 
 
 @contextmanager
-def writes(storage: Storage) -> Iterator[list[str]]:
-    """The INSERT, UPDATE and DELETE statements sent to the database in the block."""
+def writes(
+    storage: Storage, kinds: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+) -> Iterator[list[str]]:
+    """The statements of ``kinds`` (INSERT, UPDATE and DELETE) sent to the database in the block."""
     sent: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        if statement.lstrip().split(None, 1)[0].upper() in kinds:
             sent.append(statement)
 
     event.listen(storage.engine, "before_cursor_execute", record)
@@ -70,6 +72,20 @@ def test_sync_config_writes_only_the_sources_whose_settings_changed(storage: Sto
     assert len(dropped) == 1
     c = registry.find(declared[2].url)
     assert c is not None and not c.enabled and c.disabled_reason == "no longer in the config file"
+
+
+def test_sync_config_gives_the_sources_as_stored_reading_them_again_only_after_a_write(
+    storage: Storage,
+) -> None:
+    declared = [SourceSetting(f"https://{n}.example/rss", None, None, True) for n in "ab"]
+    registry = storage.sources
+    assert [s.url for s in registry.sync_config(declared)] == [s.url for s in declared]
+    with writes(storage, ("SELECT",)) as read:
+        listed = registry.sync_config(declared)
+    assert len(read) == 1
+    assert listed == registry.all()
+    edited = [replace(declared[0], name="A"), declared[1]]
+    assert [s.name for s in registry.sync_config(edited)] == ["A", None]
 
 
 def test_sources_without_news_are_stored_in_one_statement(project: Path, database_url: str) -> None:
@@ -162,7 +178,7 @@ def test_an_update_where_every_source_answers_304_writes_their_states_and_its_lo
 
     server = FeedServer().start()
     try:
-        urls = [server.serve(f"/{name}.xml", conditional) for name in "abc"]
+        urls = [server.serve(f"/{name}.xml", conditional) for name in "abcdefgh"]
         app = open_app(project, database_url, "".join(f'[[sources]]\nurl = "{u}"\n' for u in urls))
         try:
             pipeline.update(app, NOW)
@@ -172,12 +188,12 @@ def test_an_update_where_every_source_answers_304_writes_their_states_and_its_lo
             app.close()
     finally:
         server.stop()
-    assert ingested.inputs_unchanged == 5 and published.current  # the 3 sources, the 2 seeds
+    assert ingested.inputs_unchanged == 10 and published.current  # the 8 sources, the 2 seeds
     tables = Counter(
         statement.split()[2 if statement.lstrip().startswith(("INSERT", "DELETE")) else 1]
         for statement in sent
     )
-    # The sources' states (one statement a group of them ready together: store_ready), the
-    # ingest's counters and its line in the run log; no regeneration, not even in the log.
+    # The sources' states (one statement for the round, however they came ready: refresh_due),
+    # the ingest's counters and its line in the run log; no regeneration, not even in the log.
     assert set(tables) == {"sources", "counters", "runs"}, sent
-    assert tables["sources"] <= len(urls) and tables["counters"] == tables["runs"] == 1
+    assert tables["sources"] == tables["counters"] == tables["runs"] == 1

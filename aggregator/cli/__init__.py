@@ -28,7 +28,7 @@ from aggregator.cli.output import (
     progress_line,
     reporting_errors,
 )
-from aggregator.cli.parser import build_parser
+from aggregator.cli.parser import build_parser, parser_for
 from aggregator.config import find_config, load_settings
 from aggregator.errors import AggregatorError, ConfigError, SchemaError
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
-    parser = build_parser()
+    parser = parser_for(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.quiet and is_summary(args):
         devnull = quiet.enter_context(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from aggregator.cli.options import Commands, group
 from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, reporting_errors
 from aggregator.config import find_config, load_settings
 from aggregator.errors import ConfigError
@@ -50,3 +51,26 @@ def run_db(args: argparse.Namespace) -> int:
         return reporting_errors(lambda: args.handler(storage, args))
     finally:
         storage.close()
+
+
+def add_db_command(commands: Commands) -> None:
+    """``aggregator db`` and its actions, in the parser (cli.parser)."""
+    add_action = group(
+        commands,
+        "db",
+        "the database schema: show its revision, migrate it",
+        "Show or migrate the database schema (Alembic revisions shipped inside).",
+        "aggregator db upgrade",
+    )
+    add_action(
+        "upgrade",
+        cmd_db_upgrade,
+        "migrate the database to this version's schema (creating it when empty)",
+        "aggregator db upgrade",
+    )
+    add_action(
+        "current",
+        cmd_db_current,
+        "show the database's schema revision; exit 1 when it needs `db upgrade`",
+        "aggregator db current",
+    )

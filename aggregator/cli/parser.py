@@ -1,7 +1,13 @@
-"""The argument parser: every command, its options, its --help with an example."""
+"""The argument parser: every command, its options, its --help with an example.
+
+``main`` builds the parser of the one command named on its command line (``parser_for``):
+every run of a short command paid for building all 26 commands' parsers (issue #22,
+``bench_cli``, ``bench_knews``); ``--version`` needs none. ``--help``, no command or a
+name that is no command build them all, so usage and errors are as before.
+"""
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from aggregator import __version__
@@ -20,94 +26,14 @@ from aggregator.cli.commands import (
     cmd_update,
     cmd_worker,
 )
-from aggregator.cli.db import cmd_db_current, cmd_db_upgrade
+from aggregator.cli.db import add_db_command
 from aggregator.cli.items import cmd_items_hide, cmd_items_remove, cmd_items_unhide
-from aggregator.cli.sources import (
-    cmd_sources_add,
-    cmd_sources_export,
-    cmd_sources_full_text,
-    cmd_sources_import,
-    cmd_sources_list,
-    cmd_sources_remove,
-)
-from aggregator.config import DEFAULT_FULL_TEXT, FULL_TEXT_MODES
+from aggregator.cli.options import Commands, add_global_options, command, global_options
+from aggregator.cli.sources import add_sources_command
 from aggregator.types import LabelSplit
 
 
-def _command(
-    group: "argparse._SubParsersAction[argparse.ArgumentParser]",
-    name: str,
-    handler: Callable[..., int] | None,  # given the Aggregator (db commands: the Storage)
-    help: str,
-    example: str,
-    description: str | None = None,
-) -> argparse.ArgumentParser:
-    """A sub-command whose --help describes it and ends with an example."""
-    sub = group.add_parser(
-        name,
-        parents=[_global_options()],
-        help=help,
-        description=description or help,
-        epilog=f"example: {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    if handler is not None:
-        sub.set_defaults(handler=handler)
-    return sub
-
-
-def _group(
-    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
-    name: str,
-    help: str,
-    description: str,
-    example: str,
-) -> Callable[..., argparse.ArgumentParser]:
-    """A command with actions of its own (``sources add``); adds an action when called."""
-    group = _command(commands, name, None, help, example, description)
-    actions = group.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
-    return partial(_command, actions)
-
-
-def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
-    """The options every command takes, before or after its name (README "Commands").
-
-    After the command they are parsed by the sub-command's own parser; their defaults
-    are suppressed there, so a sub-command never resets what was given before its name.
-    """
-    unset = {} if defaults else {"default": argparse.SUPPRESS}
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $AGGREGATOR_CONFIG, else config/aggregator.toml)",
-        **({"default": None} | unset),
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log progress details", **unset
-    )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="errors only: no log lines below error, no summary lines",
-        **unset,
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        help="json: one JSON object per line, for log shippers",
-        **({"default": "text"} | unset),
-    )
-
-
-def _global_options() -> argparse.ArgumentParser:
-    """A parent parser holding the global options, for every sub-command."""
-    options = argparse.ArgumentParser(add_help=False)
-    _add_global_options(options, defaults=False)
-    return options
-
-
-def build_parser() -> argparse.ArgumentParser:
+def _top_level() -> tuple[argparse.ArgumentParser, Commands]:
     parser = argparse.ArgumentParser(
         prog="aggregator",
         description="Aggregate Korean Peninsula news into one Atom feed per topic.",
@@ -115,14 +41,47 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"aggregator {__version__}")
-    _add_global_options(parser, defaults=True)
+    add_global_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    return parser, commands
 
-    add = partial(_command, commands)
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command."""
+    parser, commands = _top_level()
+    for add_command in _COMMANDS.values():
+        add_command(commands)
+    return parser
+
+
+# Global options that take a value: the word after them is no command's name.
+_VALUED = ("--config", "--log-format")
+
+
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the command ``argv`` names, alone; of every command when it names none
+    (module docstring)."""
+    words = iter(argv)
+    for word in words:
+        if "=" not in word and len(word) > 2 and any(v.startswith(word) for v in _VALUED):
+            next(words, None)  # the option's value (argparse takes "--conf" for "--config")
+        elif word == "--version":  # printed as it is parsed: no command is needed
+            return _top_level()[0]
+        elif word in ("-h", "--help"):
+            break
+        elif not word.startswith("-"):
+            if word not in _COMMANDS:
+                break
+            parser, commands = _top_level()
+            _COMMANDS[word](commands)
+            return parser
+    return build_parser()
+
+
+def _init(commands: Commands) -> None:
     initializing = commands.add_parser(
         "init",
-        parents=[_global_options()],
+        parents=[global_options()],
         help="create a working folder: config/ (settings, topic rules), seeds/, feeds/",
         description="Create a working folder for aggregator; refuses to overwrite files.",
         epilog="example: aggregator init ~/peninsula --examples",
@@ -134,28 +93,47 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also copy the two sample seed files and labelled examples for `evaluate`",
     )
-    update = add(
-        "update",
-        cmd_update,
-        "ingest seeds and due web sources, then regenerate changed feeds",
-        "aggregator update",
+
+
+def _fetching(sub: argparse.ArgumentParser) -> None:
+    """The options of update and ingest."""
+    sub.add_argument(
+        "--force", action="store_true", help="fetch every enabled source now, due or not"
     )
-    ingest = add(
-        "ingest",
-        cmd_ingest,
-        "ingest seeds and due web sources without publishing",
-        "aggregator ingest --force",
+    sub.add_argument(
+        "--source",
+        metavar="NAME_OR_URL",
+        help="only this web source, fetched now whether due or not (no seeds)",
     )
-    for sub in (update, ingest):
-        sub.add_argument(
-            "--force", action="store_true", help="fetch every enabled source now, due or not"
+
+
+def _update(commands: Commands) -> None:
+    _fetching(
+        command(
+            commands,
+            "update",
+            cmd_update,
+            "ingest seeds and due web sources, then regenerate changed feeds",
+            "aggregator update",
         )
-        sub.add_argument(
-            "--source",
-            metavar="NAME_OR_URL",
-            help="only this web source, fetched now whether due or not (no seeds)",
+    )
+
+
+def _ingest(commands: Commands) -> None:
+    _fetching(
+        command(
+            commands,
+            "ingest",
+            cmd_ingest,
+            "ingest seeds and due web sources without publishing",
+            "aggregator ingest --force",
         )
-    regenerate = add(
+    )
+
+
+def _regenerate(commands: Commands) -> None:
+    regenerate = command(
+        commands,
         "regenerate",
         cmd_regenerate,
         "regenerate feeds from the store (re-classifying if the rules changed)",
@@ -167,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show what the current rules would add to or drop from each feed; write nothing",
     )
-    evaluating = add(
+
+
+def _evaluate(commands: Commands) -> None:
+    evaluating = command(
+        commands,
         "evaluate",
         cmd_evaluate,
         "precision, recall and F1 of the topic rules on labelled examples (JSON Lines), per "
@@ -189,7 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list misclassified examples with the rule hits behind each wrong verdict",
     )
-    pruning = add(
+
+
+def _prune(commands: Commands) -> None:
+    pruning = command(
+        commands,
         "prune",
         cmd_prune,
         "remove stories older than retention.keep that no feed shows (their ids are remembered)",
@@ -198,21 +184,33 @@ def build_parser() -> argparse.ArgumentParser:
     pruning.add_argument(
         "--dry-run", action="store_true", help="list what would go; remove nothing"
     )
-    exporting_items = add(
+
+
+def _export(commands: Commands) -> None:
+    exporting_items = command(
+        commands,
         "export",
         cmd_export,
         "write every stored source and item as JSON Lines (a backup, or a move to PostgreSQL)",
         "aggregator export --output backup.jsonl",
     )
     exporting_items.add_argument("--output", metavar="FILE", help="write here instead of stdout")
-    importing_items = add(
+
+
+def _import(commands: Commands) -> None:
+    importing_items = command(
+        commands,
         "import",
         cmd_import,
         "load an export into an empty database, with the same published ids",
         "aggregator --config /srv/agg/config/aggregator.toml import backup.jsonl",
     )
     importing_items.add_argument("file", metavar="FILE.jsonl")
-    status = add(
+
+
+def _status(commands: Commands) -> None:
+    status = command(
+        commands,
         "status",
         cmd_status,
         "health: items per topic, last runs, failing inputs; exit 1 when something needs "
@@ -220,7 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         "aggregator status --json",
     )
     status.add_argument("--json", action="store_true", help="JSON for scripts and monitoring")
-    explain = add(
+
+
+def _explain(commands: Commands) -> None:
+    explain = command(
+        commands,
         "explain",
         cmd_explain,
         "show why an item is or is not in each topic",
@@ -229,8 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "item", metavar="ITEM", help="entry id, seed file name, link or title words"
     )
-    items = add(
-        "items", cmd_items, "list stored items with their topics", "aggregator items --json"
+
+
+def _items(commands: Commands) -> None:
+    items = command(
+        commands,
+        "items",
+        cmd_items,
+        "list stored items with their topics",
+        "aggregator items --json",
     )
     items.add_argument("--topic", metavar="ID", help="only items in this topic")
     items.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -240,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only stories whose title or text holds every word (Korean too), newest first",
     )
     items.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    add_edit = partial(_command, items.add_subparsers(dest="items_command", metavar="ACTION"))
+    add_edit = partial(command, items.add_subparsers(dest="items_command", metavar="ACTION"))
     for action, handler, help_text in (
         ("hide", cmd_items_hide, "take an item out of every feed; it stays stored"),
         ("unhide", cmd_items_unhide, "put a hidden item back into the feeds"),
@@ -249,110 +258,65 @@ def build_parser() -> argparse.ArgumentParser:
         add_edit(action, handler, help_text, f"aggregator items {action} 001.txt").add_argument(
             "item", metavar="ID", help="entry id, link, or key (a seed file's name, a guid)"
         )
-    add_action = _group(
-        commands,
-        "sources",
-        "manage web sources (RSS, Atom, JSON Feed)",
-        "Manage web sources; those declared in the config file are listed too.",
-        "aggregator sources add https://example.org/feed.xml --interval 30m",
-    )
 
-    listing = add_action("list", cmd_sources_list, "sources and health", "aggregator sources list")
-    listing.add_argument("--json", action="store_true", help="JSON for scripts")
-    adding = add_action(
-        "add",
-        cmd_sources_add,
-        "follow a feed: fetched once first, and found through the page's "
-        '<link rel="alternate"> when URL is a web page',
-        "aggregator sources add https://example.org/feed.xml --name Example --interval 30m",
-    )
-    adding.add_argument("url", metavar="URL", help="a feed, or a web page that links its feed")
-    adding.add_argument("--no-check", action="store_true", help="add it without fetching it first")
-    adding.add_argument("--category", metavar="FOLDER", help="a folder for it (OPML export)")
-    adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
-    adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
-    adding.add_argument(
-        "--full-text",
-        choices=FULL_TEXT_MODES,
-        default=DEFAULT_FULL_TEXT,
-        help="read each entry's article page: never, auto (when the entry's text is shorter "
-        "than full_text.below characters; the default) or always",
-    )
-    full_text = add_action(
-        "full-text",
-        cmd_sources_full_text,
-        "when to read a source's article pages (never, auto or always)",
-        "aggregator sources full-text https://example.org/feed.xml always",
-    )
-    full_text.add_argument("source", metavar="URL_OR_NAME")
-    full_text.add_argument("mode", choices=FULL_TEXT_MODES)
-    removing = add_action(
-        "remove",
-        cmd_sources_remove,
-        "stop following a source (its items are deleted)",
-        "aggregator sources remove https://example.org/feed.xml",
-    )
-    removing.add_argument("source", metavar="URL_OR_NAME")
-    importing = add_action(
-        "import",
-        cmd_sources_import,
-        "follow every feed listed in an OPML file",
-        "aggregator sources import subscriptions.opml",
-    )
-    importing.add_argument("file", metavar="FILE.opml")
-    exporting = add_action(
-        "export",
-        cmd_sources_export,
-        "write the enabled sources as OPML 2.0",
-        "aggregator sources export --output sources.opml",
-    )
-    exporting.add_argument("--output", metavar="FILE", help="write here instead of stdout")
-    running = add(
+
+def _listening(sub: argparse.ArgumentParser) -> None:
+    """The options of daemon and serve."""
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+
+
+def _daemon(commands: Commands) -> None:
+    running = command(
+        commands,
         "daemon",
         cmd_daemon,
         "run the scheduler in the foreground until SIGINT/SIGTERM",
         "aggregator daemon --serve --port 8080",
     )
     running.add_argument("--serve", action="store_true", help="also serve the feeds over HTTP")
-    add(
+    _listening(running)
+
+
+def _worker(commands: Commands) -> None:
+    command(
+        commands,
         "worker",
         cmd_worker,
         "fetch due web sources with other workers on one PostgreSQL database (claims with "
         "leases), regenerate and prune in one place at a time; until SIGINT/SIGTERM",
         "aggregator --config /srv/aggregator/config/aggregator.toml worker",
     )
-    serving = add(
-        "serve",
-        cmd_serve,
-        "serve the feeds folder over HTTP (ETag, gzip, HTML pages, OPML)",
-        "aggregator serve --host 0.0.0.0 --port 8080",
-    )
-    for sub in (running, serving):
-        sub.add_argument(
-            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+
+
+def _serve(commands: Commands) -> None:
+    _listening(
+        command(
+            commands,
+            "serve",
+            cmd_serve,
+            "serve the feeds folder over HTTP (ETag, gzip, HTML pages, OPML)",
+            "aggregator serve --host 0.0.0.0 --port 8080",
         )
-        sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    _add_db_commands(commands)
-    return parser
+    )
 
 
-def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    add_action = _group(
-        commands,
-        "db",
-        "the database schema: show its revision, migrate it",
-        "Show or migrate the database schema (Alembic revisions shipped inside).",
-        "aggregator db upgrade",
-    )
-    add_action(
-        "upgrade",
-        cmd_db_upgrade,
-        "migrate the database to this version's schema (creating it when empty)",
-        "aggregator db upgrade",
-    )
-    add_action(
-        "current",
-        cmd_db_current,
-        "show the database's schema revision; exit 1 when it needs `db upgrade`",
-        "aggregator db current",
-    )
+# Every command by name, in the order --help lists them.
+_COMMANDS: dict[str, Callable[[Commands], None]] = {
+    "init": _init,
+    "update": _update,
+    "ingest": _ingest,
+    "regenerate": _regenerate,
+    "evaluate": _evaluate,
+    "prune": _prune,
+    "export": _export,
+    "import": _import,
+    "status": _status,
+    "explain": _explain,
+    "items": _items,
+    "sources": add_sources_command,
+    "daemon": _daemon,
+    "worker": _worker,
+    "serve": _serve,
+    "db": add_db_command,
+}

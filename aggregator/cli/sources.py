@@ -10,9 +10,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aggregator.cli.options import Commands, group
 from aggregator.cli.output import EXIT_INPUT_FAILED, EXIT_OK, UsageError
 from aggregator.clock import utcnow
-from aggregator.config import parse_duration
+from aggregator.config import DEFAULT_FULL_TEXT, FULL_TEXT_MODES, parse_duration
 from aggregator.types import WebSource
 
 if TYPE_CHECKING:
@@ -24,9 +25,7 @@ def _when(value: datetime | None) -> str:
 
 
 def cmd_sources_list(app: Aggregator, args: argparse.Namespace) -> int:
-    registry = app.storage.sources
-    registry.sync_config(app.settings.sources)
-    listed = registry.all()
+    listed = app.storage.sources.sync_config(app.settings.sources)
     if args.json:
         print(json.dumps([_source_json(s) for s in listed], ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -174,3 +173,65 @@ def cmd_sources_export(app: Aggregator, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(document.decode("utf-8"))
     return EXIT_OK
+
+
+def add_sources_command(commands: Commands) -> None:
+    """``aggregator sources`` and its actions, in the parser (cli.parser)."""
+    add_action = group(
+        commands,
+        "sources",
+        "manage web sources (RSS, Atom, JSON Feed)",
+        "Manage web sources; those declared in the config file are listed too.",
+        "aggregator sources add https://example.org/feed.xml --interval 30m",
+    )
+
+    listing = add_action("list", cmd_sources_list, "sources and health", "aggregator sources list")
+    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    adding = add_action(
+        "add",
+        cmd_sources_add,
+        "follow a feed: fetched once first, and found through the page's "
+        '<link rel="alternate"> when URL is a web page',
+        "aggregator sources add https://example.org/feed.xml --name Example --interval 30m",
+    )
+    adding.add_argument("url", metavar="URL", help="a feed, or a web page that links its feed")
+    adding.add_argument("--no-check", action="store_true", help="add it without fetching it first")
+    adding.add_argument("--category", metavar="FOLDER", help="a folder for it (OPML export)")
+    adding.add_argument("--name", metavar="N", help="a name to show instead of the feed's title")
+    adding.add_argument("--interval", metavar="DURATION", help="how often to fetch, e.g. 30m")
+    adding.add_argument(
+        "--full-text",
+        choices=FULL_TEXT_MODES,
+        default=DEFAULT_FULL_TEXT,
+        help="read each entry's article page: never, auto (when the entry's text is shorter "
+        "than full_text.below characters; the default) or always",
+    )
+    full_text = add_action(
+        "full-text",
+        cmd_sources_full_text,
+        "when to read a source's article pages (never, auto or always)",
+        "aggregator sources full-text https://example.org/feed.xml always",
+    )
+    full_text.add_argument("source", metavar="URL_OR_NAME")
+    full_text.add_argument("mode", choices=FULL_TEXT_MODES)
+    removing = add_action(
+        "remove",
+        cmd_sources_remove,
+        "stop following a source (its items are deleted)",
+        "aggregator sources remove https://example.org/feed.xml",
+    )
+    removing.add_argument("source", metavar="URL_OR_NAME")
+    importing = add_action(
+        "import",
+        cmd_sources_import,
+        "follow every feed listed in an OPML file",
+        "aggregator sources import subscriptions.opml",
+    )
+    importing.add_argument("file", metavar="FILE.opml")
+    exporting = add_action(
+        "export",
+        cmd_sources_export,
+        "write the enabled sources as OPML 2.0",
+        "aggregator sources export --output sources.opml",
+    )
+    exporting.add_argument("--output", metavar="FILE", help="write here instead of stdout")

@@ -5,10 +5,10 @@ the autodiscovery convention every browser and reader follows).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import httpx
 from lxml import etree, html
 
 from aggregator.config import FetchSettings
@@ -16,6 +16,9 @@ from aggregator.errors import InputError
 from aggregator.ingest.feeds import parse_feed
 from aggregator.ingest.http import fetch, make_client
 from aggregator.types import SourceData
+
+if TYPE_CHECKING:  # ingest.http imports httpx (issue #22: without its command line)
+    import httpx
 
 FEED_TYPES = frozenset(
     {
@@ -81,7 +84,7 @@ def find_feed(settings: FetchSettings, url: str, zone: ZoneInfo, now: datetime) 
 
 
 def _read(
-    client: httpx.Client, settings: FetchSettings, url: str, zone: ZoneInfo, now: datetime
+    client: "httpx.Client", settings: FetchSettings, url: str, zone: ZoneInfo, now: datetime
 ) -> tuple[SourceData | None, str, bytes]:
     """The parsed feed (None when the body is no feed), the URL the body came from, the body."""
     result = fetch(client, url, settings)

@@ -18,11 +18,13 @@ from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from aggregator import HOMEPAGE, __version__
 from aggregator.config import FetchSettings
+from aggregator.optional_imports import without
 from aggregator.types import FetchOutcome
+
+with without("click"):  # httpx's command line
+    import httpx
 
 USER_AGENT = f"aggregator/{__version__} (+{HOMEPAGE})"
 ACCEPT = (
@@ -110,13 +112,18 @@ def make_client(settings: FetchSettings) -> httpx.Client:
         write=settings.read_timeout.total_seconds(),
         pool=settings.deadline.total_seconds(),
     )
-    return httpx.Client(
-        timeout=timeout,
-        follow_redirects=False,
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=settings.workers * 2),
-        verify=TrustOnFirstHandshake(),
-    )
+    with without("trio"):  # imported by httpcore, which the first client made imports
+        return httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            limits=httpx.Limits(max_connections=settings.workers * 2),
+            verify=TrustOnFirstHandshake(),
+        )
 
 
 def fetch(

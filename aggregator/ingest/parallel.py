@@ -7,17 +7,16 @@ main process writes what is ready to the database. Workers start from a clean
 interpreter (forkserver), never as a fork of a process with threads running.
 They run at a lower priority than the main process: its one writer is what a
 first ingest waits for, so when all want a core, the writer gets it. The parser and
-the analysis are imported by the first body to parse (a round of 304s needs neither).
+the analysis are imported by the first body to parse, and multiprocessing when the
+workers start (a round of 304s needs none of them).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +25,9 @@ from zoneinfo import ZoneInfo
 from aggregator.errors import InputError
 from aggregator.types import InputLimits, SourceData
 
-if TYPE_CHECKING:  # the rules are read (and classify imported) when first used
+if TYPE_CHECKING:  # imported when first used: the pool (multiprocessing), the rules (classify)
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from aggregator import classify
     from aggregator.analysis import ItemAnalysis
 
@@ -112,6 +113,9 @@ class WorkerPool:
     def submit(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         with self._starting:
             if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 log.debug("parsing on %d worker processes", self._workers)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self._workers,

@@ -10,13 +10,15 @@ and the pause are passed in, so tests need not wait.
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-import httpx
-
 from aggregator.config import FetchSettings
 from aggregator.ingest.http import USER_AGENT, fetch
+
+if TYPE_CHECKING:  # ingest.http imports httpx (issue #22: without its command line)
+    import httpx
 
 
 def host_of(url: str) -> str:
@@ -67,7 +69,7 @@ class RobotsVerdict:
 class RobotsRules:
     """Each host's robots.txt, fetched at most once per run (one per host at a time)."""
 
-    def __init__(self, client: httpx.Client, settings: FetchSettings, pacer: HostPacer) -> None:
+    def __init__(self, client: "httpx.Client", settings: FetchSettings, pacer: HostPacer) -> None:
         self.client, self.settings, self.pacer = client, settings, pacer
         self._parsers: dict[str, RobotFileParser | RobotsVerdict] = {}
         self._locks: dict[str, threading.Lock] = {}

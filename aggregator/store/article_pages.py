@@ -11,12 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
-from aggregator.fingerprints import pack
 from aggregator.store import changes
 from aggregator.store.dialect import OneOf
-from aggregator.store.engine import Database
+from aggregator.store.engine import Database, Transaction
 from aggregator.store.schema import item_pages, items, sources
-from aggregator.store.writes import StoreTransaction
 
 PENDING, USED, FAILED = "pending", "used", "failed"
 
@@ -67,7 +65,7 @@ class PageRead:
     error: str | None = None
 
 
-def want(tx: StoreTransaction, wanted: Sequence[WantedPage]) -> None:
+def want(tx: Transaction, wanted: Sequence[WantedPage]) -> None:
     """Ask for these items' pages, replacing what was read for an earlier version of each."""
     if not wanted:
         return
@@ -87,7 +85,7 @@ def want(tx: StoreTransaction, wanted: Sequence[WantedPage]) -> None:
     )
 
 
-def forget(tx: StoreTransaction, item_ids: Iterable[int]) -> None:
+def forget(tx: Transaction, item_ids: Iterable[int]) -> None:
     """Drop what was read for items whose entry changed and no longer wants its page."""
     ids = list(item_ids)
     if ids:
@@ -176,7 +174,7 @@ _COUNT_FAILURES = (
 )
 
 
-def record(tx: StoreTransaction, reads: Sequence[tuple[PageRead, int]]) -> list[bool]:
+def record(tx: Transaction, reads: Sequence[tuple[PageRead, int]]) -> list[bool]:
     """Write what page reads came to, each ``(read, its item's source id)``; for each, False
     when its entry changed meanwhile (nothing written for it).
 
@@ -224,7 +222,7 @@ def record(tx: StoreTransaction, reads: Sequence[tuple[PageRead, int]]) -> list[
 
 
 def set_item_text_fields(
-    tx: StoreTransaction,
+    tx: Transaction,
     item_id: int,
     slots: tuple[int, ...] | None,
     *,
@@ -237,6 +235,8 @@ def set_item_text_fields(
     The content hash is left as the entry made it: the next read of an unchanged
     entry is still no change.
     """
+    from aggregator.fingerprints import pack
+
     values: dict[str, object] = {"signature": pack(slots) if slots else None}
     if title:
         values["title"] = title
@@ -249,7 +249,7 @@ def set_item_text_fields(
         tx.remembered.pop(item_id, None)  # its signature changed
 
 
-def alone_in_story(tx: StoreTransaction, item_id: int) -> bool:
+def alone_in_story(tx: Transaction, item_id: int) -> bool:
     """Whether the item is its own story with no other member (so it may still join one)."""
     members = tx.connection.execute(
         select(func.count()).select_from(items).where(items.c.story_id == item_id)

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -94,6 +94,12 @@ class Database:
         """
         with self._connection() as (connection, remembered):
             yield Transaction(connection, remembered)
+
+    def plain_transaction(self) -> AbstractContextManager[Transaction]:
+        """``transaction`` as this class makes it, whatever a subclass makes instead: for
+        writes that need only the connection (the sources' politeness state), which a
+        round that stores no item then makes without loading the item writes (issue #22)."""
+        return Database.transaction(self)
 
     @contextmanager
     def _connection(self) -> Iterator[tuple[Connection, dict[int, tuple[int, bytes]] | None]]:

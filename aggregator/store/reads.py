@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Select, exists, func, or_, select
 
-from aggregator.store.schema import item_topics, items, sources
+from aggregator.store.schema import item_topics, items, meta, sources
 from aggregator.types import Enclosure, Report, StoredItem
 
 
@@ -256,3 +256,9 @@ def failing_sources(engine: Engine) -> list[tuple[str, str]]:
             .order_by(sources.c.key)
         )
         return [(row.key, row.last_error) for row in rows]
+
+
+def meta_value(engine: Engine, key: str) -> str | None:
+    """A value kept in the meta table, without a transaction (``StoreTransaction.get_meta``)."""
+    with engine.connect() as connection:
+        return connection.execute(select(meta.c.value).where(meta.c.key == key)).scalar()

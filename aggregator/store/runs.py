@@ -39,7 +39,7 @@ def add_counts(database: Database, counts: dict[str, int]) -> None:
     rows = [{"name": n, "value": a} for n, a in sorted(counts.items()) if a]
     if not rows:
         return
-    with database.transaction() as tx:
+    with database.plain_transaction() as tx:
         tx.connection.execute(counter_upsert(database.dialect, add=True), rows)
 
 
@@ -57,7 +57,7 @@ def counts(database: Database) -> dict[str, int]:
 
 
 def record_run(database: Database, run: RunRecord) -> None:
-    with database.transaction() as tx:
+    with database.plain_transaction() as tx:
         values = {**asdict(run), "failures": "\n".join(run.failures)}
         tx.connection.execute(insert(runs).values(**values))
 

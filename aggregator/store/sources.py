@@ -125,7 +125,7 @@ class SourceRegistry:
             raise AggregatorError(
                 f"another source is named {label!r} ({twins[0].url}); choose another --name"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(
                 insert(sources).values(
                     key=url,
@@ -166,7 +166,7 @@ class SourceRegistry:
                 f"{source.label} ({source.url}) is declared in the config file: delete its "
                 "[[sources]] table there (or set enabled = false), then run update"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(delete(sources).where(sources.c.id == source.id))
         return source
 
@@ -181,13 +181,13 @@ class SourceRegistry:
                 f"source {source.url} is declared in the config file: set full_text in its "
                 "[[sources]] table"
             )
-        with self.storage.transaction() as tx:
+        with self.storage.plain_transaction() as tx:
             tx.connection.execute(
                 update(sources).where(sources.c.id == source.id).values(full_text=mode)
             )
         return replace(source, full_text=mode)
 
-    def sync_config(self, declared: Sequence[SourceSetting]) -> None:
+    def sync_config(self, declared: Sequence[SourceSetting]) -> list[WebSource]:
         """Make the stored config-declared sources match the config file.
 
         A source declared in the file is added or updated; one no longer declared is
@@ -195,12 +195,20 @@ class SourceRegistry:
         Only rows that differ from the file are written: every run starts here, and
         rewriting all of them was most of a run's writes when no source had news
         (issue #22, ``bench_knews``).
+
+        Returns every web source as stored after it (``all``): the list it compared with,
+        read again only when it wrote (a forced round reads the table once).
         """
         existing = self.all()
+        by_url: dict[str, WebSource] = {}
+        for source in existing:  # the first source (by id) whose first or current URL it is
+            by_url.setdefault(source.key, source)
+            by_url.setdefault(source.url, source)
         declared_urls = {s.url for s in declared}
-        with self.storage.transaction() as tx:
+        written = False
+        with self.storage.plain_transaction() as tx:
             for setting in declared:
-                known = next((s for s in existing if setting.url in (s.key, s.url)), None)
+                known = by_url.get(setting.url)
                 seconds = int(setting.interval.total_seconds()) if setting.interval else None
                 values: dict[str, Any] = {
                     "name": setting.name,
@@ -220,6 +228,7 @@ class SourceRegistry:
                     )
                     values["title"] = setting.name or setting.url
                     tx.connection.execute(insert(sources).values(**values))
+                    written = True
                     continue
                 if (known.disabled_reason or "").startswith(GONE_MARK):
                     del values["enabled"], values["disabled_reason"]
@@ -228,6 +237,7 @@ class SourceRegistry:
                 tx.connection.execute(
                     update(sources).where(sources.c.id == known.id).values(**values)
                 )
+                written = True
             for source in existing:
                 still_declared = source.key in declared_urls or source.url in declared_urls
                 if source.origin == "config" and source.enabled and not still_declared:
@@ -236,6 +246,8 @@ class SourceRegistry:
                         .where(sources.c.id == source.id)
                         .values(enabled=False, disabled_reason="no longer in the config file")
                     )
+                    written = True
+        return self.all() if written else existing
 
 
 def _declared_values(source: WebSource) -> dict[str, Any]:

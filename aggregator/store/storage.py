@@ -15,6 +15,7 @@ SQLite (WAL mode, foreign keys on) is the default; PostgreSQL is the other datab
 the schema and its migrations are tested on.
 """
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import OperationalError
 
 from aggregator.errors import AggregatorError
-from aggregator.store import changes, migrate, reads, runs, search
+from aggregator.store import changes, migrate, reads, runs
 from aggregator.store.engine import Database
 from aggregator.store.reads import ItemText
 from aggregator.store.retry import is_transient
@@ -66,10 +67,10 @@ class Storage(Database):
             with super().remembering_candidates():
                 yield
         finally:
-            # Imported here, as StoreTransaction is: reading commands never load the writer.
-            from aggregator.store.candidates import forget_signatures
-
-            forget_signatures()
+            # Imported with the writes, which reading commands and rounds that store no
+            # item never load: then there is nothing to let go (issue #22).
+            if (candidates := sys.modules.get("aggregator.store.candidates")) is not None:
+                candidates.forget_signatures()
 
     @contextmanager
     def transaction(self) -> Iterator["StoreTransaction"]:
@@ -104,6 +105,8 @@ class Storage(Database):
 
     def search(self, words: Sequence[str], topic_id: str | None, limit: int) -> list[StoredItem]:
         """Up to ``limit`` stories whose title or text holds every word, newest first."""
+        from aggregator.store import search  # items --search only
+
         ids = search.matching_story_ids(self.engine, words, topic_id, limit)
         return reads.items_by_id(self.engine, ids)
 
@@ -124,6 +127,9 @@ class Storage(Database):
     def failing_sources(self) -> list[tuple[str, str]]:
         """(source key, last error) of every source whose last attempt failed."""
         return reads.failing_sources(self.engine)
+
+    def meta(self, key: str) -> str | None:
+        return reads.meta_value(self.engine, key)
 
     # Counters and the run log (runs.py).
 
