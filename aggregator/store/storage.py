@@ -80,6 +80,7 @@ class Storage(Database):
         """
         # The writes (and the fingerprints they key stories by) load with the first
         # transaction: `aggregator status` and the other reading commands never open one.
+        from aggregator.store import search
         from aggregator.store.writes import StoreTransaction
 
         with self._connection() as (connection, remembered):
