@@ -16,7 +16,6 @@ from aggregator.containment import (
     holds,
     link_host,
     named_alike,
-    opinion,
     revised,
     version,
     versions,
@@ -30,6 +29,7 @@ from aggregator.fingerprints import (
     story_keys,
     title_numbers,
 )
+from aggregator.headlines import opinion
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData, ItemWrite, KnownItem, Report, StoryCandidate
 
@@ -238,7 +238,7 @@ def matching_stories(
     share of both, as different write-ups of one event do), or they are one outlet's
     flash and its full version (``containment.versions``). Or, the item's ``link`` and
     the candidate's naming different outlets, published within WRITE_UP_WINDOW, neither
-    an opinion piece (``containment.opinion``), their headlines share a quarter of their
+    an opinion piece (``headlines.opinion``), their headlines share a quarter of their
     grams and one text holds less of the other within half a day (``containment.written_up``),
     or their headlines and text beginnings name the event alike (``containment.named_alike``);
     or, opinion or not, one text is the other's under another headline

@@ -6,10 +6,13 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from aggregator import dedup
 from aggregator.containment import (
     CONTAINED,
     COPIED,
+    ENDED_TITLE,
     FIGURES_HELD,
     FLASH_HELD,
     KEPT_HEADLINE_WINDOW,
@@ -26,6 +29,7 @@ from aggregator.containment import (
     version,
 )
 from aggregator.fingerprints import body_shingles, containment, title_grams
+from aggregator.headlines import opinion
 from aggregator.types import ItemData
 from tests import corpus
 
@@ -145,6 +149,28 @@ def test_another_outlets_template_report_of_the_next_day_stays_apart() -> None:
     assert not _same(_item("wire", headline, first, 0), _item("daily", later, second, 24))
 
 
+@pytest.mark.parametrize(
+    ("title", "is_opinion"),
+    [
+        ("[사설] 경찰국 신설, 서두를 일 아니다", True),
+        ("[기자들의 시선] 시위대가 접수한 대통령궁", True),
+        ("[팔면봉] 여야, 당사 건물주 되고 외", True),
+        ("[오늘과 내일/김기자] 여름휴가가 남긴 것", True),
+        ("시민이 경찰을 존중해야 하는 이유[광화문에서/김기자]", True),
+        ("[속보] 尹대통령, 경찰 집단반발에 “중대한 기강문란”", False),
+        ("[단독] 초대 경찰국장에 김순호 유력", False),
+        ("[포토] 경찰청 앞 근조화환", False),
+        ("이상민 장관 편지 공개 [전문]", False),
+    ],
+)
+def test_opinion_pieces_are_told_by_their_column_label_before_or_after_the_headline(
+    title: str, is_opinion: bool
+) -> None:
+    """A column's label (the knews-rss outlets' own, before the headline or after it) makes
+    an opinion piece, which joins no other outlet's write-up; a version label does not."""
+    assert opinion(title, "https://daily.example/news/1") is is_opinion
+
+
 def _named_in(first: tuple[str, str], second: tuple[str, str]) -> float:
     """The share of the first headline's words and names in the second's headline and lead."""
     mine, theirs = version(*first), version(*second)
@@ -180,6 +206,43 @@ def test_other_outlets_naming_one_event_alike_within_a_day_are_one_story() -> No
     assert not _same(report, _item("paper", *other, 25))
     assert not _same(report, _item("daily", *other, 3, number=2))
     assert not _same(report, _item("news", *reaction, 3))
+
+
+def test_other_outlets_ending_headlines_on_one_event_within_half_a_day_are_one_story() -> None:
+    """Two outlets' Korean teasers of one announcement (written for this test), too short to
+    compare and naming it apart (under NAMED_ALIKE), each end a clause of their headlines on
+    what was done ("선정"), found in the other's headline or text: one story within half a
+    day, from other outlets. A reaction setting the scene with the event ("…선정에") and
+    ending on its own news ("환영"), or a follow-up ending on its own ("의혹 제기"), with
+    as much of the headline alike, stays apart."""
+    teaser = (
+        "부산 해양박물관 설계 당선작 ‘바다의 창’ 선정…2027년 개관 목표",
+        "시는 9일 심사 결과를 공개했다. 공사는 내년에 시작한다···",
+    )
+    other = (
+        "부산시, 해양박물관 설계 공모 당선작 발표…‘바다의 창’ 선정",
+        "북항에 들어설 전시시설의 밑그림이 9일 정해졌다.",
+    )
+    reaction = (
+        "해양박물관 설계 당선작 ‘바다의 창’ 선정에…지역 시민사회 “환영”",
+        "지역 단체들은 성명을 내고 반겼다.",
+    )
+    follow_up = (
+        "부산 해양박물관 설계 당선작 ‘바다의 창’…건축계 표절 의혹 제기",
+        "해외 건축물을 베꼈다는 주장이 나왔다.",
+    )
+    mine = version(*teaser)
+    for pair in (other, reaction, follow_up):
+        assert jaccard(mine.grams, version(*pair).grams) >= ENDED_TITLE
+        assert min(_named_in(teaser, pair), _named_in(pair, teaser)) < NAMED_ALIKE
+        assert _held(teaser[1], pair[1]) < OTHER_WRITE_UP_TEXT
+    report = _item("daily", *teaser, 0)
+    window = WRITTEN_UP_WINDOW / timedelta(hours=1)
+    assert _same(report, _item("paper", *other, window))
+    assert not _same(report, _item("paper", *other, window + 0.5))
+    assert not _same(report, _item("daily", *other, 3, number=2))
+    assert not _same(report, _item("paper", *reaction, 3))
+    assert not _same(report, _item("paper", *follow_up, 3))
 
 
 def test_headlines_of_spaced_scripts_are_not_judged_by_their_words_in_the_text() -> None:

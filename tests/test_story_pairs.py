@@ -116,8 +116,9 @@ def test_same_story_on_held_out_real_pairs() -> None:
     # Floors at what this version reaches (issue #18 wants 0.95 and 0.75). Copies: 0.928
     # of the 825 pairs' held-out third (0.878 before a full version stating its flash's
     # first sentence joined it; the tune misses left: flashes without a text that a later
-    # flash corrects, an updated toll, a quoted remark's headline). Write-ups 0.678 (0.701
+    # flash corrects, an updated toll, a quoted remark's headline). Write-ups 0.713 (0.678
+    # before other outlets' headlines ending alike joined, containment.ended_alike; 0.701
     # when other outlets' items a day apart joined at 40% of the text, with next-day
     # follow-ups).
     assert held_out["copies recall"] >= 0.92
-    assert held_out["write-up recall"] >= 0.67
+    assert held_out["write-up recall"] >= 0.71
