@@ -215,7 +215,11 @@ class Version:
         return text_grams(f"{self.title}\n{lead}")
 
 
+@lru_cache(maxsize=1024)
 def version(title: str, body: str) -> Version:
+    """An item's ``Version``, once (with what its cached properties work out): a writer
+    compares the same candidates with each new item of a source, and each new item with
+    the source's others (issue #22)."""
     return Version(title_grams(title), is_version(title), body, title)
 
 
@@ -337,6 +341,12 @@ def written_up(mine: Version, theirs: Version, apart: timedelta) -> bool:
     return _text_held(mine, theirs) >= OTHER_WRITE_UP_TEXT or (
         alike >= ENDED_TITLE and ended_alike(mine, theirs)
     )
+
+
+def clear_caches() -> None:
+    """Let go of the versions kept for one ingest's comparisons (with their texts' grams
+    and shingles) before the regeneration needs memory, as ``fingerprints.clear_caches``."""
+    version.cache_clear()
 
 
 def ended_alike(mine: Version, theirs: Version) -> bool:

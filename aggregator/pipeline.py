@@ -77,10 +77,11 @@ def _ingest(
     if only is None:
         ingest_seeds(app, now, tally)
     refresh_due(app, now, force, tally, only)
-    # Memory for the regeneration that follows: the shingles kept for this ingest's
-    # comparisons. A round that compared nothing never imported fingerprints (issue #22).
-    if (fingerprints := sys.modules.get("aggregator.fingerprints")) is not None:
-        fingerprints.clear_caches()
+    # Memory for the regeneration that follows: the shingles and versions kept for this
+    # ingest's comparisons. A round that compared nothing never imported them (issue #22).
+    for name in ("aggregator.fingerprints", "aggregator.containment"):
+        if (module := sys.modules.get(name)) is not None:
+            module.clear_caches()
     duration_ms = round((time.perf_counter() - timer) * 1000)
     report = record_ingest(app, tally, now, now + timedelta(milliseconds=duration_ms), duration_ms)
     log.info(

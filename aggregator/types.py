@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 
 class SourceKind(StrEnum):
@@ -235,9 +236,13 @@ class ItemWrite:
     content_hash: str
 
 
-@dataclass(frozen=True)
-class StoryCandidate:
-    """A stored item from another source that might tell the same story."""
+class StoryCandidate(NamedTuple):
+    """A stored item from another source that might tell the same story.
+
+    A NamedTuple, not a frozen dataclass: a writer builds one for each new item's every
+    candidate and each pair of a source's items sharing a band key (over a thousand per
+    source of 50), and a frozen dataclass's ``__init__`` cost four times as much (issue #22).
+    """
 
     item_id: int
     story_id: int

@@ -188,9 +188,10 @@ def _same_story_pairs(inserts: tuple[Planned, ...], threshold: float) -> list[tu
             by_key.setdefault(key, []).append(n)
     later: dict[int, set[int]] = {}
     for group in by_key.values():
-        for n in group:
-            if after := {m for m in group if m > n}:
-                later.setdefault(n, set()).update(after)
+        # In ascending order, as enumerated: each item's later ones follow it (a key all of
+        # a source's items share made testing every pair the pairs' largest cost, issue #22).
+        for place, n in enumerate(group[:-1]):
+            later.setdefault(n, set()).update(group[place + 1 :])
     # Each item's slot values once, however many of the others it is compared with.
     values = {
         m: full_slot_values(slots)

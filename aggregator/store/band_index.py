@@ -28,6 +28,7 @@ MAX_STORY_CANDIDATES = 20
 # recently wanted forgotten first: a bound on the writer's memory (issue #22; RESULTS.md).
 REMEMBERED_CANDIDATES = 5_000
 
+_NOTHING_SHARED: frozenset[str] = frozenset()
 _CANDIDATE_COLUMNS = ("id", "signature", "published", "title", "content_html", "link")
 _SIGNATURES = select(*(items.c[name] for name in _CANDIDATE_COLUMNS)).where(
     OneOf(items.c.id, "ids")
@@ -50,12 +51,22 @@ def _spans(
     return spans
 
 
-def _sharing(
-    member_sets: dict[int, set[int]], named: tuple[int | None, ...], heads: Sequence[int]
-) -> list[tuple[str, set[int]]]:
-    """The items having each of a new item's named keys, and any of its heads' keys."""
-    found = [(n, member_sets.get(key, set())) for n, key in zip(NAMED_KEYS, named, strict=True)]
-    return [*found, ("head", set().union(*(member_sets.get(key, ()) for key in heads)))]
+def _shared(
+    member_sets: dict[int, set[int]],
+    named: tuple[int | None, ...],
+    heads: Sequence[int],
+    best: list[int],
+) -> dict[int, frozenset[str]]:
+    """Which of a new item's named keys, and whether any of its heads' keys, each of its
+    ``best`` candidates has (``StoryCandidate.shared``); those having none are left out
+    (most are: a set asked of each kind of key, not the kinds asked of each candidate)."""
+    having = [(n, member_sets.get(key)) for n, key in zip(NAMED_KEYS, named, strict=True)]
+    having.append(("head", set().union(*(member_sets.get(key, ()) for key in heads))))
+    names: dict[int, list[str]] = {}
+    for name, holders in having:
+        for item in holders.intersection(best) if holders else ():
+            names.setdefault(item, []).append(name)
+    return {item: frozenset(found) for item, found in names.items()}
 
 
 class BandIndex(Transaction):
@@ -111,11 +122,11 @@ class BandIndex(Transaction):
                     *signature_slots(signature),
                     published,
                     headline,
-                    frozenset(name for name, items in sharing if item in items),
+                    shared.get(item, _NOTHING_SHARED),
                     body,
                     link,
                 )
-                for sharing in (_sharing(member_sets, keys, head),)
+                for shared in (_shared(member_sets, keys, head, best),)
                 for item in best
                 for story, signature, published, headline, body, link in (rows[item],)
             ]
@@ -145,10 +156,14 @@ class BandIndex(Transaction):
         """Index new items' band keys (item id -> its keys and its publication date), in one
         statement."""
         rows = [
-            (key, item, epoch_seconds(published))
+            (key, item, epoch)
             for item, (keys, published) in bands.items()
+            for epoch in (epoch_seconds(published),)
             for key in set(keys)
         ]
+        # In the index's order: each row lands next to the one before it, on a page just
+        # written, not on one read again from disk (issue #22: a tenth less time inserting).
+        rows.sort()
         insert_rows(self.connection, item_bands, rows)
 
     def set_bands(
