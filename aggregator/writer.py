@@ -119,9 +119,10 @@ def store_source(
             tx.set_topics(write.id, dict(analysis.topics))
             written.append((write.id, write, analysis, False))
         ids, merged = _insert_new(app, tx, source_id, plan.inserts, identities, now)
+        new = [(i, write, a, True) for i, (write, a) in zip(ids, plan.inserts, strict=True)]
         if pages is not None:
-            new = [(i, write, a, True) for i, (write, a) in zip(ids, plan.inserts, strict=True)]
             fulltext.note_writes(tx, pages, written + new)
+        tx.index_search({i: (write.item.title, a.body) for i, write, a, _ in written + new})
     return Stored(len(plan.inserts), len(plan.updates), merged)
 
 

@@ -115,9 +115,10 @@ sources = Table(
     Index("ix_sources_due", "kind", "enabled", "next_fetch"),
 )
 
-# Search (migration 0011_item_search), outside this metadata since SQLAlchemy cannot
-# declare them: on SQLite, the FTS5 table ``items_search`` (and the shadow tables FTS5
-# keeps beside it) with the triggers that fill it; on PostgreSQL, a GIN index on this
+# Search (migrations 0011_item_search and 0015_plain_text_search), outside this metadata
+# since SQLAlchemy cannot declare them: on SQLite, the FTS5 table ``items_search`` (and
+# the shadow tables FTS5 keeps beside it), ``items_search_pending`` (items not yet indexed)
+# and the triggers that mark them (store/search.py); on PostgreSQL, a GIN index on this
 # expression, which the search query repeats word for word so the planner uses it.
 SEARCH_TABLES = ("items_search",)
 SEARCH_INDEX = "ix_items_search"

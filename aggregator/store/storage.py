@@ -80,10 +80,14 @@ class Storage(Database):
         """
         # The writes (and the fingerprints they key stories by) load with the first
         # transaction: `aggregator status` and the other reading commands never open one.
+        from aggregator.store import search
         from aggregator.store.writes import StoreTransaction
 
         with self._connection() as (connection, remembered):
             yield StoreTransaction(connection, remembered)
+            # Items the block wrote without handing over their text (an import, a title
+            # from an article page): searchable once committed, like the writer's.
+            search.index_pending(connection, {})
 
     # Reads for publishing, status and explain (reads.py).
 

@@ -7,14 +7,14 @@ a statement object costs more than running it on SQLite.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from aggregator.fingerprints import global_key_hash, link_hash, pack
-from aggregator.store import changes
+from aggregator.store import changes, search
 from aggregator.store.band_index import BandIndex
 from aggregator.store.dialect import OneOf, executemany, insert_rows
 from aggregator.store.schema import item_topics, items, meta, sources
@@ -258,6 +258,11 @@ class StoreTransaction(BandIndex):
         self.connection.execute(_UPDATE_ITEM, {"item": write.id, **_item_values(write, slots)})
         if self.remembered is not None:
             self.remembered.pop(write.id, None)  # its signature changed
+
+    def index_search(self, texts: Mapping[int, tuple[str, str]]) -> None:
+        """Make the items this transaction wrote searchable (``search.index_pending``);
+        ``texts``: item id -> title and plain text, for those whose text is at hand."""
+        search.index_pending(self.connection, texts)
 
     def add_topics(self, topics: dict[int, dict[str, float]]) -> None:
         """Record new items' topic assignments (item id -> topic -> score), in one statement."""
