@@ -181,11 +181,6 @@ class Version:
         return text_grams(_ATTRIBUTION.sub("", bare_title(self.title), count=1))
 
     @cached_property
-    def clause_ends(self) -> frozenset[str]:
-        """The grams its headline's clauses end on (``headlines.clause_ends``)."""
-        return clause_ends(self.title)
-
-    @cached_property
     def opening(self) -> frozenset[bytes]:
         """The shingles of its text's beginning, byline and notice aside."""
         return frozenset(head_shingles(self.body))
@@ -197,19 +192,23 @@ class Version:
 
     @property
     def listing(self) -> bool:
-        """Whether it is a list of stories (its text opens with a bullet) or of personnel
-        notices (its headline says so): anchored matches, not worth caching."""
+        """Whether it lists stories (its text opens with ▲) or personnel notices (its headline)."""
         return bool(_LISTING.match(self.body) or _PERSONNEL_COLUMN.match(self.title))
+
+    @cached_property
+    def cleaned(self) -> str:
+        """Its text without the outlet's notice: a flash's may be nothing else."""
+        return clean_body(self.body)
 
     @cached_property
     def first_sentence(self) -> frozenset[str]:
         """The grams of its text's first sentence, dateline and notice aside."""
-        return text_grams(first_sentence(clean_body(self.body)))
+        return text_grams(first_sentence(self.cleaned))
 
     @cached_property
     def beginning(self) -> frozenset[str]:
         """The grams of its headline and its text's first FULL_CHARS characters."""
-        return text_grams(f"{self.title}\n{clean_body(self.body)[:FULL_CHARS]}")
+        return text_grams(f"{self.title}\n{self.cleaned[:FULL_CHARS]}")
 
     @cached_property
     def told(self) -> frozenset[str]:
@@ -285,7 +284,7 @@ def _expanded(flash: Version, full: Version, apart: timedelta) -> bool:
     if apart > VERSION_WINDOW and not flash.reported <= full.reported:
         return False
     stated = flash.first_sentence
-    if not clean_body(flash.body).strip():  # a flash without text states its headline
+    if not flash.cleaned.strip():  # a flash without text states its headline
         if not title_numbers(flash.title) <= title_numbers(full.title):
             return False  # its figures are one part of what the later item rounds up
         stated = flash.reported
@@ -352,9 +351,10 @@ def written_up(mine: Version, theirs: Version, apart: timedelta) -> bool:
 
 
 def clear_caches() -> None:
-    """Let go of the versions kept for one ingest's comparisons (with their texts' grams
-    and shingles) before the regeneration needs memory, as ``fingerprints.clear_caches``."""
+    """Let go of the versions and headlines' clause ends kept for one ingest's comparisons
+    before the regeneration needs memory, as ``fingerprints.clear_caches``."""
     version.cache_clear()
+    clause_ends.cache_clear()
 
 
 def ended_alike(mine: Version, theirs: Version) -> bool:
@@ -363,7 +363,7 @@ def ended_alike(mine: Version, theirs: Version) -> bool:
     spaces (where it was measured; a spaced headline's last word is a common one)."""
     if min(len(mine.named_pairs), len(theirs.named_pairs)) < MIN_NAMED_PAIRS:
         return False
-    return bool(mine.clause_ends & theirs.told) and bool(theirs.clause_ends & mine.told)
+    return all(clause_ends(a.title) & b.told for a, b in ((mine, theirs), (theirs, mine)))
 
 
 @lru_cache(maxsize=8192)

@@ -5,8 +5,8 @@
     store_fetched   in the one writing thread: after_fetch (pure) decides the source's
                     politeness state; the state and the items go in one transaction
     store_ready     the same for sources fetched together; the states of those without
-                    items (304s, errors) go in one statement, one for the whole round
-                    in refresh_due
+                    items (304s, errors) are gathered for the round
+    store_quiet     writes those states in one statement, at the end of refresh_due
 
 ``update``, the daemon and ``aggregator worker`` all refresh sources through these.
 The parser and the writer are imported by the first source with a new body: a round
@@ -169,26 +169,28 @@ def store_ready(
     app: Aggregator,
     ready: Sequence[tuple[WebSource, Fetched]],
     now: datetime,
-    quiet: list[tuple[int, dict[str, Any]]] | None = None,
+    quiet: list[tuple[int, dict[str, Any]]],
 ) -> list[Ingested]:
-    """Store sources fetched together: each with items in its own transaction, the states of
-    the others (304, unchanged body, error) in one statement: a round where no source has
-    news writes once, not once per source (issue #22, ``bench_knews``). Given ``quiet``,
-    those states are added to it instead, for the caller to store with other groups'
-    (``refresh_due``: one statement for the round)."""
+    """Store sources fetched together, each with items in its own transaction; the states of
+    the others (304, unchanged body, error) are added to ``quiet``, for ``store_quiet`` to
+    write with other groups' in one statement: a round where no source has news writes
+    once, not once per source (issue #22, ``bench_knews``)."""
     stored: list[Ingested] = []
-    states: list[tuple[int, dict[str, Any]]] = [] if quiet is None else quiet
     for source, fetched in ready:
         decided = _decide(app, source, fetched, now)
         if decided.quiet(fetched):
-            states.append((source.id, decided.state.columns()))
+            quiet.append((source.id, decided.state.columns()))
             stored.append(_quiet(source, decided))
         else:
             stored.append(_store_items(app, source, fetched, decided, now))
-    if quiet is None and states:
-        with app.storage.plain_transaction() as tx:
-            save_fetch_states(tx, states)
     return stored
+
+
+def store_quiet(app: Aggregator, quiet: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write the states ``store_ready`` gathered of sources without items, in one statement."""
+    if quiet:
+        with app.storage.plain_transaction() as tx:
+            save_fetch_states(tx, quiet)
 
 
 def _store_items(
@@ -283,9 +285,7 @@ def refresh_due(
                     tally.add(ingested)
             done += len(ready)
             app.progress.step("sources", done, len(due), tally.summary())
-        if quiet:
-            with app.storage.plain_transaction() as tx:
-                save_fetch_states(tx, quiet)
+        store_quiet(app, quiet)
         read_pages(app, client, now, tally)
 
 

@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, insert
 
 from aggregator import pipeline
 from aggregator.ingest.http import FetchResult
-from aggregator.refresh import Fetched, store_ready
+from aggregator.refresh import Fetched, store_quiet, store_ready
 from aggregator.store import Storage, article_pages
 from aggregator.store.article_pages import FAILED, PENDING, PageRead, WantedPage
 from aggregator.store.schema import items
@@ -106,7 +107,9 @@ def test_sources_without_news_are_stored_in_one_statement(project: Path, databas
             (gone, Fetched(FetchResult(FetchOutcome.GONE, gone.url, 410))),
         ]  # fmt: skip
         with writes(app.storage) as sent:
-            stored = store_ready(app, ready, NOW)
+            states: list[tuple[int, dict[str, Any]]] = []
+            stored = store_ready(app, ready, NOW, states)
+            store_quiet(app, states)
         assert len(sent) == 1
         assert [i.unchanged for i in stored] == [True, True, False, False]
         assert [i.failure.subject if i.failure else None for i in stored] == [

@@ -36,15 +36,23 @@ def searcher(config: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., 
     return found
 
 
-def test_search_finds_stories_by_title_and_text_words_korean_included(
+@pytest.fixture
+def searching(
     project: Path,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
+) -> tuple[list[str], Callable[..., list[str]]]:
+    """The project on each database: its config arguments and its ``searcher``."""
     monkeypatch.setenv("AGGREGATOR_DATABASE_URL", database_url)
-    config = ["--config", str(project / "config" / "aggregator.toml")]
-    found = searcher(project / "config" / "aggregator.toml", capsys)
+    config = project / "config" / "aggregator.toml"
+    return ["--config", str(config)], searcher(config, capsys)
+
+
+def test_search_finds_stories_by_title_and_text_words_korean_included(
+    project: Path, searching: tuple[list[str], Callable[..., list[str]]]
+) -> None:
+    config, found = searching
 
     shutil.copy(DATA / "seeds" / "generic_korean.txt", project / "seeds" / "korean.txt")
     assert main([*config, "-q", "update"]) == 0
@@ -124,14 +132,9 @@ def _markup_seed(project: Path, text: str) -> None:
 
 
 def test_search_finds_the_text_of_items_not_their_markup_and_follows_edits(
-    project: Path,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    project: Path, searching: tuple[list[str], Callable[..., list[str]]]
 ) -> None:
-    monkeypatch.setenv("AGGREGATOR_DATABASE_URL", database_url)
-    config = ["--config", str(project / "config" / "aggregator.toml")]
-    found = searcher(project / "config" / "aggregator.toml", capsys)
+    config, found = searching
     title = "Harbour cranes idle as dockworkers strike"
     _markup_seed(project, "Container ships queued outside the port of Rotterdam.")
     assert main([*config, "-q", "update"]) == 0
