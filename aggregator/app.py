@@ -86,7 +86,11 @@ class Aggregator:
         """
         read = rules_digest(settings.topics_dir) if rules else None
         topics = load_rules(settings.topics_dir) if rules else None
-        storage = Storage(settings.database_url, busy_timeout=settings.busy_timeout.total_seconds())
+        storage = Storage(
+            settings.database_url,
+            busy_timeout=settings.busy_timeout.total_seconds(),
+            page_cache=settings.page_cache,
+        )
         try:
             with_retries(
                 storage.initialize,

@@ -124,6 +124,7 @@ class Settings:
     lock_wait: timedelta
     retry_for: timedelta
     busy_timeout: timedelta
+    page_cache: int | None  # SQLite's, bytes per connection; None: sized by the store
     daemon: DaemonSettings
     fetch: FetchSettings
     sources: tuple[SourceSetting, ...]
@@ -214,22 +215,16 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         "dedup", "status", "retention", "worker", "limits", "full_text",
     }  # fmt: skip
     top = _Table(path, raw, "", sections)
-    storage = top.table("storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout"})
+    storage = top.table(
+        "storage", {"path", "url", "lock_wait", "retry_for", "busy_timeout", "page_cache_mb"}
+    )
     seeds = top.table("seeds", {"folder"})
     topics = top.table("topics", {"folder"})
     publish = top.table(
         "publish",
-        {
-            "folder",
-            "base_url",
-            "id_authority",
-            "title",
-            "max_entries",
-            "hub",
-            "to_database",
-            "full_text",
-        },  # fmt: skip
-    )
+        {"folder", "base_url", "id_authority", "title", "max_entries", "hub", "to_database",
+         "full_text"},
+    )  # fmt: skip
     hub = publish.text("hub", "") or None
     if hub is not None and not re.match(r"^https?://[^/]+", hub):
         raise ConfigError(path, "publish.hub", "must be an absolute http(s) URL")
@@ -276,6 +271,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         lock_wait=storage.duration("lock_wait", "60s"),
         retry_for=storage.duration("retry_for", "60s"),
         busy_timeout=storage.duration("busy_timeout", "5s"),
+        page_cache=_page_cache(storage),
         daemon=DaemonSettings(
             ingest_interval=daemon.duration("ingest_interval", "15m"),
             regenerate_interval=daemon.duration("regenerate_interval", "1h"),
@@ -289,6 +285,17 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         full_text=_full_text_settings(top, publish.get("full_text", bool, False)),
         limits=_limits(top),
     )
+
+
+def _page_cache(storage: _Table) -> int | None:
+    """``storage.page_cache_mb``, in bytes: "auto" (the default) is None."""
+    value = storage.data.get("page_cache_mb", "auto")
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problem = 'must be "auto" or a whole number of megabytes (at least 1)'
+        raise ConfigError(storage.path, storage.key("page_cache_mb"), problem)
+    return value * 1024 * 1024
 
 
 def _limits(top: _Table) -> InputLimits:

@@ -75,6 +75,10 @@ def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
         ('[[sources]]\nurl = "http://a/"\nevery = "1h"\n', "sources[0].every", "unknown"),
         ('[fetch]\nmin_interval = "2d"\n', "fetch.min_interval", "longer than fetch.max"),
         ("[fetch]\nworkers = 0\n", "fetch.workers", "at least 1"),
+        ("[storage]\npage_cache_mb = 0\n", "storage.page_cache_mb", '"auto" or a whole number'),
+        ('[storage]\npage_cache_mb = "big"\n', "storage.page_cache_mb", "of megabytes"),
+        ("[storage]\npage_cache_mb = 1.5\n", "storage.page_cache_mb", "of megabytes"),
+        ("[storage]\npage_cache_mb = true\n", "storage.page_cache_mb", "of megabytes"),
     ],
 )
 def test_invalid_settings_name_file_key_and_problem(

@@ -15,6 +15,32 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 # The size of SQLite's log that starts a checkpoint (see _sqlite_pragmas).
 SQLITE_CHECKPOINT_PAGES = 10_000
+# SQLite's page cache when the setting is "auto" (``page_cache_bytes``): SQLite's own
+# default (2,000 KiB) up to a store of SMALL_STORE bytes, then PAGE_CACHE_SHARE of the
+# file up to PAGE_CACHE_CAP.
+SQLITE_DEFAULT_CACHE = 2_000 * 1024
+SMALL_STORE = 256 * 1024 * 1024
+PAGE_CACHE_SHARE = 16
+PAGE_CACHE_CAP = 256 * 1024 * 1024
+
+
+def page_cache_bytes(store_bytes: int, setting: int | None) -> int:
+    """The page cache for a connection to a SQLite file of ``store_bytes``: ``setting``
+    (bytes) if set, else ("auto") SQLite's default for a small store and a share of a
+    large one's size, capped.
+
+    An ingest into a large store writes band keys and items' hashes at random places in
+    indexes far larger than the default cache, so every insert read its pages again from
+    the file, and each batch's pages overflowed the cache into the log before its commit;
+    a cache holding a good part of those indexes keeps them (issue #22, RESULTS.md). A
+    small store gains nothing from more (a new store's first update, whose peak memory
+    counts, starts empty).
+    """
+    if setting is not None:
+        return setting
+    if store_bytes <= SMALL_STORE:
+        return SQLITE_DEFAULT_CACHE
+    return max(SQLITE_DEFAULT_CACHE, min(PAGE_CACHE_CAP, store_bytes // PAGE_CACHE_SHARE))
 
 
 def _use_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
@@ -34,7 +60,9 @@ def _use_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
             time.sleep(0.02)
 
 
-def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: object) -> None:
+def _sqlite_pragmas(
+    busy_timeout: float, page_cache: int | None, dbapi_connection: object, _record: object
+) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # busy_timeout makes a briefly locked database wait instead of failing at once.
     cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
@@ -47,6 +75,11 @@ def _sqlite_pragmas(busy_timeout: float, dbapi_connection: object, _record: obje
     # sources into the database once instead of after nearly every source. A larger
     # page cache bought no speed for its memory (tests/benchmarks/RESULTS.md, bench_pipeline).
     cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+    # The file's size as SQLite counts it (the log's pages not yet copied back aside).
+    pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+    page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+    kib = page_cache_bytes(pages * page_size, page_cache) // 1024
+    cursor.execute(f"PRAGMA cache_size=-{kib}")  # negative: in KiB, not pages
     cursor.close()
 
 
@@ -64,7 +97,11 @@ class Transaction:
 class Database:
     """Opens the database and hands out transactions; knows nothing of the tables."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout: float = 5.0, page_cache: int | None = None
+    ) -> None:
+        """``page_cache``: SQLite's page cache per connection, in bytes; None sizes it by
+        the store (``page_cache_bytes``)."""
         self.url = url
         # pool_pre_ping: after a PostgreSQL restart, pooled connections are dead;
         # each checkout tests its connection and replaces a dead one.
@@ -72,7 +109,7 @@ class Database:
         # This thread's batch (.connection) and remembered candidates (.remembered).
         self._local = threading.local()
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout))
+            event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout, page_cache))
 
     @property
     def dialect(self) -> str:

@@ -38,8 +38,10 @@ if TYPE_CHECKING:  # imported where a transaction opens: reading commands never 
 class Storage(Database):
     """Opens the database, creates or checks its schema, and hands out transactions."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
-        super().__init__(url, busy_timeout=busy_timeout)
+    def __init__(
+        self, url: str, *, busy_timeout: float = 5.0, page_cache: int | None = None
+    ) -> None:
+        super().__init__(url, busy_timeout=busy_timeout, page_cache=page_cache)
         changes.watch(self.engine)
 
     @property
