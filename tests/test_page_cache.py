@@ -13,6 +13,7 @@ from aggregator.store import Storage
 from aggregator.store.engine import (
     PAGE_CACHE_CAP,
     SMALL_STORE,
+    SQLITE_CHECKPOINT_PAGES,
     SQLITE_DEFAULT_CACHE,
     page_cache_bytes,
 )
@@ -48,6 +49,11 @@ def _cache_kib(storage: Storage) -> int:
         return -connection.execute(text("PRAGMA cache_size")).scalar_one()
 
 
+def _checkpoint_pages(storage: Storage) -> int:
+    with storage.engine.connect() as connection:
+        return connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+
+
 def test_connections_get_the_cache_the_settings_say(tmp_path: Path) -> None:
     auto = Storage(f"sqlite:///{tmp_path / 'auto.db'}")
     auto.initialize()
@@ -56,6 +62,9 @@ def test_connections_get_the_cache_the_settings_say(tmp_path: Path) -> None:
     try:
         assert _cache_kib(auto) == SQLITE_DEFAULT_CACHE // 1024
         assert _cache_kib(set_) == 64 * 1024
+        # The log is checkpointed when it holds as much as the cache, 40 MB at least.
+        assert _checkpoint_pages(auto) == SQLITE_CHECKPOINT_PAGES
+        assert _checkpoint_pages(set_) == 64 * MB // 4096
     finally:
         auto.close()
         set_.close()

@@ -72,14 +72,17 @@ def _sqlite_pragmas(
     # An ingest writes band keys and item hashes at random places in their indexes, so
     # each source's transaction dirties pages all over them. Checkpointing once the log
     # holds 10,000 pages (40 MB; the default is 1,000) copies a page dirtied by many
-    # sources into the database once instead of after nearly every source. A larger
-    # page cache bought no speed for its memory (tests/benchmarks/RESULTS.md, bench_pipeline).
-    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+    # sources into the database once instead of after nearly every source; in a large
+    # store, whose batches each dirty more pages than that, once the log holds as much as
+    # the page cache (issue #22: 200 × 50 into 200,000 items wrote 2.6 GB and read 1.5 GB
+    # with a checkpoint every 10,000 pages, 2.1 GB and 1.0 GB with one every 65,536).
     # The file's size as SQLite counts it (the log's pages not yet copied back aside).
     pages = cursor.execute("PRAGMA page_count").fetchone()[0]
     page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
-    kib = page_cache_bytes(pages * page_size, page_cache) // 1024
-    cursor.execute(f"PRAGMA cache_size=-{kib}")  # negative: in KiB, not pages
+    cache = page_cache_bytes(pages * page_size, page_cache)
+    cursor.execute(f"PRAGMA cache_size=-{cache // 1024}")  # negative: in KiB, not pages
+    checkpoint = max(SQLITE_CHECKPOINT_PAGES, cache // page_size)
+    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
     cursor.close()
 
 
