@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from aggregator.collector import collect_less
 from aggregator.errors import InputError
 from aggregator.types import InputLimits, SourceData
 
@@ -48,7 +47,6 @@ def _start_worker(topics: tuple[classify.Topic, ...]) -> None:
     global _topics
     _topics = topics
     os.nice(WORKER_NICENESS)
-    collect_less()
 
 
 Analyses = dict[tuple[str, str], "ItemAnalysis"]
