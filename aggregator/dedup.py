@@ -15,11 +15,9 @@ from aggregator.containment import (
     copied,
     holds,
     link_host,
-    named_alike,
     revised,
     version,
     versions,
-    written_up,
 )
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
@@ -32,6 +30,7 @@ from aggregator.fingerprints import (
 from aggregator.headlines import opinion
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData, ItemWrite, KnownItem, Report, StoryCandidate
+from aggregator.writeups import written_alike
 
 
 def entry_id(authority: str, source_key: str, item_key: str) -> str:
@@ -288,11 +287,10 @@ def matching_stories(
                 heads_meet="head" in shared,
             )
             or (
-                apart <= WRITE_UP_WINDOW
-                and not mine_opinion
+                not mine_opinion
                 and _other_outlets(mine_outlet, candidate.link)
                 and not opinion(candidate.title, candidate.link)
-                and (written_up(held, theirs, apart) or named_alike(held, theirs))
+                and written_alike(held, theirs, apart)
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
             or versions(held, theirs, (link, candidate.link), candidate.published - published)

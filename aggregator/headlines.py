@@ -48,6 +48,13 @@ def opinion(title: str, link: str | None) -> bool:
     return bool(_OPINION_LABEL.search(title) or _OPINION_PATH.search(path))
 
 
+def last_clause_end(title: str) -> frozenset[str]:
+    """What a headline's last clause ends on (``clause_ends`` of that clause alone)."""
+    clauses = _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
+    said = [clause for clause in clauses if clause.strip()]
+    return clause_ends(said[-1]) if said else frozenset()
+
+
 @lru_cache(maxsize=8192)
 def clause_ends(title: str) -> frozenset[str]:
     """The gram each clause of a headline ends on (labels aside): its last word of two
