@@ -39,6 +39,8 @@ _SCENE_PARTICLE = re.compile(r"(?:에|에서|에게|에도|엔)$")
 # A label after a headline ("[공식]", "[KSOI]", "(종합)"): not what a clause ends on.
 _TRAILING_LABEL = re.compile(r"\s*[\[【(〈<][^\]】)〉>]{1,20}[\]】)〉>]\s*$")
 _TITLE_WORD = re.compile(r"[^\W_]+")
+# A clause ending on "등" (and others) lists items: a roundup names several events.
+_LISTED = re.compile(r"\s등\W*$")
 
 
 def opinion(title: str, link: str | None) -> bool:
@@ -49,10 +51,13 @@ def opinion(title: str, link: str | None) -> bool:
 
 
 def last_clause_end(title: str) -> frozenset[str]:
-    """What a headline's last clause ends on (``clause_ends`` of that clause alone)."""
+    """What a headline's last clause ends on (``clause_ends`` of that clause alone), none
+    when it ends on a list ("…우수기관 선정 등": a roundup of several items)."""
     clauses = _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
     said = [clause for clause in clauses if clause.strip()]
-    return clause_ends(said[-1]) if said else frozenset()
+    if not said or _LISTED.search(said[-1]):
+        return frozenset()
+    return clause_ends(said[-1])
 
 
 @lru_cache(maxsize=8192)
