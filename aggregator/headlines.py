@@ -41,6 +41,9 @@ _TRAILING_LABEL = re.compile(r"\s*[\[【(〈<][^\]】)〉>]{1,20}[\]】)〉>]\s*
 _TITLE_WORD = re.compile(r"[^\W_]+")
 # A clause ending on "등" (and others) lists items: a roundup names several events.
 _LISTED = re.compile(r"\s등\W*$")
+# Where last words were measured: Korean. A Chinese clause is one "word" whose first
+# characters are not where it ends.
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def opinion(title: str, link: str | None) -> bool:
@@ -51,13 +54,13 @@ def opinion(title: str, link: str | None) -> bool:
 
 
 def last_clause_end(title: str) -> frozenset[str]:
-    """What a headline's last clause ends on (``clause_ends`` of that clause alone), none
-    when it ends on a list ("…우수기관 선정 등": a roundup of several items)."""
+    """What a headline's last clause ends on (``clause_ends`` of that clause alone) if it is
+    a Korean word, none when it ends on a list ("…우수기관 선정 등": a roundup of items)."""
     clauses = _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
     said = [clause for clause in clauses if clause.strip()]
     if not said or _LISTED.search(said[-1]):
         return frozenset()
-    return clause_ends(said[-1])
+    return frozenset(end for end in clause_ends(said[-1]) if _HANGUL.match(end))
 
 
 @lru_cache(maxsize=8192)
