@@ -13,8 +13,9 @@ from aggregator.containment import (
     jaccard,
     version,
 )
-from aggregator.headlines import last_clause_end
+from aggregator.headlines import last_clause_end, opinion
 from aggregator.types import ItemData
+from aggregator.writeups import PRINT_NAMED, PRINT_TITLE, PRINT_WINDOW
 
 AT = datetime(2025, 6, 9, 1, tzinfo=UTC)
 HOURS = WRITTEN_UP_WINDOW / timedelta(hours=1)
@@ -98,3 +99,41 @@ def test_headlines_in_chinese_end_on_no_word() -> None:
     assert jaccard(version(*easing).grams, version(*wages).grams) >= WRITE_UP_TITLE
     assert last_clause_end(easing[0]) == last_clause_end(wages[0]) == frozenset()
     assert not _same(_item("wire", *easing, 0), _item("paper", *wages, 1))
+
+
+def test_a_print_edition_of_the_day_before_ending_on_one_word_is_one_story() -> None:
+    """Other outlets' write-ups 20 hours apart (a paper's print edition): headlines ending
+    on "선정", sharing PRINT_TITLE of their grams, each naming PRINT_NAMED of the other's
+    pairs in its headline and lead (under NAMED_ALIKE on one side). One story within
+    PRINT_WINDOW, not past it."""
+    first = ("해양박물관 설계 공모 당선작 발표…북항에 ‘바다의 창’ 선정", DECISION[1])
+    second = ("부산시, 해양박물관 밑그림 확정…설계 당선작 ‘바다의 창’ 선정", OTHER[1])
+    assert PRINT_TITLE <= jaccard(version(*first).grams, version(*second).grams) < ENDED_TITLE
+    shares = (_covered(first, second), _covered(second, first))
+    assert PRINT_NAMED <= min(shares) < NAMED_ALIKE
+    report = _item("daily", *first, 0)
+    assert _same(report, _item("paper", *second, 20))
+    window = PRINT_WINDOW / timedelta(hours=1)
+    assert not _same(report, _item("paper", *second, window + 0.5))
+
+
+def test_a_day_apart_a_headline_naming_much_the_other_does_not_stays_apart() -> None:
+    """A longer headline ending on the same word, most of whose pairs the other item does
+    not name (under PRINT_NAMED; the next day's weather under the same words, in the knews
+    replay): one story within half a day, not 20 hours apart."""
+    short = ("부산 해양박물관 설계 당선작 ‘바다의 창’ 선정", DECISION[1])
+    longer = (
+        "해양박물관 내년 초 착공 앞두고 전시 밑그림 확정…설계 당선작 ‘바다의 창’ 선정",
+        OTHER[1],
+    )
+    assert jaccard(version(*short).grams, version(*longer).grams) >= PRINT_TITLE
+    assert _covered(longer, short) < PRINT_NAMED
+    report = _item("daily", *short, 0)
+    assert _same(report, _item("paper", *longer, 3))
+    assert not _same(report, _item("paper", *longer, 20))
+
+
+def test_a_health_column_is_an_opinion_piece() -> None:
+    """sports.khan's health column ("[헬스토피아]") discusses a subject, and joins no other
+    outlet's feature on it."""
+    assert opinion("[헬스토피아] 렌즈 끼고 물놀이, 괜찮을까?", "https://sports.example/1")
