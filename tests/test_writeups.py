@@ -113,8 +113,8 @@ def test_a_print_edition_of_the_day_before_ending_on_one_word_is_one_story() -> 
     assert PRINT_NAMED <= min(shares) < NAMED_ALIKE
     report = _item("daily", *first, 0)
     assert _same(report, _item("paper", *second, 20))
-    window = PRINT_WINDOW / timedelta(hours=1)
-    assert not _same(report, _item("paper", *second, window + 0.5))
+    assert _same(report, _item("paper", *second, PRINT_WINDOW / timedelta(hours=1)))
+    assert not _same(report, _item("paper", *second, 31))
 
 
 def test_a_day_apart_a_headline_naming_much_the_other_does_not_stays_apart() -> None:
