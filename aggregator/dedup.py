@@ -208,8 +208,8 @@ TITLE_WINDOW = timedelta(hours=12)
 # shingle hashes, 0.31 with xxh3's: the estimate moves by a few hundredths with the
 # hash, so the bar sits clear of both; the real pairs merge the same at 0.3 and 0.35).
 TITLE_SUPPORT = 0.35
-# Different outlets' write-ups of one event come out within a day of each other (print
-# editions dated the evening before, online ones the next afternoon, in the labelled pairs).
+# Another outlet's copy of a text comes out within a day (print editions dated the evening
+# before, online ones the next afternoon, in the labelled pairs); write-ups: ``writeups``.
 WRITE_UP_WINDOW = timedelta(hours=24)
 
 
@@ -236,11 +236,11 @@ def matching_stories(
     other (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a
     share of both, as different write-ups of one event do), or they are one outlet's
     flash and its full version (``containment.versions``). Or, the item's ``link`` and
-    the candidate's naming different outlets, published within WRITE_UP_WINDOW, neither
-    an opinion piece (``headlines.opinion``), their headlines share a quarter of their
-    grams and one text holds less of the other within half a day (``containment.written_up``),
-    or their headlines and text beginnings name the event alike (``containment.named_alike``);
-    or, opinion or not, one text is the other's under another headline
+    the candidate's naming different outlets, neither an opinion piece
+    (``headlines.opinion``), they are write-ups of one event (``writeups.written_alike``:
+    headlines sharing a quarter of their grams and one text holding less of the other, or
+    naming the event alike, or ending on one word); or, within WRITE_UP_WINDOW, opinion or
+    not, one text is the other's under another headline
     (``containment.copied``). Every match counts, not only the best: an item close to two
     stories joins them, as it would had it come first.
     """
