@@ -15,11 +15,9 @@ from aggregator.containment import (
     copied,
     holds,
     link_host,
-    named_alike,
     revised,
     version,
     versions,
-    written_up,
 )
 from aggregator.fingerprints import (
     SIGNATURE_SLOTS,
@@ -32,6 +30,7 @@ from aggregator.fingerprints import (
 from aggregator.headlines import opinion
 from aggregator.text import html_to_text, normalize
 from aggregator.types import ItemData, ItemWrite, KnownItem, Report, StoryCandidate
+from aggregator.writeups import written_alike
 
 
 def entry_id(authority: str, source_key: str, item_key: str) -> str:
@@ -209,8 +208,8 @@ TITLE_WINDOW = timedelta(hours=12)
 # shingle hashes, 0.31 with xxh3's: the estimate moves by a few hundredths with the
 # hash, so the bar sits clear of both; the real pairs merge the same at 0.3 and 0.35).
 TITLE_SUPPORT = 0.35
-# Different outlets' write-ups of one event come out within a day of each other (print
-# editions dated the evening before, online ones the next afternoon, in the labelled pairs).
+# Another outlet's copy of a text comes out within a day (print editions dated the evening
+# before, online ones the next afternoon, in the labelled pairs); write-ups: ``writeups``.
 WRITE_UP_WINDOW = timedelta(hours=24)
 
 
@@ -237,11 +236,11 @@ def matching_stories(
     other (``containment.holds``: its text, or within TITLE_WINDOW its headline, or a
     share of both, as different write-ups of one event do), or they are one outlet's
     flash and its full version (``containment.versions``). Or, the item's ``link`` and
-    the candidate's naming different outlets, published within WRITE_UP_WINDOW, neither
-    an opinion piece (``headlines.opinion``), their headlines share a quarter of their
-    grams and one text holds less of the other within half a day (``containment.written_up``),
-    or their headlines and text beginnings name the event alike (``containment.named_alike``);
-    or, opinion or not, one text is the other's under another headline
+    the candidate's naming different outlets, neither an opinion piece
+    (``headlines.opinion``), they are write-ups of one event (``writeups.written_alike``:
+    headlines sharing a quarter of their grams and one text holding less of the other, or
+    naming the event alike, or ending on one word); or, within WRITE_UP_WINDOW, opinion or
+    not, one text is the other's under another headline
     (``containment.copied``). Every match counts, not only the best: an item close to two
     stories joins them, as it would had it come first.
     """
@@ -288,11 +287,10 @@ def matching_stories(
                 heads_meet="head" in shared,
             )
             or (
-                apart <= WRITE_UP_WINDOW
-                and not mine_opinion
+                not mine_opinion
                 and _other_outlets(mine_outlet, candidate.link)
                 and not opinion(candidate.title, candidate.link)
-                and (written_up(held, theirs, apart) or named_alike(held, theirs))
+                and written_alike(held, theirs, apart)
             )
             or _carried(held, theirs, candidate, apart, mine_outlet, every_figure=False)
             or versions(held, theirs, (link, candidate.link), candidate.published - published)

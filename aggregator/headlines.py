@@ -24,7 +24,7 @@ _OPINION_WORDS = (
     r"|시선|시각|팔면봉|광화문에서|일사일언|태평로|동서남북|한강로에서|뒤끝작렬|세상읽기"
     r"|유레카|발언대|의 발언|특파원 리포트|취재 뒷담화|프리스타일|기사비평|편집국장의 편지"
     r"|독자 마당|터치! 코리아|과유불급|오늘과 내일|동아광장|바람개비|아침을 열며|논설위원"
-    r"|데스크에서|데스크의|편지|社论|社评|评论|时评)"
+    r"|데스크에서|데스크의|편지|헬스토피아|社论|社评|评论|时评)"
 )
 _OPINION_LABEL = re.compile(
     rf"^\s*{_OPINION_WORDS}|{_OPINION_WORDS}[^\]】〉>)]{{0,12}}[\]】〉>)]\s*$", re.IGNORECASE
@@ -39,6 +39,11 @@ _SCENE_PARTICLE = re.compile(r"(?:에|에서|에게|에도|엔)$")
 # A label after a headline ("[공식]", "[KSOI]", "(종합)"): not what a clause ends on.
 _TRAILING_LABEL = re.compile(r"\s*[\[【(〈<][^\]】)〉>]{1,20}[\]】)〉>]\s*$")
 _TITLE_WORD = re.compile(r"[^\W_]+")
+# A clause ending on "등" (and others) lists items: a roundup names several events.
+_LISTED = re.compile(r"\s등\W*$")
+# Where last words were measured: Korean. A Chinese clause is one "word" whose first
+# characters are not where it ends.
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def opinion(title: str, link: str | None) -> bool:
@@ -46,6 +51,16 @@ def opinion(title: str, link: str | None) -> bool:
     headline's label or its link's path."""
     path = urlsplit(link).path if link else ""
     return bool(_OPINION_LABEL.search(title) or _OPINION_PATH.search(path))
+
+
+def last_clause_end(title: str) -> frozenset[str]:
+    """What a headline's last clause ends on (``clause_ends`` of that clause alone) if it is
+    a Korean word, none when it ends on a list ("…우수기관 선정 등": a roundup of items)."""
+    clauses = _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
+    said = [clause for clause in clauses if clause.strip()]
+    if not said or _LISTED.search(said[-1]):
+        return frozenset()
+    return frozenset(end for end in clause_ends(said[-1]) if _HANGUL.match(end))
 
 
 @lru_cache(maxsize=8192)

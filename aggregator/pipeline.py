@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from aggregator import freshness
 from aggregator.app import Aggregator
+from aggregator.collector import collecting_less
 from aggregator.identity import ALL_FEED
 from aggregator.refresh import refresh_due
 from aggregator.rules import (
@@ -74,9 +75,10 @@ def _ingest(
     timer = time.perf_counter()
     tally = Tally()
     adopt_rules_if_empty(app)
-    if only is None:
-        ingest_seeds(app, now, tally)
-    refresh_due(app, now, force, tally, only)
+    with collecting_less():
+        if only is None:
+            ingest_seeds(app, now, tally)
+        refresh_due(app, now, force, tally, only)
     # Memory for the regeneration that follows: the shingles and versions kept for this
     # ingest's comparisons. A round that compared nothing never imported them (issue #22).
     for name in ("aggregator.fingerprints", "aggregator.containment"):

@@ -27,6 +27,7 @@ both see the same machine load: the machine is often shared.
 """
 
 import argparse
+import importlib
 import json
 import os
 import pickle
@@ -65,6 +66,14 @@ def prepared(feeds: int, entries: int) -> list[tuple[object, dict]]:
     return sources
 
 
+def _optional(name: str) -> object:
+    """A module of this checkout, or None when it has none of that name (``--baseline``)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[float, float, int]:
     """Wall and CPU seconds to store every source into an empty store; items merged."""
     (folder / "config").mkdir()
@@ -78,7 +87,9 @@ def store_all(folder: Path, database_url: str | None, sources: list) -> tuple[fl
         # Checkouts from before either (--baseline) write source by source.
         remembering = getattr(app.storage, "remembering_candidates", nullcontext)
         batch = getattr(app.storage, "batch", nullcontext)
-        with remembering():
+        # The collector's thresholds of an ingest (pipeline._ingest), where a checkout has them.
+        collecting = getattr(_optional("aggregator.collector"), "collecting_less", nullcontext)
+        with collecting(), remembering():
             for start in range(0, len(sources), READY):
                 with batch():
                     for data, analyses in sources[start : start + READY]:
