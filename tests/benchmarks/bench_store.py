@@ -115,7 +115,7 @@ def store_filled(filled: str, sources: list) -> tuple[float, float, int]:
         copy = Path(folder) / "filled.db"
         shutil.copyfile(filled.removeprefix("sqlite:///"), copy)
         # On disk before the clock starts, as a daemon's store is: else the first checkpoint's
-        # fsync inside the timing writes out the whole copy still in the OS's cache (12.6 GB
+        # fsync inside the timing writes out what the OS still holds of the copy (16.6 GB
         # at 1M items).
         with copy.open("rb+") as file:
             os.fsync(file.fileno())
