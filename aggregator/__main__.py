@@ -1,5 +1,5 @@
 """``python -m aggregator`` is the same as the ``aggregator`` command."""
 
-from aggregator.cli import main
+from aggregator.cli import run
 
-raise SystemExit(main())
+run()

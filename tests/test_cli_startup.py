@@ -152,3 +152,34 @@ def test_a_module_left_out_of_an_import_is_importable_after_it() -> None:
             importlib.import_module(name)
         assert importlib.import_module("json") is json  # imported before: left alone
     assert importlib.import_module(name).__name__ == name
+
+
+# Ends a command's process as ``python -m aggregator`` does, with an atexit handler
+# registered first: it runs after the command and says whether the heap was frozen.
+_ENDING = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen:", gc.get_freeze_count() > 0, file=sys.stderr))
+from aggregator.cli import run
+sys.argv[0] = "aggregator"
+run()
+"""
+
+
+def test_a_command_process_ends_without_walking_its_heap_and_keeps_its_status(
+    project: Path,
+) -> None:
+    assert run(project, "update").returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    ended = subprocess.run(
+        [sys.executable, "-c", _ENDING, "status", "--json"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Its whole output and its exit status, as main() returned them (a fresh store has
+    # no failing input and a recent ingest: healthy), and atexit handlers still ran.
+    assert json.loads(ended.stdout)["healthy"] is True
+    assert ended.returncode == 0
+    assert "frozen: True" in ended.stderr

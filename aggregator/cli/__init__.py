@@ -17,7 +17,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
+from aggregator import collector
 from aggregator.cli.commands import cmd_init
 from aggregator.cli.db import run_db
 from aggregator.cli.output import (
@@ -52,6 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT_FAILED
 
 
+def run() -> NoReturn:
+    """The ``aggregator`` command and ``python -m aggregator``: one command, then the
+    process ends (``main`` runs one in any process: the tests call it)."""
+    status = main()
+    collector.leaving()
+    sys.exit(status)
+
+
 def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
     parser = parser_for(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -84,4 +94,4 @@ def _main(argv: Sequence[str] | None, quiet: contextlib.ExitStack) -> int:
         app.close()
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
