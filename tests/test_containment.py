@@ -4,7 +4,7 @@ must stay apart."""
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -30,10 +30,8 @@ from aggregator.containment import (
 )
 from aggregator.fingerprints import body_shingles, containment, title_grams
 from aggregator.headlines import opinion
-from aggregator.types import ItemData
 from tests import corpus
-
-AT = datetime(2025, 6, 9, 1, tzinfo=UTC)
+from tests.support.pairs import AT, item, same
 
 
 def _sentences(seed: int, count: int) -> list[str]:
@@ -41,25 +39,8 @@ def _sentences(seed: int, count: int) -> list[str]:
     return [corpus._sentence(rng) for _ in range(count)]  # noqa: SLF001
 
 
-def _item(site: str, title: str, text: str, hours: float, number: int = 1) -> ItemData:
-    return ItemData(
-        key=f"https://{site}.example/{number}",
-        title=title,
-        content_html=f"<p>{text}</p>",
-        link=f"https://{site}.example/{number}",
-        published=AT + timedelta(hours=hours),
-    )
-
-
 def _held(first: str, second: str) -> float:
     return containment(body_shingles(first), body_shingles(second))
-
-
-def _same(first: ItemData, second: ItemData) -> bool:
-    """The decision, which must not depend on which item came first."""
-    forth, back = dedup.same_story(first, second, 0.5), dedup.same_story(second, first, 0.5)
-    assert forth == back
-    return forth
 
 
 def test_a_version_with_its_figures_brought_up_to_date_is_the_same_story_within_hours() -> None:
@@ -70,13 +51,13 @@ def test_a_version_with_its_figures_brought_up_to_date_is_the_same_story_within_
     flash_text = " ".join(["North Korea sent 90 balloons overnight."] + shared)
     full_text = " ".join(["North Korea sent 600 balloons overnight."] + shared + _sentences(2, 2))
     assert _held(flash_text, full_text) >= REVISED_TEXT
-    flash = _item("wire", "North Korea sends over 90 trash balloons south", flash_text, 0)
-    full = _item("paper", "North Korea sends 600 trash balloons south", full_text, 1)
-    assert _same(flash, full)
-    later = _item("paper", "North Korea sends 600 trash balloons south", full_text, 13)
-    assert not _same(flash, later)
-    count = _item("wire", "North Korea sends 90 trash balloons south", flash_text, 0)
-    assert not _same(count, full)
+    flash = item("wire", "North Korea sends over 90 trash balloons south", flash_text, 0)
+    full = item("paper", "North Korea sends 600 trash balloons south", full_text, 1)
+    assert same(flash, full)
+    later = item("paper", "North Korea sends 600 trash balloons south", full_text, 13)
+    assert not same(flash, later)
+    count = item("wire", "North Korea sends 90 trash balloons south", flash_text, 0)
+    assert not same(count, full)
 
 
 def test_the_next_count_of_a_developing_story_stays_apart() -> None:
@@ -85,9 +66,9 @@ def test_the_next_count_of_a_developing_story_stays_apart() -> None:
     day_four = _sentences(3, 10)
     day_five = day_four[:6] + _sentences(4, 5)
     assert WRITE_UP_TEXT <= _held(" ".join(day_four), " ".join(day_five)) < REVISED_TEXT
-    first = _item("wire", "Balloons cross the border for 4 days in a row", " ".join(day_four), 0)
-    second = _item("paper", "Balloons cross the border for 5 days in a row", " ".join(day_five), 2)
-    assert not _same(first, second)
+    first = item("wire", "Balloons cross the border for 4 days in a row", " ".join(day_four), 0)
+    second = item("paper", "Balloons cross the border for 5 days in a row", " ".join(day_five), 2)
+    assert not same(first, second)
 
 
 def test_write_ups_sharing_a_quarter_of_the_headline_and_half_the_text_are_one_story() -> None:
@@ -101,12 +82,12 @@ def test_write_ups_sharing_a_quarter_of_the_headline_and_half_the_text_are_one_s
     assert jaccard(title_grams(mine), title_grams(unlike)) < WRITE_UP_TITLE
     text, half = " ".join(own + shared), " ".join(other + shared)
     assert WRITE_UP_TEXT <= _held(text, half) < 0.9
-    report = _item("paper", mine, text, 0)
-    assert _same(report, _item("daily", theirs, half, 3))
-    assert not _same(report, _item("daily", unlike, half, 3))
+    report = item("paper", mine, text, 0)
+    assert same(report, item("daily", theirs, half, 3))
+    assert not same(report, item("daily", unlike, half, 3))
     little = " ".join(other + shared[:3] + _sentences(8, 4))
     assert _held(text, little) < WRITE_UP_TEXT
-    assert not _same(report, _item("daily", theirs, little, 3))
+    assert not same(report, item("daily", theirs, little, 3))
 
 
 def test_other_outlets_write_ups_sharing_less_of_the_text_within_half_a_day_are_one_story() -> None:
@@ -120,17 +101,17 @@ def test_other_outlets_write_ups_sharing_less_of_the_text_within_half_a_day_are_
     theirs = "Coffee street to open at Busan ferry pier, city says"
     text, half = " ".join(own + shared), " ".join(other + shared)
     assert OTHER_WRITE_UP_TEXT <= _held(text, half) < WRITE_UP_TEXT
-    report = _item("paper", mine, text, 0)
+    report = item("paper", mine, text, 0)
     window = WRITTEN_UP_WINDOW / timedelta(hours=1)
-    assert _same(report, _item("daily", theirs, half, window))
-    assert _same(report, _item("daily", theirs, half, -window))
-    assert not _same(report, _item("daily", theirs, half, window + 0.5))
-    assert not _same(report, _item("daily", theirs, half, 25))
-    assert not _same(report, _item("paper", theirs, half, 3, number=2))
-    assert not _same(report, _item("daily", f"[사설] {theirs}", half, 12))
-    editorial = _item("daily", theirs, half, 12)
+    assert same(report, item("daily", theirs, half, window))
+    assert same(report, item("daily", theirs, half, -window))
+    assert not same(report, item("daily", theirs, half, window + 0.5))
+    assert not same(report, item("daily", theirs, half, 25))
+    assert not same(report, item("paper", theirs, half, 3, number=2))
+    assert not same(report, item("daily", f"[사설] {theirs}", half, 12))
+    editorial = item("daily", theirs, half, 12)
     editorial = replace(editorial, link="https://daily.example/opinion/editorial/1")
-    assert not _same(report, editorial)
+    assert not same(report, editorial)
 
 
 def test_another_outlets_template_report_of_the_next_day_stays_apart() -> None:
@@ -146,7 +127,7 @@ def test_another_outlets_template_report_of_the_next_day_stays_apart() -> None:
     headline = "New infections climb again in the capital, health agency says"
     later = "Health agency says new infections in the capital climb again"
     assert jaccard(title_grams(headline), title_grams(later)) >= WRITE_UP_TITLE
-    assert not _same(_item("wire", headline, first, 0), _item("daily", later, second, 24))
+    assert not same(item("wire", headline, first, 0), item("daily", later, second, 24))
 
 
 @pytest.mark.parametrize(
@@ -200,12 +181,12 @@ def test_other_outlets_naming_one_event_alike_within_a_day_are_one_story() -> No
     assert min(_named_in(decision, other), _named_in(other, decision)) >= NAMED_ALIKE
     assert _named_in(reaction, decision) < NAMED_ALIKE
     assert _held(decision[1], other[1]) < WRITE_UP_TEXT
-    report = _item("daily", *decision, 0)
-    assert _same(report, _item("paper", *other, 3))
-    assert _same(report, _item("paper", *other, 23))
-    assert not _same(report, _item("paper", *other, 25))
-    assert not _same(report, _item("daily", *other, 3, number=2))
-    assert not _same(report, _item("news", *reaction, 3))
+    report = item("daily", *decision, 0)
+    assert same(report, item("paper", *other, 3))
+    assert same(report, item("paper", *other, 23))
+    assert not same(report, item("paper", *other, 25))
+    assert not same(report, item("daily", *other, 3, number=2))
+    assert not same(report, item("news", *reaction, 3))
 
 
 def test_other_outlets_ending_headlines_on_one_event_within_half_a_day_are_one_story() -> None:
@@ -236,13 +217,13 @@ def test_other_outlets_ending_headlines_on_one_event_within_half_a_day_are_one_s
         assert jaccard(mine.grams, version(*pair).grams) >= ENDED_TITLE
         assert min(_named_in(teaser, pair), _named_in(pair, teaser)) < NAMED_ALIKE
         assert _held(teaser[1], pair[1]) < OTHER_WRITE_UP_TEXT
-    report = _item("daily", *teaser, 0)
+    report = item("daily", *teaser, 0)
     window = WRITTEN_UP_WINDOW / timedelta(hours=1)
-    assert _same(report, _item("paper", *other, window))
-    assert not _same(report, _item("paper", *other, window + 0.5))
-    assert not _same(report, _item("daily", *other, 3, number=2))
-    assert not _same(report, _item("paper", *reaction, 3))
-    assert not _same(report, _item("paper", *follow_up, 3))
+    assert same(report, item("paper", *other, window))
+    assert not same(report, item("paper", *other, window + 0.5))
+    assert not same(report, item("daily", *other, 3, number=2))
+    assert not same(report, item("paper", *reaction, 3))
+    assert not same(report, item("paper", *follow_up, 3))
 
 
 def test_headlines_of_spaced_scripts_are_not_judged_by_their_words_in_the_text() -> None:
@@ -261,7 +242,7 @@ def test_headlines_of_spaced_scripts_are_not_judged_by_their_words_in_the_text()
     )
     assert min(len(version(*mine).named), len(version(*theirs).named)) >= MIN_NAMED_PAIRS
     assert min(_named_in(mine, theirs), _named_in(theirs, mine)) >= NAMED_ALIKE
-    assert not _same(_item("paper", *mine, 0), _item("daily", *theirs, 1))
+    assert not same(item("paper", *mine, 0), item("daily", *theirs, 1))
 
 
 def test_a_flash_naming_its_source_and_the_full_version_stating_the_fact_are_one_story() -> None:
@@ -269,13 +250,13 @@ def test_a_flash_naming_its_source_and_the_full_version_stating_the_fact_are_one
     copyright notice; the full version, an hour later, states the fact with a detail added.
     A flash on another launch, with the same source named, stays apart."""
     notice = "【版权归通讯社所有，严禁转载】"
-    flash = _item("wire", "快讯：韩军方称朝鲜向西部海域发射巡航导弹", notice, 0)
+    flash = item("wire", "快讯：韩军方称朝鲜向西部海域发射巡航导弹", notice, 0)
     text = "朝鲜当天上午向西部海域发射数枚巡航导弹。军方正在分析导弹的具体参数。"
-    full = _item("wire", "详讯：朝鲜今晨向西部海域发射数枚新型巡航导弹", text, 1, number=2)
+    full = item("wire", "详讯：朝鲜今晨向西部海域发射数枚新型巡航导弹", text, 1, number=2)
     assert containment(title_grams(flash.title), title_grams(full.title)) < 0.75
-    assert _same(flash, full)
-    other = _item("wire", "快讯：韩军方称朝鲜向东部海域发射弹道导弹", notice, 1, number=3)
-    assert not _same(other, full)
+    assert same(flash, full)
+    other = item("wire", "快讯：韩军方称朝鲜向东部海域发射弹道导弹", notice, 1, number=3)
+    assert not same(other, full)
 
 
 def test_mixed_headlines_differing_in_a_word_and_short_headlines_stay_apart() -> None:
@@ -289,13 +270,13 @@ def test_mixed_headlines_differing_in_a_word_and_short_headlines_stay_apart() ->
     other = "한미 연합훈련 일정과 관련해 국방부는 조정 방침을 설명했다. 규모 축소 검토도 언급됐다."
     assert len(version(mine, lead).named_pairs) >= MIN_NAMED_PAIRS
     assert containment(title_grams(mine), title_grams(theirs)) < 0.9
-    first = _item("paper", mine, lead, 0)
-    assert not _same(first, _item("daily", theirs, other, 2))
-    assert _same(first, _item("daily", theirs.replace("rejected", "signaled"), other, 2))
+    first = item("paper", mine, lead, 0)
+    assert not same(first, item("daily", theirs, other, 2))
+    assert same(first, item("daily", theirs.replace("rejected", "signaled"), other, 2))
     short = "한국은행 물가 상승률"
     assert len(version(short, "").named_pairs) < MIN_NAMED_PAIRS
-    first = _item("paper", short, " ".join(_sentences(9, 8)), 0)
-    assert not _same(first, _item("daily", short, " ".join(_sentences(10, 8)), 2))
+    first = item("paper", short, " ".join(_sentences(9, 8)), 0)
+    assert not same(first, item("daily", short, " ".join(_sentences(10, 8)), 2))
 
 
 def _figures_held(first: str, second: str) -> float:
@@ -317,19 +298,19 @@ def test_another_outlets_copy_of_a_wire_text_under_its_own_headline_is_one_story
     copy_text = " ".join(wire_sentences[:9]) + " " + own
     assert COPIED <= _held(copy_text, wire_text) < CONTAINED
     assert _figures_held(copy_text, wire_text) == 1.0
-    wire = _item("wire", "Joint chiefs say 3 launches seen near the border", wire_text, 0)
-    assert _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 20))
-    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", copy_text, 25))
-    assert not _same(wire, _item("wire", "Military reports missiles in 2 areas", copy_text, 2, 2))
+    wire = item("wire", "Joint chiefs say 3 launches seen near the border", wire_text, 0)
+    assert same(wire, item("paper", "Military reports missiles in 2 areas", copy_text, 20))
+    assert not same(wire, item("paper", "Military reports missiles in 2 areas", copy_text, 25))
+    assert not same(wire, item("wire", "Military reports missiles in 2 areas", copy_text, 2, 2))
     figure = next(word for word in copy_text.split() if word.isdigit())
     other_day = copy_text.replace(figure, str(int(figure) + 1))
     assert _held(other_day, wire_text) >= COPIED
     assert _figures_held(other_day, wire_text) < FIGURES_HELD
-    assert not _same(wire, _item("paper", "Military reports missiles in 2 areas", other_day, 2))
+    assert not same(wire, item("paper", "Military reports missiles in 2 areas", other_day, 2))
     roundup_text = " ".join(_sentences(12, 12) + wire_sentences)
     assert _held(wire_text, roundup_text) >= COPIED
-    roundup = _item("paper", "All of the day's 5 launches, roundup", roundup_text, 2)
-    assert not _same(wire, roundup)
+    roundup = item("paper", "All of the day's 5 launches, roundup", roundup_text, 2)
+    assert not same(wire, roundup)
 
 
 def test_a_digest_listing_a_story_is_not_that_story() -> None:
@@ -341,10 +322,10 @@ def test_a_digest_listing_a_story_is_not_that_story() -> None:
         _sentences(14, 4)
     )
     assert _held(story_text, digest_text) >= CONTAINED
-    story = _item("wire", "Joint chiefs report a launch", story_text, 0)
-    digest = _item("wire", "Daily digest, June 9 - 2", digest_text, 1, number=2)
-    assert not _same(story, digest)
-    assert _same(digest, _item("daily", "Daily digest, June 9 - 2", digest_text, 2))
+    story = item("wire", "Joint chiefs report a launch", story_text, 0)
+    digest = item("wire", "Daily digest, June 9 - 2", digest_text, 1, number=2)
+    assert not same(story, digest)
+    assert same(digest, item("daily", "Daily digest, June 9 - 2", digest_text, 2))
 
 
 def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_hours() -> None:
@@ -357,7 +338,7 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     dateline = "东方通讯社某市3月5日电 "
     first = "某市交通局5日表示，地铁二号线因信号故障今晨全线停运，约十万名乘客出行受到影响。"
     more = "交通局称抢修人员已赶赴现场，预计中午前恢复运营。"
-    flash = _item("wire", "某市地铁二号线今晨停运", dateline + first + more, 0)
+    flash = item("wire", "某市地铁二号线今晨停运", dateline + first + more, 0)
     restated = "某市交通局5日表示，地铁二号线今晨因信号故障全线停运，约十万名乘客出行受影响。"
     added = (
         "据悉，故障发生在早高峰时段，多个车站一度出现拥堵，部分乘客改乘公交出行。"
@@ -365,24 +346,24 @@ def test_a_full_version_stating_the_flashs_first_sentence_is_one_story_within_ho
     )
     full_text = dateline + restated + added
     reworded = "详讯：信号故障致地铁停运 交通局紧急抢修"
-    full = _item("wire", reworded, full_text, 4, number=2)
+    full = item("wire", reworded, full_text, 4, number=2)
     flash_says = version(flash.title, dedup.body_text(flash.content_html))
     full_says = version(full.title, dedup.body_text(full.content_html))
     assert containment(title_grams(flash.title), title_grams(full.title)) < 0.5
     assert _held(first + more, full_text) < CONTAINED
     assert len(flash_says.first_sentence) >= MIN_FLASH_GRAMS
     assert containment(flash_says.first_sentence, full_says.beginning) >= FLASH_HELD
-    assert _same(flash, full)
-    assert not _same(flash, replace(full, published=AT + VERSION_WINDOW + timedelta(hours=1)))
+    assert same(flash, full)
+    assert not same(flash, replace(full, published=AT + VERSION_WINDOW + timedelta(hours=1)))
     kept = replace(full, title="详讯：某市地铁二号线今晨停运 交通局紧急抢修")
-    assert _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW - timedelta(hours=1)))
-    assert not _same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW + timedelta(hours=1)))
-    assert not _same(replace(flash, published=AT + timedelta(hours=5)), full)
+    assert same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW - timedelta(hours=1)))
+    assert not same(flash, replace(kept, published=AT + KEPT_HEADLINE_WINDOW + timedelta(hours=1)))
+    assert not same(replace(flash, published=AT + timedelta(hours=5)), full)
     elsewhere = "https://paper.example/2"
-    assert not _same(flash, replace(full, link=elsewhere, key=elsewhere))
+    assert not same(flash, replace(full, link=elsewhere, key=elsewhere))
     other = "某市交通局5日表示，公交三路将于下月起调整线路，沿途站点将增加两个。"
-    related = _item("wire", "详讯：某市公交三路下月调整线路", dateline + other + more, 2, 3)
-    assert not _same(flash, related)
+    related = item("wire", "详讯：某市公交三路下月调整线路", dateline + other + more, 2, 3)
+    assert not same(flash, related)
 
 
 def test_a_flash_without_text_and_the_version_stating_its_headline_are_one_story() -> None:
@@ -392,30 +373,30 @@ def test_a_flash_without_text_and_the_version_stating_its_headline_are_one_story
     version on another accident at that place, which shares half of the headline, and not
     a roundup of several polls holding the flash's poll but not its figures in its headline."""
     notice = "【版权归东方通讯社所有，未经授权严禁转载】"
-    flash = _item("wire", "快讯：警方称一辆货车在北环高架大桥上起火燃烧", notice, 0)
+    flash = item("wire", "快讯：警方称一辆货车在北环高架大桥上起火燃烧", notice, 0)
     dateline = "东方通讯社某市3月5日电 "
     stated = "警方5日表示，一辆货车当天在北环高架大桥南段起火燃烧，消防部门已出动灭火。"
-    short = _item("wire", "简讯：北环高架桥货车起火 交通中断", dateline + stated, 0.5, 2)
+    short = item("wire", "简讯：北环高架桥货车起火 交通中断", dateline + stated, 0.5, 2)
     flash_says = version(flash.title, dedup.body_text(flash.content_html))
     short_says = version(short.title, dedup.body_text(short.content_html))
     assert len(flash_says.first_sentence) < MIN_FLASH_GRAMS
     assert containment(flash_says.reported, short_says.beginning) >= FLASH_HELD
     assert containment(title_grams(flash.title), title_grams(short.title)) < 0.5
-    assert _same(flash, short)
-    assert not _same(replace(flash, published=AT + timedelta(hours=1)), short)
+    assert same(flash, short)
+    assert not same(replace(flash, published=AT + timedelta(hours=1)), short)
     crash = "警方5日表示，一辆轿车当天在北环高架大桥上追尾，两人受伤。"
-    other = _item("wire", "简讯：北环高架桥轿车追尾 两人受伤", dateline + crash, 0.5, 3)
-    assert not _same(flash, other)
-    poll = _item("wire", "快讯：甲台出口民调显示执政党85～99席在野党184～197席", notice, 0, 4)
+    other = item("wire", "简讯：北环高架桥轿车追尾 两人受伤", dateline + crash, 0.5, 3)
+    assert not same(flash, other)
+    poll = item("wire", "快讯：甲台出口民调显示执政党85～99席在野党184～197席", notice, 0, 4)
     polls = (
         "甲台、乙台出口民调显示，在野阵营有望获得多数议席。"
         "甲台出口民调显示执政党85～99席在野党184～197席，乙台为执政党87～105席。"
     )
-    roundup = _item("wire", "简讯：两台出口民调显示在野阵营获多数议席", dateline + polls, 0.5, 5)
+    roundup = item("wire", "简讯：两台出口民调显示在野阵营获多数议席", dateline + polls, 0.5, 5)
     poll_says = version(poll.title, dedup.body_text(poll.content_html))
     roundup_says = version(roundup.title, dedup.body_text(roundup.content_html))
     assert containment(poll_says.reported, roundup_says.beginning) >= FLASH_HELD
-    assert not _same(poll, roundup)
+    assert not same(poll, roundup)
 
 
 def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
@@ -432,7 +413,7 @@ def test_a_days_personnel_column_is_not_one_organizations_notice() -> None:
     notice_text = "◇가나공사 ＜신임＞ ▽부서장 " + " ".join(entries)
     column_text = "⊙ 가나공사 ◇부서장 " + " ".join(entries) + " ⊙ 다라은행 ◇팀장 △여신팀장 오세훈"
     assert _held(notice_text, column_text) >= CONTAINED
-    notice = _item("paper", "[인사]가나공사", notice_text, 0)
-    column = _item("daily", "5월3일 인사", column_text, 2)
-    assert not _same(notice, column)
-    assert _same(column, _item("weekly", "오늘의 인사 - 2025년 5월 3일", column_text, 3))
+    notice = item("paper", "[인사]가나공사", notice_text, 0)
+    column = item("daily", "5월3일 인사", column_text, 2)
+    assert not same(notice, column)
+    assert same(column, item("weekly", "오늘의 인사 - 2025년 5월 3일", column_text, 3))

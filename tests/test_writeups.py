@@ -2,9 +2,8 @@
 (``aggregator.writeups``), decided on two items alone (``dedup.same_story``), each with
 the neighbour that must stay apart. The headlines and texts were written for these tests."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from aggregator import dedup
 from aggregator.containment import (
     ENDED_TITLE,
     NAMED_ALIKE,
@@ -14,10 +13,9 @@ from aggregator.containment import (
     version,
 )
 from aggregator.headlines import last_clause_end, opinion
-from aggregator.types import ItemData
 from aggregator.writeups import PRINT_NAMED, PRINT_TITLE, PRINT_WINDOW
+from tests.support.pairs import item, same
 
-AT = datetime(2025, 6, 9, 1, tzinfo=UTC)
 HOURS = WRITTEN_UP_WINDOW / timedelta(hours=1)
 
 # Two outlets' teasers of one decision, too short to compare, naming it apart: each
@@ -30,23 +28,6 @@ OTHER = (
     "해양박물관 밑그림 나왔다…북항 설계안에 ‘바다의 창’ 선정",
     "시는 이번 주 안에 설계 계약을 맺을 예정이라고 전했다.",
 )
-
-
-def _item(site: str, title: str, text: str, hours: float, number: int = 1) -> ItemData:
-    return ItemData(
-        key=f"https://{site}.example/{number}",
-        title=title,
-        content_html=f"<p>{text}</p>",
-        link=f"https://{site}.example/{number}",
-        published=AT + timedelta(hours=hours),
-    )
-
-
-def _same(first: ItemData, second: ItemData) -> bool:
-    """The decision, which must not depend on which item came first."""
-    forth, back = dedup.same_story(first, second, 0.5), dedup.same_story(second, first, 0.5)
-    assert forth == back
-    return forth
 
 
 def _covered(first: tuple[str, str], second: tuple[str, str]) -> float:
@@ -63,10 +44,10 @@ def test_other_outlets_headlines_ending_on_one_word_within_half_a_day_are_one_st
     assert WRITE_UP_TITLE <= jaccard(mine.grams, theirs.grams) < ENDED_TITLE
     assert min(_covered(DECISION, OTHER), _covered(OTHER, DECISION)) < NAMED_ALIKE
     assert last_clause_end(DECISION[0]) == last_clause_end(OTHER[0]) == {"선정"}
-    report = _item("daily", *DECISION, 0)
-    assert _same(report, _item("paper", *OTHER, HOURS))
-    assert not _same(report, _item("paper", *OTHER, HOURS + 0.5))
-    assert not _same(report, _item("daily", *OTHER, 3, number=2))
+    report = item("daily", *DECISION, 0)
+    assert same(report, item("paper", *OTHER, HOURS))
+    assert not same(report, item("paper", *OTHER, HOURS + 0.5))
+    assert not same(report, item("daily", *OTHER, 3, number=2))
 
 
 def test_a_reaction_or_the_decision_after_its_preview_ends_on_its_own_word() -> None:
@@ -75,11 +56,11 @@ def test_a_reaction_or_the_decision_after_its_preview_ends_on_its_own_word() -> 
     headlines share as many grams as the write-ups above."""
     reaction = ("해양박물관 설계안 ‘바다의 창’ 선정에…지역 시민단체 환영", "성명을 내고 반겼다.")
     assert jaccard(version(*DECISION).grams, version(*reaction).grams) >= WRITE_UP_TITLE
-    assert not _same(_item("daily", *DECISION, 0), _item("paper", *reaction, 3))
+    assert not same(item("daily", *DECISION, 0), item("paper", *reaction, 3))
     preview = ("국무회의, 경찰국 신설 시행령 개정안 오늘 심의", "정부는 이날 오전 회의를 연다.")
     decided = ("경찰국 신설 시행령, 국무회의서 원안대로 의결", "개정안은 다음 달 시행된다.")
     assert jaccard(version(*preview).grams, version(*decided).grams) >= WRITE_UP_TITLE
-    assert not _same(_item("daily", *preview, 0), _item("paper", *decided, 3))
+    assert not same(item("daily", *preview, 0), item("paper", *decided, 3))
 
 
 def test_a_headline_ending_on_a_list_is_a_roundup_and_ends_on_no_word() -> None:
@@ -88,7 +69,7 @@ def test_a_headline_ending_on_a_list_is_a_roundup_and_ends_on_no_word() -> None:
     roundup = (f"{DECISION[0]} 등", DECISION[1])
     assert last_clause_end(roundup[0]) == frozenset()
     assert jaccard(version(*roundup).grams, version(*OTHER).grams) >= WRITE_UP_TITLE
-    assert not _same(_item("daily", *roundup, 0), _item("paper", *OTHER, 3))
+    assert not same(item("daily", *roundup, 0), item("paper", *OTHER, 3))
 
 
 def test_headlines_in_chinese_end_on_no_word() -> None:
@@ -98,7 +79,7 @@ def test_headlines_in_chinese_end_on_no_word() -> None:
     wages = ("韩国政府宣布下月起上调最低工资标准", "有关部门当天表示。")
     assert jaccard(version(*easing).grams, version(*wages).grams) >= WRITE_UP_TITLE
     assert last_clause_end(easing[0]) == last_clause_end(wages[0]) == frozenset()
-    assert not _same(_item("wire", *easing, 0), _item("paper", *wages, 1))
+    assert not same(item("wire", *easing, 0), item("paper", *wages, 1))
 
 
 def test_a_print_edition_of_the_day_before_ending_on_one_word_is_one_story() -> None:
@@ -111,10 +92,10 @@ def test_a_print_edition_of_the_day_before_ending_on_one_word_is_one_story() -> 
     assert PRINT_TITLE <= jaccard(version(*first).grams, version(*second).grams) < ENDED_TITLE
     shares = (_covered(first, second), _covered(second, first))
     assert PRINT_NAMED <= min(shares) < NAMED_ALIKE
-    report = _item("daily", *first, 0)
-    assert _same(report, _item("paper", *second, 20))
-    assert _same(report, _item("paper", *second, PRINT_WINDOW / timedelta(hours=1)))
-    assert not _same(report, _item("paper", *second, 31))
+    report = item("daily", *first, 0)
+    assert same(report, item("paper", *second, 20))
+    assert same(report, item("paper", *second, PRINT_WINDOW / timedelta(hours=1)))
+    assert not same(report, item("paper", *second, 31))
 
 
 def test_a_day_apart_a_headline_naming_much_the_other_does_not_stays_apart() -> None:
@@ -128,9 +109,9 @@ def test_a_day_apart_a_headline_naming_much_the_other_does_not_stays_apart() -> 
     )
     assert jaccard(version(*short).grams, version(*longer).grams) >= PRINT_TITLE
     assert _covered(longer, short) < PRINT_NAMED
-    report = _item("daily", *short, 0)
-    assert _same(report, _item("paper", *longer, 3))
-    assert not _same(report, _item("paper", *longer, 20))
+    report = item("daily", *short, 0)
+    assert same(report, item("paper", *longer, 3))
+    assert not same(report, item("paper", *longer, 20))
 
 
 def test_a_health_column_is_an_opinion_piece() -> None:
