@@ -53,11 +53,15 @@ def opinion(title: str, link: str | None) -> bool:
     return bool(_OPINION_LABEL.search(title) or _OPINION_PATH.search(path))
 
 
+def _clauses(title: str) -> list[str]:
+    """A headline's clauses, its labels (version, leading, trailing) aside."""
+    return _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
+
+
 def last_clause_end(title: str) -> frozenset[str]:
     """What a headline's last clause ends on (``clause_ends`` of that clause alone) if it is
     a Korean word, none when it ends on a list ("…우수기관 선정 등": a roundup of items)."""
-    clauses = _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title)))
-    said = [clause for clause in clauses if clause.strip()]
+    said = [clause for clause in _clauses(title) if clause.strip()]
     if not said or _LISTED.search(said[-1]):
         return frozenset()
     return frozenset(end for end in clause_ends(said[-1]) if _HANGUL.match(end))
@@ -70,7 +74,7 @@ def clause_ends(title: str) -> frozenset[str]:
     character pair in a script without spaces ("기각했다": "기각"), the whole word in
     others; none for a clause setting the scene ("…문자에")."""
     ends = set()
-    for clause in _CLAUSE_BREAK.split(_TRAILING_LABEL.sub("", bare_title(title))):
+    for clause in _clauses(title):
         words = [
             word
             for word in _TITLE_WORD.findall(unicodedata.normalize("NFKC", clause).casefold())
