@@ -82,7 +82,8 @@ class BandIndex(Transaction):
     ) -> list[list[StoryCandidate]]:
         """For each set of band keys: stored items sharing bands with it, a new item's
         near-duplicate candidates, ranked by how many bands they share (a near-duplicate
-        shares many, an item on the same subject one or two). Only each key's newest
+        shares many, an item on the same subject one or two), then by nearness to the set's
+        ``published`` date (``candidates.most_shared``). Only each key's newest
         NEWEST_MEMBERS are counted and the best-ranked few compared: the cost stays bounded
         however crowded the index gets. Of those, the ones published more than ``window``
         before or after the set's ``published`` date are left out before their rows are read
@@ -97,16 +98,25 @@ class BandIndex(Transaction):
             return [[] for _ in band_sets]
         members: dict[int, list[int]] = {}
         dated: set[int] = set()  # members published within their key's span
+        epochs: dict[int, int] = {}  # each member's publication time
         for key, joined in newest_band_members(self.connection, spans, NEWEST_MEMBERS):
             if joined:
-                signed = list(map(int, joined.split(",")))
-                members[key] = sorted(map(abs, signed))
+                ids, times = joined.split(";")
+                signed = list(map(int, ids.split(",")))
+                members[key] = found = list(map(abs, signed))
                 dated.update(member for member in signed if member > 0)
+                epochs.update(zip(found, map(int, times.split(",")), strict=True))
         # A member within its own item's window is within the span of every key it is
         # found by (each span holds the windows of every set having the key).
         ranked = [
-            [item for item in most_shared(members, keys, MAX_STORY_CANDIDATES) if item in dated]
-            for keys in band_sets
+            [
+                item
+                for item in most_shared(
+                    members, keys, MAX_STORY_CANDIDATES, epochs, epoch_seconds(when)
+                )
+                if item in dated
+            ]
+            for keys, when in zip(band_sets, published, strict=True)
         ]
         named = named_keys or [(None, None, None)] * len(band_sets)
         heads = head_sets or [()] * len(band_sets)

@@ -101,7 +101,8 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 # key was half a 1,000-source first ingest's writing time). A member published outside
 # the key's span of time is written negated: it counts in the ranking as before, but is
 # never fetched to be compared (in a store filled for a year, that is nearly every
-# member of a crowded key: issue #22).
+# member of a crowded key: issue #22). Each member's publication time comes with it: the
+# ranking breaks ties by nearness in time (``candidates.most_shared``).
 # (An item has band keys only when it has a signature.) SQLite's wanted keys are
 # MATERIALIZED: flattened into the lookup, each member's span check ran json_extract on the
 # key's JSON again, two thirds of the query's time (issue #22: 16.6 -> 10.4 ms of CPU per
@@ -109,18 +110,21 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 NEWEST_MEMBERS = 100
 _MEMBERS = (
     "SELECT CASE WHEN published_epoch BETWEEN {low} AND {high} THEN item_id ELSE -item_id END"
-    " AS member FROM item_bands WHERE band_key = {key} ORDER BY item_id DESC LIMIT :most"
+    " AS member, published_epoch FROM item_bands WHERE band_key = {key}"
+    " ORDER BY item_id DESC LIMIT :most"
 )
 _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
     "sqlite": text(
         "WITH wanted (band_key, low, high) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
         " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:spans))"
-        " SELECT wanted.band_key, (SELECT group_concat(member) FROM ("
+        " SELECT wanted.band_key, (SELECT group_concat(member) || ';'"
+        " || group_concat(published_epoch) FROM ("
         + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
         + ")) FROM wanted"
     ),
     "postgresql": text(
-        "SELECT wanted.band_key, (SELECT string_agg(CAST(member AS TEXT), ',') FROM ("
+        "SELECT wanted.band_key, (SELECT string_agg(CAST(member AS TEXT), ',') || ';'"
+        " || string_agg(CAST(published_epoch AS TEXT), ',') FROM ("
         + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
         + ") AS newest) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
     ).bindparams(
@@ -133,7 +137,8 @@ def newest_band_members(
     connection: Connection, spans: Mapping[int, tuple[int, int]], most: int
 ) -> list[tuple[int, str | None]]:
     """Each band key of ``spans`` with its newest ``most`` members joined by commas, those
-    published outside the key's span (first and last second since 1970) negated; None when
+    published outside the key's span (first and last second since 1970) negated, then a
+    semicolon and their publication times (seconds since 1970) in the same order; None when
     it has none. On SQLite the spans are one JSON list, on PostgreSQL three arrays."""
     statement = _NEWEST_BAND_MEMBERS[connection.dialect.name]
     if connection.dialect.name == "postgresql":
