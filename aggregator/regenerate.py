@@ -174,10 +174,11 @@ class _ArchiveCopies:
     After a first ingest the main process would render them alone (a third of the knews
     day's regeneration) while the update's worker processes sit idle: with ``pool``, each
     batch of Atom pages goes to them as soon as it is rendered, and its copies are made
-    while the main process renders the next batch and the feeds. A copy not yet taken up
-    by a worker when it is due (the workers run at a lower priority: on a busy machine
-    they may not have had a core) is rendered here instead of waited for, as is a page an
-    earlier run wrote, or any without ``pool``.
+    while the main process renders the next batch and the feeds. A copy the workers have
+    not finished when it is due is rendered here instead of waited for (they run at a lower
+    priority: on a busy machine they may not get a core for seconds), as is a page an
+    earlier run wrote, or any without ``pool``; so is one whose worker failed, which
+    raises its error here if it has one.
     """
 
     def __init__(self, app: Aggregator, pool: WorkerPool | None) -> None:
@@ -201,9 +202,11 @@ class _ArchiveCopies:
         """Page ``number``'s copy and its stories that have a page of their own."""
         atom_page = self._app.settings.feeds_dir / publish.archive_path(spec.key, number)
         future = self._rendering.pop(atom_page, None)
-        if future is not None and not future.cancel():  # taken up (or done) by a worker
-            self.by_workers += 1
-            return future.result()
+        if future is not None:
+            if future.done() and future.exception() is None:
+                self.by_workers += 1
+                return future.result()
+            future.cancel()  # one a worker has started finishes unused
         self.here += 1
         return pages.archive_html(atom_page.read_bytes(), spec, number, *self._site())
 
