@@ -93,7 +93,8 @@ def parse_and_analyze(
         return None, {}, error.reason
     if not analyze_items:
         return data, {}, None
-    return data, {text_key(item): analyze(item, _topics) for item in data.items}, None
+    analyses = {text_key(item): analyze(item, _topics, shingled=True) for item in data.items}
+    return data, analyses, None
 
 
 def worker_count() -> int:
