@@ -101,8 +101,16 @@ def _holding(
     return run
 
 
+# How often the main thread wakes while it waits for a signal. A signal the kernel delivers
+# to another thread (the scheduler's, the server's) only marks itself pending: CPython runs
+# the handler in the main thread, which an untimed wait never lets run (seen in the kill -9
+# test: a daemon that ignored SIGTERM). Each wake-up runs the pending handlers.
+SIGNAL_CHECK = 0.5  # seconds
+
+
 def wait_for_signal(stop: threading.Event) -> None:
-    """Block until SIGINT or SIGTERM (or ``stop`` is set by someone else)."""
+    """Block until SIGINT or SIGTERM (or ``stop`` is set by someone else), waking every
+    ``SIGNAL_CHECK`` seconds so a signal delivered to another thread is handled."""
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("received %s: finishing work in flight, then exiting", signal.Signals(signum).name)
@@ -110,7 +118,8 @@ def wait_for_signal(stop: threading.Event) -> None:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stop.wait()
+        while not stop.wait(SIGNAL_CHECK):
+            pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

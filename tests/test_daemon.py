@@ -107,3 +107,46 @@ def test_sighup_reloads_the_config_and_keeps_the_old_one_when_invalid(
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=30) == 0
     assert "SIGHUP: reloaded configuration" in log.read_text()
+
+
+# A child whose SIGTERM reaches a thread other than the main one, as the kernel may choose
+# when the daemon runs its scheduler's and server's threads: the handler only runs in the
+# main thread, so wait_for_signal must wake to run it.
+SIGTERM_TO_ANOTHER_THREAD = """
+import logging, signal, threading
+from aggregator import daemon
+
+logging.basicConfig(level=logging.INFO)
+
+class Watched(threading.Event):
+    waiting = threading.Event()
+
+    def wait(self, timeout=None):
+        self.waiting.set()
+        return super().wait(timeout)
+
+stop = Watched()
+
+def send_from_here():
+    stop.waiting.wait()
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+threading.Thread(target=send_from_here).start()
+daemon.wait_for_signal(stop)
+print("stopped")
+"""
+
+
+def test_a_signal_delivered_to_another_thread_still_stops_the_wait() -> None:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", SIGTERM_TO_ANOTHER_THREAD],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("wait_for_signal never ran the SIGTERM handler a non-main thread received")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "stopped\n"
+    assert "received SIGTERM" in done.stderr
