@@ -32,11 +32,6 @@ from aggregator.store.runs import RunRecord
 from aggregator.types import InputFailure, PublishReport, RunKind, StoredItem
 
 log = logging.getLogger("aggregator.pipeline")
-# Archive pages' HTML copies given to the worker processes in one regeneration, at most: each
-# holds its Atom page (~170 kB of the knews day's text) until rendered, and its copy (~30 kB)
-# until written after the feeds. A first update of 1,000 sources has 850 pages of ``all``:
-# the first ones go to the workers, the rest are made here, as without them.
-COPIES_AHEAD = 100
 
 
 def regenerate_now(
@@ -197,8 +192,6 @@ class _ArchiveCopies:
         if self._pool is None:
             return
         for path, document in files:  # archive/<key>/<number>.xml
-            if len(self._rendering) >= COPIES_AHEAD:
-                return
             self._rendering[path] = self._pool.submit(
                 pages.archive_html, document, spec, int(path.stem), *self._site()
             )

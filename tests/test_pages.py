@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from aggregator import pipeline, regenerate
+from aggregator import pipeline
 from aggregator.config import load_settings
 from aggregator.identity import archive_path
 from aggregator.ingest import parallel
 from aggregator.publish import pages
+from aggregator.regenerate import _ArchiveCopies
 from aggregator.server import FeedsApp
 from tests.support.cli import run
 from tests.support.programs import need
@@ -70,25 +71,21 @@ def test_pages_show_local_time_other_sources_and_older_stories(published: Path) 
     assert "KST" in index and "UTC" not in index
 
 
-def test_archive_copies_made_by_the_worker_processes_are_those_made_here(
-    published: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_archive_copies_made_by_the_worker_processes_are_those_made_here(published: Path) -> None:
     """A first update's HTML copies of archive pages come from the worker processes when they
-    finished them (up to ``COPIES_AHEAD``), and are made in the main process otherwise: the
-    same bytes either way."""
-    monkeypatch.setattr(regenerate, "COPIES_AHEAD", 2)
+    finished them, and are made in the main process otherwise: the same bytes either way."""
     settings = load_settings(published.parent / "config" / "aggregator.toml", environ={})
     app = pipeline.Aggregator.open(settings)
     try:
         spec = app.feed_specs()[0]
         atom = [published / archive_path(spec.key, number) for number in (1, 2, 3)]
-        here = regenerate._ArchiveCopies(app, None)
+        here = _ArchiveCopies(app, None)
         expected = [here.copy(spec, number) for number in (1, 2, 3)]
         assert [story.title for _, story in expected[0][1]]  # seeds: stories with pages
         with parallel.kept_pool(lambda: app.topics) as pool:
             pool.submit(os.getpid).result()  # started, as by an ingest's first body
-            copies = regenerate._ArchiveCopies(app, pool)
-            copies.rendered(spec, [(path, path.read_bytes()) for path in atom])
+            copies = _ArchiveCopies(app, pool)
+            copies.rendered(spec, [(path, path.read_bytes()) for path in atom[:2]])
             futures.wait(copies._rendering.values())
             made = [copies.copy(spec, number) for number in (1, 2, 3)]
     finally:
