@@ -28,7 +28,6 @@ _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\
 # case-folding leaves it, and Korean (국방부는, 2024년, ncg는: most tokens of Korean text).
 _PLAIN_KOREAN_WORD = re.compile(r"[0-9a-z]*[\uac00-\ud7a3][0-9a-z\uac00-\ud7a3]*")
 _EMPTY = (1 << 64) - 1
-HANDED: dict[str, bytes] = {}  # texts being stored, shingles joined: analysis.handed_shingles
 # Every ASCII byte that is no letter or digit becomes a space and every capital its small
 # letter: what case-folding and the word pattern do to ASCII, done by one C-level pass over
 # the UTF-8 bytes. Bytes of other characters pass unchanged (the words they belong to are
@@ -243,8 +242,6 @@ def clean_body(body: str) -> str:
 @lru_cache(maxsize=512)  # a set of a 2 kB text's shingles holds about 30 kB
 def body_shingles(body: str) -> frozenset[bytes]:
     """The shingles of an item's text, notice aside: what containment is measured on."""
-    if (joined := HANDED.get(body)) is not None:  # split: a third of the cost of shingling
-        return frozenset(joined.split(b"\n") if joined else ())
     return frozenset(shingles(clean_body(body)))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator import dedup, fulltext
-from aggregator.analysis import ItemAnalysis, analyze, handed_shingles, text_key
+from aggregator.analysis import ItemAnalysis, analyze, text_key
 from aggregator.app import Aggregator
 from aggregator.classify import Topic
 from aggregator.fingerprints import full_slot_values
@@ -90,7 +90,7 @@ def store_source(
     With ``pages``, written items whose article page it wants are marked so.
     """
     tracking = app.settings.dedup.tracking_parameters
-    with app.storage.transaction() as tx, handed_shingles(analyses.values() if analyses else ()):
+    with app.storage.transaction() as tx:
         source_id = tx.save_source(data.source, body_hash, now, data.date_offset)
         if fetch_state is not None:
             save_fetch_state(tx, source_id, fetch_state, holder)

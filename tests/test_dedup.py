@@ -2,7 +2,6 @@
 
 import random
 import shutil
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from aggregator import dedup, fingerprints, pipeline
-from aggregator.analysis import analyze, handed_shingles
+from aggregator.analysis import analyze
 from aggregator.config import load_settings
 from aggregator.ingest.seeds import read_seed
 from aggregator.store.schema import items
@@ -97,32 +96,6 @@ def test_an_analysis_gives_the_body_text_content_hashes_read() -> None:
         assert body == dedup.body_text(item.content_html)
         assert dedup.content_hash(item, body) == dedup.content_hash(item)
     assert dedup.content_hash(made[0], "other text") != dedup.content_hash(made[0])
-
-
-def test_shingles_a_worker_hands_over_are_those_the_writer_would_work_out() -> None:
-    """A worker process's analysis carries its text's shingles joined in one bytes string;
-    while a source is stored, the writer's shingles of that text are those, split again."""
-    seeds = sorted((REPO / "seeds").glob("*.txt"))
-    shipped = [read_seed(path, ZoneInfo("Asia/Seoul")).items[0] for path in seeds]
-    made = [
-        ItemData("x", "Title", "<p>One two three four. © 2022 연합뉴스 무단 전재 재배포 금지</p>"),
-        ItemData("y", "no body", ""),
-        ItemData("z", "한 단어", "<p>한미동맹</p>"),
-    ]
-    analyses = [analyze(item, (), shingled=True) for item in shipped + made]
-    assert analyze(made[0], ()).shingles is None  # the main process's own: not worked out
-    fingerprints.body_shingles.cache_clear()
-    expected = [fingerprints.body_shingles(a.body) for a in analyses]
-    assert expected[0] and not expected[-2]  # a text with shingles, and one without any
-    fingerprints.body_shingles.cache_clear()
-    with handed_shingles(analyses):
-        assert [fingerprints.body_shingles(a.body) for a in analyses] == expected
-        fingerprints.body_shingles.cache_clear()
-        # What was handed over is what the writer takes: a made-up set, to tell it apart.
-        with handed_shingles([replace(analyses[0], shingles=b"a b c\nb c d")]):
-            assert fingerprints.body_shingles(analyses[0].body) == {b"a b c", b"b c d"}
-    assert not fingerprints.HANDED  # let go after the source's transaction
-    fingerprints.body_shingles.cache_clear()
 
 
 def test_korean_spacing_variants_fingerprint_alike() -> None:

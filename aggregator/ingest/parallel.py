@@ -93,8 +93,7 @@ def parse_and_analyze(
         return None, {}, error.reason
     if not analyze_items:
         return data, {}, None
-    analyses = {text_key(item): analyze(item, _topics, shingled=True) for item in data.items}
-    return data, analyses, None
+    return data, {text_key(item): analyze(item, _topics) for item in data.items}, None
 
 
 def worker_count() -> int:

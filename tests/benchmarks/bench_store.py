@@ -62,8 +62,7 @@ def prepared(feeds: int, entries: int) -> list[tuple[object, dict]]:
     for feed in feedcorpus.generate(feeds, entries).feeds:
         url = f"http://127.0.0.1{feed.path}"
         data = parse_feed(feed.body, source_key=url, base_url=url, zone=ZoneInfo("UTC"), now=NOW)
-        analyses = {text_key(item): analyze(item, topics, shingled=True) for item in data.items}
-        sources.append((data, analyses))
+        sources.append((data, {text_key(item): analyze(item, topics) for item in data.items}))
     return sources
 
 
