@@ -24,7 +24,6 @@ from aggregator import freshness
 from aggregator.app import Aggregator
 from aggregator.collector import collecting_less
 from aggregator.identity import ALL_FEED
-from aggregator.ingest.parallel import WorkerPool, kept_pool
 from aggregator.refresh import refresh_due
 from aggregator.rules import (
     RULES_FINGERPRINT,
@@ -71,11 +70,7 @@ def ingest(
 
 
 def _ingest(
-    app: Aggregator,
-    now: datetime,
-    force: bool,
-    only: WebSource | None = None,
-    kept: WorkerPool | None = None,
+    app: Aggregator, now: datetime, force: bool, only: WebSource | None = None
 ) -> IngestReport:
     timer = time.perf_counter()
     tally = Tally()
@@ -83,7 +78,7 @@ def _ingest(
     with collecting_less():
         if only is None:
             ingest_seeds(app, now, tally)
-        refresh_due(app, now, force, tally, only, kept)
+        refresh_due(app, now, force, tally, only)
     # Memory for the regeneration that follows: the shingles and versions kept for this
     # ingest's comparisons. A round that compared nothing never imported them (issue #22).
     for name in ("aggregator.fingerprints", "aggregator.containment"):
@@ -138,14 +133,12 @@ def regenerate(app: Aggregator, now: datetime, only: str | None = None) -> Publi
     return app.retrying("regenerate", attempt)
 
 
-def _regenerate_now(
-    app: Aggregator, now: datetime, only: str | None, pool: WorkerPool | None = None
-) -> PublishReport:
+def _regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
     """``regenerate.regenerate_now``, imported when first called: an update that finds the
     files current renders nothing and starts without the renderers (issue #22)."""
     from aggregator.regenerate import regenerate_now
 
-    return regenerate_now(app, now, only, pool)
+    return regenerate_now(app, now, only)
 
 
 def prune(app: Aggregator, now: datetime, *, dry_run: bool = False) -> retention.Pruned:
@@ -175,16 +168,14 @@ def update(
 ) -> tuple[IngestReport, PublishReport]:
     """One cycle: ingest everything due (or the one source ``only``), then regenerate
     (rewriting only feeds that changed) unless the files are current: nothing that shows
-    in them changed since the last complete regeneration (``freshness``). The worker
-    processes that parsed the ingest's bodies, if it started them, stay for the
-    regeneration (``parallel.kept_pool``)."""
+    in them changed since the last complete regeneration (``freshness``)."""
 
     def attempt() -> tuple[IngestReport, PublishReport]:
-        with app.cycle_lock(), kept_pool(lambda: app.topics) as pool:
-            ingested = _ingest(app, now, force, only, pool)
+        with app.cycle_lock():
+            ingested = _ingest(app, now, force, only)
             if freshness.current(app):
                 log.info("regenerate: skipped, the files are current")
                 return ingested, PublishReport(current=True)
-            return ingested, _regenerate_now(app, now, None, pool)
+            return ingested, _regenerate_now(app, now, None)
 
     return app.retrying("update", attempt)

@@ -245,18 +245,12 @@ def _forced(listed: list[WebSource], now: datetime) -> list[WebSource]:
 
 
 def refresh_due(
-    app: Aggregator,
-    now: datetime,
-    force: bool,
-    tally: Tally,
-    only: WebSource | None = None,
-    kept: WorkerPool | None = None,
+    app: Aggregator, now: datetime, force: bool, tally: Tally, only: WebSource | None = None
 ) -> None:
     """Fetch due web sources (or only ``only``, due or not) in parallel; write their results
     serially: each source with items in a transaction of its own as it is ready, the states
     of the others all at once at the end (a source whose state is lost with a run killed
-    before then is due again, as it was). Bodies are parsed on ``kept``'s processes when
-    given (``parallel.kept_pool``), else on a pool of the refresh's own."""
+    before then is due again, as it was)."""
     registry = app.storage.sources
     listed = registry.sync_config(app.settings.sources)
     if only is not None:
@@ -270,7 +264,7 @@ def refresh_due(
     settings = app.settings.fetch
     with (
         make_client(settings) as client,
-        worker_pool(lambda: app.topics, len(due), kept) as pool,
+        worker_pool(lambda: app.topics, len(due)) as pool,
         app.storage.remembering_candidates(),
     ):
         results = run_per_host(

@@ -4,8 +4,7 @@
     (noted)      the changes marker the files will cover (``freshness``)
     feeds        the newest max_entries stories of each feed -> publish.render_feed
     archives     the feed's archive pages that became complete (RFC 5005)
-    pages        their HTML copies (rendered on the update's worker processes when it
-                 started them), index.html, <topic>.html and feeds.opml
+    pages        index.html, <topic>.html and feeds.opml
     ping         the WebSub hub, for the feeds that changed
     record       what the files were made from, when every file was written (``freshness``)
 
@@ -16,14 +15,11 @@ reported and the others go on.
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from aggregator import freshness, fulltext, publish, websub
 from aggregator.app import Aggregator
-from aggregator.ingest.parallel import WorkerPool
 from aggregator.publish import pages
 from aggregator.rules import reclassify
 from aggregator.store import published
@@ -34,11 +30,8 @@ from aggregator.types import InputFailure, PublishReport, RunKind, StoredItem
 log = logging.getLogger("aggregator.pipeline")
 
 
-def regenerate_now(
-    app: Aggregator, now: datetime, only: str | None, pool: WorkerPool | None = None
-) -> PublishReport:
-    """Regenerate, the caller holding the cycle lock; archive pages' HTML copies on ``pool``'s
-    processes if they are running (``_ArchiveCopies``)."""
+def regenerate_now(app: Aggregator, now: datetime, only: str | None) -> PublishReport:
+    """Regenerate, the caller holding the cycle lock."""
     started = time.perf_counter()
     reclassified = reclassify(app)
     marker = freshness.covered(app)
@@ -88,8 +81,6 @@ def regenerate_now(
     entries = publish.Entries(
         app.identity, titles, lambda ids: published_texts(app.storage.items_by_id(ids))
     )
-    copies = _ArchiveCopies(app, pool if pool is not None and pool.running else None)
-    archived: list[tuple[publish.FeedSpec, int | None]] = []
     with publish.writing(folder):
         for done, spec in enumerate(specs, 1):
             topic = None if spec.key == publish.ALL_FEED else spec.key
@@ -98,8 +89,8 @@ def regenerate_now(
                 older = publish.archived_pages(folder, spec.key) or None
                 feed_pages.append(pages.FeedPage(spec, newest, older))
                 continue
-            newest_archive = _write_archives(app, spec, topic, entries, write_all, copies)
-            archived.append((spec, newest_archive))
+            newest_archive = _write_archives(app, spec, topic, entries, write_all)
+            _write_archive_html(app, spec, newest_archive, write_all)
             feed_pages.append(pages.FeedPage(spec, newest, newest_archive))
             content = publish.render_feed(
                 spec, [entries.entry(i) for i in newest], app.identity, prev_archive=newest_archive
@@ -107,14 +98,6 @@ def regenerate_now(
             if write(folder / f"{spec.key}.xml", content):
                 changed_feeds.append(app.identity.feed_url(spec.key))
             app.progress.step("feeds", done, len(specs), f"{len(written)} written")
-        for spec, newest_archive in archived:  # after the feeds: copies render meanwhile
-            _write_archive_html(app, spec, newest_archive, write_all, copies)
-        if copies.by_workers:
-            log.debug(
-                "archive pages' HTML copies: %d made on worker processes, %d here",
-                copies.by_workers,
-                copies.here,
-            )
         title = app.settings.feed_title
         zone = app.settings.timezone
         write(folder / "index.html", pages.render_index(feed_pages, app.identity, title, zone))
@@ -167,59 +150,11 @@ def _write_story_pages(
         write(folder / publish.story_path(item.entry_id), page)
 
 
-class _ArchiveCopies:
-    """Archive pages' HTML copies, each a pure function of its Atom page's bytes
-    (``pages.archive_html``).
-
-    After a first ingest the main process would render them alone (a third of the knews
-    day's regeneration) while the update's worker processes sit idle: with ``pool``, each
-    batch of Atom pages goes to them as soon as it is rendered, and its copies are made
-    while the main process renders the next batch and the feeds. A copy the workers have
-    not finished when it is due is rendered here instead of waited for (they run at a lower
-    priority: on a busy machine they may not get a core for seconds), as is a page an
-    earlier run wrote, or any without ``pool``; so is one whose worker failed, which
-    raises its error here if it has one.
-    """
-
-    def __init__(self, app: Aggregator, pool: WorkerPool | None) -> None:
-        self._app, self._pool = app, pool
-        self._stories = f"{app.identity.base_url}stories/"
-        self._rendering: dict[Path, Future[tuple[bytes, list[tuple[str, pages.Story]]]]] = {}
-        self.by_workers = self.here = 0  # copies made on the worker processes, and here
-
-    def rendered(self, spec: publish.FeedSpec, files: Sequence[tuple[Path, bytes]]) -> None:
-        """Atom pages of ``spec`` just rendered (``publish.write_archives``)."""
-        if self._pool is None:
-            return
-        for path, document in files:  # archive/<key>/<number>.xml
-            self._rendering[path] = self._pool.submit(
-                pages.archive_html, document, spec, int(path.stem), *self._site()
-            )
-
-    def copy(
-        self, spec: publish.FeedSpec, number: int
-    ) -> tuple[bytes, list[tuple[str, pages.Story]]]:
-        """Page ``number``'s copy and its stories that have a page of their own."""
-        atom_page = self._app.settings.feeds_dir / publish.archive_path(spec.key, number)
-        future = self._rendering.pop(atom_page, None)
-        if future is not None:
-            if future.done() and future.exception() is None:
-                self.by_workers += 1
-                return future.result()
-            future.cancel()  # one a worker has started finishes unused
-        self.here += 1
-        return pages.archive_html(atom_page.read_bytes(), spec, number, *self._site())
-
-    def _site(self) -> tuple[str, ZoneInfo, str]:
-        return self._app.settings.feed_title, self._app.settings.timezone, self._stories
-
-
 def _write_archive_html(
     app: Aggregator,
     spec: publish.FeedSpec,
     newest: int | None,
     write: Callable[[Sequence[tuple[Path, bytes]]], Sequence[Path]],
-    copies: _ArchiveCopies,
 ) -> None:
     """Write the HTML copy of each archive page that has none yet, oldest first.
 
@@ -232,13 +167,18 @@ def _write_archive_html(
     lowest = (newest or 0) + 1
     while lowest > 1 and not (folder / pages.archive_page_path(spec.key, lowest - 1)).exists():
         lowest -= 1
+    stories = f"{app.identity.base_url}stories/"
     batch: list[tuple[Path, bytes]] = []
     for number in range(lowest, (newest or 0) + 1):
-        html, linked = copies.copy(spec, number)
+        atom_page = folder / publish.archive_path(spec.key, number)
+        document = pages.read_archive(atom_page.read_bytes())
+        html = pages.render_archive(
+            document, spec, number, app.settings.feed_title, app.settings.timezone
+        )
         # Stories that went into the archive without being shown in a feed get their page too.
         missing = [
             (folder / href.removeprefix(app.identity.base_url), story)
-            for href, story in linked
+            for href, story in pages.linked_stories(document, stories)
             if not (folder / href.removeprefix(app.identity.base_url)).exists()
         ]
         files = [
@@ -260,7 +200,6 @@ def _write_archives(
     topic: str | None,
     entries: publish.Entries,
     write: Callable[[Sequence[tuple[Path, bytes]]], object],
-    copies: _ArchiveCopies,
 ) -> int | None:
     """Write the feed's archive pages that became complete; the newest page's number.
 
@@ -278,5 +217,4 @@ def _write_archives(
             app.storage, topic, archived, pages_written, size, limit
         ),
         write,
-        lambda files: copies.rendered(spec, files),
     )

@@ -4,10 +4,8 @@ phone in headless Chromium, Korean text included."""
 
 import html
 import json
-import os
 import re
 import subprocess
-from concurrent import futures
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,10 +15,7 @@ import pytest
 
 from aggregator import pipeline
 from aggregator.config import load_settings
-from aggregator.identity import archive_path
-from aggregator.ingest import parallel
 from aggregator.publish import pages
-from aggregator.regenerate import _ArchiveCopies
 from aggregator.server import FeedsApp
 from tests.support.cli import run
 from tests.support.programs import need
@@ -69,29 +64,6 @@ def test_pages_show_local_time_other_sources_and_older_stories(published: Path) 
     assert "Older stories" not in first and "KST</time>" in first
     index = (published / "index.html").read_text(encoding="utf-8")
     assert "KST" in index and "UTC" not in index
-
-
-def test_archive_copies_made_by_the_worker_processes_are_those_made_here(published: Path) -> None:
-    """A first update's HTML copies of archive pages come from the worker processes when they
-    finished them, and are made in the main process otherwise: the same bytes either way."""
-    settings = load_settings(published.parent / "config" / "aggregator.toml", environ={})
-    app = pipeline.Aggregator.open(settings)
-    try:
-        spec = app.feed_specs()[0]
-        atom = [published / archive_path(spec.key, number) for number in (1, 2, 3)]
-        here = _ArchiveCopies(app, None)
-        expected = [here.copy(spec, number) for number in (1, 2, 3)]
-        assert [story.title for _, story in expected[0][1]]  # seeds: stories with pages
-        with parallel.kept_pool(lambda: app.topics) as pool:
-            pool.submit(os.getpid).result()  # started, as by an ingest's first body
-            copies = _ArchiveCopies(app, pool)
-            copies.rendered(spec, [(path, path.read_bytes()) for path in atom[:2]])
-            futures.wait(copies._rendering.values())
-            made = [copies.copy(spec, number) for number in (1, 2, 3)]
-    finally:
-        app.close()
-    assert made == expected
-    assert (copies.by_workers, copies.here, here.here) == (2, 1, 3)
 
 
 # Appended to a copy of the page: the layout as the browser computed it, into the DOM.

@@ -125,11 +125,6 @@ class WorkerPool:
                 )
         return self._pool.submit(function, *args, **kwargs)
 
-    @property
-    def running(self) -> bool:
-        """Whether the processes were started (by a body to parse)."""
-        return self._pool is not None
-
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
@@ -137,30 +132,14 @@ class WorkerPool:
 
 @contextmanager
 def worker_pool(
-    topics: Callable[[], Sequence[classify.Topic]], sources: int, kept: WorkerPool | None = None
+    topics: Callable[[], Sequence[classify.Topic]], sources: int
 ) -> Iterator[WorkerPool | None]:
-    """Worker processes for an ingest of ``sources`` sources; None when not worth it. With
-    ``kept`` (``kept_pool``'s, which its owner shuts down), that pool."""
+    """Worker processes for an ingest of ``sources`` sources; None when not worth it."""
     workers = worker_count()
     if sources < MIN_SOURCES or workers < 2:
         yield None
         return
-    if kept is not None:
-        yield kept
-        return
     pool = WorkerPool(topics, workers)
-    try:
-        yield pool
-    finally:
-        pool.shutdown()
-
-
-@contextmanager
-def kept_pool(topics: Callable[[], Sequence[classify.Topic]]) -> Iterator[WorkerPool]:
-    """A pool for a whole update: started by its ingest when that has enough bodies to parse
-    (``worker_pool``), then lent to its regeneration, which renders archive pages' HTML copies
-    there (``regenerate``) instead of on the main process alone while the workers sit idle."""
-    pool = WorkerPool(topics, worker_count())
     try:
         yield pool
     finally:

@@ -53,7 +53,6 @@ def write_archives(
     size: int,
     following: Callable[[Sequence[str], int, int], Sequence[int]],
     write: Callable[[Sequence[tuple[Path, bytes]]], object],
-    rendered: Callable[[Sequence[tuple[Path, bytes]]], object] = lambda files: None,
 ) -> int | None:
     """Write a feed's archive pages that became complete; the newest page's number (or None).
 
@@ -67,8 +66,7 @@ def write_archives(
     Each batch of pages is written while the next one is rendered, so the file
     system's work (creating and syncing files) overlaps the rendering on another
     core. Batches are written one at a time, in page order, and none after one
-    that failed, so the pages on disk are always 1..n with no gap. ``rendered`` is
-    given each batch as soon as it is rendered, before it is written.
+    that failed, so the pages on disk are always 1..n with no gap.
     """
     pages = archived_pages(folder, spec.key)
     batches = _page_batches(folder, spec, entries, size, following, pages)
@@ -76,7 +74,6 @@ def write_archives(
         writing: Future[int] | None = None
         expected = 0
         for files in batches:  # the next batch renders while ``writing`` runs
-            rendered(files)
             if writing is not None:
                 done = writing.result()
                 pages, writing = pages + done, None

@@ -240,16 +240,6 @@ def linked_stories(root: etree._Element, prefix: str) -> list[tuple[str, Story]]
     return found
 
 
-def archive_html(
-    document: bytes, spec: FeedSpec, number: int, site_title: str, zone: ZoneInfo, stories: str
-) -> tuple[bytes, list[tuple[str, Story]]]:
-    """Archive page ``number``'s HTML copy (``render_archive``) and its stories whose pages
-    are under the URL ``stories`` (``linked_stories``), from the Atom page's bytes: a pure
-    function of them, so a worker process can render it (``regenerate``)."""
-    root = read_archive(document)
-    return render_archive(root, spec, number, site_title, zone), linked_stories(root, stories)
-
-
 def archive_page_path(key: str, page: int) -> str:
     """The HTML copy of archive page ``page`` of a feed, beside its Atom page."""
     return f"archive/{key}/{page}.html"
