@@ -99,13 +99,16 @@ class BandIndex(Transaction):
         members: dict[int, list[int]] = {}
         dated: set[int] = set()  # members published within their key's span
         epochs: dict[int, int] = {}  # each member's publication time
-        for key, joined in newest_band_members(self.connection, spans, NEWEST_MEMBERS):
+        for key, joined in newest_band_members(self.connection, list(spans), NEWEST_MEMBERS):
             if joined:
                 ids, times = joined.split(";")
-                signed = list(map(int, ids.split(",")))
-                members[key] = found = list(map(abs, signed))
-                dated.update(member for member in signed if member > 0)
-                epochs.update(zip(found, map(int, times.split(",")), strict=True))
+                members[key] = found = list(map(int, ids.split(",")))
+                dates = list(map(int, times.split(",")))
+                epochs.update(zip(found, dates, strict=True))
+                low, high = spans[key]
+                dated.update(
+                    item for item, at in zip(found, dates, strict=True) if low <= at <= high
+                )
         # A member within its own item's window is within the span of every key it is
         # found by (each span holds the windows of every set having the key).
         ranked = [

@@ -8,7 +8,7 @@ one parameter, rows inserted by the thousand, and the band index lookup.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Connection, Table, TextClause, bindparam, text
@@ -98,60 +98,44 @@ def _one_of_any(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 # crowded (thousands of members in a large store), a near-duplicate arrives within days
 # of its story and shares many keys, most of them not crowded. So the lookup costs the
 # same in a store of a million items as in a new one (reading every member of a crowded
-# key was half a 1,000-source first ingest's writing time). A member published outside
-# the key's span of time is written negated: it counts in the ranking as before, but is
-# never fetched to be compared (in a store filled for a year, that is nearly every
-# member of a crowded key: issue #22). Each member's publication time comes with it: the
-# ranking breaks ties by nearness in time (``candidates.most_shared``).
-# (An item has band keys only when it has a signature.) SQLite's wanted keys are
-# MATERIALIZED: flattened into the lookup, each member's span check ran json_extract on the
-# key's JSON again, two thirds of the query's time (issue #22: 16.6 -> 10.4 ms of CPU per
-# source of 50 items, 40 of bench_store's sources' lookups replayed on its store).
+# key was half a 1,000-source first ingest's writing time). Each member comes with its
+# publication time: the caller leaves out those published outside the key's span before
+# their rows are read (in a store filled for a year, nearly every member of a crowded
+# key: issue #22), and the ranking breaks ties by nearness in time
+# (``candidates.most_shared``). (An item has band keys only when it has a signature.)
 NEWEST_MEMBERS = 100
 _MEMBERS = (
-    "SELECT CASE WHEN published_epoch BETWEEN {low} AND {high} THEN item_id ELSE -item_id END"
-    " AS member, published_epoch FROM item_bands WHERE band_key = {key}"
+    "SELECT item_id, published_epoch FROM item_bands WHERE band_key = {key}"
     " ORDER BY item_id DESC LIMIT :most"
 )
 _NEWEST_BAND_MEMBERS: dict[str, TextClause] = {
     "sqlite": text(
-        "WITH wanted (band_key, low, high) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
-        " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:spans))"
-        " SELECT wanted.band_key, (SELECT group_concat(member) || ';'"
-        " || group_concat(published_epoch) FROM ("
-        + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
-        + ")) FROM wanted"
+        "SELECT wanted.value, (SELECT group_concat(item_id) || ';' || group_concat(published_epoch)"
+        " FROM (" + _MEMBERS.format(key="wanted.value") + ")) FROM json_each(:keys) AS wanted"
     ),
     "postgresql": text(
-        "SELECT wanted.band_key, (SELECT string_agg(CAST(member AS TEXT), ',') || ';'"
+        "SELECT wanted.band_key, (SELECT string_agg(CAST(item_id AS TEXT), ',') || ';'"
         " || string_agg(CAST(published_epoch AS TEXT), ',') FROM ("
-        + _MEMBERS.format(key="wanted.band_key", low="wanted.low", high="wanted.high")
-        + ") AS newest) FROM unnest(:band_keys, :lows, :highs) AS wanted (band_key, low, high)"
-    ).bindparams(
-        *(bindparam(name, type_=ValueList(BigInteger())) for name in ("band_keys", "lows", "highs"))
-    ),
+        + _MEMBERS.format(key="wanted.band_key")
+        + ") AS newest) FROM unnest(:band_keys) AS wanted (band_key)"
+    ).bindparams(bindparam("band_keys", type_=ValueList(BigInteger()))),
 }
 
 
 def newest_band_members(
-    connection: Connection, spans: Mapping[int, tuple[int, int]], most: int
+    connection: Connection, keys: Sequence[int], most: int
 ) -> list[tuple[int, str | None]]:
-    """Each band key of ``spans`` with its newest ``most`` members joined by commas, those
-    published outside the key's span (first and last second since 1970) negated, then a
+    """Each band key of ``keys`` with its newest ``most`` members joined by commas, then a
     semicolon and their publication times (seconds since 1970) in the same order; None when
-    it has none. On SQLite the spans are one JSON list, on PostgreSQL three arrays."""
-    statement = _NEWEST_BAND_MEMBERS[connection.dialect.name]
+    it has none. On SQLite the keys are one JSON list, on PostgreSQL an array."""
     if connection.dialect.name == "postgresql":
-        keys = list(spans)
-        values: dict[str, object] = {
-            "band_keys": keys,
-            "lows": [spans[key][0] for key in keys],
-            "highs": [spans[key][1] for key in keys],
-        }
+        values: dict[str, object] = {"band_keys": list(keys)}
     else:
-        values = {"spans": json.dumps([[key, *span] for key, span in spans.items()])}
-    rows = connection.execute(statement, {**values, "most": most})
-    return [(key, joined) for key, joined in rows]
+        values = {"keys": json.dumps(list(keys))}
+    statement = _NEWEST_BAND_MEMBERS[connection.dialect.name]
+    return [
+        (key, joined) for key, joined in connection.execute(statement, {**values, "most": most})
+    ]
 
 
 # Placeholders by the driver's paramstyle (sqlite3: qmark, psycopg: pyformat).
